@@ -1,0 +1,84 @@
+#include "crypto/keyfile.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace cairn::crypto {
+
+namespace {
+
+constexpr std::string_view header =
+  "# Cairn keyfile. Whoever holds this file can read your backups.\n"
+  "# Keep a copy somewhere other than this machine.\n"
+  "cairn-keyfile-v1\n";
+
+std::string errno_text(const std::filesystem::path& path, std::string_view what) {
+  return "keyfile " + path.string() + ": " + std::string(what) + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+expected<secret> create_keyfile(const std::filesystem::path& path) {
+  auto key = secret::random(32);
+  std::string text(header);
+  text += "key: " + to_base64(key.view()) + "\n";
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    auto code = errno == EEXIST ? errc::exists : errc::io;
+    auto msg = errno_text(path, "create");
+    explicit_bzero(text.data(), text.size());
+    return fail(code, msg);
+  }
+  ssize_t n = ::write(fd, text.data(), text.size());
+  bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  explicit_bzero(text.data(), text.size());
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return fail(errc::io, errno_text(path, "write"));
+  }
+  return key;
+}
+
+expected<secret> read_keyfile(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(errno == ENOENT ? errc::not_found : errc::io, errno_text(path, "open"));
+  struct stat st {};
+  ::fstat(fd, &st);
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return fail(errc::invalid_input, "keyfile " + path.string() + " is readable by others (mode " +
+                                       mode + "); run: chmod 600 " + path.string());
+  }
+  secret buf(4096);
+  ssize_t n = ::read(fd, buf.data(), buf.size());
+  ::close(fd);
+  if (n < 0) return fail(errc::io, errno_text(path, "read"));
+  std::string_view text(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+  auto bad = [&] {
+    return fail(errc::invalid_input, "keyfile " + path.string() + " is not a Cairn keyfile");
+  };
+  if (text.find("cairn-keyfile-v1\n") == std::string_view::npos) return bad();
+  auto pos = text.find("\nkey: ");
+  if (pos == std::string_view::npos) return bad();
+  auto start = pos + 6;
+  auto end = text.find('\n', start);
+  auto encoded = text.substr(start, end == std::string_view::npos ? text.size() - start : end - start);
+  auto raw = from_base64(encoded);
+  if (!raw || raw->size() != 32) return bad();
+  auto key = secret::copy_of(*raw);
+  explicit_bzero(raw->data(), raw->size());
+  return key;
+}
+
+}  // namespace cairn::crypto

@@ -1,0 +1,25 @@
+// A repository's keys: one random master secret and the subkeys derived from it.
+// Immutable once made; shared between threads and actors as key_ptr. No inspect,
+// no printing: CAF can neither serialize nor log it.
+#pragma once
+
+#include <memory>
+
+#include "crypto/secret.hpp"
+
+namespace cairn::crypto {
+
+struct repository_keys {
+  secret master;  // 32 random bytes; what key slots wrap
+  secret data;    // derives per-pack encryption keys
+  secret object;  // derives per-object encryption keys (index, trees' packs' TOC, checkpoints)
+  secret id;      // HMAC key for chunk ids
+};
+
+using key_ptr = std::shared_ptr<const repository_keys>;
+
+// Derives the subkeys of a master secret (HKDF-SHA-256, labels in FORMAT.md).
+key_ptr derive_repository_keys(secret master);
+key_ptr new_repository_keys();
+
+}  // namespace cairn::crypto

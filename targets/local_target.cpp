@@ -1,0 +1,200 @@
+#include "targets/local_target.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <system_error>
+
+namespace cairn::targets {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temporary_name() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, ".tmp-%d-%llu-%016llx", static_cast<int>(getpid()),
+                static_cast<unsigned long long>(counter++),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+int fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int rc = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return rc;
+}
+
+status write_all(int fd, byte_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errc::io, std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+local_target::local_target(fs::path root) : root_(std::move(root)) {}
+
+error local_target::io_error(std::string_view what, std::string_view name, int err) const {
+  errc code = errc::io;
+  if (err == ENOENT) code = errc::not_found;
+  if (err == ENOSPC || err == EDQUOT) code = errc::no_space;
+  if (err == EINTR || err == EAGAIN) code = errc::transient;
+  return error{code, describe() + ": " + std::string(what) + " " + std::string(name) + ": " +
+                       std::strerror(err)};
+}
+
+status local_target::ensure_dir(const fs::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(io_error("create directory", dir.string(), ec.value()));
+  // Make the new directory entries durable up to the root.
+  for (fs::path p = dir; p != root_.parent_path() && !p.empty(); p = p.parent_path()) {
+    fsync_dir(p.parent_path());
+    if (p == root_) break;
+  }
+  return {};
+}
+
+status local_target::put(std::string_view name, byte_view data) {
+  if (!valid_object_name(name))
+    return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
+  fs::path final_path = path_of(name);
+  fs::path dir = final_path.parent_path();
+  CAIRN_TRY(ensure_dir(dir));
+  fs::path tmp = dir / temporary_name();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(io_error("create", name, errno));
+  auto cleanup = [&](int err) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(io_error("write", name, err));
+  };
+  if (auto w = write_all(fd, data); !w) return cleanup(errno ? errno : EIO);
+  if (::fsync(fd) != 0) return cleanup(errno);
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(io_error("close", name, err));
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(io_error("rename", name, err));
+  }
+  if (int err = fsync_dir(dir); err != 0) return fail(io_error("fsync directory of", name, err));
+  return {};
+}
+
+expected<byte_buffer> local_target::get(std::string_view name, byte_range range) {
+  if (!valid_object_name(name))
+    return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
+  fs::path p = path_of(name);
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(io_error("open", name, errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return fail(io_error("stat", name, err));
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (range.offset > size) {
+    ::close(fd);
+    return fail(errc::invalid_input, describe() + ": read past the end of " + std::string(name));
+  }
+  uint64_t length = std::min<uint64_t>(range.length, size - range.offset);
+  byte_buffer out(length);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, out.data() + done, length - done, range.offset + done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      return fail(io_error("read", name, err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+expected<object_info> local_target::stat(std::string_view name) {
+  if (!valid_object_name(name))
+    return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
+  struct stat st {};
+  if (::stat(path_of(name).c_str(), &st) != 0) return fail(io_error("stat", name, errno));
+  if (!S_ISREG(st.st_mode)) return fail(io_error("stat", name, ENOENT));
+  return object_info{std::string(name), static_cast<uint64_t>(st.st_size)};
+}
+
+status local_target::list(std::string_view prefix,
+                          const std::function<bool(const object_info&)>& fn) {
+  // Walk the deepest directory fully named by the prefix, then filter.
+  std::string pre(prefix);
+  auto slash = pre.rfind('/');
+  fs::path start = slash == std::string::npos ? root_ : root_ / pre.substr(0, slash);
+  std::error_code ec;
+  if (!fs::exists(start, ec)) return {};
+  fs::recursive_directory_iterator it(start, ec), end;
+  if (ec) return fail(io_error("list", pre, ec.value()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) return fail(io_error("list", pre, ec.value()));
+    const auto& entry = *it;
+    std::string leaf = entry.path().filename().string();
+    if (!leaf.empty() && leaf[0] == '.') {
+      if (entry.is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!entry.is_regular_file(ec)) continue;
+    std::string rel = entry.path().lexically_relative(root_).string();
+    if (rel.compare(0, pre.size(), pre) != 0) continue;
+    object_info info{rel, static_cast<uint64_t>(entry.file_size(ec))};
+    if (ec) continue;  // vanished while listing
+    if (!fn(info)) break;
+  }
+  return {};
+}
+
+status local_target::remove(std::string_view name) {
+  if (!valid_object_name(name))
+    return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
+  fs::path p = path_of(name);
+  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return fail(io_error("remove", name, errno));
+  fsync_dir(p.parent_path());
+  return {};
+}
+
+void local_target::remove_stale_temporaries(int64_t max_age_seconds) {
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (fs::recursive_directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    auto leaf = it->path().filename().string();
+    if (leaf.rfind(".tmp-", 0) != 0) continue;
+    auto age = std::chrono::duration_cast<std::chrono::seconds>(now - it->last_write_time(ec));
+    if (!ec && age.count() > max_age_seconds) fs::remove(it->path(), ec);
+  }
+}
+
+}  // namespace cairn::targets

@@ -1,0 +1,35 @@
+// A repository in a local directory (a USB disk, a NAS mount). Objects are files;
+// put writes a temporary file, fsyncs it, renames it into place and fsyncs the
+// directory, so a crash leaves the old state or the new one. Thread-safe.
+#pragma once
+
+#include <filesystem>
+
+#include "targets/target.hpp"
+
+namespace cairn::targets {
+
+class local_target : public target {
+public:
+  explicit local_target(std::filesystem::path root);
+
+  status put(std::string_view name, byte_view data) override;
+  expected<byte_buffer> get(std::string_view name, byte_range range = {}) override;
+  expected<object_info> stat(std::string_view name) override;
+  status list(std::string_view prefix,
+              const std::function<bool(const object_info&)>& fn) override;
+  status remove(std::string_view name) override;
+  std::string describe() const override { return "local:" + root_.string(); }
+
+  // Removes temporary files older than `max_age_seconds` left by killed writers.
+  void remove_stale_temporaries(int64_t max_age_seconds);
+
+private:
+  std::filesystem::path path_of(std::string_view name) const { return root_ / name; }
+  error io_error(std::string_view what, std::string_view name, int err) const;
+  status ensure_dir(const std::filesystem::path& dir);
+
+  std::filesystem::path root_;
+};
+
+}  // namespace cairn::targets

@@ -1,0 +1,67 @@
+// Where repository bytes live: a flat namespace of immutable objects.
+// All implementations are safe for concurrent use by several threads.
+// Model: LevelDB include/leveldb/env.h; restic internal/backend.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.hpp"
+#include "base/error.hpp"
+
+namespace cairn::targets {
+
+struct object_info {
+  std::string name;
+  uint64_t size = 0;
+};
+
+struct byte_range {
+  uint64_t offset = 0;
+  uint64_t length = std::numeric_limits<uint64_t>::max();  // to the end
+  bool whole() const { return offset == 0 && length == std::numeric_limits<uint64_t>::max(); }
+};
+
+// Names are relative paths of [A-Za-z0-9._-] segments separated by '/', e.g.
+// "data/3f/3f9a...". Errors: not_found when the object is absent; transient for
+// failures a retry may cure (timeouts, resets, 5xx); everything else is permanent.
+// Messages name the target and the object but never credentials.
+class target {
+public:
+  virtual ~target() = default;
+
+  // Stores `data` under `name`. Atomic: a reader sees the old object, no object or
+  // the whole new one, never a prefix, also after a crash at any point. Replaces
+  // an existing object. Idempotent. On success the data is durable.
+  virtual status put(std::string_view name, byte_view data) = 0;
+
+  // Reads `range` of the object. A range reaching past the end is cut at the end;
+  // an offset past the end is invalid_input. Idempotent.
+  virtual expected<byte_buffer> get(std::string_view name, byte_range range = {}) = 0;
+
+  // Size of the object, or not_found.
+  virtual expected<object_info> stat(std::string_view name) = 0;
+
+  // Calls `fn` for every object whose name starts with `prefix`, in no particular
+  // order; stops early when `fn` returns false. Objects being written are never
+  // listed. unsupported when the target cannot list (callers must cope).
+  virtual status list(std::string_view prefix,
+                      const std::function<bool(const object_info&)>& fn) = 0;
+
+  // Deletes the object. Removing an absent object succeeds. Idempotent.
+  virtual status remove(std::string_view name) = 0;
+
+  // "local:/mnt/usb/cairn", for messages. Never contains credentials.
+  virtual std::string describe() const = 0;
+};
+
+using target_ptr = std::shared_ptr<target>;
+
+// True for names accepted by every target (see the class comment).
+bool valid_object_name(std::string_view name);
+
+}  // namespace cairn::targets

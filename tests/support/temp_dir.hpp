@@ -1,0 +1,29 @@
+// A temporary directory removed at the end of a test. Not synchronized.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace cairn::testing {
+
+class temp_dir {
+public:
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+  std::filesystem::path path_;
+};
+
+}  // namespace cairn::testing

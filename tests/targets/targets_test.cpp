@@ -1,0 +1,107 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <atomic>
+
+#include "support/temp_dir.hpp"
+#include "targets/faulty_target.hpp"
+#include "targets/local_target.hpp"
+#include "targets/memory_target.hpp"
+#include "targets/retrying_target.hpp"
+#include "targets/target_conformance.hpp"
+
+using namespace cairn;
+using namespace cairn::targets;
+
+TEST_CASE("memory_target: conformance") {
+  testing::run_target_conformance([] { return std::make_shared<memory_target>(); });
+}
+
+TEST_CASE("local_target: conformance") {
+  testing::temp_dir dir;
+  std::atomic<int> n{0};
+  testing::run_target_conformance([&] {
+    return std::make_shared<local_target>(dir / ("repo" + std::to_string(n++)));
+  });
+}
+
+TEST_CASE("faulty_target: conformance when no rule fires") {
+  testing::run_target_conformance(
+    [] { return std::make_shared<faulty_target>(std::make_shared<memory_target>()); });
+}
+
+TEST_CASE("retrying_target: conformance") {
+  testing::run_target_conformance(
+    [] { return std::make_shared<retrying_target>(std::make_shared<memory_target>()); });
+}
+
+TEST_CASE("local_target: a put leaves no temporary file and survives as one whole file") {
+  testing::temp_dir dir;
+  local_target t(dir / "repo");
+  REQUIRE(t.put("data/aa/x", testing::pattern(1 << 20, 3)));
+  int files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir / "repo"))
+    if (e.is_regular_file()) ++files;
+  CHECK(files == 1);
+}
+
+TEST_CASE("local_target: temporary files of a killed writer are never listed") {
+  testing::temp_dir dir;
+  local_target t(dir / "repo");
+  REQUIRE(t.put("data/aa/x", testing::pattern(10, 3)));
+  std::FILE* f = std::fopen((dir / "repo/data/aa/.tmp-123-0-abc").c_str(), "w");
+  std::fputs("half", f);
+  std::fclose(f);
+  CHECK(testing::list_names(t, "data/") == std::set<std::string>{"data/aa/x"});
+  t.remove_stale_temporaries(-1);
+  CHECK_FALSE(std::filesystem::exists(dir / "repo/data/aa/.tmp-123-0-abc"));
+}
+
+TEST_CASE("local_target: an unwritable directory is a permanent error naming the object") {
+  if (geteuid() == 0) return;  // root writes anyway
+  testing::temp_dir dir;
+  std::filesystem::create_directories(dir / "repo");
+  ::chmod((dir / "repo").c_str(), 0500);
+  local_target t(dir / "repo");
+  auto st = t.put("config", testing::pattern(10, 1));
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code() == errc::io);
+  CHECK(st.error().message().find("config") != std::string::npos);
+  ::chmod((dir / "repo").c_str(), 0700);
+}
+
+TEST_CASE("faulty_target: rules skip fail a number of times corrupt and refuse listing") {
+  auto mem = std::make_shared<memory_target>();
+  faulty_target t(mem);
+  t.add_rule({.op = operation::put, .prefix = "data/", .skip = 1, .times = 2});
+  CHECK(t.put("data/a", testing::pattern(5, 1)));
+  CHECK(t.put("data/b", testing::pattern(5, 1)).error().transient());
+  CHECK_FALSE(t.put("data/b", testing::pattern(5, 1)));
+  CHECK(t.put("data/b", testing::pattern(5, 1)));
+  CHECK(t.put("index/x", testing::pattern(5, 1)));
+  CHECK(t.failures() == 2);
+
+  t.add_rule({.op = operation::get, .prefix = "data/a", .corrupt_read = true});
+  CHECK(*t.get("data/a") != testing::pattern(5, 1));
+  CHECK(*t.get("data/b") == testing::pattern(5, 1));
+
+  t.add_rule({.op = operation::list, .code = errc::unsupported});
+  auto st = t.list("", [](const object_info&) { return true; });
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code() == errc::unsupported);
+}
+
+TEST_CASE("retrying_target: retries transient errors not permanent ones") {
+  auto mem = std::make_shared<memory_target>();
+  auto faulty = std::make_shared<faulty_target>(mem);
+  retrying_target t(faulty, {.max_attempts = 5, .initial_backoff = std::chrono::milliseconds(1)});
+  faulty->add_rule({.op = operation::put, .prefix = "data/", .times = 3});
+  CHECK(t.put("data/x", testing::pattern(5, 1)));
+  CHECK(faulty->failures() == 3);
+  faulty->add_rule({.op = operation::put, .prefix = "index/", .code = errc::auth});
+  auto st = t.put("index/y", testing::pattern(5, 1));
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code() == errc::auth);
+  CHECK(faulty->failures() == 4);  // tried once only
+}
