@@ -1,0 +1,64 @@
+// File metadata as Cairn stores and restores it, read without following
+// symlinks. Free functions; thread-safe (name lookups are cached per thread).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/error.hpp"
+
+namespace cairn::fs {
+
+enum class file_type : uint8_t {
+  regular = 1,
+  directory = 2,
+  symlink = 3,
+  fifo = 4,
+  char_device = 5,
+  block_device = 6,
+  socket = 7,
+};
+
+std::string_view to_string(file_type type);
+
+struct xattr {
+  std::string name;
+  byte_buffer value;
+  bool operator==(const xattr&) const = default;
+};
+
+struct metadata {
+  file_type type = file_type::regular;
+  uint32_t mode = 0;  // permission bits with setuid, setgid and sticky (07777)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string user;   // names at backup time, for display
+  std::string group;
+  int64_t mtime_ns = 0;
+  int64_t atime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t size = 0;
+  uint64_t dev = 0;
+  uint64_t inode = 0;
+  uint64_t nlink = 0;
+  uint64_t rdev = 0;
+  std::string link_target;  // symlinks
+  std::vector<xattr> xattrs;
+};
+
+// lstat plus symlink target and extended attributes of `path`.
+// not_found when it vanished, io otherwise; the message names the path.
+expected<metadata> read_metadata(const std::string& path);
+
+// Only what lstat gives (no xattrs, no names): for counting before a backup.
+expected<metadata> stat_only(const std::string& path);
+
+// Entry names of a directory, sorted bytewise, without "." and "..".
+expected<std::vector<std::string>> list_directory(const std::string& path);
+
+// Joins with exactly one '/'.
+std::string join_path(std::string_view dir, std::string_view name);
+
+}  // namespace cairn::fs

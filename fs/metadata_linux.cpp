@@ -1,0 +1,167 @@
+#include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+
+#include "fs/metadata.hpp"
+
+namespace cairn::fs {
+
+namespace {
+
+error errno_error(std::string_view what, const std::string& path, int err) {
+  return error{err == ENOENT || err == ENOTDIR ? errc::not_found : errc::io,
+               std::string(what) + " " + path + ": " + std::strerror(err)};
+}
+
+file_type type_of(mode_t mode) {
+  if (S_ISDIR(mode)) return file_type::directory;
+  if (S_ISLNK(mode)) return file_type::symlink;
+  if (S_ISFIFO(mode)) return file_type::fifo;
+  if (S_ISCHR(mode)) return file_type::char_device;
+  if (S_ISBLK(mode)) return file_type::block_device;
+  if (S_ISSOCK(mode)) return file_type::socket;
+  return file_type::regular;
+}
+
+const std::string& user_name(uid_t uid) {
+  thread_local std::unordered_map<uid_t, std::string> cache;
+  auto it = cache.find(uid);
+  if (it != cache.end()) return it->second;
+  struct passwd pw {}, *result = nullptr;
+  char buf[4096];
+  std::string name;
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result) name = pw.pw_name;
+  return cache.emplace(uid, name).first->second;
+}
+
+const std::string& group_name(gid_t gid) {
+  thread_local std::unordered_map<gid_t, std::string> cache;
+  auto it = cache.find(gid);
+  if (it != cache.end()) return it->second;
+  struct group gr {}, *result = nullptr;
+  char buf[4096];
+  std::string name;
+  if (getgrgid_r(gid, &gr, buf, sizeof buf, &result) == 0 && result) name = gr.gr_name;
+  return cache.emplace(gid, name).first->second;
+}
+
+int64_t to_ns(const struct timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+expected<std::vector<xattr>> read_xattrs(const std::string& path) {
+  std::vector<xattr> out;
+  std::vector<char> names(1024);
+  ssize_t n;
+  while ((n = llistxattr(path.c_str(), names.data(), names.size())) < 0) {
+    if (errno == ENOTSUP || errno == ENOSYS) return out;
+    if (errno != ERANGE) return fail(errno_error("list extended attributes of", path, errno));
+    names.resize(names.size() * 4);
+  }
+  for (ssize_t pos = 0; pos < n;) {
+    std::string name(names.data() + pos);
+    pos += static_cast<ssize_t>(name.size()) + 1;
+    byte_buffer value(256);
+    ssize_t len;
+    while ((len = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size())) < 0) {
+      if (errno == ENODATA) break;  // removed meanwhile
+      if (errno != ERANGE) return fail(errno_error("read extended attribute of", path, errno));
+      value.resize(value.size() * 4);
+    }
+    if (len < 0) continue;
+    value.resize(static_cast<size_t>(len));
+    out.push_back({std::move(name), std::move(value)});
+  }
+  std::sort(out.begin(), out.end(), [](const xattr& a, const xattr& b) { return a.name < b.name; });
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(file_type type) {
+  switch (type) {
+    case file_type::regular: return "file";
+    case file_type::directory: return "dir";
+    case file_type::symlink: return "symlink";
+    case file_type::fifo: return "fifo";
+    case file_type::char_device: return "chardev";
+    case file_type::block_device: return "blockdev";
+    case file_type::socket: return "socket";
+  }
+  return "unknown";
+}
+
+expected<metadata> stat_only(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return fail(errno_error("stat", path, errno));
+  metadata m;
+  m.type = type_of(st.st_mode);
+  m.mode = st.st_mode & 07777;
+  m.uid = st.st_uid;
+  m.gid = st.st_gid;
+  m.mtime_ns = to_ns(st.st_mtim);
+  m.atime_ns = to_ns(st.st_atim);
+  m.ctime_ns = to_ns(st.st_ctim);
+  m.size = m.type == file_type::regular || m.type == file_type::symlink
+             ? static_cast<uint64_t>(st.st_size)
+             : 0;
+  m.dev = st.st_dev;
+  m.inode = st.st_ino;
+  m.nlink = st.st_nlink;
+  m.rdev = st.st_rdev;
+  return m;
+}
+
+expected<metadata> read_metadata(const std::string& path) {
+  CAIRN_ASSIGN(metadata m, stat_only(path));
+  m.user = user_name(m.uid);
+  m.group = group_name(m.gid);
+  if (m.type == file_type::symlink) {
+    std::string target(std::max<uint64_t>(m.size, 64) + 1, '\0');
+    for (;;) {
+      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+      if (n < 0) return fail(errno_error("read symlink", path, errno));
+      if (static_cast<size_t>(n) < target.size()) {
+        target.resize(static_cast<size_t>(n));
+        break;
+      }
+      target.resize(target.size() * 2);
+    }
+    m.link_target = std::move(target);
+  }
+  CAIRN_ASSIGN(m.xattrs, read_xattrs(path));
+  return m;
+}
+
+expected<std::vector<std::string>> list_directory(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return fail(errno_error("open directory", path, errno));
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) return fail(errno_error("read directory", path, err));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string join_path(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out.push_back('/');
+  out.append(name);
+  return out;
+}
+
+}  // namespace cairn::fs

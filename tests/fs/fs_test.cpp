@@ -1,0 +1,135 @@
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "fs/exclude.hpp"
+#include "fs/file_reader.hpp"
+#include "fs/metadata.hpp"
+#include "fs/writer.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace cairn;
+using namespace cairn::fs;
+
+TEST_CASE("exclude: patterns from a table") {
+  struct row {
+    const char* pattern;
+    const char* path;
+    bool dir;
+    bool excluded;
+  };
+  const row rows[] = {
+    {"*.tmp", "/home/a/x.tmp", false, true},
+    {"*.tmp", "/home/a/deep/er/x.tmp", false, true},
+    {"*.tmp", "/home/a/x.tmpl", false, false},
+    {"**/.cache", "/home/a/.cache", true, true},
+    {"**/.cache", "/home/a/b/.cache", true, true},
+    {".cache", "/home/a/b/.cache", true, true},
+    {"/home/a/tmp", "/home/a/tmp", true, true},
+    {"/home/a/tmp", "/home/b/home/a/tmp", true, false},
+    {"a/tmp", "/x/a/tmp", true, true},
+    {"a/tmp", "/x/a/tmp2", true, false},
+    {"build/", "/src/build", true, true},
+    {"build/", "/src/build", false, false},
+    {"**/node_modules/**", "/p/node_modules/x/y", false, true},
+    {"*", "/p/anything", false, true},
+    {"?.o", "/p/a.o", false, true},
+    {"?.o", "/p/ab.o", false, false},
+  };
+  for (const auto& r : rows) {
+    exclude_matcher m(std::vector<std::string>{r.pattern});
+    CAPTURE(r.pattern);
+    CAPTURE(r.path);
+    CHECK(m.excluded(r.path, r.dir) == r.excluded);
+  }
+  CHECK_FALSE(exclude_matcher(std::vector<std::string>{}).excluded("/a/b", false));
+}
+
+TEST_CASE("metadata: reads type mode times symlink target and xattrs") {
+  testing::temp_dir dir;
+  auto file = (dir / "f").string();
+  std::ofstream(file) << "hello";
+  ::chmod(file.c_str(), 04751);
+  struct timespec times[2] = {{100, 5}, {1'600'000'000, 123456789}};
+  ::utimensat(AT_FDCWD, file.c_str(), times, 0);
+  bool have_xattr = ::setxattr(file.c_str(), "user.cairn", "v\0x", 3, 0) == 0;
+  auto m = read_metadata(file);
+  REQUIRE(m);
+  CHECK(m->type == file_type::regular);
+  CHECK(m->mode == 04751);
+  CHECK(m->size == 5);
+  CHECK(m->mtime_ns == 1'600'000'000'123'456'789);
+  if (have_xattr) {
+    REQUIRE(m->xattrs.size() == 1);
+    CHECK(m->xattrs[0].name == "user.cairn");
+    CHECK(m->xattrs[0].value == byte_buffer{'v', 0, 'x'});
+  }
+  ::symlink("does/not/exist", (dir / "link").c_str());
+  auto l = read_metadata((dir / "link").string());
+  REQUIRE(l);
+  CHECK(l->type == file_type::symlink);
+  CHECK(l->link_target == "does/not/exist");
+  auto gone = read_metadata((dir / "nothing").string());
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code() == errc::not_found);
+  CHECK(gone.error().message().find("nothing") != std::string::npos);
+}
+
+TEST_CASE("metadata: directory listing is sorted bytewise and keeps odd names") {
+  testing::temp_dir dir;
+  for (std::string name : {"b", "a", "line\nbreak", "with space", "\xff\xfe"})
+    std::ofstream((dir / name).string()) << "x";
+  auto names = list_directory(dir.path().string());
+  REQUIRE(names);
+  CHECK(*names == std::vector<std::string>{"a", "b", "line\nbreak", "with space", "\xff\xfe"});
+}
+
+TEST_CASE("writer: files with holes and metadata are recreated") {
+  testing::temp_dir dir;
+  auto path = (dir / "sparse").string();
+  auto fd = create_file(path);
+  REQUIRE(fd);
+  byte_buffer data(4096, 'x');
+  REQUIRE(write_at(*fd, 10 << 20, data, path));
+  REQUIRE(finish_file(*fd, 20 << 20, path));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(st.st_size == 20 << 20);
+  CHECK(st.st_blocks * 512 < 1 << 20);  // still sparse
+
+  metadata m;
+  m.type = file_type::regular;
+  m.mode = 02640;
+  m.mtime_ns = 1'500'000'000'000'000'001;
+  m.atime_ns = 1'400'000'000'000'000'000;
+  m.uid = getuid();
+  m.gid = getgid();
+  REQUIRE(apply_metadata(path, m, {}));
+  auto back = read_metadata(path);
+  CHECK(back->mode == 02640);
+  CHECK(back->mtime_ns == m.mtime_ns);
+  CHECK(back->atime_ns == m.atime_ns);
+}
+
+TEST_CASE("file_reader: reads a file to its end") {
+  testing::temp_dir dir;
+  auto path = (dir / "f").string();
+  std::ofstream(path) << std::string(100000, 'q');
+  auto r = file_reader::open(path);
+  REQUIRE(r);
+  byte_buffer buf(65536);
+  size_t total = 0;
+  for (;;) {
+    auto n = r->read(buf.data(), buf.size());
+    REQUIRE(n);
+    if (*n == 0) break;
+    total += *n;
+  }
+  CHECK(total == 100000);
+  CHECK_FALSE(file_reader::open((dir / "missing").string()));
+}
