@@ -1,0 +1,55 @@
+// A checkpoint: the commit point of one backup run on one target. It names the
+// root tree (one entry per source) and carries plan, host, time, parent and
+// statistics. Plain values; the codec is JSON (sealed as an object).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/id.hpp"
+
+namespace cairn::repo {
+
+struct source_info {
+  std::string name;  // the entry in the root tree
+  std::string type;  // "dir", "sqlite", "command"
+  std::string path;
+  bool operator==(const source_info&) const = default;
+};
+
+struct checkpoint_stats {
+  uint64_t files = 0;           // regular files in the checkpoint
+  uint64_t dirs = 0;
+  uint64_t bytes = 0;           // their total size
+  uint64_t files_new = 0;
+  uint64_t files_changed = 0;
+  uint64_t files_unchanged = 0;
+  uint64_t files_skipped = 0;   // could not be read
+  uint64_t bytes_read = 0;      // read from the sources
+  uint64_t bytes_new = 0;       // plaintext of new blobs
+  uint64_t bytes_stored = 0;    // sealed size of new blobs: how much the repository grew
+  uint64_t bytes_uploaded = 0;  // everything sent to the target
+  uint64_t blobs_new = 0;
+  int64_t duration_ns = 0;
+  bool operator==(const checkpoint_stats&) const = default;
+};
+
+struct checkpoint {
+  std::string plan;
+  std::string host;
+  std::string user;
+  int64_t time_ns = 0;
+  std::optional<object_id> parent;
+  object_id tree;
+  std::vector<source_info> sources;
+  std::vector<std::string> tags;
+  std::string program;
+  checkpoint_stats stats;
+};
+
+byte_buffer encode_checkpoint(const checkpoint& c);
+expected<checkpoint> decode_checkpoint(byte_view bytes);
+
+}  // namespace cairn::repo

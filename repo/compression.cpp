@@ -1,0 +1,58 @@
+#include "repo/compression.hpp"
+
+#include <zstd.h>
+
+#include "repo/repo_format.hpp"
+
+namespace cairn::repo {
+
+namespace {
+struct cctx_deleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct dctx_deleter {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+}  // namespace
+
+byte_buffer encode_blob(byte_view plaintext, int zstd_level) {
+  thread_local std::unique_ptr<ZSTD_CCtx, cctx_deleter> ctx{ZSTD_createCCtx()};
+  byte_buffer out(1 + ZSTD_compressBound(plaintext.size()));
+  size_t n = plaintext.empty() ? 0
+                               : ZSTD_compressCCtx(ctx.get(), out.data() + 1, out.size() - 1,
+                                                   plaintext.data(), plaintext.size(), zstd_level);
+  if (n == 0 || ZSTD_isError(n) || n >= plaintext.size()) {
+    out.resize(1 + plaintext.size());
+    out[0] = static_cast<uint8_t>(blob_encoding::raw);
+    std::copy(plaintext.begin(), plaintext.end(), out.begin() + 1);
+    return out;
+  }
+  out[0] = static_cast<uint8_t>(blob_encoding::zstd);
+  out.resize(1 + n);
+  return out;
+}
+
+expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
+  thread_local std::unique_ptr<ZSTD_DCtx, dctx_deleter> ctx{ZSTD_createDCtx()};
+  if (encoded.empty()) return fail(errc::corrupt, "empty blob");
+  auto payload = encoded.subspan(1);
+  switch (static_cast<blob_encoding>(encoded[0])) {
+    case blob_encoding::raw:
+      if (payload.size() != expected_size) return fail(errc::corrupt, "bad blob size");
+      return byte_buffer(payload.begin(), payload.end());
+    case blob_encoding::zstd: {
+      auto size = ZSTD_getFrameContentSize(payload.data(), payload.size());
+      if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+          size != expected_size)
+        return fail(errc::corrupt, "bad compressed blob size");
+      byte_buffer out(size);
+      size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), payload.data(),
+                                     payload.size());
+      if (ZSTD_isError(n) || n != size) return fail(errc::corrupt, "damaged compressed blob");
+      return out;
+    }
+  }
+  return fail(errc::corrupt, "unknown blob encoding");
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,16 @@
+// Blob encoding: zstd, or raw when compression does not shrink the blob.
+// Free functions; thread-safe (contexts are per thread).
+#pragma once
+
+#include "base/bytes.hpp"
+#include "base/error.hpp"
+
+namespace cairn::repo {
+
+// Returns [encoding byte][payload].
+byte_buffer encode_blob(byte_view plaintext, int zstd_level);
+// Inverse of encode_blob; corrupt on malformed input. `expected_size` bounds
+// the output so a damaged blob cannot make us allocate without limit.
+expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size);
+
+}  // namespace cairn::repo

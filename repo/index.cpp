@@ -1,0 +1,163 @@
+#include "repo/index.hpp"
+
+#include <mutex>
+
+namespace cairn::repo {
+
+namespace {
+
+constexpr uint8_t index_version = 1;
+constexpr uint8_t toc_version = 1;
+
+void write_blobs(byte_writer& w, const std::vector<blob_entry>& blobs) {
+  w.varint(blobs.size());
+  for (const auto& b : blobs) {
+    w.u8(static_cast<uint8_t>(b.type));
+    w.raw(b.id.view());
+    w.varint(b.offset);
+    w.varint(b.length);
+    w.varint(b.raw_length);
+  }
+}
+
+bool read_blobs(byte_reader& r, std::vector<blob_entry>& out) {
+  uint64_t count = r.varint();
+  if (!r.ok() || count > r.remaining() / 36) return false;
+  out.reserve(count);
+  for (uint64_t i = 0; i < count && r.ok(); ++i) {
+    blob_entry b;
+    uint8_t type = r.u8();
+    if (type > static_cast<uint8_t>(blob_type::tree)) return false;
+    b.type = static_cast<blob_type>(type);
+    auto id = r.raw(object_id::size);
+    if (!r.ok()) return false;
+    b.id = object_id::from_view(id);
+    uint64_t offset = r.varint(), length = r.varint(), raw = r.varint();
+    if (offset > UINT32_MAX || length > UINT32_MAX || raw > UINT32_MAX) return false;
+    b.offset = static_cast<uint32_t>(offset);
+    b.length = static_cast<uint32_t>(length);
+    b.raw_length = static_cast<uint32_t>(raw);
+    out.push_back(b);
+  }
+  return r.ok();
+}
+
+}  // namespace
+
+byte_buffer encode_toc(const std::vector<blob_entry>& blobs) {
+  byte_buffer out;
+  byte_writer w(out);
+  w.u8(toc_version);
+  write_blobs(w, blobs);
+  return out;
+}
+
+expected<std::vector<blob_entry>> decode_toc(byte_view bytes) {
+  byte_reader r(bytes);
+  if (r.u8() != toc_version) return fail(errc::corrupt, "unknown pack table of contents version");
+  std::vector<blob_entry> blobs;
+  if (!read_blobs(r, blobs) || !r.done())
+    return fail(errc::corrupt, "damaged pack table of contents");
+  return blobs;
+}
+
+byte_buffer encode_index_file(const std::vector<pack_record>& packs) {
+  byte_buffer out;
+  byte_writer w(out);
+  w.u8(index_version);
+  w.varint(packs.size());
+  for (const auto& p : packs) {
+    w.raw(p.id.view());
+    w.raw(p.salt);
+    w.varint(p.size);
+    write_blobs(w, p.blobs);
+  }
+  return out;
+}
+
+expected<std::vector<pack_record>> decode_index_file(byte_view bytes) {
+  byte_reader r(bytes);
+  if (r.u8() != index_version) return fail(errc::corrupt, "unknown index version");
+  uint64_t count = r.varint();
+  if (!r.ok() || count > r.remaining() / 65) return fail(errc::corrupt, "damaged index");
+  std::vector<pack_record> packs(count);
+  for (auto& p : packs) {
+    auto id = r.raw(object_id::size);
+    auto salt = r.raw(32);
+    if (!r.ok()) return fail(errc::corrupt, "damaged index");
+    p.id = object_id::from_view(id);
+    std::copy(salt.begin(), salt.end(), p.salt.begin());
+    p.size = r.varint();
+    if (!read_blobs(r, p.blobs)) return fail(errc::corrupt, "damaged index");
+  }
+  if (!r.done()) return fail(errc::corrupt, "damaged index (trailing bytes)");
+  return packs;
+}
+
+void blob_index::add(const pack_record& pack) {
+  std::unique_lock lock(mutex_);
+  if (pack_numbers_.count(pack.id)) return;
+  auto number = static_cast<uint32_t>(packs_.size());
+  packs_.push_back({pack.id, pack.salt, pack.size});
+  pack_numbers_.emplace(pack.id, number);
+  for (const auto& b : pack.blobs) {
+    blobs_.try_emplace(b.id, location{number, b.offset, b.length, b.raw_length, b.type});
+    claimed_.erase(b.id);
+  }
+}
+
+std::optional<blob_index::location> blob_index::find(const object_id& id) const {
+  std::shared_lock lock(mutex_);
+  auto it = blobs_.find(id);
+  if (it == blobs_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool blob_index::contains(const object_id& id) const {
+  std::shared_lock lock(mutex_);
+  return blobs_.count(id) != 0;
+}
+
+bool blob_index::has_pack(const object_id& pack) const {
+  std::shared_lock lock(mutex_);
+  return pack_numbers_.count(pack) != 0;
+}
+
+blob_index::pack_info blob_index::pack(uint32_t number) const {
+  std::shared_lock lock(mutex_);
+  return packs_.at(number);
+}
+
+bool blob_index::claim(const object_id& id) {
+  std::unique_lock lock(mutex_);
+  if (blobs_.count(id)) return false;
+  return claimed_.insert(id).second;
+}
+
+void blob_index::unclaim(const object_id& id) {
+  std::unique_lock lock(mutex_);
+  claimed_.erase(id);
+}
+
+size_t blob_index::blob_count() const {
+  std::shared_lock lock(mutex_);
+  return blobs_.size();
+}
+
+size_t blob_index::pack_count() const {
+  std::shared_lock lock(mutex_);
+  return packs_.size();
+}
+
+void blob_index::for_each_pack(const std::function<void(const pack_info&)>& fn) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& p : packs_) fn(p);
+}
+
+void blob_index::for_each_blob(
+  const std::function<void(const object_id&, const location&)>& fn) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& [id, loc] : blobs_) fn(id, loc);
+}
+
+}  // namespace cairn::repo

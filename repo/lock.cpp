@@ -1,0 +1,100 @@
+// Repository locks (restic's scheme): write our lock, then look at the others;
+// a conflicting live lock makes us withdraw ours. A lock is stale when it was
+// not refreshed for 30 minutes or its process on this host is gone.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "base/clock.hpp"
+#include "crypto/secret.hpp"
+#include "repo/repository.hpp"
+
+namespace cairn::repo {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+byte_buffer lock_json(bool exclusive, const std::string& purpose, int64_t created, int64_t refreshed) {
+  json j{{"host", host_name()}, {"pid", static_cast<int64_t>(getpid())},
+         {"exclusive", exclusive}, {"purpose", purpose},
+         {"created", created}, {"refreshed", refreshed}};
+  auto text = j.dump();
+  return byte_buffer(text.begin(), text.end());
+}
+
+bool stale(const json& j, int64_t now) {
+  if (now - j.value("refreshed", int64_t{0}) > repository_lock::stale_after_ns) return true;
+  if (j.value("host", "") == host_name()) {
+    auto pid = static_cast<pid_t>(j.value("pid", int64_t{0}));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+expected<std::unique_ptr<repository_lock>> repository::lock(bool exclusive, std::string purpose) {
+  int64_t now = now_ns();
+  auto info = lock_json(exclusive, purpose, now, now);
+  auto name = std::string(lock_prefix) + to_hex(crypto::random_bytes(16));
+  CAIRN_TRY(target_->put(name, cipher_.seal_object(kind_lock, info)));
+  auto held = std::make_unique<repository_lock>(target_, cipher_, name, info);
+  std::vector<std::string> others;
+  auto listed = target_->list(lock_prefix, [&](const targets::object_info& o) {
+    if (o.name != name) others.push_back(o.name);
+    return true;
+  });
+  if (!listed) {
+    if (listed.error().code() == errc::unsupported) return held;  // cannot see others
+    return fail(listed.error());
+  }
+  for (const auto& other : others) {
+    auto sealed = target_->get(other);
+    if (!sealed) continue;  // released meanwhile
+    auto plain = cipher_.open_object(kind_lock, *sealed);
+    json j = plain ? json::parse(plain->begin(), plain->end(), nullptr, false) : json();
+    if (!plain || j.is_discarded() || stale(j, now)) {
+      (void)target_->remove(other);
+      continue;
+    }
+    if (!exclusive && !j.value("exclusive", false)) continue;
+    (void)held->release();
+    return fail(errc::locked,
+                describe() + " is locked by " + j.value("purpose", "another run") + " on " +
+                  j.value("host", "?") + " (pid " + std::to_string(j.value("pid", int64_t{0})) +
+                  ", since " + format_time(j.value("created", int64_t{0})) +
+                  "); it expires 30 minutes after its last refresh");
+  }
+  return held;
+}
+
+repository_lock::repository_lock(targets::target_ptr target, const crypto::object_cipher& cipher,
+                                 std::string name, byte_buffer info_json)
+  : target_(std::move(target)), cipher_(cipher), name_(std::move(name)), info_(std::move(info_json)) {}
+
+repository_lock::~repository_lock() { (void)release(); }
+
+status repository_lock::refresh() {
+  json j = json::parse(info_.begin(), info_.end());
+  j["refreshed"] = now_ns();
+  auto text = j.dump();
+  info_.assign(text.begin(), text.end());
+  return target_->put(name_, cipher_.seal_object(kind_lock, info_));
+}
+
+status repository_lock::release() {
+  if (!held_) return {};
+  held_ = false;
+  return target_->remove(name_);
+}
+
+}  // namespace cairn::repo

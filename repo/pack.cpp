@@ -1,0 +1,129 @@
+#include "repo/pack.hpp"
+
+#include <cstring>
+
+#include "repo/compression.hpp"
+
+namespace cairn::repo {
+
+std::array<uint8_t, 33> blob_aad(blob_type type, const object_id& id) {
+  std::array<uint8_t, 33> aad{};
+  aad[0] = static_cast<uint8_t>(type);
+  std::memcpy(aad.data() + 1, id.bytes.data(), object_id::size);
+  return aad;
+}
+
+pack_writer::pack_writer(const crypto::object_cipher& cipher, uint32_t target_size)
+  : cipher_(cipher), target_size_(target_size) {
+  start();
+}
+
+void pack_writer::start() {
+  record_ = {};
+  crypto::random_fill(record_.salt.data(), record_.salt.size());
+  pack_cipher_ = cipher_.for_pack(record_.salt);
+  bytes_.clear();
+  bytes_.reserve(target_size_ + (1u << 20));
+  bytes_.insert(bytes_.end(), record_.salt.begin(), record_.salt.end());
+}
+
+void pack_writer::add(blob_type type, const object_id& id, byte_view encoded,
+                      uint32_t raw_length) {
+  auto offset = static_cast<uint32_t>(bytes_.size());
+  auto aad = blob_aad(type, id);
+  pack_cipher_->seal(offset, aad, encoded, bytes_);
+  record_.blobs.push_back(
+    {id, type, offset, static_cast<uint32_t>(bytes_.size() - offset), raw_length});
+}
+
+finished_pack pack_writer::finish() {
+  auto toc = encode_toc(record_.blobs);
+  size_t toc_start = bytes_.size();
+  pack_cipher_->seal(toc_nonce, as_bytes(kind_toc), toc, bytes_);
+  byte_writer w(bytes_);
+  w.u32(static_cast<uint32_t>(bytes_.size() - toc_start));
+  w.u32(pack_magic);
+  finished_pack out;
+  out.record = std::move(record_);
+  out.record.size = bytes_.size();
+  out.record.id = crypto::sha256_of(bytes_);
+  out.bytes = std::move(bytes_);
+  start();
+  return out;
+}
+
+expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
+                                byte_view sealed, crypto::id_hasher& hasher) {
+  auto aad = blob_aad(entry.type, entry.id);
+  auto encoded = cipher.open(entry.offset, aad, sealed);
+  if (!encoded) return fail(errc::corrupt, "blob does not decrypt");
+  auto plain = decode_blob(*encoded, entry.raw_length);
+  if (!plain) return plain;
+  if (hasher.id_of(*plain) != entry.id) return fail(errc::corrupt, "blob does not match its id");
+  return plain;
+}
+
+namespace {
+
+expected<std::vector<blob_entry>> open_toc(byte_view sealed_toc, byte_view salt,
+                                           const crypto::object_cipher& cipher) {
+  auto pc = cipher.for_pack(salt);
+  auto toc = pc->open(toc_nonce, as_bytes(kind_toc), sealed_toc);
+  if (!toc) return fail(errc::corrupt, "table of contents does not decrypt");
+  return decode_toc(*toc);
+}
+
+expected<uint32_t> trailer_toc_length(byte_view trailer, uint64_t pack_size) {
+  byte_reader r(trailer);
+  uint32_t length = r.u32();
+  if (r.u32() != pack_magic) return fail(errc::corrupt, "not a pack (bad magic)");
+  if (length + pack_trailer_size + pack_salt_size > pack_size)
+    return fail(errc::corrupt, "bad table of contents length");
+  return length;
+}
+
+}  // namespace
+
+expected<pack_record> read_pack_record(targets::target& target, const object_id& pack_id,
+                                       uint64_t pack_size, const crypto::object_cipher& cipher) {
+  auto name = pack_name(pack_id);
+  if (pack_size < pack_salt_size + pack_trailer_size)
+    return fail(errc::corrupt, name + ": too short to be a pack");
+  CAIRN_ASSIGN(auto trailer, target.get(name, {pack_size - pack_trailer_size, pack_trailer_size}));
+  auto length = trailer_toc_length(trailer, pack_size);
+  if (!length) return fail(length.error().with_context(name));
+  uint64_t toc_start = pack_size - pack_trailer_size - *length;
+  CAIRN_ASSIGN(auto salt, target.get(name, {0, pack_salt_size}));
+  CAIRN_ASSIGN(auto sealed_toc, target.get(name, {toc_start, *length}));
+  auto blobs = open_toc(sealed_toc, salt, cipher);
+  if (!blobs) return fail(blobs.error().with_context(name));
+  pack_record record;
+  record.id = pack_id;
+  std::copy(salt.begin(), salt.end(), record.salt.begin());
+  record.size = pack_size;
+  record.blobs = std::move(*blobs);
+  return record;
+}
+
+expected<pack_record> parse_pack(byte_view pack, const object_id& pack_id,
+                                 const crypto::object_cipher& cipher) {
+  if (pack.size() < pack_salt_size + pack_trailer_size)
+    return fail(errc::corrupt, "too short to be a pack");
+  if (crypto::sha256_of(pack) != pack_id) return fail(errc::corrupt, "pack does not match its name");
+  auto length = trailer_toc_length(pack.last(pack_trailer_size), pack.size());
+  if (!length) return fail(length.error());
+  uint64_t toc_start = pack.size() - pack_trailer_size - *length;
+  auto salt = pack.first(pack_salt_size);
+  CAIRN_ASSIGN(auto blobs, open_toc(pack.subspan(toc_start, *length), salt, cipher));
+  pack_record record;
+  record.id = pack_id;
+  std::copy(salt.begin(), salt.end(), record.salt.begin());
+  record.size = pack.size();
+  record.blobs = std::move(blobs);
+  for (const auto& b : record.blobs)
+    if (uint64_t{b.offset} + b.length > toc_start)
+      return fail(errc::corrupt, "table of contents points outside the pack");
+  return record;
+}
+
+}  // namespace cairn::repo

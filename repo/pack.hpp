@@ -1,0 +1,59 @@
+// Building and reading packs: salt | sealed blobs | sealed TOC | TOC length |
+// magic (docs/FORMAT.md). A pack_writer is owned by one thread.
+#pragma once
+
+#include <memory>
+
+#include "crypto/cipher.hpp"
+#include "crypto/id_hasher.hpp"
+#include "repo/index.hpp"
+#include "targets/target.hpp"
+
+namespace cairn::repo {
+
+struct finished_pack {
+  pack_record record;  // id, salt, size, blobs
+  byte_buffer bytes;
+};
+
+class pack_writer {
+public:
+  pack_writer(const crypto::object_cipher& cipher, uint32_t target_size);
+
+  // `encoded` is [encoding byte][payload] (encode_blob); raw_length is the
+  // plaintext length.
+  void add(blob_type type, const object_id& id, byte_view encoded, uint32_t raw_length);
+  bool empty() const { return record_.blobs.empty(); }
+  bool full() const { return bytes_.size() >= target_size_; }
+  size_t size() const { return bytes_.size(); }
+  size_t blob_count() const { return record_.blobs.size(); }
+
+  // Seals the table of contents and returns the pack; the writer starts anew.
+  finished_pack finish();
+
+private:
+  void start();
+  const crypto::object_cipher& cipher_;
+  uint32_t target_size_;
+  std::unique_ptr<crypto::pack_cipher> pack_cipher_;
+  pack_record record_;
+  byte_buffer bytes_;
+};
+
+// The associated data bound to a sealed blob: its type and id.
+std::array<uint8_t, 33> blob_aad(blob_type type, const object_id& id);
+
+// Opens one sealed blob, decompresses it and verifies it against its id.
+// corrupt (naming nothing: callers add the blob and pack) when anything is off.
+expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
+                                byte_view sealed, crypto::id_hasher& hasher);
+
+// Reads a pack's salt and table of contents from the target (two ranged reads).
+expected<pack_record> read_pack_record(targets::target& target, const object_id& pack_id,
+                                       uint64_t pack_size, const crypto::object_cipher& cipher);
+
+// Parses a whole pack held in memory (check --read-data).
+expected<pack_record> parse_pack(byte_view pack, const object_id& pack_id,
+                                 const crypto::object_cipher& cipher);
+
+}  // namespace cairn::repo

@@ -1,0 +1,58 @@
+// Constants of the on-target repository format, version 1. Every number here is
+// part of the format: see docs/FORMAT.md before changing one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/id.hpp"
+
+namespace cairn::repo {
+
+inline constexpr int format_version = 1;
+inline constexpr std::string_view header_magic = "cairn-repository";
+
+// Object names on the target.
+inline constexpr std::string_view header_name = "config";
+inline constexpr std::string_view data_prefix = "data/";
+inline constexpr std::string_view index_prefix = "index/";
+inline constexpr std::string_view checkpoint_prefix = "checkpoints/";
+inline constexpr std::string_view lock_prefix = "locks/";
+
+inline std::string pack_name(const object_id& id) {
+  auto hex = id.hex();
+  return std::string(data_prefix) + hex.substr(0, 2) + "/" + hex;
+}
+inline std::string index_name(const object_id& id) { return std::string(index_prefix) + id.hex(); }
+inline std::string checkpoint_name(const object_id& id) {
+  return std::string(checkpoint_prefix) + id.hex();
+}
+
+// Kinds bound as associated data to sealed objects.
+inline constexpr std::string_view kind_header = "header";
+inline constexpr std::string_view kind_index = "index";
+inline constexpr std::string_view kind_checkpoint = "checkpoint";
+inline constexpr std::string_view kind_lock = "lock";
+inline constexpr std::string_view kind_toc = "toc";
+
+enum class blob_type : uint8_t { data = 0, tree = 1 };
+
+// First byte of a blob's plaintext before sealing.
+enum class blob_encoding : uint8_t { raw = 0, zstd = 1 };
+
+// Pack layout: salt[32] | sealed blobs | sealed TOC | u32 TOC length | magic[4]
+inline constexpr size_t pack_salt_size = 32;
+inline constexpr size_t pack_trailer_size = 8;
+inline constexpr uint32_t pack_magic = 0x314b5043;  // "CPK1" little-endian
+inline constexpr uint64_t toc_nonce = ~uint64_t{0};
+
+inline constexpr uint32_t default_pack_size = 16u << 20;
+inline constexpr int default_zstd_level = 3;
+
+// Chunker defaults (docs/FORMAT.md, "Choosing the chunk sizes").
+inline constexpr uint32_t default_min_chunk = 512u << 10;
+inline constexpr uint32_t default_avg_chunk = 1u << 20;
+inline constexpr uint32_t default_max_chunk = 8u << 20;
+
+}  // namespace cairn::repo

@@ -1,0 +1,194 @@
+#include "repo/repository.hpp"
+
+#include <unistd.h>
+
+#include "base/clock.hpp"
+#include "base/version.hpp"
+#include "crypto/secret.hpp"
+
+namespace cairn::repo {
+
+repository::repository(targets::target_ptr target, repository_header header, crypto::key_ptr keys)
+  : target_(std::move(target)), header_(std::move(header)), keys_(std::move(keys)),
+    cipher_(header_.encryption, keys_) {}
+
+expected<repository_header> repository::read_header(targets::target& target) {
+  auto bytes = target.get(std::string(header_name));
+  if (!bytes) {
+    if (bytes.error().code() == errc::not_found)
+      return fail(errc::not_found,
+                  "no Cairn repository at " + target.describe() + " (run: cairn init)");
+    return fail(bytes.error());
+  }
+  return decode_header(*bytes, target.describe() + "/" + std::string(header_name));
+}
+
+expected<std::shared_ptr<repository>> repository::create(targets::target_ptr target,
+                                                         const create_options& options,
+                                                         crypto::key_ptr keys,
+                                                         std::vector<crypto::key_slot> slots) {
+  auto existing = target->stat(std::string(header_name));
+  if (existing)
+    return fail(errc::exists, "there already is a repository at " + target->describe());
+  if (existing.error().code() != errc::not_found) return fail(existing.error());
+  repository_header h;
+  h.format_version = format_version;
+  h.repository_id = to_hex(crypto::random_bytes(16));
+  h.created_ns = now_ns();
+  h.program = std::string("cairn ") + program_version;
+  h.chunker = options.chunker;
+  h.keyed_ids = options.encryption != crypto::encryption::none;
+  h.zstd_level = options.zstd_level;
+  h.encryption = options.encryption;
+  h.pack_size = options.pack_size;
+  h.key_slots = std::move(slots);
+  crypto::object_cipher cipher(h.encryption, keys);
+  seal_header(h, cipher);
+  CAIRN_TRY(target->put(std::string(header_name), encode_header(h)));
+  return std::shared_ptr<repository>(new repository(std::move(target), std::move(h), std::move(keys)));
+}
+
+expected<std::shared_ptr<repository>> repository::open(targets::target_ptr target,
+                                                       repository_header header,
+                                                       crypto::key_ptr keys) {
+  if (header.encryption != crypto::encryption::none && !keys)
+    return fail(errc::auth, target->describe() + ": the repository is encrypted and no key was given");
+  crypto::object_cipher cipher(header.encryption, keys);
+  if (auto st = verify_header(header, cipher); !st)
+    return fail(st.error().with_context(target->describe()));
+  return std::shared_ptr<repository>(new repository(std::move(target), std::move(header), std::move(keys)));
+}
+
+crypto::id_hasher repository::make_hasher() const {
+  return crypto::id_hasher(header_.keyed_ids ? keys_ : nullptr);
+}
+
+expected<object_id> repository::write_object(std::string_view prefix, std::string_view kind,
+                                              byte_view plaintext) {
+  auto sealed = cipher_.seal_object(kind, plaintext);
+  auto id = crypto::sha256_of(sealed);
+  CAIRN_TRY(target_->put(std::string(prefix) + id.hex(), sealed));
+  return id;
+}
+
+expected<byte_buffer> repository::read_object(const std::string& name, std::string_view kind,
+                                              const object_id& id) const {
+  CAIRN_ASSIGN(auto sealed, target_->get(name));
+  if (crypto::sha256_of(sealed) != id)
+    return fail(errc::corrupt, describe() + ": " + name + " does not match its name (damaged)");
+  auto plain = cipher_.open_object(kind, sealed);
+  if (!plain) return fail(plain.error().with_context(describe() + ": " + name));
+  return plain;
+}
+
+expected<load_report> repository::load_index(bool scan_packs, bool write_recovered) {
+  load_report report;
+  std::vector<object_id> index_ids;
+  auto listed = target_->list(index_prefix, [&](const targets::object_info& info) {
+    auto id = object_id::parse(info.name.substr(index_prefix.size()));
+    if (id) index_ids.push_back(*id);
+    return true;
+  });
+  if (!listed) return fail(listed.error());
+  for (const auto& id : index_ids) {
+    auto plain = read_object(index_name(id), kind_index, id);
+    auto packs = plain ? decode_index_file(*plain) : expected<std::vector<pack_record>>(fail(plain.error()));
+    if (!packs) {
+      report.warnings.push_back(index_name(id) + ": " + packs.error().message() +
+                                " (its packs are recovered from their own tables of contents)");
+      continue;
+    }
+    for (const auto& p : *packs) index_.add(p);
+    ++report.index_files;
+  }
+  if (scan_packs) {
+    std::vector<targets::object_info> unindexed;
+    auto st = target_->list(data_prefix, [&](const targets::object_info& info) {
+      auto slash = info.name.rfind('/');
+      auto id = object_id::parse(info.name.substr(slash + 1));
+      if (id && !index_.has_pack(*id)) unindexed.push_back(info);
+      return true;
+    });
+    if (!st) return fail(st.error());
+    std::vector<pack_record> recovered;
+    for (const auto& info : unindexed) {
+      auto id = *object_id::parse(info.name.substr(info.name.rfind('/') + 1));
+      auto record = read_pack_record(*target_, id, info.size, cipher_);
+      if (!record) {
+        report.warnings.push_back(record.error().message());
+        continue;
+      }
+      index_.add(*record);
+      recovered.push_back(std::move(*record));
+    }
+    report.recovered_packs = recovered.size();
+    if (write_recovered && !recovered.empty()) CAIRN_TRY(write_index(recovered));
+  }
+  report.packs = index_.pack_count();
+  report.blobs = index_.blob_count();
+  return report;
+}
+
+expected<byte_buffer> repository::read_blob(const object_id& id) const {
+  auto loc = index_.find(id);
+  if (!loc) return fail(errc::not_found, describe() + ": blob " + id.short_hex() + " is not in the index");
+  auto pack = index_.pack(loc->pack);
+  auto name = pack_name(pack.id);
+  CAIRN_ASSIGN(auto sealed, target_->get(name, {loc->offset, loc->length}));
+  if (sealed.size() != loc->length)
+    return fail(errc::corrupt, describe() + ": " + name + " is shorter than the index says");
+  auto cipher = cipher_.for_pack(pack.salt);
+  auto hasher = make_hasher();
+  blob_entry entry{id, loc->type, loc->offset, loc->length, loc->raw_length};
+  auto plain = open_blob(*cipher, entry, sealed, hasher);
+  if (!plain)
+    return fail(errc::corrupt, describe() + ": blob " + id.short_hex() + " in " + name + ": " +
+                                 plain.error().message());
+  return plain;
+}
+
+expected<tree> repository::read_tree(const object_id& id) const {
+  CAIRN_ASSIGN(auto plain, read_blob(id));
+  auto t = decode_tree(plain);
+  if (!t) return fail(t.error().with_context(describe() + ": tree " + id.short_hex()));
+  return t;
+}
+
+status repository::store_pack(const finished_pack& pack) {
+  return target_->put(pack_name(pack.record.id), pack.bytes);
+}
+
+expected<object_id> repository::write_index(const std::vector<pack_record>& packs) {
+  auto id = write_object(index_prefix, kind_index, encode_index_file(packs));
+  if (id)
+    for (const auto& p : packs) index_.add(p);
+  return id;
+}
+
+expected<object_id> repository::write_checkpoint(const checkpoint& c) {
+  return write_object(checkpoint_prefix, kind_checkpoint, encode_checkpoint(c));
+}
+
+expected<std::vector<object_id>> repository::list_checkpoints() const {
+  std::vector<object_id> ids;
+  auto st = target_->list(checkpoint_prefix, [&](const targets::object_info& info) {
+    auto id = object_id::parse(info.name.substr(checkpoint_prefix.size()));
+    if (id) ids.push_back(*id);
+    return true;
+  });
+  if (!st) return fail(st.error());
+  return ids;
+}
+
+expected<checkpoint> repository::read_checkpoint(const object_id& id) const {
+  CAIRN_ASSIGN(auto plain, read_object(checkpoint_name(id), kind_checkpoint, id));
+  auto c = decode_checkpoint(plain);
+  if (!c) return fail(c.error().with_context(describe() + ": checkpoint " + id.short_hex()));
+  return c;
+}
+
+status repository::write_header(const repository_header& header) {
+  return target_->put(std::string(header_name), encode_header(header));
+}
+
+}  // namespace cairn::repo

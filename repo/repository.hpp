@@ -1,0 +1,124 @@
+// One repository on one target: its header and keys, the in-memory index, and
+// reading and writing of packs, index files, trees and checkpoints.
+// Thread-safe: every method may be called from several threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/cipher.hpp"
+#include "crypto/id_hasher.hpp"
+#include "crypto/keys.hpp"
+#include "repo/checkpoint.hpp"
+#include "repo/header.hpp"
+#include "repo/index.hpp"
+#include "repo/pack.hpp"
+#include "repo/tree.hpp"
+#include "targets/target.hpp"
+
+namespace cairn::repo {
+
+struct create_options {
+  chunker_params chunker{default_min_chunk, default_avg_chunk, default_max_chunk, 0};
+  int zstd_level = default_zstd_level;
+  crypto::encryption encryption = crypto::encryption::aes256gcm;
+  uint32_t pack_size = default_pack_size;
+};
+
+struct load_report {
+  size_t index_files = 0;
+  size_t packs = 0;
+  size_t blobs = 0;
+  size_t recovered_packs = 0;  // found by listing data/, not named by any index file
+  std::vector<std::string> warnings;
+};
+
+class repository_lock;
+
+class repository {
+public:
+  // Reads and parses the header. not_found: there is no repository there.
+  static expected<repository_header> read_header(targets::target& target);
+
+  // Creates a repository on an empty target. `keys` is null for encryption none.
+  static expected<std::shared_ptr<repository>> create(targets::target_ptr target,
+                                                      const create_options& options,
+                                                      crypto::key_ptr keys,
+                                                      std::vector<crypto::key_slot> slots);
+
+  // Opens with keys unlocked from one of the header's slots (null for none).
+  // corrupt when the header was tampered with.
+  static expected<std::shared_ptr<repository>> open(targets::target_ptr target,
+                                                    repository_header header,
+                                                    crypto::key_ptr keys);
+
+  const repository_header& header() const { return header_; }
+  const crypto::object_cipher& cipher() const { return cipher_; }
+  const targets::target_ptr& target() const { return target_; }
+  const crypto::key_ptr& keys() const { return keys_; }
+  crypto::id_hasher make_hasher() const;
+  repo::blob_index& index() { return index_; }
+  const repo::blob_index& index() const { return index_; }
+
+  // Reads every index file; with `scan_packs`, also lists data/ and reads the
+  // table of contents of packs no index names (left by an interrupted run),
+  // and, with `write_recovered`, writes an index file for them.
+  expected<load_report> load_index(bool scan_packs, bool write_recovered);
+
+  // Reads, decrypts, decompresses and verifies one blob.
+  expected<byte_buffer> read_blob(const object_id& id) const;
+  expected<tree> read_tree(const object_id& id) const;
+
+  status store_pack(const finished_pack& pack);
+  expected<object_id> write_index(const std::vector<pack_record>& packs);
+  expected<object_id> write_checkpoint(const checkpoint& c);
+
+  // unsupported when the target cannot list.
+  expected<std::vector<object_id>> list_checkpoints() const;
+  expected<checkpoint> read_checkpoint(const object_id& id) const;
+
+  // Replaces the header (key slots changed). Atomic on every target.
+  status write_header(const repository_header& header);
+
+  // Takes a lock: shared for backups and restores, exclusive for maintenance.
+  expected<std::unique_ptr<repository_lock>> lock(bool exclusive, std::string purpose);
+
+  std::string describe() const { return target_->describe(); }
+
+private:
+  repository(targets::target_ptr target, repository_header header, crypto::key_ptr keys);
+  expected<object_id> write_object(std::string_view prefix, std::string_view kind,
+                                   byte_view plaintext);
+  expected<byte_buffer> read_object(const std::string& name, std::string_view kind,
+                                    const object_id& id) const;
+
+  targets::target_ptr target_;
+  repository_header header_;
+  crypto::key_ptr keys_;
+  crypto::object_cipher cipher_;
+  repo::blob_index index_;
+};
+
+// A lock object under locks/. Released on destruction (best effort).
+class repository_lock {
+public:
+  repository_lock(targets::target_ptr target, const crypto::object_cipher& cipher,
+                  std::string name, byte_buffer info_json);
+  ~repository_lock();
+  // Rewrites the lock with a fresh time; call more often than stale_after_ns.
+  status refresh();
+  status release();
+  const std::string& name() const { return name_; }
+
+  static constexpr int64_t stale_after_ns = 30LL * 60 * 1'000'000'000;
+
+private:
+  targets::target_ptr target_;
+  const crypto::object_cipher& cipher_;
+  std::string name_;
+  byte_buffer info_;
+  bool held_ = true;
+};
+
+}  // namespace cairn::repo
