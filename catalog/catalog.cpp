@@ -1,0 +1,335 @@
+#include "catalog/catalog.hpp"
+
+#include <SQLiteCpp/Backup.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sys/stat.h>
+
+namespace cairn::catalog {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int schema_version = 1;
+
+const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS targets(
+  name TEXT PRIMARY KEY, description TEXT NOT NULL, repository_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints(
+  id TEXT NOT NULL, target TEXT NOT NULL, plan TEXT NOT NULL, time_ns INTEGER NOT NULL,
+  host TEXT NOT NULL, parent TEXT NOT NULL, tree TEXT NOT NULL, files INTEGER NOT NULL,
+  bytes INTEGER NOT NULL, stats TEXT NOT NULL, sources TEXT NOT NULL,
+  PRIMARY KEY(target, id));
+CREATE INDEX IF NOT EXISTS checkpoints_by_plan ON checkpoints(plan, time_ns);
+CREATE TABLE IF NOT EXISTS file_cache(
+  plan TEXT NOT NULL, target TEXT NOT NULL, dir BLOB NOT NULL, name BLOB NOT NULL,
+  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+  inode INTEGER NOT NULL, chunks BLOB NOT NULL,
+  PRIMARY KEY(plan, target, dir, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY, plan TEXT NOT NULL, started_ns INTEGER NOT NULL,
+  finished_ns INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, stats TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '');
+)sql";
+
+error db_error(const std::exception& e, std::string_view what) {
+  std::string msg = e.what();
+  errc code = errc::io;
+  if (msg.find("locked") != std::string::npos || msg.find("busy") != std::string::npos)
+    code = errc::locked;
+  if (msg.find("full") != std::string::npos) code = errc::no_space;
+  if (msg.find("malformed") != std::string::npos || msg.find("not a database") != std::string::npos)
+    code = errc::corrupt;
+  return error{code, "catalog: " + std::string(what) + ": " + msg};
+}
+
+// Runs `fn`, turning SQLiteCpp's exceptions into errors.
+template <class F>
+auto guarded(std::string_view what, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return fail(db_error(e, what));
+  }
+}
+
+std::string blob_of(const std::vector<object_id>& ids) {
+  std::string out;
+  out.reserve(ids.size() * object_id::size);
+  for (const auto& id : ids) out.append(reinterpret_cast<const char*>(id.bytes.data()), object_id::size);
+  return out;
+}
+
+std::vector<object_id> ids_of(const void* data, int size) {
+  std::vector<object_id> out;
+  auto p = static_cast<const uint8_t*>(data);
+  for (int i = 0; i + static_cast<int>(object_id::size) <= size; i += object_id::size)
+    out.push_back(object_id::from_view(byte_view(p + i, object_id::size)));
+  return out;
+}
+
+}  // namespace
+
+struct catalog::impl {
+  explicit impl(const fs::path& file, int flags) : db(file.string(), flags, 10'000) {}
+  SQLite::Database db;
+};
+
+catalog::catalog(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+catalog::~catalog() = default;
+
+fs::path catalog::file_of(const fs::path& state_dir) { return state_dir / "catalog.db"; }
+
+expected<std::unique_ptr<catalog>> catalog::open(const fs::path& state_dir, bool read_only) {
+  std::error_code ec;
+  if (!read_only) {
+    fs::create_directories(state_dir, ec);
+    if (ec) return fail(errc::io, "cannot create state_dir " + state_dir.string() + ": " + ec.message());
+    ::chmod(state_dir.c_str(), 0700);
+  }
+  auto file = file_of(state_dir);
+  if (read_only && !fs::exists(file, ec))
+    return fail(errc::not_found, "no catalog at " + file.string() + " (run: cairn init)");
+  return guarded("open " + file.string(), [&]() -> expected<std::unique_ptr<catalog>> {
+    int flags = read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    auto p = std::make_unique<impl>(file, flags);
+    if (!read_only) {
+      p->db.exec("PRAGMA journal_mode=WAL");
+      p->db.exec("PRAGMA synchronous=NORMAL");
+      p->db.exec(schema);
+      SQLite::Statement v(p->db, "INSERT OR IGNORE INTO settings VALUES('schema_version', ?)");
+      v.bind(1, std::to_string(schema_version));
+      v.exec();
+      ::chmod(file.c_str(), 0600);
+    }
+    SQLite::Statement check(p->db, "SELECT value FROM settings WHERE key='schema_version'");
+    if (check.executeStep() && std::stoi(check.getColumn(0).getString()) > schema_version)
+      return fail(errc::unsupported, "the catalog " + file.string() + " was written by a newer Cairn");
+    return std::unique_ptr<catalog>(new catalog(std::move(p)));
+  });
+}
+
+expected<std::optional<std::string>> catalog::setting(const std::string& key) {
+  return guarded("read setting", [&]() -> expected<std::optional<std::string>> {
+    SQLite::Statement q(impl_->db, "SELECT value FROM settings WHERE key=?");
+    q.bind(1, key);
+    if (!q.executeStep()) return std::optional<std::string>{};
+    return std::optional<std::string>{q.getColumn(0).getString()};
+  });
+}
+
+status catalog::set_setting(const std::string& key, const std::string& value) {
+  return guarded("write setting", [&]() -> status {
+    SQLite::Statement q(impl_->db, "INSERT OR REPLACE INTO settings VALUES(?, ?)");
+    q.bind(1, key);
+    q.bind(2, value);
+    q.exec();
+    return {};
+  });
+}
+
+status catalog::record_target(const std::string& name, const std::string& description,
+                              const std::string& repository_id) {
+  return guarded("record target", [&]() -> status {
+    SQLite::Statement q(impl_->db, "INSERT OR REPLACE INTO targets VALUES(?, ?, ?)");
+    q.bind(1, name);
+    q.bind(2, description);
+    q.bind(3, repository_id);
+    q.exec();
+    return {};
+  });
+}
+
+expected<std::optional<std::string>> catalog::target_repository(const std::string& name) {
+  return guarded("read target", [&]() -> expected<std::optional<std::string>> {
+    SQLite::Statement q(impl_->db, "SELECT repository_id FROM targets WHERE name=?");
+    q.bind(1, name);
+    if (!q.executeStep()) return std::optional<std::string>{};
+    return std::optional<std::string>{q.getColumn(0).getString()};
+  });
+}
+
+status catalog::record_checkpoint(const checkpoint_row& r) {
+  return guarded("record checkpoint", [&]() -> status {
+    SQLite::Statement q(impl_->db,
+                        "INSERT OR REPLACE INTO checkpoints VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+    q.bind(1, r.id);
+    q.bind(2, r.target);
+    q.bind(3, r.plan);
+    q.bind(4, static_cast<int64_t>(r.time_ns));
+    q.bind(5, r.host);
+    q.bind(6, r.parent);
+    q.bind(7, r.tree);
+    q.bind(8, static_cast<int64_t>(r.files));
+    q.bind(9, static_cast<int64_t>(r.bytes));
+    q.bind(10, r.stats_json);
+    q.bind(11, r.sources_json);
+    q.exec();
+    return {};
+  });
+}
+
+expected<std::vector<checkpoint_row>> catalog::checkpoints(const std::string& plan,
+                                                           const std::string& target) {
+  return guarded("list checkpoints", [&]() -> expected<std::vector<checkpoint_row>> {
+    SQLite::Statement q(impl_->db,
+                        "SELECT id,target,plan,time_ns,host,parent,tree,files,bytes,stats,sources "
+                        "FROM checkpoints WHERE (?1='' OR plan=?1) AND (?2='' OR target=?2) "
+                        "ORDER BY time_ns DESC, target");
+    q.bind(1, plan);
+    q.bind(2, target);
+    std::vector<checkpoint_row> rows;
+    while (q.executeStep()) {
+      checkpoint_row r;
+      r.id = q.getColumn(0).getString();
+      r.target = q.getColumn(1).getString();
+      r.plan = q.getColumn(2).getString();
+      r.time_ns = q.getColumn(3).getInt64();
+      r.host = q.getColumn(4).getString();
+      r.parent = q.getColumn(5).getString();
+      r.tree = q.getColumn(6).getString();
+      r.files = static_cast<uint64_t>(q.getColumn(7).getInt64());
+      r.bytes = static_cast<uint64_t>(q.getColumn(8).getInt64());
+      r.stats_json = q.getColumn(9).getString();
+      r.sources_json = q.getColumn(10).getString();
+      rows.push_back(std::move(r));
+    }
+    return rows;
+  });
+}
+
+status catalog::forget_checkpoint(const std::string& target, const std::string& id) {
+  return guarded("forget checkpoint", [&]() -> status {
+    SQLite::Statement q(impl_->db, "DELETE FROM checkpoints WHERE target=? AND id=?");
+    q.bind(1, target);
+    q.bind(2, id);
+    q.exec();
+    return {};
+  });
+}
+
+expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& plan,
+                                                             const std::string& target,
+                                                             const std::string& directory) {
+  return guarded("read file cache", [&]() -> expected<std::vector<cache_entry>> {
+    SQLite::Statement q(impl_->db,
+                        "SELECT name,size,mtime_ns,ctime_ns,inode,chunks FROM file_cache "
+                        "WHERE plan=? AND target=? AND dir=? ORDER BY name");
+    q.bind(1, plan);
+    q.bind(2, target);
+    q.bind(3, directory.data(), static_cast<int>(directory.size()));
+    std::vector<cache_entry> out;
+    while (q.executeStep()) {
+      cache_entry e;
+      auto name = q.getColumn(0);
+      e.name.assign(static_cast<const char*>(name.getBlob()), static_cast<size_t>(name.getBytes()));
+      e.size = static_cast<uint64_t>(q.getColumn(1).getInt64());
+      e.mtime_ns = q.getColumn(2).getInt64();
+      e.ctime_ns = q.getColumn(3).getInt64();
+      e.inode = static_cast<uint64_t>(q.getColumn(4).getInt64());
+      auto chunks = q.getColumn(5);
+      e.chunks = ids_of(chunks.getBlob(), chunks.getBytes());
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+status catalog::store_directory(const std::string& plan, const std::string& target,
+                                const std::string& directory,
+                                const std::vector<cache_entry>& entries) {
+  return guarded("write file cache", [&]() -> status {
+    SQLite::Statement del(impl_->db, "DELETE FROM file_cache WHERE plan=? AND target=? AND dir=?");
+    del.bind(1, plan);
+    del.bind(2, target);
+    del.bind(3, directory.data(), static_cast<int>(directory.size()));
+    del.exec();
+    SQLite::Statement ins(impl_->db, "INSERT INTO file_cache VALUES(?,?,?,?,?,?,?,?,?)");
+    for (const auto& e : entries) {
+      ins.reset();
+      ins.bind(1, plan);
+      ins.bind(2, target);
+      ins.bind(3, directory.data(), static_cast<int>(directory.size()));
+      ins.bind(4, e.name.data(), static_cast<int>(e.name.size()));
+      ins.bind(5, static_cast<int64_t>(e.size));
+      ins.bind(6, e.mtime_ns);
+      ins.bind(7, e.ctime_ns);
+      ins.bind(8, static_cast<int64_t>(e.inode));
+      auto blob = blob_of(e.chunks);
+      ins.bind(9, blob.data(), static_cast<int>(blob.size()));
+      ins.exec();
+    }
+    return {};
+  });
+}
+
+expected<int64_t> catalog::begin_run(const std::string& plan, int64_t started_ns) {
+  return guarded("record run", [&]() -> expected<int64_t> {
+    SQLite::Statement q(impl_->db, "INSERT INTO runs(plan, started_ns, status) VALUES(?, ?, 'running')");
+    q.bind(1, plan);
+    q.bind(2, started_ns);
+    q.exec();
+    return impl_->db.getLastInsertRowid();
+  });
+}
+
+status catalog::finish_run(const run_row& r) {
+  return guarded("record run", [&]() -> status {
+    SQLite::Statement q(impl_->db,
+                        "UPDATE runs SET finished_ns=?, status=?, stats=?, error=? WHERE id=?");
+    q.bind(1, r.finished_ns);
+    q.bind(2, r.status);
+    q.bind(3, r.stats_json);
+    q.bind(4, r.error);
+    q.bind(5, r.id);
+    q.exec();
+    return {};
+  });
+}
+
+expected<std::vector<run_row>> catalog::runs(const std::string& plan, int limit) {
+  return guarded("list runs", [&]() -> expected<std::vector<run_row>> {
+    SQLite::Statement q(impl_->db,
+                        "SELECT id,plan,started_ns,finished_ns,status,stats,error FROM runs "
+                        "WHERE (?1='' OR plan=?1) ORDER BY id DESC LIMIT ?2");
+    q.bind(1, plan);
+    q.bind(2, limit);
+    std::vector<run_row> out;
+    while (q.executeStep())
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                     q.getColumn(2).getInt64(), q.getColumn(3).getInt64(),
+                     q.getColumn(4).getString(), q.getColumn(5).getString(),
+                     q.getColumn(6).getString()});
+    return out;
+  });
+}
+
+status catalog::begin() {
+  return guarded("begin", [&]() -> status {
+    impl_->db.exec("BEGIN");
+    return {};
+  });
+}
+
+status catalog::commit() {
+  return guarded("commit", [&]() -> status {
+    impl_->db.exec("COMMIT");
+    return {};
+  });
+}
+
+status catalog::snapshot_to(const fs::path& file) {
+  return guarded("snapshot", [&]() -> status {
+    std::error_code ec;
+    fs::remove(file, ec);
+    SQLite::Database dst(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    SQLite::Backup backup(dst, impl_->db);
+    backup.executeStep(-1);  // one step: consistent even while we keep writing
+    return {};
+  });
+}
+
+}  // namespace cairn::catalog

@@ -1,0 +1,295 @@
+#include "config/suite_config.hpp"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace cairn::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Thrown inside this file only; parse_config converts it to an error.
+struct config_error {
+  std::string message;
+};
+
+class parser {
+public:
+  explicit parser(const fs::path& file)
+    : file_(fs::absolute(file)), name_(file.string()), base_(fs::absolute(file).parent_path()) {}
+
+  suite_config parse(const YAML::Node& root);
+
+private:
+  location where(const YAML::Node& n) const {
+    auto m = n.Mark();
+    if (m.is_null()) return {name_, 0, 0};
+    return {name_, m.line + 1, m.column + 1};
+  }
+  [[noreturn]] void error_at(const YAML::Node& n, const std::string& what) const {
+    throw config_error{where(n).str() + ": " + what};
+  }
+  void expect_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) error_at(n, what + " must be a mapping (key: value)");
+  }
+  void check_keys(const YAML::Node& n, const std::set<std::string>& allowed,
+                  const std::string& context) const;
+  std::string scalar(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) error_at(n, what + " must be a single value");
+    return n.Scalar();
+  }
+  fs::path path_of(const YAML::Node& n, const std::string& what) const {
+    auto text = scalar(n, what);
+    if (text.empty()) error_at(n, what + " is empty");
+    if (text.rfind("~/", 0) == 0) {
+      const char* home = std::getenv("HOME");
+      if (home) return fs::path(home) / text.substr(2);
+    }
+    fs::path p(text);
+    return p.is_absolute() ? p.lexically_normal() : (base_ / p).lexically_normal();
+  }
+  std::vector<std::string> string_list(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence()) error_at(n, what + " must be a list");
+    std::vector<std::string> out;
+    for (const auto& item : n) out.push_back(scalar(item, what + " entries"));
+    return out;
+  }
+  void check_name(const YAML::Node& n, const std::string& name, const std::string& what) const;
+
+  keyring_config parse_keyring(const YAML::Node& n) const;
+  target_config parse_target(const std::string& name, const YAML::Node& key, const YAML::Node& n) const;
+  plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
+                         const std::vector<target_config>& targets) const;
+  source_config parse_source(const YAML::Node& n) const;
+
+  fs::path file_;
+  std::string name_;
+  fs::path base_;
+};
+
+std::string join(const std::set<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+void parser::check_keys(const YAML::Node& n, const std::set<std::string>& allowed,
+                        const std::string& context) const {
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const auto& key = it->first;
+    if (!key.IsScalar()) error_at(key, "keys must be plain names");
+    if (!allowed.count(key.Scalar()))
+      error_at(key, "unknown key \"" + key.Scalar() + "\" in " + context + " (expected one of: " +
+                      join(allowed) + ")");
+  }
+}
+
+void parser::check_name(const YAML::Node& n, const std::string& name, const std::string& what) const {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] != '.' && name[0] != '-';
+  for (char c : name)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '-' || c == '.');
+  if (!ok)
+    error_at(n, what + " \"" + name + "\" must be 1-64 letters, digits, '.', '_' or '-'");
+}
+
+keyring_config parser::parse_keyring(const YAML::Node& n) const {
+  keyring_config k;
+  k.where = where(n);
+  expect_map(n, "keyring");
+  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti"}, "keyring");
+  if (n["mode"]) {
+    k.mode = scalar(n["mode"], "keyring mode");
+    static const std::set<std::string> modes{"none", "keyfile", "password", "tpm"};
+    if (!modes.count(k.mode))
+      error_at(n["mode"], "keyring mode \"" + k.mode + "\" is not one of: " + join(modes));
+  }
+  if (n["keyfile"]) k.keyfile = path_of(n["keyfile"], "keyfile");
+  if (n["password_file"]) k.password_file = path_of(n["password_file"], "password_file");
+  if (n["recovery_keyfile"]) k.recovery_keyfile = path_of(n["recovery_keyfile"], "recovery_keyfile");
+  if (n["tcti"]) k.tcti = scalar(n["tcti"], "tcti");
+  if (n["pcrs"]) {
+    if (!n["pcrs"].IsSequence()) error_at(n["pcrs"], "pcrs must be a list of PCR numbers");
+    for (const auto& p : n["pcrs"]) {
+      int v = -1;
+      if (!p.IsScalar() || !YAML::convert<int>::decode(p, v) || v < 0 || v > 23)
+        error_at(p, "a PCR number must be 0-23");
+      k.pcrs.push_back(v);
+    }
+  }
+  if (k.mode == "keyfile" && k.keyfile.empty()) k.keyfile = base_ / "cairn.key";
+  if (k.mode == "tpm" && k.recovery_keyfile.empty())
+    error_at(n, "keyring mode tpm needs recovery_keyfile: the key that opens the backups on other hardware");
+  return k;
+}
+
+target_config parser::parse_target(const std::string& name, const YAML::Node& key,
+                                   const YAML::Node& n) const {
+  target_config t;
+  t.name = name;
+  t.where = where(key);
+  check_name(key, name, "target name");
+  expect_map(n, "target \"" + name + "\"");
+  check_keys(n, {"type", "path"}, "target \"" + name + "\"");
+  if (!n["type"]) error_at(key, "target \"" + name + "\" needs a type (local)");
+  t.type = scalar(n["type"], "target type");
+  if (t.type != "local")
+    error_at(n["type"], "target type \"" + t.type + "\" is not supported (supported: local)");
+  if (!n["path"]) error_at(key, "target \"" + name + "\" of type local needs a path");
+  t.path = path_of(n["path"], "target path");
+  return t;
+}
+
+source_config parser::parse_source(const YAML::Node& n) const {
+  source_config s;
+  s.where = where(n);
+  expect_map(n, "a source");
+  check_keys(n, {"type", "path", "name", "exclude"}, "source");
+  if (!n["type"]) error_at(n, "a source needs a type (dir)");
+  s.type = scalar(n["type"], "source type");
+  if (s.type != "dir")
+    error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir)");
+  if (!n["path"]) error_at(n, "a dir source needs a path");
+  s.path = path_of(n["path"], "source path");
+  s.where = where(n["path"]);
+  if (n["name"]) {
+    s.name = scalar(n["name"], "source name");
+    check_name(n["name"], s.name, "source name");
+  } else {
+    s.name = s.path.filename().string();
+    if (s.name.empty()) s.name = "root";
+  }
+  if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
+  return s;
+}
+
+plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
+                               const std::vector<target_config>& targets) const {
+  plan_config p;
+  p.name = name;
+  p.where = where(key);
+  check_name(key, name, "plan name");
+  expect_map(n, "plan \"" + name + "\"");
+  check_keys(n, {"sources", "targets"}, "plan \"" + name + "\"");
+  if (!n["sources"] || !n["sources"].IsSequence() || n["sources"].size() == 0)
+    error_at(n["sources"] ? n["sources"] : key, "plan \"" + name + "\" needs a list of sources");
+  std::set<std::string> names;
+  for (const auto& s : n["sources"]) {
+    auto src = parse_source(s);
+    if (!names.insert(src.name).second)
+      error_at(s, "two sources of plan \"" + name + "\" are named \"" + src.name +
+                    "\"; give one a different name:");
+    p.sources.push_back(std::move(src));
+  }
+  if (!n["targets"]) error_at(key, "plan \"" + name + "\" needs a list of targets");
+  if (!n["targets"].IsSequence() || n["targets"].size() == 0)
+    error_at(n["targets"], "plan \"" + name + "\" needs a list of targets");
+  for (const auto& t : n["targets"]) {
+    auto tname = scalar(t, "target name");
+    bool known = false;
+    for (const auto& def : targets) known = known || def.name == tname;
+    if (!known) error_at(t, "plan \"" + name + "\" names unknown target \"" + tname + "\"");
+    p.targets.push_back(tname);
+  }
+  return p;
+}
+
+suite_config parser::parse(const YAML::Node& root) {
+  suite_config c;
+  c.file = file_;
+  if (!root || root.IsNull()) throw config_error{name_ + ": the file is empty"};
+  expect_map(root, "the configuration");
+  check_keys(root, {"state_dir", "keyring", "targets", "plans"}, "the configuration");
+  if (root["state_dir"]) {
+    c.state_dir = path_of(root["state_dir"], "state_dir");
+  } else {
+    const char* home = std::getenv("HOME");
+    c.state_dir = geteuid() == 0 || !home ? fs::path("/var/lib/cairn")
+                                          : fs::path(home) / ".local/state/cairn";
+  }
+  if (root["keyring"]) c.keyring = parse_keyring(root["keyring"]);
+  else c.keyring.keyfile = base_ / "cairn.key";
+  if (!root["targets"]) error_at(root, "the configuration needs a targets: section");
+  expect_map(root["targets"], "targets");
+  for (auto it = root["targets"].begin(); it != root["targets"].end(); ++it)
+    c.targets.push_back(parse_target(it->first.Scalar(), it->first, it->second));
+  if (root["plans"]) {
+    expect_map(root["plans"], "plans");
+    for (auto it = root["plans"].begin(); it != root["plans"].end(); ++it)
+      c.plans.push_back(parse_plan(it->first.Scalar(), it->first, it->second, c.targets));
+  }
+  return c;
+}
+
+// yaml-cpp accepts duplicate keys silently; a second "plans:" would hide the first.
+void reject_duplicate_keys(const YAML::Node& n, const std::string& name) {
+  if (n.IsMap()) {
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second) {
+        auto m = it->first.Mark();
+        throw config_error{name + ":" + std::to_string(m.line + 1) + ":" +
+                           std::to_string(m.column + 1) + ": duplicate key \"" +
+                           it->first.Scalar() + "\""};
+      }
+      reject_duplicate_keys(it->second, name);
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) reject_duplicate_keys(item, name);
+  }
+}
+
+}  // namespace
+
+std::string location::str() const {
+  if (line == 0) return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+const target_config* suite_config::find_target(std::string_view name) const {
+  for (const auto& t : targets)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+const plan_config* suite_config::find_plan(std::string_view name) const {
+  for (const auto& p : plans)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+expected<suite_config> parse_config(std::string_view text, const fs::path& file) {
+  std::string name = file.string();
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    reject_duplicate_keys(root, name);
+    parser p(file);
+    auto c = p.parse(root);
+    c.text = std::string(text);
+    return c;
+  } catch (const config_error& e) {
+    return fail(errc::invalid_input, e.message);
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) return fail(errc::invalid_input, name + ": " + e.msg);
+    return fail(errc::invalid_input, name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                       std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+expected<suite_config> load_config(const fs::path& file) {
+  std::error_code ec;
+  std::ifstream in(file);
+  if (!in)
+    return fail(errc::invalid_input, "cannot read configuration " + file.string() + ": " +
+                                       (fs::exists(file, ec) ? "permission denied" : "no such file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config(buffer.str(), file);
+}
+
+}  // namespace cairn::config

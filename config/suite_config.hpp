@@ -1,0 +1,71 @@
+// The suite's YAML definitions as validated, typed values. Parsing never
+// throws: every problem is one error "file:line:col: what". Plain values.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace cairn::config {
+
+// Where a value came from, for messages about it later ("a missing source").
+struct location {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string str() const;  // "cairn.yaml:12:3"
+};
+
+struct keyring_config {
+  std::string mode = "keyfile";       // none | keyfile | password | tpm
+  std::filesystem::path keyfile;      // keyfile mode
+  std::filesystem::path password_file;
+  std::filesystem::path recovery_keyfile;  // tpm mode
+  std::vector<int> pcrs;                   // tpm mode
+  std::string tcti;                        // tpm mode
+  location where;
+};
+
+struct target_config {
+  std::string name;
+  std::string type;                // local (sftp and s3 come with their issue)
+  std::filesystem::path path;
+  location where;
+};
+
+struct source_config {
+  std::string type;                // dir
+  std::string name;                // entry in the checkpoint's root; unique in the plan
+  std::filesystem::path path;
+  std::vector<std::string> exclude;
+  location where;
+};
+
+struct plan_config {
+  std::string name;
+  std::vector<source_config> sources;
+  std::vector<std::string> targets;  // names from suite_config::targets
+  location where;
+};
+
+struct suite_config {
+  std::filesystem::path file;        // absolute
+  std::filesystem::path state_dir;
+  keyring_config keyring;
+  std::vector<target_config> targets;  // in the order written
+  std::vector<plan_config> plans;
+  std::string text;                  // the YAML as read, for the suite-state backup
+
+  const target_config* find_target(std::string_view name) const;
+  const plan_config* find_plan(std::string_view name) const;
+};
+
+// Reads and validates a YAML file. Relative paths resolve against its folder.
+expected<suite_config> load_config(const std::filesystem::path& file);
+// Same, from text; `file` names it in messages and gives the base folder.
+expected<suite_config> parse_config(std::string_view text, const std::filesystem::path& file);
+
+}  // namespace cairn::config

@@ -1,0 +1,100 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include "catalog/catalog.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace cairn;
+using namespace cairn::catalog;
+
+namespace {
+object_id id_of_byte(uint8_t b) {
+  object_id id;
+  id.bytes.fill(b);
+  return id;
+}
+}  // namespace
+
+TEST_CASE("catalog: a real SQLite file is created 0600 in a 0700 state_dir") {
+  testing::temp_dir dir;
+  auto c = catalog::catalog::open(dir / "state");
+  REQUIRE(c);
+  struct stat st {};
+  REQUIRE(::stat((dir / "state").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat((dir / "state/catalog.db").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE((*c)->set_setting("chunker_seed", "12345"));
+  CHECK(*(*c)->setting("chunker_seed") == std::optional<std::string>("12345"));
+  CHECK(!(*c)->setting("missing")->has_value());
+}
+
+TEST_CASE("catalog: checkpoints by plan and target newest first") {
+  testing::temp_dir dir;
+  auto c = std::move(*catalog::catalog::open(dir.path()));
+  for (int i = 0; i < 3; ++i) {
+    checkpoint_row r;
+    r.id = std::string(64, static_cast<char>('a' + i));
+    r.target = i == 2 ? "nas" : "usb";
+    r.plan = "home";
+    r.time_ns = 1000 + i;
+    r.tree = std::string(64, '0');
+    r.files = 10 * i;
+    REQUIRE(c->record_checkpoint(r));
+  }
+  auto all = c->checkpoints("", "");
+  REQUIRE(all->size() == 3);
+  CHECK(all->front().time_ns == 1002);
+  CHECK(c->checkpoints("home", "usb")->size() == 2);
+  CHECK(c->checkpoints("other", "")->empty());
+  REQUIRE(c->forget_checkpoint("usb", std::string(64, 'a')));
+  CHECK(c->checkpoints("", "usb")->size() == 1);
+}
+
+TEST_CASE("catalog: the file cache stores a directory's entries with odd names") {
+  testing::temp_dir dir;
+  auto c = std::move(*catalog::catalog::open(dir.path()));
+  std::string directory = "sub/\xff\n";
+  std::vector<cache_entry> entries{{"a", 10, 1, 2, 3, {id_of_byte(1), id_of_byte(2)}},
+                                   {std::string("b\0c", 3), 0, 4, 5, 6, {}}};
+  REQUIRE(c->store_directory("home", "usb", directory, entries));
+  auto back = c->cached_directory("home", "usb", directory);
+  REQUIRE(back);
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[0].chunks == entries[0].chunks);
+  CHECK((*back)[1].name == entries[1].name);
+  CHECK(c->cached_directory("home", "nas", directory)->empty());
+  REQUIRE(c->store_directory("home", "usb", directory, {entries[0]}));
+  CHECK(c->cached_directory("home", "usb", directory)->size() == 1);
+}
+
+TEST_CASE("catalog: runs are recorded and a snapshot is a consistent copy") {
+  testing::temp_dir dir;
+  auto c = std::move(*catalog::catalog::open(dir / "a"));
+  auto run = c->begin_run("home", 5);
+  REQUIRE(run);
+  REQUIRE(c->finish_run({*run, "home", 5, 9, "ok", "{}", ""}));
+  auto runs = c->runs("home", 10);
+  REQUIRE(runs->size() == 1);
+  CHECK((*runs)[0].status == "ok");
+  REQUIRE(c->set_setting("suite_id", "s1"));
+  REQUIRE(c->snapshot_to(dir / "copy.db"));
+  std::filesystem::create_directories(dir / "b");
+  std::filesystem::copy_file(dir / "copy.db", dir / "b/catalog.db");
+  auto copy = catalog::catalog::open(dir / "b", true);
+  REQUIRE(copy);
+  CHECK(*(*copy)->setting("suite_id") == std::optional<std::string>("s1"));
+  CHECK((*copy)->runs("", 10)->size() == 1);
+}
+
+TEST_CASE("catalog: a damaged file is a clear error") {
+  testing::temp_dir dir;
+  std::filesystem::create_directories(dir / "s");
+  FILE* f = std::fopen((dir / "s/catalog.db").c_str(), "w");
+  std::fputs("this is not a database, it is a text file of some length......", f);
+  std::fclose(f);
+  auto c = catalog::catalog::open(dir / "s");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message().find("catalog") != std::string::npos);
+}
