@@ -1,3 +1,31 @@
-#include <cstdio>
-#include "base/version.hpp"
-int main() { std::printf("cairn %s\n", cairn::program_version); }
+// cairn: the command-line program. SIGINT and SIGTERM are taken by one thread
+// (sigwait) and turned into an orderly stop; a second signal exits at once.
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  // Blocked before any thread exists, so every thread inherits the mask.
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals] {
+    int count = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (++count > 1) _exit(cairn::cli::exit_interrupted);
+      static const char msg[] = "\ncairn: stopping (uploads in flight finish; press Ctrl-C again to quit at once)\n";
+      (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+      if (auto* app = cairn::cli::running_app.load()) app->stop();
+      else _exit(cairn::cli::exit_interrupted);
+    }
+  }).detach();
+  return cairn::cli::run_command(argc, argv);
+}

@@ -33,7 +33,7 @@ expected<std::shared_ptr<repository>> repository::create(targets::target_ptr tar
   if (existing.error().code() != errc::not_found) return fail(existing.error());
   repository_header h;
   h.format_version = format_version;
-  h.repository_id = to_hex(crypto::random_bytes(16));
+  h.repository_id = options.repository_id.empty() ? to_hex(crypto::random_bytes(16)) : options.repository_id;
   h.created_ns = now_ns();
   h.program = std::string("cairn ") + program_version;
   h.chunker = options.chunker;

@@ -20,6 +20,7 @@
 namespace cairn::repo {
 
 struct create_options {
+  std::string repository_id;  // 32 hex digits; generated when empty
   chunker_params chunker{default_min_chunk, default_avg_chunk, default_max_chunk, 0};
   int zstd_level = default_zstd_level;
   crypto::encryption encryption = crypto::encryption::aes256gcm;

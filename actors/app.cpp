@@ -1,0 +1,295 @@
+#include "actors/app.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "actors/catalog_writer.hpp"
+#include "actors/error.hpp"
+#include "actors/keyring.hpp"
+#include "actors/progress.hpp"
+#include "actors/register.hpp"
+#include "actors/restorer.hpp"
+#include "actors/supervisor.hpp"
+#include "actors/target.hpp"
+#include "actors/timeouts.hpp"
+#include "crypto/secret.hpp"
+#include "repo/repo_format.hpp"
+
+namespace cairn::actors {
+
+namespace fs = std::filesystem;
+
+struct application::impl {
+  app_options options;
+  std::shared_ptr<const config::suite_config> suite;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  keyring_actor keyring;
+  catalog_actor catalog;
+  std::mutex mutex;  // guards supervisor for stop()
+  supervisor_actor supervisor;
+  std::atomic<bool> stopping{false};
+
+  ~impl() {
+    if (!sys) return;
+    for (auto a : {caf::actor_cast<caf::actor>(keyring), caf::actor_cast<caf::actor>(catalog),
+                   caf::actor_cast<caf::actor>(supervisor)})
+      if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    keyring = nullptr;
+    catalog = nullptr;
+    supervisor = nullptr;
+    sys.reset();  // waits for every actor to finish
+  }
+
+  size_t threads() const {
+    return options.threads ? options.threads : std::max(2u, std::thread::hardware_concurrency());
+  }
+
+  // Spawns the single catalog writer (creating state_dir on first use).
+  status ensure_catalog() {
+    if (catalog) return {};
+    CAIRN_ASSIGN(auto db, catalog::catalog::open(suite->state_dir));
+    catalog = sys->spawn<caf::detached>(catalog_writer, std::shared_ptr<catalog::catalog>(std::move(db)));
+    return {};
+  }
+
+  progress_actor spawn_progress() { return sys->spawn(progress, options.renderer); }
+
+  template <class T, class... Ts>
+  expected<T> ask(const caf::scoped_actor& self, std::chrono::seconds timeout,
+                  const caf::actor& dest, Ts&&... xs) {
+    expected<T> out = fail(errc::io, "no reply");
+    self->request(dest, timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& value) { out = std::move(value); },
+               [&](caf::error& e) { out = fail(from_caf(e)); });
+    return out;
+  }
+
+  // Opens a target's repository for reading through a short-lived target actor.
+  expected<open_result> open_target(const std::string& name, open_mode mode,
+                                    const repo::create_options& create = {}) {
+    const auto* t = suite->find_target(name);
+    if (!t) return fail(errc::invalid_input, "no target named \"" + name + "\" in " + suite->file.string());
+    CAIRN_ASSIGN(auto backend, make_backend(*t));
+    target_options o{t->name, backend, keyring, progress_actor{}, create,
+                     mode == open_mode::create ? "init" : "read"};
+    auto actor = sys->spawn<caf::detached>(target, o);
+    caf::scoped_actor self{*sys};
+    auto r = ask<open_result>(self, timeouts::open, caf::actor_cast<caf::actor>(actor),
+                              atom::open::value, mode);
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
+    return r;
+  }
+};
+
+application::application(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+application::~application() = default;
+
+expected<std::unique_ptr<application>> application::start(app_options options) {
+  crypto::disable_core_dumps();
+  auto p = std::make_unique<impl>();
+  CAIRN_ASSIGN(auto suite, config::load_config(options.config_file));
+  p->suite = std::make_shared<const config::suite_config>(std::move(suite));
+  p->options = std::move(options);
+  p->cfg.set("scheduler.max-threads", static_cast<int>(p->threads()));
+  register_protocols(p->cfg);
+  p->sys = std::make_unique<caf::actor_system>(p->cfg);
+  keyring_options k{p->suite->keyring, p->options.keyfile, p->options.ask_password};
+  p->keyring = p->sys->spawn<caf::detached>(keyring, k);
+  return std::unique_ptr<application>(new application(std::move(p)));
+}
+
+const config::suite_config& application::config() const { return *impl_->suite; }
+
+expected<init_report> application::init() {
+  auto& d = *impl_;
+  CAIRN_TRY(d.ensure_catalog());
+  caf::scoped_actor self{*d.sys};
+  auto cat = caf::actor_cast<caf::actor>(d.catalog);
+  CAIRN_ASSIGN(auto seed_text, d.ask<std::string>(self, timeouts::catalog, cat, atom::get::value,
+                                                   std::string("chunker_seed")));
+  if (seed_text.empty()) {
+    auto raw = crypto::random_bytes(8);
+    uint64_t seed = 0;
+    for (auto b : raw) seed = seed << 8 | b;
+    seed_text = std::to_string(seed);
+    CAIRN_TRY(d.ask<bool>(self, timeouts::catalog, cat, atom::set::value,
+                          std::string("chunker_seed"), seed_text));
+  }
+  repo::create_options create;
+  create.chunker.seed = std::stoull(seed_text);
+  bool keyfile_existed = d.suite->keyring.mode != "keyfile" || fs::exists(d.suite->keyring.keyfile);
+  init_report report;
+  for (const auto& t : d.suite->targets) {
+    auto r = d.open_target(t.name, open_mode::create, create);
+    if (!r) return fail(r.error());
+    const auto& h = r->repo->header();
+    report.targets.push_back({t.name, r->repo->describe(), h.repository_id, r->created});
+    CAIRN_TRY(d.ask<bool>(self, timeouts::catalog, cat, atom::record::value,
+                          target_record{t.name, r->repo->describe(), h.repository_id}));
+  }
+  if (!keyfile_existed && fs::exists(d.suite->keyring.keyfile))
+    report.keyfile = d.suite->keyring.keyfile.string();
+  return report;
+}
+
+expected<std::vector<plan_report>> application::backup(const std::vector<std::string>& plans) {
+  auto& d = *impl_;
+  for (const auto& name : plans)
+    if (!d.suite->find_plan(name))
+      return fail(errc::invalid_input, "no plan named \"" + name + "\" in " + d.suite->file.string());
+  if (d.suite->plans.empty())
+    return fail(errc::invalid_input, d.suite->file.string() + " defines no plans");
+  for (const auto& p : d.suite->plans) {
+    if (!plans.empty() && std::find(plans.begin(), plans.end(), p.name) == plans.end()) continue;
+    for (const auto& s : p.sources) {
+      std::error_code ec;
+      if (!fs::exists(s.path, ec))
+        return fail(errc::invalid_input, s.where.str() + ": source path " + s.path.string() +
+                                           " of plan \"" + p.name + "\" does not exist");
+    }
+  }
+  CAIRN_TRY(d.ensure_catalog());
+  auto progress_handle = d.spawn_progress();
+  {
+    std::lock_guard lock(d.mutex);
+    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads()};
+    d.supervisor = d.sys->spawn(supervisor, o);
+  }
+  if (d.stopping) stop();
+  caf::scoped_actor self{*d.sys};
+  auto r = d.ask<std::vector<plan_report>>(self, timeouts::run, caf::actor_cast<caf::actor>(d.supervisor),
+                                           atom::run::value, run_request{plans});
+  self->send_exit(progress_handle, caf::exit_reason::user_shutdown);
+  return r;
+}
+
+expected<std::vector<catalog::checkpoint_row>> application::checkpoints(const std::string& plan,
+                                                                         const std::string& target) {
+  auto db = catalog::catalog::open(impl_->suite->state_dir, true);
+  if (!db && db.error().code() == errc::not_found) return std::vector<catalog::checkpoint_row>{};
+  if (!db) return fail(db.error());
+  return (*db)->checkpoints(plan, target);
+}
+
+expected<resolved_checkpoint> application::resolve(const std::string& spec, const std::string& plan,
+                                                   const std::string& target) {
+  auto& suite = *impl_->suite;
+  if (!plan.empty() && !suite.find_plan(plan))
+    return fail(errc::invalid_input, "no plan named \"" + plan + "\" in " + suite.file.string());
+  if (!target.empty() && !suite.find_target(target))
+    return fail(errc::invalid_input, "no target named \"" + target + "\" in " + suite.file.string());
+  CAIRN_ASSIGN(auto rows, checkpoints(spec == "latest" ? plan : "", target));
+  std::vector<catalog::checkpoint_row> found;
+  if (spec == "latest") {
+    if (plan.empty() && suite.plans.size() != 1)
+      return fail(errc::invalid_input, "\"latest\" needs --plan: " + suite.file.string() + " has " +
+                                         std::to_string(suite.plans.size()) + " plans");
+    std::string p = plan.empty() ? suite.plans.front().name : plan;
+    for (auto& r : rows)
+      if (r.plan == p) {
+        found.push_back(r);
+        break;  // rows are newest first
+      }
+    if (found.empty()) return fail(errc::not_found, "plan \"" + p + "\" has no checkpoint yet");
+  } else {
+    if (spec.size() < 4 || spec.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return fail(errc::invalid_input, "\"" + spec + "\" is not a checkpoint id, an id prefix of 4 or more hex digits, or latest");
+    for (auto& r : rows)
+      if (r.id.compare(0, spec.size(), spec) == 0) found.push_back(r);
+    if (found.empty()) return fail(errc::not_found, "no checkpoint " + spec);
+    if (found.size() > 1)
+      return fail(errc::invalid_input, "checkpoint prefix " + spec + " is ambiguous (" +
+                                         std::to_string(found.size()) + " match); give more digits");
+  }
+  auto id = object_id::parse(found.front().id);
+  if (!id) return fail(errc::corrupt, "the catalog holds a damaged checkpoint id");
+  return resolved_checkpoint{found.front(), *id};
+}
+
+expected<std::vector<repo::node>> application::list(const resolved_checkpoint& cp,
+                                                    const std::string& path) {
+  CAIRN_ASSIGN(auto opened, impl_->open_target(cp.row.target, open_mode::read));
+  auto& repo = *opened.repo;
+  CAIRN_ASSIGN(auto c, repo.read_checkpoint(cp.id));
+  CAIRN_ASSIGN(auto tree, repo.read_tree(c.tree));
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string part = path.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) continue;
+    auto it = std::find_if(tree.nodes.begin(), tree.nodes.end(),
+                           [&](const repo::node& n) { return n.name == part; });
+    if (it == tree.nodes.end()) return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
+    if (it->meta.type != cairn::fs::file_type::directory) {
+      if (start < path.size()) return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
+      return std::vector<repo::node>{*it};
+    }
+    CAIRN_ASSIGN(tree, repo.read_tree(it->subtree));
+  }
+  return std::move(tree.nodes);
+}
+
+expected<restore_report> application::restore(const resolved_checkpoint& cp, const fs::path& to,
+                                               const std::vector<std::string>& paths) {
+  auto& d = *impl_;
+  CAIRN_ASSIGN(auto opened, d.open_target(cp.row.target, open_mode::read));
+  auto progress_handle = d.spawn_progress();
+  auto actor = d.sys->spawn<caf::detached>(restorer, progress_handle, size_t{4});
+  caf::scoped_actor self{*d.sys};
+  restore_request req{opened.repo, cp.id, fs::absolute(to), paths, true};
+  auto r = d.ask<restore_report>(self, timeouts::restore, caf::actor_cast<caf::actor>(actor),
+                                 atom::restore::value, req);
+  self->send_exit(actor, caf::exit_reason::user_shutdown);
+  self->send_exit(progress_handle, caf::exit_reason::user_shutdown);
+  return r;
+}
+
+expected<std::vector<check_line>> application::check(const std::string& target, bool read_data) {
+  auto& d = *impl_;
+  if (!target.empty() && !d.suite->find_target(target))
+    return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  std::vector<check_line> out;
+  for (const auto& t : d.suite->targets) {
+    if (!target.empty() && t.name != target) continue;
+    check_line line{t.name, "", {}};
+    auto opened = d.open_target(t.name, open_mode::read);
+    if (!opened) {
+      line.error = describe(opened.error());
+      out.push_back(std::move(line));
+      continue;
+    }
+    repo::check_options o;
+    o.read_data = read_data;
+    if (d.options.renderer)
+      o.on_progress = [&](size_t done, size_t total, uint64_t bytes) {
+        progress_snapshot s;
+        s.phase = "checking " + t.name;
+        s.done.files = done;
+        s.total.files = total;
+        s.done.bytes = bytes;
+        d.options.renderer(s);
+      };
+    auto r = repo::check_repository(*opened->repo, o);
+    if (!r) line.error = describe(r.error());
+    else line.report = std::move(*r);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+void application::stop() {
+  auto& d = *impl_;
+  d.stopping = true;
+  std::lock_guard lock(d.mutex);
+  if (d.supervisor) caf::anon_send(d.supervisor, atom::stop::value);
+}
+
+}  // namespace cairn::actors

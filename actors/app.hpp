@@ -1,0 +1,84 @@
+// The application: loads the configuration, owns the actor system and runs
+// one command at a time through the actors. The CLI's only entry point below
+// it. Methods run on the caller's thread and block; stop() may be called from
+// any thread (the signal thread).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/protocol/plan.hpp"
+#include "actors/protocol/progress.hpp"
+#include "actors/protocol/restore.hpp"
+#include "catalog/catalog.hpp"
+#include "config/suite_config.hpp"
+#include "repo/checker.hpp"
+
+namespace cairn::actors {
+
+struct app_options {
+  std::filesystem::path config_file;
+  std::optional<std::filesystem::path> keyfile;  // open through this keyfile instead
+  bool ask_password = false;                     // open through a password instead
+  progress_renderer renderer;                    // called every 250 ms during long commands
+  size_t threads = 0;                            // 0: one per core
+};
+
+struct init_line {
+  std::string target;
+  std::string location;
+  std::string repository_id;
+  bool created = false;
+};
+
+struct init_report {
+  std::vector<init_line> targets;
+  std::string keyfile;      // set when init created it
+};
+
+// A checkpoint named on the command line, found in the catalog.
+struct resolved_checkpoint {
+  catalog::checkpoint_row row;
+  object_id id;
+};
+
+struct check_line {
+  std::string target;
+  std::string error;         // the repository could not be opened or read
+  repo::check_report report;
+};
+
+class application {
+public:
+  static expected<std::unique_ptr<application>> start(app_options options);
+  ~application();
+
+  const config::suite_config& config() const;
+
+  expected<init_report> init();
+  // Empty `plans`: all of them. Unknown plans and missing sources are
+  // invalid_input naming file:line:col.
+  expected<std::vector<plan_report>> backup(const std::vector<std::string>& plans);
+  expected<std::vector<catalog::checkpoint_row>> checkpoints(const std::string& plan,
+                                                              const std::string& target);
+  // `spec`: an id, a unique prefix, or "latest" (of `plan`, or of the only plan).
+  expected<resolved_checkpoint> resolve(const std::string& spec, const std::string& plan,
+                                        const std::string& target);
+  // The entries at `path` ("" = the root: one per source) of a checkpoint.
+  expected<std::vector<repo::node>> list(const resolved_checkpoint& cp, const std::string& path);
+  expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
+                                   const std::vector<std::string>& paths);
+  expected<std::vector<check_line>> check(const std::string& target, bool read_data);
+
+  void stop();
+
+private:
+  struct impl;
+  explicit application(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace cairn::actors

@@ -1,0 +1,44 @@
+// The dir source actor: walks a directory tree depth-first, reuses the chunk
+// lists of files whose quick content id (size, mtime, ctime, inode) matches the
+// file cache, reads and chunks the others, and builds one tree per directory
+// and target bottom-up. At most `window_bytes` of chunks are in flight, so
+// memory stays flat however large the tree. Detached: file I/O blocks.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "actors/protocol/catalog.hpp"
+#include "actors/protocol/progress.hpp"
+#include "actors/protocol/sealer.hpp"
+#include "actors/protocol/source.hpp"
+#include "config/suite_config.hpp"
+#include "repo/chunker.hpp"
+
+namespace cairn::actors {
+
+struct source_options {
+  std::string plan;
+  config::source_config source;
+  std::vector<std::string> target_names;       // index = target number in the context
+  std::shared_ptr<const seal_context> context;
+  std::vector<sealer_actor> sealers;
+  progress_actor progress;
+  catalog_actor catalog;
+  std::filesystem::path state_dir;             // the file cache is read from here
+  repo::chunker_params chunker;
+  uint64_t window_bytes = 64u << 20;
+  size_t window_chunks = 256;
+};
+
+class dir_walk;
+
+struct dir_source_state {
+  static inline const char* name = "dir-source";
+  std::shared_ptr<dir_walk> walk;  // shared_ptr: dir_walk stays an incomplete type here
+};
+
+source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source_state> self,
+                                       source_options options);
+
+}  // namespace cairn::actors

@@ -1,0 +1,425 @@
+#include "actors/dir_walk.hpp"
+
+#include <algorithm>
+
+#include "actors/error.hpp"
+#include "actors/timeouts.hpp"
+#include "repo/tree.hpp"
+
+namespace cairn::actors {
+
+namespace {
+
+std::string child_rel(const std::string& rel, const std::string& name) {
+  return rel.empty() ? name : rel + "/" + name;
+}
+
+bool same_file(const catalog::cache_entry& e, const fs::metadata& m) {
+  return e.size == m.size && e.mtime_ns == m.mtime_ns && e.ctime_ns == m.ctime_ns &&
+         e.inode == m.inode;
+}
+
+catalog::cache_entry entry_of(const std::string& name, const fs::metadata& m,
+                              std::vector<object_id> chunks) {
+  return {name, m.size, m.mtime_ns, m.ctime_ns, m.inode, std::move(chunks)};
+}
+
+}  // namespace
+
+dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source_options options)
+  : self_(self), options_(std::move(options)), targets_(options_.context->targets.size()),
+    chunker_(options_.chunker), excludes_(options_.source.exclude) {
+  active_ = targets_ >= 32 ? ~0u : (1u << targets_) - 1;
+  auto db = catalog::catalog::open(options_.state_dir, true);
+  if (db) cache_ = std::move(*db);
+  for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
+  result_.roots.resize(targets_);
+  result_.target_errors.resize(targets_);
+}
+
+source_totals dir_walk::count() {
+  source_totals totals;
+  struct item {
+    std::string abs, rel;
+  };
+  std::vector<item> todo{{options_.source.path.string(), ""}};
+  while (!todo.empty()) {
+    auto [abs, rel] = std::move(todo.back());
+    todo.pop_back();
+    ++totals.dirs;
+    auto names = fs::list_directory(abs);
+    if (!names) continue;
+    std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache(targets_);
+    if (cache_)
+      for (size_t t = 0; t < targets_; ++t)
+        if (auto rows = cache_->cached_directory(options_.plan, options_.target_names[t], rel))
+          for (auto& r : *rows) cache[t].emplace(r.name, std::move(r));
+    for (const auto& name : *names) {
+      auto path = fs::join_path(abs, name);
+      auto m = fs::stat_only(path);
+      if (!m || excludes_.excluded(path, m->type == fs::file_type::directory)) continue;
+      if (m->type == fs::file_type::directory) {
+        todo.push_back({path, child_rel(rel, name)});
+      } else if (m->type == fs::file_type::regular) {
+        ++totals.files;
+        totals.bytes += m->size;
+        bool known = true;
+        for (size_t t = 0; t < targets_ && known; ++t) {
+          auto it = cache[t].find(name);
+          known = it != cache[t].end() && same_file(it->second, *m);
+        }
+        if (!known) {
+          ++totals.files_to_read;
+          totals.bytes_to_read += m->size;
+        }
+      }
+    }
+  }
+  return totals;
+}
+
+void dir_walk::start(caf::typed_response_promise<source_result> promise) {
+  promise_ = promise;
+  buffer_.resize(2 * static_cast<size_t>(options_.chunker.max_size));
+  const auto& root_path = options_.source.path.string();
+  auto meta = fs::read_metadata(root_path);
+  if (!meta) return fail(error{meta.error().code(), options_.source.where.str() + ": source " +
+                                                       meta.error().message()});
+  if (meta->type != fs::file_type::directory)
+    return fail(error{errc::invalid_input, options_.source.where.str() + ": source path " +
+                                              root_path + " is not a directory"});
+  auto names = fs::list_directory(root_path);
+  if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
+  auto root = std::make_unique<pending_dir>();
+  root->abs = root_path;
+  root->meta = std::move(*meta);
+  root->names = std::move(*names);
+  root->tree_ids.resize(targets_);
+  root->fresh.resize(targets_);
+  load_cache(root.get());
+  stack_.push_back(root.get());
+  dirs_.emplace(root.get(), std::move(root));
+  pump();
+}
+
+bool dir_walk::window_full() const {
+  return inflight_bytes_ >= options_.window_bytes || inflight_chunks_ >= options_.window_chunks;
+}
+
+void dir_walk::pump() {
+  int budget = 1024;  // entries per turn, so replies get their turn too
+  while (!stopped_ && promise_) {
+    if (reading_) {
+      if (!read_step()) return;  // the window is full: replies will call pump again
+      continue;
+    }
+    if (window_full() || stack_.empty()) return;
+    auto* dir = stack_.back();
+    if (dir->next < dir->names.size()) {
+      auto name = dir->names[dir->next++];
+      visit(dir, name);
+      if (--budget == 0) {
+        self_->send(self_, atom::resume::value);
+        return;
+      }
+    } else {
+      stack_.pop_back();
+      dir->walked = true;
+      dir->names.clear();
+      dir->names.shrink_to_fit();
+      maybe_finalize(dir);
+    }
+  }
+}
+
+void dir_walk::load_cache(pending_dir* dir) {
+  dir->cache.resize(targets_);
+  if (!cache_) return;
+  for (size_t t = 0; t < targets_; ++t) {
+    auto rows = cache_->cached_directory(options_.plan, options_.target_names[t], dir->rel);
+    if (!rows) continue;
+    for (auto& r : *rows) dir->cache[t].emplace(r.name, std::move(r));
+  }
+}
+
+bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
+                        std::vector<std::vector<object_id>>& out) const {
+  out.assign(targets_, {});
+  for (size_t t = 0; t < targets_; ++t) {
+    if (!(active_ & (1u << t))) continue;
+    auto it = dir->cache[t].find(name);
+    if (it == dir->cache[t].end() || !same_file(it->second, meta)) return false;
+    const auto& index = options_.context->targets[t].repo->index();
+    for (const auto& id : it->second.chunks)
+      if (!index.contains(id)) return false;  // the repository lost it (or never got it)
+    out[t] = it->second.chunks;
+  }
+  return true;
+}
+
+void dir_walk::visit(pending_dir* dir, const std::string& name) {
+  auto abs = fs::join_path(dir->abs, name);
+  auto meta = fs::read_metadata(abs);
+  if (!meta) {
+    if (meta.error().code() != errc::not_found) skip(abs, meta.error().message());
+    return;  // vanished since the directory was listed
+  }
+  bool is_dir = meta->type == fs::file_type::directory;
+  if (excludes_.excluded(abs, is_dir)) return;
+  size_t slot = dir->nodes.size();
+  dir->nodes.push_back(repo::node{name, *meta, {}, {}});
+  dir->content.emplace_back(targets_);
+  dir->subtrees.emplace_back(targets_);
+  dir->dropped.push_back(false);
+  if (is_dir) {
+    auto child = std::make_unique<pending_dir>();
+    child->parent = dir;
+    child->slot = slot;
+    child->rel = child_rel(dir->rel, name);
+    child->abs = abs;
+    child->meta = std::move(*meta);
+    child->tree_ids.resize(targets_);
+    child->fresh.resize(targets_);
+    auto names = fs::list_directory(abs);
+    if (names) child->names = std::move(*names);
+    else skip(abs, names.error().message());  // kept as an empty directory
+    load_cache(child.get());
+    ++dir->outstanding;
+    stack_.push_back(child.get());
+    dirs_.emplace(child.get(), std::move(child));
+    return;
+  }
+  if (meta->type != fs::file_type::regular) return;
+  result_.stats.files += 1;
+  result_.stats.bytes += meta->size;
+  std::vector<std::vector<object_id>> cached;
+  if (reusable(dir, name, *meta, cached)) {
+    for (size_t t = 0; t < targets_; ++t) {
+      dir->fresh[t].push_back(entry_of(name, *meta, cached[t]));
+      dir->content[slot][t] = std::move(cached[t]);
+    }
+    result_.stats.files_unchanged += 1;
+    progress_.files += 1;
+    flush_progress(false);
+    return;
+  }
+  bool known = false;
+  for (size_t t = 0; t < targets_; ++t) known = known || dir->cache[t].count(name);
+  (known ? result_.stats.files_changed : result_.stats.files_new) += 1;
+  start_file(dir, slot, abs, *meta);
+}
+
+void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
+                          const fs::metadata& meta) {
+  ++dir->outstanding;
+  auto file = std::make_unique<pending_file>();
+  file->dir = dir;
+  file->slot = slot;
+  file->abs = abs;
+  file->before = meta;
+  file->chunks.resize(targets_);
+  auto reader = fs::file_reader::open(abs);
+  auto* raw = file.get();
+  files_.emplace(raw, std::move(file));
+  if (!reader) {
+    skip(abs, reader.error().message());
+    raw->failed = true;
+    complete_file(raw);
+    return;
+  }
+  raw->reader.emplace(std::move(*reader));
+  reading_ = raw;
+  buf_start_ = buf_end_ = 0;
+  if (options_.progress)
+    self_->send(options_.progress, atom::set::value, std::string("backing up"), abs);
+}
+
+// Reads and cuts while the window has room; false when it is full.
+bool dir_walk::read_step() {
+  auto* file = reading_;
+  const size_t max = options_.chunker.max_size;
+  for (;;) {
+    if (window_full()) return false;
+    if (!file->eof && buf_end_ - buf_start_ < max) {
+      if (buf_start_ > 0) {
+        std::copy(buffer_.begin() + buf_start_, buffer_.begin() + buf_end_, buffer_.begin());
+        buf_end_ -= buf_start_;
+        buf_start_ = 0;
+      }
+      auto n = file->reader->read(buffer_.data() + buf_end_, buffer_.size() - buf_end_);
+      if (!n) {
+        skip(file->abs, n.error().message());
+        file->failed = true;
+        finish_reading(file);
+        return true;
+      }
+      if (*n == 0) file->eof = true;
+      buf_end_ += *n;
+      result_.stats.bytes_read += *n;
+      progress_.bytes += *n;
+      continue;
+    }
+    byte_view rest(buffer_.data() + buf_start_, buf_end_ - buf_start_);
+    if (rest.empty()) break;  // eof and everything cut
+    size_t cut = chunker_.next_cut(rest, file->eof);
+    if (cut == 0) continue;  // not eof and not enough data: read more above
+    emit(file, make_chunk(byte_buffer(rest.begin(), rest.begin() + cut)));
+    buf_start_ += cut;
+  }
+  finish_reading(file);
+  return true;
+}
+
+void dir_walk::finish_reading(pending_file* file) {
+  file->reader.reset();
+  reading_ = nullptr;
+  if (!file->failed) {
+    auto after = fs::stat_only(file->abs);
+    if (!after || after->size != file->before.size || after->mtime_ns != file->before.mtime_ns) {
+      // Keep what was read; don't cache it, so the next run reads it again.
+      skip(file->abs, "changed while it was being read; stored as read, read again next time");
+      file->before.mtime_ns = -1;
+    }
+  }
+  flush_progress(false);
+  if (file->done == file->emitted) complete_file(file);
+}
+
+sealer_actor dir_walk::next_sealer() {
+  return options_.sealers[next_sealer_++ % options_.sealers.size()];
+}
+
+void dir_walk::emit(pending_file* file, chunk_ptr data) {
+  size_t seq = file->emitted++;
+  for (auto& per_target : file->chunks) per_target.resize(seq + 1);
+  size_t size = data->size();
+  inflight_bytes_ += size;
+  ++inflight_chunks_;
+  seal_job job{std::move(data), options_.context, active_, repo::blob_type::data};
+  self_->request(next_sealer(), timeouts::seal, atom::seal::value, std::move(job))
+    .then([this, file, seq, size](seal_result& r) { on_sealed(file, seq, r, size); },
+          [this](caf::error& e) { fail(from_caf(e)); });
+}
+
+void dir_walk::on_sealed(pending_file* file, size_t seq, const seal_result& r, size_t size) {
+  inflight_bytes_ -= size;
+  --inflight_chunks_;
+  if (stopped_) return;
+  note_failures(r);
+  for (size_t t = 0; t < targets_; ++t) file->chunks[t][seq] = r.ids[t];
+  ++file->done;
+  if (!file->reader && file != reading_ && file->done == file->emitted) complete_file(file);
+  pump();
+}
+
+void dir_walk::complete_file(pending_file* file) {
+  auto* dir = file->dir;
+  if (file->failed) {
+    dir->dropped[file->slot] = true;
+    result_.stats.files_skipped += 1;
+  } else {
+    const auto& name = dir->nodes[file->slot].name;
+    for (size_t t = 0; t < targets_; ++t) {
+      if (file->before.mtime_ns != -1) dir->fresh[t].push_back(entry_of(name, file->before, file->chunks[t]));
+      dir->content[file->slot][t] = std::move(file->chunks[t]);
+    }
+  }
+  progress_.files += 1;
+  files_.erase(file);
+  --dir->outstanding;
+  maybe_finalize(dir);
+}
+
+void dir_walk::maybe_finalize(pending_dir* dir) {
+  if (dir->walked && dir->outstanding == 0 && !dir->finalizing) finalize(dir);
+}
+
+void dir_walk::finalize(pending_dir* dir) {
+  dir->finalizing = true;
+  for (size_t t = 0; t < targets_; ++t) {
+    if (!(active_ & (1u << t))) continue;
+    repo::tree tree;
+    for (size_t i = 0; i < dir->nodes.size(); ++i) {
+      if (dir->dropped[i]) continue;
+      repo::node n = dir->nodes[i];
+      n.content = dir->content[i][t];
+      n.subtree = dir->subtrees[i][t];
+      tree.nodes.push_back(std::move(n));
+    }
+    auto bytes = repo::encode_tree(tree);
+    ++dir->outstanding;
+    seal_job job{make_chunk(std::move(bytes)), options_.context, 1u << t, repo::blob_type::tree};
+    self_->request(next_sealer(), timeouts::seal, atom::seal::value, std::move(job))
+      .then(
+        [this, dir, t](seal_result& r) {
+          if (stopped_) return;
+          note_failures(r);
+          dir->tree_ids[t] = r.ids[t];
+          if (--dir->outstanding == 0) dir_done(dir);
+        },
+        [this](caf::error& e) { fail(from_caf(e)); });
+    if (options_.catalog)
+      self_->send(options_.catalog, atom::store::value,
+                  file_cache_update{options_.plan, options_.target_names[t], dir->rel,
+                                    std::move(dir->fresh[t])});
+  }
+  if (dir->outstanding == 0) dir_done(dir);  // every target failed
+}
+
+void dir_walk::dir_done(pending_dir* dir) {
+  result_.stats.dirs += 1;
+  if (auto* parent = dir->parent) {
+    parent->subtrees[dir->slot] = dir->tree_ids;
+    dirs_.erase(dir);
+    --parent->outstanding;
+    maybe_finalize(parent);
+    pump();
+    return;
+  }
+  // The root: the source becomes one directory node per target.
+  for (size_t t = 0; t < targets_; ++t)
+    result_.roots[t] = repo::node{options_.source.name, dir->meta, {}, dir->tree_ids[t]};
+  dirs_.erase(dir);
+  flush_progress(true);
+  result_.failed = ~active_ & ((targets_ >= 32) ? ~0u : (1u << targets_) - 1);
+  if (promise_) {
+    promise_->deliver(std::move(result_));
+    promise_.reset();
+  }
+}
+
+void dir_walk::note_failures(const seal_result& r) {
+  if (r.failed == 0) return;
+  for (size_t t = 0; t < targets_; ++t) {
+    if (!(r.failed & (1u << t)) || !(active_ & (1u << t))) continue;
+    active_ &= ~(1u << t);
+    result_.target_errors[t] = r.errors[t];
+  }
+  if (active_ == 0) fail(error{errc::io, "every target failed: " + r.errors[0]});
+}
+
+void dir_walk::skip(const std::string& path, const std::string& reason) {
+  // fs errors already name the path; don't say it twice.
+  result_.skipped.push_back(reason.find(path) != std::string::npos ? reason : path + ": " + reason);
+  progress_.errors += 1;
+}
+
+void dir_walk::fail(const error& e) {
+  stopped_ = true;
+  if (promise_) {
+    promise_->deliver(to_caf(e));
+    promise_.reset();
+  }
+}
+
+void dir_walk::stop() { fail(error{errc::cancelled, "stopped"}); }
+
+void dir_walk::flush_progress(bool force) {
+  if (!options_.progress) return;
+  if (!force && ++progress_items_ < 64 && progress_.bytes < (8u << 20)) return;
+  self_->send(options_.progress, atom::add::value, progress_);
+  progress_ = {};
+  progress_items_ = 0;
+}
+
+}  // namespace cairn::actors

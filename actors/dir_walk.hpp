@@ -1,0 +1,106 @@
+// The work of a dir source, separate from its message handlers. Used only by
+// dir_source.cpp; runs on the source actor's thread.
+#pragma once
+
+#include <optional>
+#include <unordered_map>
+
+#include "actors/dir_source.hpp"
+#include "catalog/catalog.hpp"
+#include "crypto/id_hasher.hpp"
+#include "fs/exclude.hpp"
+#include "fs/file_reader.hpp"
+
+namespace cairn::actors {
+
+struct pending_dir {
+  pending_dir* parent = nullptr;
+  size_t slot = 0;                 // our node in the parent
+  std::string rel;                 // relative to the source root ("" for the root)
+  std::string abs;
+  fs::metadata meta;
+  std::vector<std::string> names;  // entries still to visit from `next`
+  size_t next = 0;
+  bool walked = false;
+  bool finalizing = false;
+  std::vector<repo::node> nodes;
+  std::vector<std::vector<std::vector<object_id>>> content;  // [slot][target]
+  std::vector<std::vector<object_id>> subtrees;               // [slot][target]
+  std::vector<bool> dropped;                                  // could not be read
+  std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache;  // [target]
+  std::vector<std::vector<catalog::cache_entry>> fresh;                     // [target]
+  std::vector<object_id> tree_ids;                                          // [target]
+  size_t outstanding = 0;          // children, chunks and tree stores not finished
+};
+
+struct pending_file {
+  pending_dir* dir = nullptr;
+  size_t slot = 0;
+  std::string abs;
+  fs::metadata before;
+  std::optional<fs::file_reader> reader;
+  size_t emitted = 0;
+  size_t done = 0;
+  bool eof = false;
+  bool failed = false;
+  std::vector<std::vector<object_id>> chunks;  // [target][seq]
+};
+
+class dir_walk {
+public:
+  dir_walk(source_actor::stateful_pointer<dir_source_state> self, source_options options);
+
+  source_totals count();
+  // Starts the run; the promise is delivered when the root's trees are stored.
+  void start(caf::typed_response_promise<source_result> promise);
+  // Walks and reads while the window has room.
+  void pump();
+  void stop();
+
+private:
+  bool window_full() const;
+  void visit(pending_dir* dir, const std::string& name);
+  void load_cache(pending_dir* dir);
+  bool reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
+                std::vector<std::vector<object_id>>& out) const;
+  void start_file(pending_dir* dir, size_t slot, const std::string& abs, const fs::metadata& meta);
+  bool read_step();
+  void emit(pending_file* file, chunk_ptr data);
+  void on_sealed(pending_file* file, size_t seq, const seal_result& r, size_t size);
+  void finish_reading(pending_file* file);
+  void complete_file(pending_file* file);
+  void maybe_finalize(pending_dir* dir);
+  void finalize(pending_dir* dir);
+  void dir_done(pending_dir* dir);
+  void note_failures(const seal_result& r);
+  void skip(const std::string& path, const std::string& reason);
+  void fail(const error& e);
+  void flush_progress(bool force);
+  sealer_actor next_sealer();
+
+  source_actor::stateful_pointer<dir_source_state> self_;
+  source_options options_;
+  size_t targets_;
+  repo::chunker chunker_;
+  fs::exclude_matcher excludes_;
+  std::unique_ptr<catalog::catalog> cache_;
+  std::vector<crypto::id_hasher> hashers_;
+
+  std::optional<caf::typed_response_promise<source_result>> promise_;
+  source_result result_;
+  uint32_t active_ = 0;
+  std::unordered_map<pending_dir*, std::unique_ptr<pending_dir>> dirs_;
+  std::unordered_map<pending_file*, std::unique_ptr<pending_file>> files_;
+  std::vector<pending_dir*> stack_;
+  pending_file* reading_ = nullptr;
+  byte_buffer buffer_;
+  size_t buf_start_ = 0, buf_end_ = 0;
+  uint64_t inflight_bytes_ = 0;
+  size_t inflight_chunks_ = 0;
+  size_t next_sealer_ = 0;
+  bool stopped_ = false;
+  progress_counters progress_;
+  size_t progress_items_ = 0;
+};
+
+}  // namespace cairn::actors

@@ -1,0 +1,336 @@
+#include "actors/plan_runner.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/dir_source.hpp"
+#include "actors/error.hpp"
+#include "actors/sealer.hpp"
+#include "actors/target.hpp"
+#include "actors/timeouts.hpp"
+#include "base/clock.hpp"
+#include "base/version.hpp"
+#include "targets/local_target.hpp"
+
+namespace cairn::actors {
+
+namespace {
+
+using self_ptr = plan_runner_actor::stateful_pointer<plan_runner_state>;
+
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string user_name() {
+  struct passwd* pw = getpwuid(geteuid());
+  return pw ? pw->pw_name : std::to_string(geteuid());
+}
+
+void run_source(self_ptr self);
+void commit_targets(self_ptr self);
+
+// Records the run's outcome, releases the plan lock and replies.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  if (!st.promise) return;
+  auto& r = st.report;
+  bool any = std::any_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
+  bool all = any && std::all_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
+  std::string status = r.cancelled ? "cancelled" : !any ? "failed" : !all || !r.skipped.empty() ? "partial" : "ok";
+  nlohmann::json stats{{"files", r.stats.files}, {"bytes_read", r.stats.bytes_read},
+                       {"skipped", r.skipped.size()}};
+  catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, stats.dump(), r.error};
+  if (st.run_id != 0) caf::anon_send(st.options.catalog, atom::finish::value, row);
+  // Explicitly: a target's pending lock-refresh timer would keep it alive.
+  for (auto& s : st.sources) self->send_exit(s, caf::exit_reason::user_shutdown);
+  for (auto& s : st.sealers) self->send_exit(s, caf::exit_reason::user_shutdown);
+  for (auto& t : st.targets)
+    if (t) self->send_exit(t, caf::exit_reason::user_shutdown);
+  st.lock.reset();
+  st.promise->deliver(std::move(st.report));
+  st.promise.reset();
+  self->quit();
+}
+
+// Stops everything still running; the targets index what they uploaded.
+void abort_all(self_ptr self, const std::string& why, bool cancelled) {
+  auto& st = self->state;
+  if (st.report.error.empty()) st.report.error = why;
+  st.report.cancelled = st.report.cancelled || cancelled;
+  if (st.current_source < st.sources.size()) self->send(st.sources[st.current_source], atom::stop::value);
+  st.pending = 0;
+  for (auto& t : st.targets)
+    if (t) ++st.pending;
+  if (st.pending == 0) return finish(self);
+  for (auto& t : st.targets) {
+    if (!t) continue;
+    self->request(t, timeouts::commit, atom::abort::value)
+      .then([=](bool) { if (--self->state.pending == 0) finish(self); },
+            [=](caf::error&) { if (--self->state.pending == 0) finish(self); });
+  }
+}
+
+target_outcome& outcome(self_ptr self, size_t slot) {
+  return self->state.report.targets[self->state.plan_index[slot]];
+}
+
+void mark_failed(self_ptr self, size_t slot, const std::string& why) {
+  auto& st = self->state;
+  if (st.failed & (1u << slot)) return;
+  st.failed |= 1u << slot;
+  outcome(self, slot).error = why;
+}
+
+bool all_failed(self_ptr self) {
+  auto& st = self->state;
+  return st.context->targets.empty() ||
+         st.failed == ((1u << st.context->targets.size()) - 1);
+}
+
+void start_sources(self_ptr self) {
+  auto& st = self->state;
+  size_t n = std::max<size_t>(1, st.options.sealers);
+  for (size_t i = 0; i < n; ++i) st.sealers.push_back(self->spawn<caf::linked>(sealer));
+  std::vector<std::string> names;
+  for (size_t i : st.plan_index) names.push_back(st.plan->targets[i]);
+  for (const auto& src : st.plan->sources) {
+    source_options o{st.options.plan, src, names, st.context, st.sealers, st.options.progress,
+                     st.options.catalog, st.options.suite->state_dir, st.options.chunker};
+    st.sources.push_back(self->spawn<caf::linked + caf::detached>(dir_source, o));
+  }
+  st.roots.assign(st.context->targets.size(), {});
+  self->send(st.options.progress, atom::set::value, std::string("scanning"), std::string());
+  st.pending = st.sources.size();
+  for (auto& s : st.sources) {
+    self->request(s, timeouts::scan, atom::scan::value)
+      .then(
+        [=](source_totals& t) {
+          self->send(self->state.options.progress, atom::total::value,
+                     progress_counters{t.files, t.bytes_to_read, 0, 0, 0});
+          if (--self->state.pending == 0) run_source(self);
+        },
+        [=](caf::error& e) { abort_all(self, describe(from_caf(e)), false); });
+  }
+}
+
+void run_source(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping) return;
+  if (st.current_source == st.sources.size()) return commit_targets(self);
+  self->send(st.options.progress, atom::set::value, std::string("backing up"), std::string());
+  self->request(st.sources[st.current_source], timeouts::run, atom::run::value)
+    .then(
+      [=](source_result& r) {
+        auto& s = self->state;
+        for (size_t t = 0; t < s.roots.size(); ++t) {
+          if (r.failed & (1u << t)) mark_failed(self, t, r.target_errors[t]);
+          s.roots[t].push_back(std::move(r.roots[t]));
+        }
+        auto& total = s.report.stats;
+        total.files += r.stats.files;
+        total.dirs += r.stats.dirs;
+        total.bytes += r.stats.bytes;
+        total.files_new += r.stats.files_new;
+        total.files_changed += r.stats.files_changed;
+        total.files_unchanged += r.stats.files_unchanged;
+        total.files_skipped += r.stats.files_skipped;
+        total.bytes_read += r.stats.bytes_read;
+        for (auto& sk : r.skipped) s.report.skipped.push_back(std::move(sk));
+        ++s.current_source;
+        if (all_failed(self)) return abort_all(self, "every target failed", false);
+        run_source(self);
+      },
+      [=](caf::error& e) {
+        auto err = from_caf(e);
+        abort_all(self, describe(err), err.code() == errc::cancelled);
+      });
+}
+
+repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const std::string& parent) {
+  auto& st = self->state;
+  repo::checkpoint c;
+  c.plan = st.options.plan;
+  c.host = host_name();
+  c.user = user_name();
+  c.time_ns = st.report.time_ns;
+  if (auto p = object_id::parse(parent)) c.parent = *p;
+  c.tree = tree;
+  for (const auto& s : st.plan->sources) c.sources.push_back({s.name, s.type, s.path.string()});
+  c.program = std::string("cairn ") + program_version;
+  c.stats = st.report.stats;
+  c.stats.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - st.started).count();
+  return c;
+}
+
+void committed(self_ptr self, size_t slot, const commit_result& r) {
+  auto& st = self->state;
+  auto& out = outcome(self, slot);
+  out.committed = true;
+  out.checkpoint_id = r.id.hex();
+  out.stats = r.checkpoint.stats;
+  nlohmann::json stats{{"files_new", out.stats.files_new}, {"files_changed", out.stats.files_changed},
+                       {"files_unchanged", out.stats.files_unchanged}, {"files_skipped", out.stats.files_skipped},
+                       {"dirs", out.stats.dirs}, {"bytes_read", out.stats.bytes_read},
+                       {"bytes_new", out.stats.bytes_new}, {"bytes_stored", out.stats.bytes_stored},
+                       {"bytes_uploaded", out.stats.bytes_uploaded}, {"blobs_new", out.stats.blobs_new},
+                       {"duration_ns", out.stats.duration_ns}};
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& s : r.checkpoint.sources) sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
+  catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
+                              r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
+                              r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,
+                              stats.dump(), sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  self->request(st.options.catalog, timeouts::catalog, atom::record::value, row)
+    .then([=](bool) { if (--self->state.pending == 0) finish(self); },
+          [=](caf::error& e) {
+            outcome(self, slot).error = "committed, but the catalog could not record it: " + describe(from_caf(e));
+            if (--self->state.pending == 0) finish(self);
+          });
+}
+
+// Stores the root tree (one entry per source), then commits the checkpoint.
+void commit_target(self_ptr self, size_t slot, const std::string& parent) {
+  auto& st = self->state;
+  repo::tree root;
+  root.nodes = st.roots[slot];
+  repo::sort_nodes(root.nodes);
+  seal_job job{make_chunk(repo::encode_tree(root)), st.context, 1u << slot, repo::blob_type::tree};
+  auto fail_slot = [=](caf::error& e) {
+    mark_failed(self, slot, describe(from_caf(e)));
+    if (--self->state.pending == 0) finish(self);
+  };
+  self->request(st.sealers[slot % st.sealers.size()], timeouts::seal, atom::seal::value, job)
+    .then(
+      [=](seal_result& r) {
+        if (r.failed) {
+          mark_failed(self, slot, r.errors[slot]);
+          if (--self->state.pending == 0) finish(self);
+          return;
+        }
+        commit_request req{draft(self, slot, r.ids[slot], parent)};
+        self->request(self->state.context->targets[slot].actor, timeouts::commit, atom::commit::value, req)
+          .then([=](commit_result& c) { committed(self, slot, c); }, fail_slot);
+      },
+      fail_slot);
+}
+
+void commit_targets(self_ptr self) {
+  auto& st = self->state;
+  self->send(st.options.progress, atom::set::value, std::string("committing"), std::string());
+  st.pending = 0;
+  for (size_t t = 0; t < st.context->targets.size(); ++t)
+    if (!(st.failed & (1u << t))) ++st.pending;
+  if (st.pending == 0) return finish(self);
+  for (size_t t = 0; t < st.context->targets.size(); ++t) {
+    if (st.failed & (1u << t)) continue;
+    const auto& name = st.plan->targets[st.plan_index[t]];
+    self->request(st.options.catalog, timeouts::catalog, atom::list::value, st.options.plan, name)
+      .then(
+        [=](std::vector<catalog::checkpoint_row>& rows) {
+          commit_target(self, t, rows.empty() ? std::string() : rows.front().id);
+        },
+        [=](caf::error&) { commit_target(self, t, std::string()); });
+  }
+}
+
+void targets_opened(self_ptr self) {
+  auto& st = self->state;
+  auto ctx = std::make_shared<seal_context>();
+  for (size_t i = 0; i < st.targets.size(); ++i) {
+    if (!st.repos[i]) continue;
+    ctx->targets.push_back({st.targets[i], st.repos[i]});
+    st.plan_index.push_back(i);
+  }
+  st.context = ctx;
+  if (st.stopping) return abort_all(self, "stopped", true);
+  if (ctx->targets.empty()) {
+    std::string why;
+    for (auto& t : st.report.targets) why += (why.empty() ? "" : "; ") + t.error;
+    return abort_all(self, why, false);
+  }
+  // Cut points only affect deduplication, never correctness: chunk with the
+  // first target's parameters (targets made by one `init` share them).
+  st.options.chunker = ctx->targets.front().repo->header().chunker;
+  ctx->zstd_level = ctx->targets.front().repo->header().zstd_level;
+  start_sources(self);
+}
+
+void open_targets(self_ptr self) {
+  auto& st = self->state;
+  size_t n = st.plan->targets.size();
+  st.targets.resize(n);
+  st.repos.resize(n);
+  st.pending = n;
+  for (size_t i = 0; i < n; ++i) {
+    const auto* cfg = st.options.suite->find_target(st.plan->targets[i]);
+    auto backend = make_backend(*cfg);
+    if (!backend) {
+      st.report.targets[i].error = describe(backend.error());
+      if (--st.pending == 0) targets_opened(self);
+      continue;
+    }
+    target_options o{cfg->name, *backend, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
+    st.targets[i] = self->spawn<caf::linked + caf::detached>(target, o);
+    self->request(st.targets[i], timeouts::open, atom::open::value, open_mode::write)
+      .then(
+        [=](open_result& r) {
+          self->state.repos[i] = r.repo;
+          if (--self->state.pending == 0) targets_opened(self);
+        },
+        [=](caf::error& e) {
+          self->state.report.targets[i].error = describe(from_caf(e));
+          self->send_exit(self->state.targets[i], caf::exit_reason::user_shutdown);
+          self->state.targets[i] = nullptr;
+          if (--self->state.pending == 0) targets_opened(self);
+        });
+  }
+}
+
+}  // namespace
+
+expected<targets::target_ptr> make_backend(const config::target_config& t) {
+  if (t.type == "local") return std::make_shared<targets::local_target>(t.path);
+  return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
+}
+
+plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options) {
+  self->state.options = std::move(options);
+  self->state.plan = self->state.options.suite->find_plan(self->state.options.plan);
+  return {
+    [=](atom::run) -> caf::result<plan_report> {
+      auto& st = self->state;
+      st.promise = self->make_response_promise<plan_report>();
+      st.started = std::chrono::steady_clock::now();
+      st.report.plan = st.options.plan;
+      st.report.time_ns = now_ns();
+      for (const auto& t : st.plan->targets) st.report.targets.push_back({t, false, "", "", {}});
+      auto lock = fs::process_lock::acquire(st.options.suite->state_dir / "locks" / ("plan-" + st.options.plan + ".lock"),
+                                            "plan " + st.options.plan);
+      if (!lock) {
+        st.report.error = describe(lock.error());
+        auto rp = *st.promise;
+        finish(self);
+        return rp;
+      }
+      st.lock = std::move(*lock);
+      self->request(st.options.catalog, timeouts::catalog, atom::begin::value, st.options.plan)
+        .then([=](int64_t id) { self->state.run_id = id; open_targets(self); },
+              [=](caf::error& e) { abort_all(self, describe(from_caf(e)), false); });
+      return *st.promise;
+    },
+    [=](atom::stop) {
+      auto& st = self->state;
+      if (st.stopping) return;
+      st.stopping = true;
+      if (st.context) abort_all(self, "interrupted", true);  // else: targets_opened stops
+    },
+  };
+}
+
+}  // namespace cairn::actors

@@ -1,0 +1,60 @@
+// The plan runner: one per running plan. Takes the plan's lock, opens every
+// target (a target that cannot be opened is reported, the others go on),
+// counts what the sources will read, runs the sources one after another
+// through one pool of sealers, then stores each target's root tree and
+// commits its checkpoint. Scheduled; all waiting is asynchronous.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "actors/protocol/catalog.hpp"
+#include "actors/protocol/keyring.hpp"
+#include "actors/protocol/plan.hpp"
+#include "actors/protocol/progress.hpp"
+#include "actors/protocol/sealer.hpp"
+#include "actors/protocol/source.hpp"
+#include "config/suite_config.hpp"
+#include "fs/process_lock.hpp"
+
+namespace cairn::actors {
+
+// Makes the storage behind a configured target (local now; SFTP and S3 later).
+expected<targets::target_ptr> make_backend(const config::target_config& target);
+
+struct plan_options {
+  std::shared_ptr<const config::suite_config> suite;
+  std::string plan;
+  keyring_actor keyring;
+  catalog_actor catalog;
+  progress_actor progress;
+  repo::chunker_params chunker;  // with the suite's seed
+  size_t sealers = 2;
+};
+
+struct plan_runner_state {
+  static inline const char* name = "plan-runner";
+  plan_options options;
+  const config::plan_config* plan = nullptr;
+  std::unique_ptr<fs::process_lock> lock;
+  std::optional<caf::typed_response_promise<plan_report>> promise;
+  plan_report report;
+  int64_t run_id = 0;
+  std::chrono::steady_clock::time_point started;
+  std::vector<target_actor> targets;             // per plan target
+  std::vector<std::shared_ptr<repo::repository>> repos;
+  std::shared_ptr<seal_context> context;         // the targets that opened
+  std::vector<size_t> plan_index;                // context slot -> plan target
+  std::vector<sealer_actor> sealers;
+  std::vector<source_actor> sources;
+  size_t current_source = 0;
+  std::vector<std::vector<repo::node>> roots;    // [context slot][source]
+  uint32_t failed = 0;                           // context slots that failed
+  size_t pending = 0;                            // replies still expected
+  bool stopping = false;
+};
+
+plan_runner_actor::behavior_type plan_runner(
+  plan_runner_actor::stateful_pointer<plan_runner_state> self, plan_options options);
+
+}  // namespace cairn::actors

@@ -1,0 +1,54 @@
+// Keyring protocol: the only actor that reads key files, asks for passwords or
+// (later) talks to the TPM. Key material travels only as crypto::key_ptr.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/protocol/atoms.hpp"
+#include "crypto/cipher.hpp"
+#include "crypto/key_slot.hpp"
+#include "crypto/keys.hpp"
+
+namespace cairn {
+
+struct unlock_request {
+  std::string target;                  // for messages
+  std::string repository_id;
+  crypto::encryption encryption = crypto::encryption::aes256gcm;
+  std::vector<crypto::key_slot> slots;
+};
+
+// A repository's keys; null for encryption none. Never serialized or printed.
+struct key_handle {
+  crypto::key_ptr keys;
+};
+
+struct new_keys {
+  crypto::encryption encryption = crypto::encryption::aes256gcm;
+  crypto::key_ptr keys;
+  std::vector<crypto::key_slot> slots;
+};
+
+}  // namespace cairn
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::unlock_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::key_handle)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::new_keys)
+
+CAF_BEGIN_TYPE_ID_BLOCK(cairn_keyring, ::cairn::ids::keyring)
+  CAF_ADD_TYPE_ID(cairn_keyring, (cairn::unlock_request))
+  CAF_ADD_TYPE_ID(cairn_keyring, (cairn::key_handle))
+  CAF_ADD_TYPE_ID(cairn_keyring, (cairn::new_keys))
+CAF_END_TYPE_ID_BLOCK(cairn_keyring)
+
+namespace cairn {
+
+using keyring_actor = caf::typed_actor<
+  // Opens a repository's master key through the configured credential.
+  caf::replies_to<atom::unlock, unlock_request>::with<key_handle>,
+  // Makes a master key and its key slots for a new repository (the argument is its id).
+  caf::replies_to<atom::create, std::string>::with<new_keys>>;
+
+}  // namespace cairn

@@ -1,0 +1,68 @@
+// Restore protocol: the restore actor plans from the checkpoint's trees,
+// fetches packs several at a time through its fetchers, verifies every blob,
+// writes files at their offsets and restores metadata last.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <filesystem>
+
+#include "actors/protocol/atoms.hpp"
+#include "recovery/restore_plan.hpp"
+#include "repo/repository.hpp"
+
+namespace cairn {
+
+struct restore_request {
+  std::shared_ptr<repo::repository> repo;
+  object_id checkpoint;
+  std::filesystem::path to;
+  std::vector<std::string> paths;  // "source/dir/file"; empty: everything
+  bool owners = true;              // chown when running as root
+};
+
+struct restore_report {
+  uint64_t files = 0;
+  uint64_t dirs = 0;
+  uint64_t links = 0;
+  uint64_t bytes = 0;           // content restored
+  uint64_t bytes_fetched = 0;   // read from the target
+  std::vector<std::string> damaged;  // "path: reason": not restored, or not entirely
+  std::vector<std::string> warnings; // metadata that could not be applied
+};
+
+// One pack's worth of blobs for a fetcher.
+struct fetch_job {
+  size_t work = 0;  // index into plan->packs
+  std::shared_ptr<const recovery::restore_plan> plan;
+};
+
+using fetch_result = recovery::fetch_outcome;
+
+}  // namespace cairn
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::restore_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::restore_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::fetch_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::recovery::fetch_outcome)
+
+CAF_BEGIN_TYPE_ID_BLOCK(cairn_restore, ::cairn::ids::restore)
+  CAF_ADD_TYPE_ID(cairn_restore, (cairn::restore_request))
+  CAF_ADD_TYPE_ID(cairn_restore, (cairn::restore_report))
+  CAF_ADD_TYPE_ID(cairn_restore, (cairn::fetch_job))
+  CAF_ADD_TYPE_ID(cairn_restore, (cairn::recovery::fetch_outcome))
+CAF_END_TYPE_ID_BLOCK(cairn_restore)
+
+namespace cairn {
+
+using restore_actor = caf::typed_actor<
+  // Restores (part of) a checkpoint into a directory.
+  caf::replies_to<atom::restore, restore_request>::with<restore_report>>;
+
+using fetcher_actor = caf::typed_actor<
+  // Fetches one pack's needed blobs, verifies them and writes them into files.
+  caf::replies_to<atom::fetch, fetch_job>::with<fetch_result>>;
+
+}  // namespace cairn

@@ -1,0 +1,240 @@
+#include "actors/target.hpp"
+
+#include "actors/error.hpp"
+#include "actors/timeouts.hpp"
+#include "crypto/secret.hpp"
+
+namespace cairn::actors {
+
+namespace {
+
+using self_ptr = target_actor::stateful_pointer<target_state>;
+
+error here(self_ptr self, const error& e) { return e.with_context(self->state.options.name); }
+
+void fail_session(self_ptr self, error e) {
+  auto& st = self->state;
+  if (!st.failure) st.failure = e;
+  for (auto& rp : st.held) rp.deliver(to_caf(e));
+  st.held.clear();
+  st.queue.clear();
+  if (st.committing) {
+    st.committing->deliver(to_caf(e));
+    st.committing.reset();
+  }
+}
+
+// Writes an index file for the packs uploaded since the last one, so an
+// interrupted run leaves them indexed (load_index would also recover them).
+status write_pending_index(self_ptr self) {
+  auto& st = self->state;
+  if (st.unindexed.empty()) return {};
+  auto id = st.repo->write_index(st.unindexed);
+  if (!id) return fail(here(self, id.error()));
+  st.unindexed.clear();
+  return {};
+}
+
+void release_held(self_ptr self) {
+  auto& st = self->state;
+  while (!st.held.empty() && st.queue.size() <= st.options.max_queued_packs) {
+    st.held.front().deliver(true);
+    st.held.pop_front();
+  }
+}
+
+void finish_commit(self_ptr self) {
+  auto& st = self->state;
+  if (auto idx = write_pending_index(self); !idx) return fail_session(self, idx.error());
+  st.pending.stats.blobs_new = st.stats.blobs_new;
+  st.pending.stats.bytes_new = st.stats.bytes_new;
+  st.pending.stats.bytes_stored = st.stats.bytes_stored;
+  st.pending.stats.bytes_uploaded = st.stats.bytes_uploaded;
+  auto id = st.repo->write_checkpoint(st.pending);  // the commit point
+  if (!id) return fail_session(self, here(self, id.error()));
+  if (st.lock) (void)st.lock->release();
+  st.committing->deliver(commit_result{*id, st.pending});
+  st.committing.reset();
+}
+
+// Called whenever an upload ends: completes a pending commit or abort.
+void maybe_finish(self_ptr self) {
+  auto& st = self->state;
+  if (st.in_flight > 0 || !st.queue.empty()) return;
+  if (st.committing && !st.failure) finish_commit(self);
+  if (st.aborting) {
+    (void)write_pending_index(self);
+    if (st.lock) (void)st.lock->release();
+    st.aborting->deliver(true);
+    st.aborting.reset();
+  }
+}
+
+void dispatch(self_ptr self) {
+  auto& st = self->state;
+  while (!st.idle.empty() && !st.queue.empty()) {
+    auto up = st.idle.back();
+    st.idle.pop_back();
+    auto pack = st.queue.front();
+    st.queue.pop_front();
+    ++st.in_flight;
+    self->request(up, timeouts::upload, atom::upload::value, upload_job{pack})
+      .then(
+        [=](bool) {
+          auto& s = self->state;
+          --s.in_flight;
+          s.idle.push_back(up);
+          s.unindexed.push_back(pack->record);
+          s.stats.bytes_uploaded += pack->bytes.size();
+          if (s.options.progress)
+            self->send(s.options.progress, atom::add::value,
+                       progress_counters{0, 0, pack->bytes.size(), 0, 0});
+          if (s.unindexed.size() >= s.options.packs_per_index)
+            if (auto idx = write_pending_index(self); !idx) fail_session(self, idx.error());
+          release_held(self);
+          dispatch(self);
+          maybe_finish(self);
+        },
+        [=](caf::error& e) {
+          auto& s = self->state;
+          --s.in_flight;
+          s.idle.push_back(up);
+          fail_session(self, here(self, from_caf(e)));
+          maybe_finish(self);
+        });
+  }
+}
+
+void enqueue(self_ptr self, repo::finished_pack pack) {
+  self->state.queue.push_back(std::make_shared<const repo::finished_pack>(std::move(pack)));
+  dispatch(self);
+}
+
+// After the keyring unlocked the keys: opens, loads the index, locks.
+expected<open_result> open_with(self_ptr self, repo::repository_header header,
+                                crypto::key_ptr keys, open_mode mode) {
+  auto& st = self->state;
+  CAIRN_ASSIGN(st.repo, repo::repository::open(st.options.backend, std::move(header), keys));
+  bool writing = mode == open_mode::write;
+  open_result out{st.repo, false, {}};
+  if (writing) {
+    CAIRN_ASSIGN(st.lock, st.repo->lock(false, st.options.purpose));
+    self->delayed_send(self, timeouts::lock_refresh, atom::refresh::value);
+  }
+  CAIRN_ASSIGN(auto report, st.repo->load_index(writing, writing));
+  out.warnings = std::move(report.warnings);
+  if (writing) {
+    st.data_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size);
+    st.tree_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size);
+    for (size_t i = 0; i < st.options.connections; ++i)
+      st.idle.push_back(self->spawn<caf::linked + caf::detached>(uploader, st.repo));
+  }
+  return out;
+}
+
+caf::result<open_result> create_repository(self_ptr self) {
+  auto rp = self->make_response_promise<open_result>();
+  auto id = to_hex(crypto::random_bytes(16));
+  self->request(self->state.options.keyring, timeouts::unlock, atom::create::value, id)
+    .then(
+      [=](new_keys& k) mutable {
+        auto opts = self->state.options.create;
+        opts.repository_id = id;
+        opts.encryption = k.encryption;
+        auto r = repo::repository::create(self->state.options.backend, opts, k.keys, std::move(k.slots));
+        if (!r) {
+          rp.deliver(to_caf(here(self, r.error())));
+          return;
+        }
+        self->state.repo = *r;
+        rp.deliver(open_result{*r, true, {}});
+      },
+      [=](caf::error& e) mutable { rp.deliver(e); });
+  return rp;
+}
+
+}  // namespace
+
+target_actor::behavior_type target(self_ptr self, target_options options) {
+  self->state.options = std::move(options);
+  return {
+    [=](atom::open, open_mode mode) -> caf::result<open_result> {
+      auto header = repo::repository::read_header(*self->state.options.backend);
+      if (!header && header.error().code() == errc::not_found && mode == open_mode::create)
+        return create_repository(self);
+      if (!header) return to_caf(here(self, header.error()));
+      auto rp = self->make_response_promise<open_result>();
+      unlock_request req{self->state.options.name, header->repository_id, header->encryption,
+                         header->key_slots};
+      self->request(self->state.options.keyring, timeouts::unlock, atom::unlock::value, req)
+        .then(
+          [=](key_handle& k) mutable {
+            auto r = open_with(self, *header, k.keys, mode);
+            if (!r) {
+              rp.deliver(to_caf(here(self, r.error())));
+              return;
+            }
+            rp.deliver(std::move(*r));
+          },
+          [=](caf::error& e) mutable { rp.deliver(e); });
+      return rp;
+    },
+    [=](atom::store, blob_store_request& req) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.failure) return to_caf(*st.failure);
+      if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
+      auto& w = req.type == repo::blob_type::tree ? *st.tree_packs : *st.data_packs;
+      size_t before = w.size();
+      w.add(req.type, req.id, req.encoded->view(), req.raw_length);
+      st.stats.blobs_new += 1;
+      st.stats.bytes_new += req.raw_length;
+      st.stats.bytes_stored += w.size() - before;
+      if (w.full()) enqueue(self, w.finish());
+      if (st.queue.size() <= st.options.max_queued_packs) return true;
+      auto rp = self->make_response_promise<bool>();
+      st.held.push_back(rp);
+      return rp;
+    },
+    [=](atom::commit, commit_request& req) -> caf::result<commit_result> {
+      auto& st = self->state;
+      if (st.failure) return to_caf(*st.failure);
+      if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
+      if (!st.data_packs->empty()) enqueue(self, st.data_packs->finish());
+      if (!st.tree_packs->empty()) enqueue(self, st.tree_packs->finish());
+      st.pending = std::move(req.checkpoint);
+      auto rp = self->make_response_promise<commit_result>();
+      st.committing = rp;
+      maybe_finish(self);
+      return rp;
+    },
+    [=](atom::abort) -> caf::result<bool> {
+      auto& st = self->state;
+      st.queue.clear();  // finished but not yet uploading: dropped
+      for (auto& rp : st.held) rp.deliver(to_caf(error{errc::cancelled, "stopped"}));
+      st.held.clear();
+      auto rp = self->make_response_promise<bool>();
+      st.aborting = rp;
+      maybe_finish(self);
+      return rp;
+    },
+    [=](atom::refresh) {
+      auto& st = self->state;
+      if (!st.lock) return;
+      (void)st.lock->refresh();
+      self->delayed_send(self, timeouts::lock_refresh, atom::refresh::value);
+    },
+  };
+}
+
+uploader_actor::behavior_type uploader(uploader_actor::pointer self,
+                                       std::shared_ptr<repo::repository> repo) {
+  return {
+    [=](atom::upload, const upload_job& job) -> caf::result<bool> {
+      auto st = repo->store_pack(*job.pack);
+      if (!st) return to_caf(st.error());
+      return true;
+    },
+  };
+}
+
+}  // namespace cairn::actors

@@ -1,0 +1,52 @@
+// The target actor: one repository for one run (see protocol/target.hpp).
+// Detached: it does blocking I/O for the header, the index and the checkpoint;
+// packs go through `connections` uploader actors, each on its own thread.
+#pragma once
+
+#include <deque>
+#include <optional>
+
+#include "actors/protocol/keyring.hpp"
+#include "actors/protocol/progress.hpp"
+#include "actors/protocol/target.hpp"
+
+namespace cairn::actors {
+
+struct target_options {
+  std::string name;                  // from the YAML, for messages
+  targets::target_ptr backend;
+  keyring_actor keyring;
+  progress_actor progress;           // may be null
+  repo::create_options create;       // used by open_mode::create
+  std::string purpose = "backup";    // shown to others who find our lock
+  size_t connections = 2;
+  size_t max_queued_packs = 2;       // beyond this, store replies wait
+  size_t packs_per_index = 8;        // an index file every N packs
+};
+
+struct target_state {
+  static inline const char* name = "target";
+  target_options options;
+  std::shared_ptr<repo::repository> repo;
+  std::unique_ptr<repo::repository_lock> lock;
+  std::unique_ptr<repo::pack_writer> data_packs;
+  std::unique_ptr<repo::pack_writer> tree_packs;
+  std::vector<uploader_actor> idle;
+  std::deque<std::shared_ptr<const repo::finished_pack>> queue;
+  size_t in_flight = 0;
+  std::vector<repo::pack_record> unindexed;
+  std::deque<caf::typed_response_promise<bool>> held;
+  std::optional<caf::typed_response_promise<commit_result>> committing;
+  repo::checkpoint pending;
+  std::optional<caf::typed_response_promise<bool>> aborting;
+  std::optional<error> failure;
+  repo::checkpoint_stats stats;
+};
+
+target_actor::behavior_type target(target_actor::stateful_pointer<target_state> self,
+                                   target_options options);
+
+uploader_actor::behavior_type uploader(uploader_actor::pointer self,
+                                       std::shared_ptr<repo::repository> repo);
+
+}  // namespace cairn::actors

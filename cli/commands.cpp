@@ -1,0 +1,183 @@
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "base/version.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/render.hpp"
+
+namespace cairn::cli {
+
+std::atomic<actors::application*> running_app{nullptr};
+
+namespace {
+
+struct globals {
+  std::string config;
+  std::string keyfile;
+  bool password = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+std::string config_path(const globals& g) {
+  if (!g.config.empty()) return g.config;
+  if (const char* env = std::getenv("CAIRN_CONFIG"); env && *env) return env;
+  return "/etc/cairn/cairn.yaml";
+}
+
+// Starts the application, runs `fn` with it, and maps errors to exit codes.
+template <class F>
+int with_app(const globals& g, F&& fn) {
+  output out{g.json, !g.quiet && !g.json && isatty(STDERR_FILENO)};
+  actors::app_options o;
+  o.config_file = config_path(g);
+  if (!g.keyfile.empty()) o.keyfile = g.keyfile;
+  o.ask_password = g.password;
+  o.renderer = progress_line(out.progress);
+  auto app = actors::application::start(std::move(o));
+  if (!app) {
+    print_error(out, app.error());
+    return exit_code_of(app.error());
+  }
+  running_app = app->get();
+  int code = fn(**app, out);
+  running_app = nullptr;
+  return code;
+}
+
+template <class T>
+bool failed(const output& out, const expected<T>& r, int& code) {
+  if (r) return false;
+  print_error(out, r.error());
+  code = exit_code_of(r.error());
+  return true;
+}
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  CLI::App app{"Cairn: deduplicated, compressed, encrypted backups of directories to local disks.\n"
+               "Configuration: -c FILE, else $CAIRN_CONFIG, else /etc/cairn/cairn.yaml."};
+  app.set_version_flag("--version", std::string("cairn ") + program_version +
+                                      " (repository format " + std::to_string(repository_format_version) + ")");
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 finished but some\n"
+             "files could not be read or restored (each is named), 130 interrupted.\n"
+             "Example: cairn -c /etc/cairn/cairn.yaml backup home");
+  globals g;
+  app.add_option("-c,--config", g.config, "The suite's YAML file")->option_text("FILE");
+  app.add_option("--keyfile", g.keyfile, "Open repositories with this keyfile instead of the configured key")
+    ->option_text("PATH");
+  app.add_flag("--password", g.password, "Open repositories with a password (CAIRN_PASSWORD or a prompt)");
+  app.add_flag("--json", g.json, "Print one JSON object per line");
+  app.add_flag("-q,--quiet", g.quiet, "No progress line");
+
+  auto* init = app.add_subcommand("init", "Create the repositories of every target (and the keyfile)");
+  init->footer("Example: cairn -c cairn.yaml init");
+
+  std::vector<std::string> plans;
+  auto* backup = app.add_subcommand("backup", "Back up plans (all when none is named)");
+  backup->add_option("plans", plans, "Plans to run")->option_text("PLAN...");
+  backup->footer("Example: cairn backup home --json");
+
+  std::string plan, target;
+  auto* list = app.add_subcommand("checkpoints", "List checkpoints, newest first");
+  list->add_option("--plan", plan, "Only this plan")->option_text("P");
+  list->add_option("--target", target, "Only this target")->option_text("T");
+  list->footer("Example: cairn checkpoints --plan home");
+
+  std::string spec, path;
+  auto* ls = app.add_subcommand("ls", "List the entries of a checkpoint at a path");
+  ls->add_option("checkpoint", spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
+  ls->add_option("path", path, "A path inside it: SOURCE/dir/...")->option_text("PATH");
+  ls->add_option("--plan", plan, "The plan for latest")->option_text("P");
+  ls->add_option("--target", target, "Only checkpoints of this target")->option_text("T");
+  ls->footer("Example: cairn ls latest alice/docs");
+
+  std::string to;
+  std::vector<std::string> paths;
+  auto* restore = app.add_subcommand("restore", "Restore a checkpoint, or parts of it, into a directory");
+  restore->add_option("checkpoint", spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
+  restore->add_option("--to", to, "Destination directory (created; DIR/SOURCE/... is recreated)")->required()->option_text("DIR");
+  restore->add_option("--path", paths, "Only this file or subtree (repeatable): SOURCE/dir/file")->option_text("P");
+  restore->add_option("--plan", plan, "The plan for latest")->option_text("P");
+  restore->add_option("--target", target, "Restore from this target")->option_text("T");
+  restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt");
+
+  bool read_data = false;
+  auto* check = app.add_subcommand("check", "Verify repositories: structure, and with --read-data every byte");
+  check->add_flag("--read-data", read_data, "Download and verify every pack and blob");
+  check->add_option("--target", target, "Only this target")->option_text("T");
+  check->footer("Example: cairn check --read-data");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "cairn: " << e.what() << " (see cairn --help)\n";
+    return exit_usage;
+  }
+
+  if (*init)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto r = a.init();
+      if (failed(out, r, code)) return code;
+      print_init(out, *r);
+      return code;
+    });
+  if (*backup)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto r = a.backup(plans);
+      if (failed(out, r, code)) return code;
+      return print_backup(out, *r);
+    });
+  if (*list)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto r = a.checkpoints(plan, target);
+      if (failed(out, r, code)) return code;
+      print_checkpoints(out, *r);
+      return code;
+    });
+  if (*ls)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto cp = a.resolve(spec, plan, target);
+      if (failed(out, cp, code)) return code;
+      auto r = a.list(*cp, path);
+      if (failed(out, r, code)) return code;
+      print_listing(out, *cp, path, *r);
+      return code;
+    });
+  if (*restore)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto cp = a.resolve(spec, plan, target);
+      if (failed(out, cp, code)) return code;
+      auto r = a.restore(*cp, to, paths);
+      if (failed(out, r, code)) return code;
+      return print_restore(out, *r, to);
+    });
+  if (*check)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto r = a.check(target, read_data);
+      if (failed(out, r, code)) return code;
+      return print_check(out, *r);
+    });
+  return exit_usage;
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,15 @@
+// Parses the command line and runs one command. The only file that uses CLI11.
+#pragma once
+
+#include <atomic>
+
+#include "actors/app.hpp"
+
+namespace cairn::cli {
+
+// Set while a command runs, so the signal thread can ask it to stop.
+extern std::atomic<actors::application*> running_app;
+
+int run_command(int argc, char** argv);
+
+}  // namespace cairn::cli

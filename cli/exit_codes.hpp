@@ -1,0 +1,24 @@
+// The one table from outcomes to process exit codes (like Borg's exit_mcode).
+#pragma once
+
+#include "base/error.hpp"
+
+namespace cairn::cli {
+
+enum exit_code : int {
+  exit_ok = 0,
+  exit_failure = 1,      // the command failed; nothing was committed or restored
+  exit_usage = 2,        // bad command line or configuration (file:line:col)
+  exit_partial = 3,      // finished, but some files could not be read or restored (named)
+  exit_interrupted = 130,  // stopped by SIGINT or SIGTERM; the repository stays valid
+};
+
+inline int exit_code_of(const error& e) {
+  switch (e.code()) {
+    case errc::invalid_input: return exit_usage;
+    case errc::cancelled: return exit_interrupted;
+    default: return exit_failure;
+  }
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,314 @@
+#include "cli/render.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.hpp"
+#include "cli/exit_codes.hpp"
+
+namespace cairn::cli {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::mutex terminal;
+bool progress_shown = false;
+
+void emit(const json& j) {
+  std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+std::string local_time(int64_t ns) {
+  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string with_commas(uint64_t n) {
+  auto s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+json stats_json(const repo::checkpoint_stats& s) {
+  return {{"files", s.files},
+          {"dirs", s.dirs},
+          {"bytes", s.bytes},
+          {"files_new", s.files_new},
+          {"files_changed", s.files_changed},
+          {"files_unchanged", s.files_unchanged},
+          {"files_skipped", s.files_skipped},
+          {"bytes_read", s.bytes_read},
+          {"bytes_new", s.bytes_new},
+          {"bytes_stored", s.bytes_stored},
+          {"bytes_uploaded", s.bytes_uploaded},
+          {"blobs_new", s.blobs_new},
+          {"duration_seconds", static_cast<double>(s.duration_ns) / 1e9}};
+}
+
+std::string mode_string(const fs::metadata& m) {
+  std::string s(10, '-');
+  switch (m.type) {
+    case fs::file_type::directory: s[0] = 'd'; break;
+    case fs::file_type::symlink: s[0] = 'l'; break;
+    case fs::file_type::fifo: s[0] = 'p'; break;
+    case fs::file_type::char_device: s[0] = 'c'; break;
+    case fs::file_type::block_device: s[0] = 'b'; break;
+    case fs::file_type::socket: s[0] = 's'; break;
+    default: break;
+  }
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i)
+    if (m.mode & (1u << (8 - i))) s[1 + i] = rwx[i];
+  if (m.mode & 04000) s[3] = (m.mode & 0100) ? 's' : 'S';
+  if (m.mode & 02000) s[6] = (m.mode & 0010) ? 's' : 'S';
+  if (m.mode & 01000) s[9] = (m.mode & 0001) ? 't' : 'T';
+  return s;
+}
+
+}  // namespace
+
+std::string printable(const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, c == '\n' ? "\\n" : "\\x%02x", c);
+      out += buf;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      // Keep valid UTF-8 sequences, escape stray bytes.
+      int len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+      bool ok = len > 0 && i + len <= name.size();
+      for (int k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(name[i + k]) >> 6) == 2;
+      if (ok) {
+        out.append(name, i, static_cast<size_t>(len));
+        i += static_cast<size_t>(len) - 1;
+      } else {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+      }
+    }
+  }
+  return out;
+}
+
+void clear_progress(const output& out) {
+  std::lock_guard lock(terminal);
+  if (progress_shown) {
+    std::fputs("\r\033[K", stderr);
+    progress_shown = false;
+  }
+}
+
+void print_error(const output& out, const error& e) {
+  clear_progress(out);
+  std::fprintf(stderr, "cairn: %s\n", describe(e).c_str());
+  if (out.json) emit({{"type", "error"}, {"code", std::string(to_string(e.code()))}, {"message", describe(e)}});
+}
+
+void print_warning(const std::string& text) {
+  std::lock_guard lock(terminal);
+  if (progress_shown) {
+    std::fputs("\r\033[K", stderr);
+    progress_shown = false;
+  }
+  std::fprintf(stderr, "cairn: %s\n", printable(text).c_str());
+}
+
+progress_renderer progress_line(bool enabled) {
+  if (!enabled) return {};
+  return [](const progress_snapshot& s) {
+    std::string line = s.phase;
+    if (s.total.files || s.done.files)
+      line += "  " + with_commas(s.done.files) + (s.total.files ? "/" + with_commas(s.total.files) : "") + " files";
+    if (s.total.bytes || s.done.bytes)
+      line += "  " + format_bytes(s.done.bytes) + (s.total.bytes ? "/" + format_bytes(s.total.bytes) : "");
+    if (s.rate > 0) line += "  " + format_bytes(static_cast<uint64_t>(s.rate)) + "/s";
+    if (s.eta_seconds >= 0) line += "  ETA " + format_duration(s.eta_seconds);
+    if (s.done.bytes_uploaded) line += "  sent " + format_bytes(s.done.bytes_uploaded);
+    if (s.done.errors) line += "  " + std::to_string(s.done.errors) + " skipped";
+    std::lock_guard lock(terminal);
+    std::fprintf(stderr, "\r\033[K%s", line.substr(0, 160).c_str());
+    std::fflush(stderr);
+    progress_shown = true;
+  };
+}
+
+void print_init(const output& out, const actors::init_report& r) {
+  for (const auto& t : r.targets) {
+    if (out.json) {
+      emit({{"type", "target"}, {"target", t.target}, {"location", t.location},
+            {"repository_id", t.repository_id}, {"created", t.created}});
+      continue;
+    }
+    std::printf("%s: %s repository %s at %s\n", t.target.c_str(),
+                t.created ? "created" : "found existing", t.repository_id.substr(0, 8).c_str(),
+                t.location.c_str());
+  }
+  if (!r.keyfile.empty() && !out.json)
+    std::printf("created keyfile %s (mode 0600). Without it the backups cannot be read: "
+                "keep a copy somewhere other than this machine.\n", r.keyfile.c_str());
+  if (!r.keyfile.empty() && out.json) emit({{"type", "keyfile"}, {"path", r.keyfile}});
+}
+
+int print_backup(const output& out, const std::vector<plan_report>& reports) {
+  clear_progress(out);
+  int code = exit_ok;
+  for (const auto& p : reports) {
+    for (const auto& s : p.skipped) print_warning("skipped " + s);
+    if (!p.skipped.empty() && code == exit_ok) code = exit_partial;
+    for (const auto& t : p.targets) {
+      if (!t.committed) {
+        code = p.cancelled ? exit_interrupted : exit_failure;
+        std::string why = !t.error.empty() ? t.error : !p.error.empty() ? p.error : "not committed";
+        if (out.json) emit({{"type", "target_failed"}, {"plan", p.plan}, {"target", t.target}, {"error", why}});
+        std::fprintf(stderr, "cairn: plan %s, target %s: no checkpoint: %s\n", p.plan.c_str(),
+                     t.target.c_str(), why.c_str());
+        continue;
+      }
+      const auto& s = t.stats;
+      if (out.json) {
+        auto j = stats_json(s);
+        j["type"] = "checkpoint";
+        j["id"] = t.checkpoint_id;
+        j["plan"] = p.plan;
+        j["target"] = t.target;
+        j["time"] = format_time(p.time_ns);
+        emit(j);
+        continue;
+      }
+      std::printf("%s -> %s: checkpoint %s  %s files, %s  (new %s, changed %s, unchanged %s)\n",
+                  p.plan.c_str(), t.target.c_str(), t.checkpoint_id.substr(0, 8).c_str(),
+                  with_commas(s.files).c_str(), format_bytes(s.bytes).c_str(),
+                  with_commas(s.files_new).c_str(), with_commas(s.files_changed).c_str(),
+                  with_commas(s.files_unchanged).c_str());
+      std::printf("  read %s, new data %s, stored %s, uploaded %s in %s\n",
+                  format_bytes(s.bytes_read).c_str(), format_bytes(s.bytes_new).c_str(),
+                  format_bytes(s.bytes_stored).c_str(), format_bytes(s.bytes_uploaded).c_str(),
+                  format_duration(static_cast<double>(s.duration_ns) / 1e9).c_str());
+    }
+    if (p.targets.empty() || (!p.error.empty() && code == exit_ok)) {
+      code = p.cancelled ? exit_interrupted : exit_failure;
+      std::fprintf(stderr, "cairn: plan %s: %s\n", p.plan.c_str(), p.error.c_str());
+    }
+    if (out.json) {
+      auto j = stats_json(p.stats);
+      j["type"] = "summary";
+      j["plan"] = p.plan;
+      j["skipped"] = p.skipped;
+      j["cancelled"] = p.cancelled;
+      if (!p.error.empty()) j["error"] = p.error;
+      emit(j);
+    }
+  }
+  return code;
+}
+
+void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_row>& rows) {
+  if (!out.json && !rows.empty())
+    std::printf("%-8s  %-19s  %-12s  %-10s  %10s  %10s\n", "ID", "TIME", "PLAN", "TARGET", "FILES", "SIZE");
+  for (const auto& r : rows) {
+    if (out.json) {
+      json j{{"type", "checkpoint"}, {"id", r.id}, {"plan", r.plan}, {"target", r.target},
+             {"time", format_time(r.time_ns)}, {"host", r.host}, {"files", r.files},
+             {"bytes", r.bytes}, {"parent", r.parent}, {"tree", r.tree}};
+      auto stats = json::parse(r.stats_json, nullptr, false);
+      if (!stats.is_discarded()) j["stats"] = stats;
+      auto sources = json::parse(r.sources_json, nullptr, false);
+      if (!sources.is_discarded()) j["sources"] = sources;
+      emit(j);
+      continue;
+    }
+    std::printf("%-8s  %-19s  %-12s  %-10s  %10s  %10s\n", r.id.substr(0, 8).c_str(),
+                local_time(r.time_ns).c_str(), r.plan.c_str(), r.target.c_str(),
+                with_commas(r.files).c_str(), format_bytes(r.bytes).c_str());
+  }
+  if (rows.empty() && !out.json) std::printf("no checkpoints yet\n");
+}
+
+void print_listing(const output& out, const actors::resolved_checkpoint& cp, const std::string& path,
+                   const std::vector<repo::node>& nodes) {
+  for (const auto& n : nodes) {
+    const auto& m = n.meta;
+    if (out.json) {
+      std::string full = path.empty() ? n.name : path + "/" + n.name;
+      json j{{"type", std::string(fs::to_string(m.type))}, {"name", n.name}, {"path", full},
+             {"mode", m.mode}, {"uid", m.uid}, {"gid", m.gid}, {"user", m.user}, {"group", m.group},
+             {"size", m.size}, {"mtime", format_time(m.mtime_ns)}};
+      if (m.type == fs::file_type::symlink) j["target"] = m.link_target;
+      emit(j);
+      continue;
+    }
+    std::string owner = m.user.empty() ? std::to_string(m.uid) : m.user;
+    std::string group = m.group.empty() ? std::to_string(m.gid) : m.group;
+    std::string name = printable(n.name);
+    if (m.type == fs::file_type::directory) name += "/";
+    if (m.type == fs::file_type::symlink) name += " -> " + printable(m.link_target);
+    std::printf("%s  %-8s %-8s %12s  %s  %s\n", mode_string(m).c_str(), owner.c_str(), group.c_str(),
+                with_commas(m.size).c_str(), local_time(m.mtime_ns).substr(0, 16).c_str(), name.c_str());
+  }
+}
+
+int print_restore(const output& out, const restore_report& r, const std::string& to) {
+  clear_progress(out);
+  for (const auto& w : r.warnings) print_warning(w);
+  for (const auto& d : r.damaged) print_warning("not restored: " + d);
+  int code = r.damaged.empty() && r.warnings.empty() ? exit_ok : exit_partial;
+  if (out.json) {
+    emit({{"type", "restore"}, {"to", to}, {"files", r.files}, {"dirs", r.dirs}, {"links", r.links},
+          {"bytes", r.bytes}, {"bytes_fetched", r.bytes_fetched}, {"damaged", r.damaged},
+          {"warnings", r.warnings}});
+    return code;
+  }
+  std::printf("restored %s files, %s directories, %s other entries (%s) into %s\n",
+              with_commas(r.files).c_str(), with_commas(r.dirs).c_str(), with_commas(r.links).c_str(),
+              format_bytes(r.bytes).c_str(), to.c_str());
+  if (!r.damaged.empty())
+    std::printf("%zu file(s) could not be restored completely; see above\n", r.damaged.size());
+  return code;
+}
+
+int print_check(const output& out, const std::vector<actors::check_line>& lines) {
+  clear_progress(out);
+  int code = exit_ok;
+  for (const auto& l : lines) {
+    const auto& r = l.report;
+    bool ok = l.error.empty() && r.ok();
+    if (!ok) code = exit_failure;
+    if (out.json) {
+      emit({{"type", "check"}, {"target", l.target}, {"ok", ok}, {"error", l.error},
+            {"checkpoints", r.checkpoints}, {"trees", r.trees}, {"files", r.files},
+            {"packs", r.packs}, {"blobs", r.blobs}, {"bytes_read", r.bytes_read},
+            {"errors", r.errors}, {"warnings", r.warnings}});
+      continue;
+    }
+    if (!l.error.empty()) {
+      std::fprintf(stderr, "cairn: %s: %s\n", l.target.c_str(), l.error.c_str());
+      continue;
+    }
+    for (const auto& w : r.warnings) std::printf("%s: note: %s\n", l.target.c_str(), w.c_str());
+    for (const auto& e : r.errors) std::fprintf(stderr, "cairn: %s: %s\n", l.target.c_str(), printable(e).c_str());
+    std::printf("%s: %s  %zu checkpoints, %zu trees, %zu files, %zu packs, %zu blobs%s\n",
+                l.target.c_str(), ok ? "ok" : "DAMAGED", r.checkpoints, r.trees, r.files, r.packs,
+                r.blobs, r.bytes_read ? (", read " + format_bytes(r.bytes_read)).c_str() : "");
+  }
+  return code;
+}
+
+}  // namespace cairn::cli

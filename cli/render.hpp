@@ -1,0 +1,37 @@
+// Rendering of command results: human text and JSON lines, and the progress
+// line on a terminal. Single-threaded except render_progress, which the
+// progress actor calls from its own thread while main waits.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actors/app.hpp"
+
+namespace cairn::cli {
+
+struct output {
+  bool json = false;
+  bool progress = false;  // stderr is a terminal and --quiet is off
+};
+
+// The one-line error on stderr (and a JSON object on stdout with --json).
+void print_error(const output& out, const error& e);
+void print_warning(const std::string& text);
+
+progress_renderer progress_line(bool enabled);
+void clear_progress(const output& out);
+
+void print_init(const output& out, const actors::init_report& r);
+// Returns the exit code the run deserves.
+int print_backup(const output& out, const std::vector<plan_report>& reports);
+void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_row>& rows);
+void print_listing(const output& out, const actors::resolved_checkpoint& cp, const std::string& path,
+                   const std::vector<repo::node>& nodes);
+int print_restore(const output& out, const restore_report& r, const std::string& to);
+int print_check(const output& out, const std::vector<actors::check_line>& lines);
+
+// Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).
+std::string printable(const std::string& name);
+
+}  // namespace cairn::cli

@@ -1,0 +1,137 @@
+#include "repo/checker.hpp"
+
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cairn::repo {
+
+namespace {
+
+struct walker {
+  repository& repo;
+  check_report& report;
+  std::unordered_set<object_id> seen_trees;
+  // Blobs known to be damaged (read_data) -> set when naming files.
+  const std::unordered_set<object_id>* damaged = nullptr;
+  std::vector<std::string> damaged_files;
+
+  void walk(const std::string& where, const object_id& tree_id) {
+    if (!seen_trees.insert(tree_id).second && !damaged) return;
+    auto t = repo.read_tree(tree_id);
+    if (!t) {
+      if (!damaged) report.errors.push_back(where + ": tree " + tree_id.short_hex() + ": " + t.error().message());
+      return;
+    }
+    if (!damaged) ++report.trees;
+    for (const auto& n : t->nodes) {
+      std::string path = where + "/" + n.name;
+      if (n.meta.type == fs::file_type::directory) {
+        walk(path, n.subtree);
+      } else if (n.meta.type == fs::file_type::regular) {
+        if (!damaged) ++report.files;
+        for (const auto& id : n.content) {
+          if (damaged) {
+            if (damaged->count(id)) {
+              damaged_files.push_back(path);
+              break;
+            }
+          } else if (!repo.index().contains(id)) {
+            report.errors.push_back(path + ": chunk " + id.short_hex() + " is missing from the repository");
+            break;
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+expected<check_report> check_repository(repository& repo, const check_options& options) {
+  check_report report;
+  CAIRN_ASSIGN(auto loaded, repo.load_index(false, false));
+  for (auto& w : loaded.warnings) report.errors.push_back(w);
+
+  std::map<object_id, uint64_t> on_target;
+  CAIRN_TRY(repo.target()->list(data_prefix, [&](const targets::object_info& info) {
+    auto id = object_id::parse(info.name.substr(info.name.rfind('/') + 1));
+    if (id) on_target[*id] = info.size;
+    return true;
+  }));
+  repo.index().for_each_pack([&](const blob_index::pack_info& p) {
+    auto it = on_target.find(p.id);
+    if (it == on_target.end())
+      report.errors.push_back(pack_name(p.id) + " is missing (the index names it)");
+    else if (it->second != p.size)
+      report.errors.push_back(pack_name(p.id) + " has " + std::to_string(it->second) +
+                              " bytes, the index says " + std::to_string(p.size));
+  });
+  for (const auto& [id, size] : on_target)
+    if (!repo.index().has_pack(id)) ++report.unindexed_packs;
+  if (report.unindexed_packs)
+    report.warnings.push_back(std::to_string(report.unindexed_packs) +
+                              " pack(s) are in no index yet (left by an interrupted run; the next backup indexes and reuses them)");
+  report.packs = on_target.size();
+  report.blobs = repo.index().blob_count();
+
+  CAIRN_ASSIGN(auto ids, repo.list_checkpoints());
+  std::vector<std::pair<std::string, object_id>> roots;
+  for (const auto& id : ids) {
+    auto c = repo.read_checkpoint(id);
+    if (!c) {
+      report.errors.push_back(c.error().message());
+      continue;
+    }
+    ++report.checkpoints;
+    roots.emplace_back(id.short_hex(), c->tree);
+  }
+  walker w{repo, report, {}, nullptr, {}};
+  for (const auto& [name, tree] : roots) w.walk("checkpoint " + name + ":", tree);
+
+  if (!options.read_data) return report;
+  std::unordered_set<object_id> damaged;
+  size_t done = 0;
+  auto hasher = repo.make_hasher();
+  for (const auto& [pack_id, size] : on_target) {
+    auto name = pack_name(pack_id);
+    auto bytes = repo.target()->get(name);
+    ++done;
+    if (!bytes) {
+      report.errors.push_back(name + ": " + bytes.error().message());
+      continue;
+    }
+    report.bytes_read += bytes->size();
+    if (options.on_progress) options.on_progress(done, on_target.size(), report.bytes_read);
+    auto record = parse_pack(*bytes, pack_id, repo.cipher());
+    if (!record) {
+      report.errors.push_back(name + ": " + record.error().message());
+      // Every blob the index places in this pack is damaged.
+      uint32_t number = 0, found = UINT32_MAX;
+      repo.index().for_each_pack([&](const blob_index::pack_info& p) {
+        if (p.id == pack_id) found = number;
+        ++number;
+      });
+      repo.index().for_each_blob([&](const object_id& id, const blob_index::location& loc) {
+        if (loc.pack == found) damaged.insert(id);
+      });
+      continue;
+    }
+    auto cipher = repo.cipher().for_pack(record->salt);
+    for (const auto& b : record->blobs) {
+      auto plain = open_blob(*cipher, b, byte_view(*bytes).subspan(b.offset, b.length), hasher);
+      if (!plain) {
+        damaged.insert(b.id);
+        report.errors.push_back(name + ": blob " + b.id.short_hex() + ": " + plain.error().message());
+      }
+    }
+  }
+  if (!damaged.empty()) {
+    walker names{repo, report, {}, &damaged, {}};
+    for (const auto& [name, tree] : roots) names.walk("checkpoint " + name + ":", tree);
+    for (const auto& f : names.damaged_files) report.errors.push_back(f + ": uses a damaged blob");
+  }
+  return report;
+}
+
+}  // namespace cairn::repo
