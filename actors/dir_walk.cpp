@@ -90,6 +90,7 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
                                               root_path + " is not a directory"});
   auto names = fs::list_directory(root_path);
   if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
+  meta->atime_ns = 0;
   auto root = std::make_unique<pending_dir>();
   root->abs = root_path;
   root->meta = std::move(*meta);
@@ -166,6 +167,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   }
   bool is_dir = meta->type == fs::file_type::directory;
   if (excludes_.excluded(abs, is_dir)) return;
+  meta->atime_ns = 0;  // reading changes it: recording it would make every tree new
   size_t slot = dir->nodes.size();
   dir->nodes.push_back(repo::node{name, *meta, {}, {}});
   dir->content.emplace_back(targets_);

@@ -37,7 +37,7 @@ struct metadata {
   std::string user;   // names at backup time, for display
   std::string group;
   int64_t mtime_ns = 0;
-  int64_t atime_ns = 0;
+  int64_t atime_ns = 0;  // 0: not recorded (backups do not record it)
   int64_t ctime_ns = 0;
   uint64_t size = 0;
   uint64_t dev = 0;

@@ -135,6 +135,7 @@ status apply_metadata(const std::string& path, const metadata& meta, const apply
   if (!is_link && ::chmod(path.c_str(), meta.mode & 07777) != 0)
     return errno_fail("set mode of", path);
   struct timespec times[2] = {to_timespec(meta.atime_ns), to_timespec(meta.mtime_ns)};
+  if (meta.atime_ns == 0) times[0].tv_nsec = UTIME_OMIT;  // not recorded
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
     return errno_fail("set times of", path);
   return {};
