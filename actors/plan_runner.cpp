@@ -13,6 +13,7 @@
 #include "base/clock.hpp"
 #include "base/version.hpp"
 #include "targets/local_target.hpp"
+#include "targets/throttled_target.hpp"
 
 namespace cairn::actors {
 
@@ -222,6 +223,7 @@ void commit_target(self_ptr self, size_t slot, const std::string& parent) {
 
 void commit_targets(self_ptr self) {
   auto& st = self->state;
+  st.committing = true;
   self->send(st.options.progress, atom::set::value, std::string("committing"), std::string());
   st.pending = 0;
   for (size_t t = 0; t < st.context->targets.size(); ++t)
@@ -276,6 +278,7 @@ void open_targets(self_ptr self) {
       continue;
     }
     target_options o{cfg->name, *backend, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
+    if (cfg->limits.connections > 0) o.connections = static_cast<size_t>(cfg->limits.connections);
     st.targets[i] = self->spawn<caf::linked + caf::detached>(target, o);
     self->request(st.targets[i], timeouts::open, atom::open::value, open_mode::write)
       .then(
@@ -295,8 +298,13 @@ void open_targets(self_ptr self) {
 }  // namespace
 
 expected<targets::target_ptr> make_backend(const config::target_config& t) {
-  if (t.type == "local") return std::make_shared<targets::local_target>(t.path);
-  return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
+  targets::target_ptr backend;
+  if (t.type == "local") backend = std::make_shared<targets::local_target>(t.path);
+  else return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
+  if (t.limits.upload_kbps || t.limits.download_kbps)
+    backend = std::make_shared<targets::throttled_target>(
+      backend, targets::bandwidth_limits{t.limits.upload_kbps * 1024, t.limits.download_kbps * 1024});
+  return backend;
 }
 
 plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options) {
@@ -326,7 +334,7 @@ plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options
     },
     [=](atom::stop) {
       auto& st = self->state;
-      if (st.stopping) return;
+      if (st.stopping || st.committing) return;  // a commit in progress finishes: it is quick
       st.stopping = true;
       if (st.context) abort_all(self, "interrupted", true);  // else: targets_opened stops
     },

@@ -52,6 +52,7 @@ struct plan_runner_state {
   uint32_t failed = 0;                           // context slots that failed
   size_t pending = 0;                            // replies still expected
   bool stopping = false;
+  bool committing = false;
 };
 
 plan_runner_actor::behavior_type plan_runner(

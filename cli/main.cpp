@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal
+  // never reaches sigwait: take the default back, then block.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   // Blocked before any thread exists, so every thread inherits the mask.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread([signals] {

@@ -62,6 +62,8 @@ private:
   void check_name(const YAML::Node& n, const std::string& name, const std::string& what) const;
 
   keyring_config parse_keyring(const YAML::Node& n) const;
+  target_limits parse_limits(const YAML::Node& n, const std::string& target) const;
+  uint64_t number(const YAML::Node& n, const std::string& what, uint64_t max) const;
   target_config parse_target(const std::string& name, const YAML::Node& key, const YAML::Node& n) const;
   plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                          const std::vector<target_config>& targets) const;
@@ -128,6 +130,23 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
   return k;
 }
 
+uint64_t parser::number(const YAML::Node& n, const std::string& what, uint64_t max) const {
+  uint64_t v = 0;
+  if (!n.IsScalar() || !YAML::convert<uint64_t>::decode(n, v) || v > max)
+    error_at(n, what + " must be a whole number from 0 to " + std::to_string(max));
+  return v;
+}
+
+target_limits parser::parse_limits(const YAML::Node& n, const std::string& target) const {
+  expect_map(n, "limits");
+  check_keys(n, {"upload_kbps", "download_kbps", "connections"}, "limits of target \"" + target + "\"");
+  target_limits l;
+  if (n["upload_kbps"]) l.upload_kbps = number(n["upload_kbps"], "upload_kbps", 1ull << 40);
+  if (n["download_kbps"]) l.download_kbps = number(n["download_kbps"], "download_kbps", 1ull << 40);
+  if (n["connections"]) l.connections = static_cast<int>(number(n["connections"], "connections", 64));
+  return l;
+}
+
 target_config parser::parse_target(const std::string& name, const YAML::Node& key,
                                    const YAML::Node& n) const {
   target_config t;
@@ -135,7 +154,8 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   t.where = where(key);
   check_name(key, name, "target name");
   expect_map(n, "target \"" + name + "\"");
-  check_keys(n, {"type", "path"}, "target \"" + name + "\"");
+  check_keys(n, {"type", "path", "limits"}, "target \"" + name + "\"");
+  if (n["limits"]) t.limits = parse_limits(n["limits"], name);
   if (!n["type"]) error_at(key, "target \"" + name + "\" needs a type (local)");
   t.type = scalar(n["type"], "target type");
   if (t.type != "local")

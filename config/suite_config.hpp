@@ -29,10 +29,17 @@ struct keyring_config {
   location where;
 };
 
+struct target_limits {
+  uint64_t upload_kbps = 0;    // KiB/s; 0: unlimited
+  uint64_t download_kbps = 0;
+  int connections = 0;         // parallel uploads; 0: the target type's default
+};
+
 struct target_config {
   std::string name;
   std::string type;                // local (sftp and s3 come with their issue)
   std::filesystem::path path;
+  target_limits limits;
   location where;
 };
 

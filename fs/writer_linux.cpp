@@ -80,6 +80,36 @@ status write_at(int fd, uint64_t offset, byte_view data, const std::string& path
   return {};
 }
 
+status write_sparse(int fd, uint64_t offset, byte_view data, const std::string& path) {
+  constexpr uint64_t block = 4096;
+  auto is_zero = [](byte_view b) {
+    for (uint8_t c : b)
+      if (c != 0) return false;
+    return true;
+  };
+  size_t pos = 0;
+  while (pos < data.size()) {
+    // The run from pos to the next block boundary of the file, then whole blocks.
+    uint64_t end_of_block = (offset + pos) / block * block + block;
+    size_t len = std::min<size_t>(data.size() - pos, end_of_block - (offset + pos));
+    auto piece = data.subspan(pos, len);
+    if (is_zero(piece)) {
+      pos += len;
+      continue;
+    }
+    // Extend over following non-zero blocks so writes stay large.
+    size_t run_end = pos + len;
+    while (run_end < data.size()) {
+      size_t next = std::min<size_t>(data.size() - run_end, block);
+      if (is_zero(data.subspan(run_end, next))) break;
+      run_end += next;
+    }
+    CAIRN_TRY(write_at(fd, offset + pos, data.subspan(pos, run_end - pos), path));
+    pos = run_end;
+  }
+  return {};
+}
+
 status finish_file(int fd, uint64_t size, const std::string& path) {
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
     int err = errno;

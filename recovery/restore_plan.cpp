@@ -223,7 +223,7 @@ fetch_outcome fetch_pack(const repo::repository& repo, const restore_plan& plan,
           }
           it = fds.emplace(t.entry, fd).first;
         }
-        auto st = fs::write_at(it->second, t.offset, *plain, path);
+        auto st = fs::write_sparse(it->second, t.offset, *plain, path);
         if (!st) {
           out.errors.push_back(st.error().message());
           out.damaged.push_back(pb.blob.id);

@@ -1,0 +1,58 @@
+# Incremental and dedup: a second backup with no change reads nothing; a
+# changed file is read alone; an insertion re-uploads only nearby chunks; the
+# same data under other names grows the repository by less than 1%.
+source "$CAIRN_E2E_LIB"
+
+mkdir -p "$T/src/a/b" "$T/src/c"
+random_file "$T/src/big.bin" $((24 << 20))
+for i in $(seq 1 40); do random_file "$T/src/a/f$i" $((i * 1000)); done
+seq 1 300000 > "$T/src/c/text.txt"
+echo small > "$T/src/a/b/small.txt"
+write_config "$T/src"
+run 0 cairn init
+total=$(size_of "$T/src")
+files=$(find "$T/src" -type f | wc -l)
+
+note "first backup reads everything"
+run 0 cairn --json backup
+[ "$(checkpoint_stat bytes_read)" -eq "$total" ] || fail "first backup read $(checkpoint_stat bytes_read) of $total bytes"
+[ "$(checkpoint_stat files_new)" -eq "$files" ] || fail "files_new"
+
+note "a backup with no change reads no file content"
+run 0 cairn --json backup
+[ "$(checkpoint_stat bytes_read)" -eq 0 ] || fail "no-change backup read $(checkpoint_stat bytes_read) bytes"
+[ "$(checkpoint_stat files_unchanged)" -eq "$files" ] || fail "files_unchanged is $(checkpoint_stat files_unchanged), expected $files"
+[ "$(checkpoint_stat bytes_new)" -eq 0 ] || fail "no-change backup stored $(checkpoint_stat bytes_new) new bytes"
+
+note "a changed file is the only one read"
+echo "changed" >> "$T/src/a/f7"
+run 0 cairn --json backup
+[ "$(checkpoint_stat files_changed)" -eq 1 ] || fail "files_changed is $(checkpoint_stat files_changed)"
+[ "$(checkpoint_stat bytes_read)" -eq "$(stat -c %s "$T/src/a/f7")" ] || fail "read $(checkpoint_stat bytes_read) bytes"
+
+note "an insertion in a big file re-uploads only the chunks around it"
+python_free_insert() {  # insert 100 bytes at the middle
+  local f=$1 half=$(( $(stat -c %s "$1") / 2 ))
+  { head -c "$half" "$f"; head -c 100 /dev/urandom; tail -c +$((half + 1)) "$f"; } > "$f.new"
+  mv "$f.new" "$f"
+}
+python_free_insert "$T/src/big.bin"
+run 0 cairn --json backup
+new=$(checkpoint_stat bytes_new)
+[ "$new" -lt $((6 << 20)) ] || fail "an insertion in a 24 MiB file stored $new new bytes"
+echo "   insertion: $new new bytes of $(stat -c %s "$T/src/big.bin")"
+
+note "the same data under other names grows the repository by less than 1%"
+before=$(size_of "$T/repo")
+mkdir "$T/src/copy"
+cp -a "$T/src/a" "$T/src/copy/renamed-a"
+cp -a "$T/src/big.bin" "$T/src/copy/another-name.bin"
+cp -a "$T/src/c/text.txt" "$T/src/copy/text-copy.txt"
+run 0 cairn --json backup
+after=$(size_of "$T/repo")
+growth=$((after - before))
+[ $((growth * 100)) -lt "$before" ] || fail "repository grew by $growth of $before bytes"
+echo "   dedup: repository grew by $growth bytes ($before -> $after)"
+
+note "check passes"
+run 0 cairn check --read-data

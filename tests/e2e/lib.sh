@@ -1,0 +1,90 @@
+# Shared helpers of the end-to-end tests. Source it first thing:
+#   source "$CAIRN_E2E_LIB"
+set -euo pipefail
+
+: "${CAIRN:?CAIRN must name the cairn binary}"
+T=$(mktemp -d /tmp/cairn-e2e.XXXXXX)
+chmod 755 "$T"
+cleanup() {
+  local code=$?
+  # Read-only directories from restores must become removable.
+  chmod -R u+rwx "$T" 2>/dev/null || true
+  rm -rf "$T"
+  exit $code
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+# write_config SOURCE... : one plan "main" backing up the sources to target "repo".
+write_config() {
+  {
+    echo "state_dir: $T/state"
+    echo "keyring:"
+    echo "  mode: ${KEY_MODE:-keyfile}"
+    [ "${KEY_MODE:-keyfile}" = keyfile ] && echo "  keyfile: $T/cairn.key"
+    [ -n "${PASSWORD_FILE:-}" ] && echo "  password_file: $PASSWORD_FILE"
+    echo "targets:"
+    echo "  repo:"
+    echo "    type: local"
+    echo "    path: $T/repo"
+    [ -n "${LIMITS:-}" ] && echo "    limits: $LIMITS"
+    echo "plans:"
+    echo "  main:"
+    echo "    sources:"
+    for s in "$@"; do
+      echo "      - type: dir"
+      echo "        path: $s"
+      [ -n "${EXCLUDE:-}" ] && echo "        exclude: $EXCLUDE"
+    done
+    echo "    targets: [repo]"
+  } > "$T/cairn.yaml"
+}
+
+cairn() { "$CAIRN" -q -c "$T/cairn.yaml" "$@"; }
+
+# run EXPECTED_EXIT cmd... : runs, keeps stdout in $T/out and stderr in $T/err.
+run() {
+  local want=$1
+  shift
+  set +e
+  "$@" > "$T/out" 2> "$T/err"
+  local got=$?
+  set -e
+  if [ "$got" -ne "$want" ]; then
+    echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
+    fail "'$*' exited $got, expected $want"
+  fi
+}
+
+# json FILTER : applies a jq filter to the JSON lines of the last run's stdout.
+json() { jq -r "$1" < "$T/out"; }
+
+# checkpoint_stat FIELD : a field of the (single) checkpoint object of the last backup.
+checkpoint_stat() { jq -r "select(.type==\"checkpoint\") | .$1" < "$T/out"; }
+
+# size_of DIR : bytes used by the files under DIR.
+size_of() { find "$1" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
+
+# fingerprint DIR : one hash over every file's name and content.
+fingerprint() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1); }
+
+have_treetool() { [ -x "${TREETOOL:-}" ]; }
+
+compare_trees() {
+  local flags=(--no-atime)
+  [ "$(id -u)" -ne 0 ] && flags+=(--no-owner)
+  "$TREETOOL" compare "$1" "$2" "${flags[@]}" > "$T/compare" || { cat "$T/compare"; fail "restored tree differs: $1 vs $2"; }
+}
+
+random_file() { head -c "$2" /dev/urandom > "$1"; }
+
+# wait_packs N : waits (up to 20 s) until the repository holds N packs.
+wait_packs() {
+  for _ in $(seq 1 400); do
+    [ "$(find "$T/repo/data" -type f 2>/dev/null | wc -l)" -ge "$1" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
