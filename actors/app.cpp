@@ -97,6 +97,11 @@ expected<std::unique_ptr<application>> application::start(app_options options) {
   p->suite = std::make_shared<const config::suite_config>(std::move(suite));
   p->options = std::move(options);
   p->cfg.set("scheduler.max-threads", static_cast<int>(p->threads()));
+  // Idle workers poll less: the sources and targets do their I/O on their own
+  // threads, and busy polling only steals CPU from them.
+  p->cfg.set("work-stealing.aggressive-poll-attempts", 10);
+  p->cfg.set("work-stealing.moderate-poll-attempts", 50);
+  p->cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{std::chrono::microseconds(200)});
   register_protocols(p->cfg);
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
   keyring_options k{p->suite->keyring, p->options.keyfile, p->options.ask_password};

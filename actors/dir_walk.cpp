@@ -1,6 +1,7 @@
 #include "actors/dir_walk.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "actors/error.hpp"
 #include "actors/timeouts.hpp"
@@ -19,9 +20,25 @@ bool same_file(const catalog::cache_entry& e, const fs::metadata& m) {
          e.inode == m.inode;
 }
 
+// True when a directory's new cache rows equal what the catalog holds already,
+// so the write can be skipped (the common case of a backup with few changes).
+bool same_as_cached(const std::vector<catalog::cache_entry>& fresh,
+                    const std::unordered_map<std::string, catalog::cache_entry>& cached) {
+  if (fresh.size() != cached.size()) return false;
+  for (const auto& e : fresh) {
+    auto it = cached.find(e.name);
+    if (it == cached.end()) return false;
+    const auto& c = it->second;
+    if (c.size != e.size || c.mtime_ns != e.mtime_ns || c.ctime_ns != e.ctime_ns ||
+        c.inode != e.inode || c.chunks != e.chunks || c.xattrs != e.xattrs)
+      return false;
+  }
+  return true;
+}
+
 catalog::cache_entry entry_of(const std::string& name, const fs::metadata& m,
                               std::vector<object_id> chunks) {
-  return {name, m.size, m.mtime_ns, m.ctime_ns, m.inode, std::move(chunks)};
+  return {name, m.size, m.mtime_ns, m.ctime_ns, m.inode, std::move(chunks), fs::encode_xattrs(m.xattrs)};
 }
 
 }  // namespace
@@ -47,7 +64,9 @@ source_totals dir_walk::count() {
     auto [abs, rel] = std::move(todo.back());
     todo.pop_back();
     ++totals.dirs;
-    auto names = fs::list_directory(abs);
+    auto dir = fs::directory::open(abs);
+    if (!dir) continue;
+    auto names = dir->names();
     if (!names) continue;
     std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache(targets_);
     if (cache_)
@@ -56,7 +75,7 @@ source_totals dir_walk::count() {
           for (auto& r : *rows) cache[t].emplace(r.name, std::move(r));
     for (const auto& name : *names) {
       auto path = fs::join_path(abs, name);
-      auto m = fs::stat_only(path);
+      auto m = dir->stat(name);
       if (!m || excludes_.excluded(path, m->type == fs::file_type::directory)) continue;
       if (m->type == fs::file_type::directory) {
         todo.push_back({path, child_rel(rel, name)});
@@ -80,7 +99,6 @@ source_totals dir_walk::count() {
 
 void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   promise_ = promise;
-  buffer_.resize(2 * static_cast<size_t>(options_.chunker.max_size));
   const auto& root_path = options_.source.path.string();
   auto meta = fs::read_metadata(root_path);
   if (!meta) return fail(error{meta.error().code(), options_.source.where.str() + ": source " +
@@ -88,10 +106,12 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   if (meta->type != fs::file_type::directory)
     return fail(error{errc::invalid_input, options_.source.where.str() + ": source path " +
                                               root_path + " is not a directory"});
-  auto names = fs::list_directory(root_path);
+  auto handle = fs::directory::open(root_path);
+  auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
   if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
   meta->atime_ns = 0;
   auto root = std::make_unique<pending_dir>();
+  root->handle.emplace(std::move(*handle));
   root->abs = root_path;
   root->meta = std::move(*meta);
   root->names = std::move(*names);
@@ -126,6 +146,7 @@ void dir_walk::pump() {
     } else {
       stack_.pop_back();
       dir->walked = true;
+      dir->handle.reset();
       dir->names.clear();
       dir->names.shrink_to_fit();
       maybe_finalize(dir);
@@ -160,7 +181,7 @@ bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::met
 
 void dir_walk::visit(pending_dir* dir, const std::string& name) {
   auto abs = fs::join_path(dir->abs, name);
-  auto meta = fs::read_metadata(abs);
+  auto meta = dir->handle->stat(name);
   if (!meta) {
     if (meta.error().code() != errc::not_found) skip(abs, meta.error().message());
     return;  // vanished since the directory was listed
@@ -168,6 +189,21 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   bool is_dir = meta->type == fs::file_type::directory;
   if (excludes_.excluded(abs, is_dir)) return;
   meta->atime_ns = 0;  // reading changes it: recording it would make every tree new
+  // An unchanged file's xattrs come from the file cache: changing an xattr
+  // changes ctime, so a quick-id match means they are the same. This saves a
+  // full path lookup per file.
+  std::vector<std::vector<object_id>> cached;
+  bool reuse = meta->type == fs::file_type::regular && reusable(dir, name, *meta, cached);
+  auto completed = dir->handle->complete(*meta, name, !reuse);
+  if (!completed) {
+    if (completed.error().code() != errc::not_found) skip(abs, completed.error().message());
+    return;
+  }
+  if (reuse) {
+    auto xattrs = fs::decode_xattrs(cached_xattrs(dir, name));
+    if (xattrs) meta->xattrs = std::move(*xattrs);
+    else reuse = false, (void)dir->handle->complete(*meta, name, true);
+  }
   size_t slot = dir->nodes.size();
   dir->nodes.push_back(repo::node{name, *meta, {}, {}});
   dir->content.emplace_back(targets_);
@@ -182,9 +218,14 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
     child->meta = std::move(*meta);
     child->tree_ids.resize(targets_);
     child->fresh.resize(targets_);
-    auto names = fs::list_directory(abs);
-    if (names) child->names = std::move(*names);
-    else skip(abs, names.error().message());  // kept as an empty directory
+    auto handle = fs::directory::open(abs);
+    auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
+    if (names) {
+      child->names = std::move(*names);
+      child->handle.emplace(std::move(*handle));
+    } else {
+      skip(abs, names.error().message());  // kept as an empty directory
+    }
     load_cache(child.get());
     ++dir->outstanding;
     stack_.push_back(child.get());
@@ -194,8 +235,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   if (meta->type != fs::file_type::regular) return;
   result_.stats.files += 1;
   result_.stats.bytes += meta->size;
-  std::vector<std::vector<object_id>> cached;
-  if (reusable(dir, name, *meta, cached)) {
+  if (reuse) {
     for (size_t t = 0; t < targets_; ++t) {
       dir->fresh[t].push_back(entry_of(name, *meta, cached[t]));
       dir->content[slot][t] = std::move(cached[t]);
@@ -209,6 +249,16 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   for (size_t t = 0; t < targets_; ++t) known = known || dir->cache[t].count(name);
   (known ? result_.stats.files_changed : result_.stats.files_new) += 1;
   start_file(dir, slot, abs, *meta);
+}
+
+const byte_buffer& dir_walk::cached_xattrs(pending_dir* dir, const std::string& name) const {
+  static const byte_buffer none;
+  for (size_t t = 0; t < targets_; ++t) {
+    if (!(active_ & (1u << t))) continue;
+    auto it = dir->cache[t].find(name);
+    if (it != dir->cache[t].end()) return it->second.xattrs;
+  }
+  return none;
 }
 
 void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
@@ -230,6 +280,10 @@ void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
     return;
   }
   raw->reader.emplace(std::move(*reader));
+  if (!buffer_) {
+    buffer_size_ = 2 * static_cast<size_t>(options_.chunker.max_size);
+    buffer_.reset(new uint8_t[buffer_size_]);
+  }
   reading_ = raw;
   buf_start_ = buf_end_ = 0;
   if (options_.progress)
@@ -244,11 +298,11 @@ bool dir_walk::read_step() {
     if (window_full()) return false;
     if (!file->eof && buf_end_ - buf_start_ < max) {
       if (buf_start_ > 0) {
-        std::copy(buffer_.begin() + buf_start_, buffer_.begin() + buf_end_, buffer_.begin());
+        std::memmove(buffer_.get(), buffer_.get() + buf_start_, buf_end_ - buf_start_);
         buf_end_ -= buf_start_;
         buf_start_ = 0;
       }
-      auto n = file->reader->read(buffer_.data() + buf_end_, buffer_.size() - buf_end_);
+      auto n = file->reader->read(buffer_.get() + buf_end_, buffer_size_ - buf_end_);
       if (!n) {
         skip(file->abs, n.error().message());
         file->failed = true;
@@ -261,7 +315,7 @@ bool dir_walk::read_step() {
       progress_.bytes += *n;
       continue;
     }
-    byte_view rest(buffer_.data() + buf_start_, buf_end_ - buf_start_);
+    byte_view rest(buffer_.get() + buf_start_, buf_end_ - buf_start_);
     if (rest.empty()) break;  // eof and everything cut
     size_t cut = chunker_.next_cut(rest, file->eof);
     if (cut == 0) continue;  // not eof and not enough data: read more above
@@ -350,17 +404,25 @@ void dir_walk::finalize(pending_dir* dir) {
     }
     auto bytes = repo::encode_tree(tree);
     ++dir->outstanding;
+    // Trees count against the window too: when nothing needs reading, the walk
+    // would otherwise run ahead and hold the whole tree in memory.
+    size_t size = bytes.size();
+    inflight_bytes_ += size;
+    ++inflight_chunks_;
     seal_job job{make_chunk(std::move(bytes)), options_.context, 1u << t, repo::blob_type::tree};
     self_->request(next_sealer(), timeouts::seal, atom::seal::value, std::move(job))
       .then(
-        [this, dir, t](seal_result& r) {
+        [this, dir, t, size](seal_result& r) {
+          inflight_bytes_ -= size;
+          --inflight_chunks_;
           if (stopped_) return;
           note_failures(r);
           dir->tree_ids[t] = r.ids[t];
           if (--dir->outstanding == 0) dir_done(dir);
+          else pump();
         },
         [this](caf::error& e) { fail(from_caf(e)); });
-    if (options_.catalog)
+    if (options_.catalog && !same_as_cached(dir->fresh[t], dir->cache[t]))
       self_->send(options_.catalog, atom::store::value,
                   file_cache_update{options_.plan, options_.target_names[t], dir->rel,
                                     std::move(dir->fresh[t])});

@@ -19,6 +19,7 @@ struct pending_dir {
   std::string rel;                 // relative to the source root ("" for the root)
   std::string abs;
   fs::metadata meta;
+  std::optional<fs::directory> handle;  // open while the walk is inside this directory
   std::vector<std::string> names;  // entries still to visit from `next`
   size_t next = 0;
   bool walked = false;
@@ -63,6 +64,7 @@ private:
   void load_cache(pending_dir* dir);
   bool reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
                 std::vector<std::vector<object_id>>& out) const;
+  const byte_buffer& cached_xattrs(pending_dir* dir, const std::string& name) const;
   void start_file(pending_dir* dir, size_t slot, const std::string& abs, const fs::metadata& meta);
   bool read_step();
   void emit(pending_file* file, chunk_ptr data);
@@ -93,7 +95,8 @@ private:
   std::unordered_map<pending_file*, std::unique_ptr<pending_file>> files_;
   std::vector<pending_dir*> stack_;
   pending_file* reading_ = nullptr;
-  byte_buffer buffer_;
+  std::unique_ptr<uint8_t[]> buffer_;  // allocated on the first read, never zero-filled
+  size_t buffer_size_ = 0;
   size_t buf_start_ = 0, buf_end_ = 0;
   uint64_t inflight_bytes_ = 0;
   size_t inflight_chunks_ = 0;

@@ -8,44 +8,78 @@ namespace cairn::actors {
 namespace {
 
 using self_ptr = restore_actor::stateful_pointer<restorer_state>;
+constexpr size_t batch = 2048;  // entries per create or metadata job
+
+void dispatch(self_ptr self, fetcher_actor f);
+
+void add_batches(self_ptr self, fetch_kind kind) {
+  auto& st = self->state;
+  size_t n = st.execution->plan().entries.size();
+  for (size_t b = 0; b < n; b += batch) st.jobs.push_back({kind, b, b + batch, st.execution});
+}
 
 void finish(self_ptr self) {
   auto& st = self->state;
-  for (auto& f : recovery::files_using(*st.plan, st.damaged)) st.report.damaged.push_back(std::move(f));
-  for (auto& p : recovery::finish_entries(*st.plan, st.request.to, st.request.owners))
+  for (auto& p : st.execution->apply_directory_metadata())
     st.report.warnings.push_back(p.path + ": " + p.reason);
+  for (auto& f : st.execution->files_using(st.damaged)) st.report.damaged.push_back(std::move(f));
   for (auto& f : st.fetchers) self->send_exit(f, caf::exit_reason::user_shutdown);
   st.fetchers.clear();
   st.promise->deliver(std::move(st.report));
   st.promise.reset();
 }
 
-void dispatch(self_ptr self, fetcher_actor f) {
+// Called when no job is left or running: moves to the next phase.
+void next_phase(self_ptr self) {
   auto& st = self->state;
-  if (st.next == st.plan->packs.size()) {
+  if (st.phase == 1) {
+    for (auto& p : st.execution->link_hardlinks()) st.report.damaged.push_back(p.path + ": " + p.reason);
+    st.phase = 2;
+    add_batches(self, fetch_kind::metadata);
+    for (auto& f : st.fetchers) dispatch(self, f);
     if (st.in_flight == 0) finish(self);
     return;
   }
-  size_t work = st.next++;
+  finish(self);
+}
+
+void absorb(self_ptr self, const fetch_job& job, fetch_result& r) {
+  auto& st = self->state;
+  st.report.bytes += r.bytes_written;
+  st.report.bytes_fetched += r.bytes_fetched;
+  st.damaged.insert(st.damaged.end(), r.damaged.begin(), r.damaged.end());
+  for (auto& e : r.errors) st.report.warnings.push_back(std::move(e));
+  for (auto& p : r.problems)
+    (job.kind == fetch_kind::create ? st.report.damaged : st.report.warnings)
+      .push_back(p.path + ": " + p.reason);
+  if (st.progress && job.kind == fetch_kind::pack)
+    self->send(st.progress, atom::add::value,
+               progress_counters{0, r.bytes_written, 0, 0, r.damaged.size()});
+  if (st.progress && job.kind == fetch_kind::metadata)
+    self->send(st.progress, atom::add::value, progress_counters{job.end - job.begin, 0, 0, 0, 0});
+}
+
+void dispatch(self_ptr self, fetcher_actor f) {
+  auto& st = self->state;
+  if (st.jobs.empty()) {
+    if (st.in_flight == 0) next_phase(self);
+    return;
+  }
+  auto job = std::move(st.jobs.front());
+  st.jobs.pop_front();
   ++st.in_flight;
-  self->request(f, timeouts::fetch, atom::fetch::value, fetch_job{work, st.plan})
+  self->request(f, timeouts::fetch, atom::fetch::value, job)
     .then(
       [=](fetch_result& r) {
-        auto& s = self->state;
-        --s.in_flight;
-        s.report.bytes += r.bytes_written;
-        s.report.bytes_fetched += r.bytes_fetched;
-        s.damaged.insert(s.damaged.end(), r.damaged.begin(), r.damaged.end());
-        for (auto& e : r.errors) s.report.warnings.push_back(std::move(e));
-        if (s.progress)
-          self->send(s.progress, atom::add::value, progress_counters{0, r.bytes_written, 0, 0, r.damaged.size()});
+        --self->state.in_flight;
+        absorb(self, job, r);
         dispatch(self, f);
       },
       [=](caf::error& e) {
         auto& s = self->state;
         --s.in_flight;
-        // The whole pack is lost for this restore: its blobs count as damaged.
-        for (const auto& b : s.plan->packs[work].blobs) s.damaged.push_back(b.blob.id);
+        if (job.kind == fetch_kind::pack)  // the whole pack is lost for this restore
+          for (const auto& b : s.execution->plan().packs[job.begin].blobs) s.damaged.push_back(b.blob.id);
         s.report.warnings.push_back(describe(from_caf(e)));
         dispatch(self, f);
       });
@@ -67,37 +101,50 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
       st.request = std::move(req);
       auto plan = make_plan(st.request);
       if (!plan) return to_caf(plan.error());
-      st.plan = *plan;
+      st.execution = std::make_shared<recovery::restore_execution>(*plan, st.request.to, st.request.owners);
+      const auto& p = **plan;
       auto& r = st.report;
-      r.files = st.plan->files;
-      r.dirs = st.plan->dirs;
-      r.links = st.plan->links;
-      r.damaged = st.plan->missing;
+      r.files = p.files;
+      r.dirs = p.dirs;
+      r.links = p.links;
+      r.damaged = p.missing;
       if (st.progress) {
-        self->send(st.progress, atom::total::value, progress_counters{st.plan->files, st.plan->bytes, 0, 0, 0});
+        self->send(st.progress, atom::total::value, progress_counters{p.entries.size(), p.bytes, 0, 0, 0});
         self->send(st.progress, atom::set::value, std::string("restoring"), st.request.to.string());
       }
-      for (auto& p : recovery::prepare_entries(*st.plan, st.request.to))
-        r.damaged.push_back(p.path + ": " + p.reason);
+      st.phase = 1;
+      add_batches(self, fetch_kind::create);
+      for (size_t i = 0; i < p.packs.size(); ++i) st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
       st.promise = self->make_response_promise<restore_report>();
       auto rp = *st.promise;
-      size_t n = std::max<size_t>(1, std::min(fetchers, st.plan->packs.size()));
-      for (size_t i = 0; i < n; ++i)
-        st.fetchers.push_back(self->spawn<caf::linked + caf::detached>(fetcher, st.request.repo, st.request.to));
-      if (st.plan->packs.empty()) finish(self);
-      else
-        for (auto& f : st.fetchers) dispatch(self, f);
+      for (size_t i = 0; i < std::max<size_t>(1, fetchers); ++i)
+        st.fetchers.push_back(self->spawn<caf::linked + caf::detached>(fetcher, st.request.repo));
+      for (auto& f : st.fetchers) dispatch(self, f);
       return rp;
     },
   };
 }
 
 fetcher_actor::behavior_type fetcher(fetcher_actor::pointer self,
-                                     std::shared_ptr<repo::repository> repo,
-                                     std::filesystem::path to) {
+                                     std::shared_ptr<repo::repository> repo) {
   return {
     [=](atom::fetch, const fetch_job& job) -> fetch_result {
-      return recovery::fetch_pack(*repo, *job.plan, job.plan->packs[job.work], to);
+      auto& exec = *job.execution;
+      switch (job.kind) {
+        case fetch_kind::create: {
+          fetch_result r;
+          r.problems = exec.create_entries(job.begin, job.end);
+          return r;
+        }
+        case fetch_kind::pack:
+          return exec.fetch_pack(*repo, exec.plan().packs[job.begin]);
+        case fetch_kind::metadata: {
+          fetch_result r;
+          r.problems = exec.apply_metadata(job.begin, job.end);
+          return r;
+        }
+      }
+      return {};
     },
   };
 }

@@ -1,8 +1,11 @@
-// The restore actor: plans from the checkpoint's trees, creates the entries,
-// hands packs to `fetchers` fetcher actors (several packs at a time, each on
-// its own thread), then applies metadata. A damaged blob costs only the files
-// that use it: they are named in the report. Detached.
+// The restore actor: plans from the checkpoint's trees and hands the work to
+// `fetchers` fetcher actors, each on its own thread: first entry creation and
+// packs (in parallel; a file is created by its first write), then hard links,
+// metadata in parallel batches, and directories last. A damaged blob costs
+// only the files that use it: they are named in the report. Detached.
 #pragma once
+
+#include <deque>
 
 #include "actors/protocol/progress.hpp"
 #include "actors/protocol/restore.hpp"
@@ -12,10 +15,11 @@ namespace cairn::actors {
 struct restorer_state {
   static inline const char* name = "restorer";
   restore_request request;
-  std::shared_ptr<const recovery::restore_plan> plan;
+  std::shared_ptr<recovery::restore_execution> execution;
   std::vector<fetcher_actor> fetchers;
-  size_t next = 0;
+  std::deque<fetch_job> jobs;
   size_t in_flight = 0;
+  int phase = 0;  // 1: create + packs, 2: metadata
   restore_report report;
   std::vector<object_id> damaged;
   std::optional<caf::typed_response_promise<restore_report>> promise;
@@ -26,7 +30,6 @@ restore_actor::behavior_type restorer(restore_actor::stateful_pointer<restorer_s
                                       progress_actor progress, size_t fetchers);
 
 fetcher_actor::behavior_type fetcher(fetcher_actor::pointer self,
-                                     std::shared_ptr<repo::repository> repo,
-                                     std::filesystem::path to);
+                                     std::shared_ptr<repo::repository> repo);
 
 }  // namespace cairn::actors

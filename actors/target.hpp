@@ -20,7 +20,7 @@ struct target_options {
   repo::create_options create;       // used by open_mode::create
   std::string purpose = "backup";    // shown to others who find our lock
   size_t connections = 2;
-  size_t max_queued_packs = 2;       // beyond this, store replies wait
+  size_t max_queued_packs = 1;       // beyond this, store replies wait
   size_t packs_per_index = 8;        // an index file every N packs
 };
 

@@ -27,7 +27,7 @@ CREATE INDEX IF NOT EXISTS checkpoints_by_plan ON checkpoints(plan, time_ns);
 CREATE TABLE IF NOT EXISTS file_cache(
   plan TEXT NOT NULL, target TEXT NOT NULL, dir BLOB NOT NULL, name BLOB NOT NULL,
   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
-  inode INTEGER NOT NULL, chunks BLOB NOT NULL,
+  inode INTEGER NOT NULL, chunks BLOB NOT NULL, xattrs BLOB NOT NULL,
   PRIMARY KEY(plan, target, dir, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(
   id INTEGER PRIMARY KEY, plan TEXT NOT NULL, started_ns INTEGER NOT NULL,
@@ -56,6 +56,13 @@ auto guarded(std::string_view what, F&& fn) -> decltype(fn()) {
   }
 }
 
+// Binds bytes as a BLOB. An empty vector has a null data() pointer, which
+// SQLite would store as NULL rather than as an empty blob.
+void bind_blob(SQLite::Statement& q, int index, const void* data, size_t size) {
+  static const char empty = 0;
+  q.bind(index, data ? data : &empty, static_cast<int>(size));
+}
+
 std::string blob_of(const std::vector<object_id>& ids) {
   std::string out;
   out.reserve(ids.size() * object_id::size);
@@ -76,6 +83,14 @@ std::vector<object_id> ids_of(const void* data, int size) {
 struct catalog::impl {
   explicit impl(const fs::path& file, int flags) : db(file.string(), flags, 10'000) {}
   SQLite::Database db;
+  // Prepared once: the file cache is read and written once per directory.
+  std::unique_ptr<SQLite::Statement> read_cache, delete_cache, insert_cache;
+  SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<SQLite::Statement>(db, sql);
+    slot->reset();
+    slot->clearBindings();
+    return *slot;
+  }
 };
 
 catalog::catalog(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -215,12 +230,12 @@ expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& 
                                                              const std::string& target,
                                                              const std::string& directory) {
   return guarded("read file cache", [&]() -> expected<std::vector<cache_entry>> {
-    SQLite::Statement q(impl_->db,
-                        "SELECT name,size,mtime_ns,ctime_ns,inode,chunks FROM file_cache "
-                        "WHERE plan=? AND target=? AND dir=? ORDER BY name");
+    auto& q = impl_->prepared(impl_->read_cache,
+                              "SELECT name,size,mtime_ns,ctime_ns,inode,chunks,xattrs FROM file_cache "
+                              "WHERE plan=? AND target=? AND dir=?");
     q.bind(1, plan);
     q.bind(2, target);
-    q.bind(3, directory.data(), static_cast<int>(directory.size()));
+    bind_blob(q, 3, directory.data(), directory.size());
     std::vector<cache_entry> out;
     while (q.executeStep()) {
       cache_entry e;
@@ -232,6 +247,9 @@ expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& 
       e.inode = static_cast<uint64_t>(q.getColumn(4).getInt64());
       auto chunks = q.getColumn(5);
       e.chunks = ids_of(chunks.getBlob(), chunks.getBytes());
+      auto xattrs = q.getColumn(6);
+      auto* x = static_cast<const uint8_t*>(xattrs.getBlob());
+      e.xattrs.assign(x, x + xattrs.getBytes());
       out.push_back(std::move(e));
     }
     return out;
@@ -242,24 +260,25 @@ status catalog::store_directory(const std::string& plan, const std::string& targ
                                 const std::string& directory,
                                 const std::vector<cache_entry>& entries) {
   return guarded("write file cache", [&]() -> status {
-    SQLite::Statement del(impl_->db, "DELETE FROM file_cache WHERE plan=? AND target=? AND dir=?");
+    auto& del = impl_->prepared(impl_->delete_cache, "DELETE FROM file_cache WHERE plan=? AND target=? AND dir=?");
     del.bind(1, plan);
     del.bind(2, target);
-    del.bind(3, directory.data(), static_cast<int>(directory.size()));
+    bind_blob(del, 3, directory.data(), directory.size());
     del.exec();
-    SQLite::Statement ins(impl_->db, "INSERT INTO file_cache VALUES(?,?,?,?,?,?,?,?,?)");
+    auto& ins = impl_->prepared(impl_->insert_cache, "INSERT INTO file_cache VALUES(?,?,?,?,?,?,?,?,?,?)");
     for (const auto& e : entries) {
       ins.reset();
       ins.bind(1, plan);
       ins.bind(2, target);
-      ins.bind(3, directory.data(), static_cast<int>(directory.size()));
-      ins.bind(4, e.name.data(), static_cast<int>(e.name.size()));
+      bind_blob(ins, 3, directory.data(), directory.size());
+      bind_blob(ins, 4, e.name.data(), e.name.size());
       ins.bind(5, static_cast<int64_t>(e.size));
       ins.bind(6, e.mtime_ns);
       ins.bind(7, e.ctime_ns);
       ins.bind(8, static_cast<int64_t>(e.inode));
       auto blob = blob_of(e.chunks);
-      ins.bind(9, blob.data(), static_cast<int>(blob.size()));
+      bind_blob(ins, 9, blob.data(), blob.size());
+      bind_blob(ins, 10, e.xattrs.data(), e.xattrs.size());
       ins.exec();
     }
     return {};

@@ -37,6 +37,7 @@ struct cache_entry {
   int64_t ctime_ns = 0;
   uint64_t inode = 0;
   std::vector<object_id> chunks;
+  byte_buffer xattrs;  // encoded (fs::encode_xattrs); an xattr change also changes ctime
 };
 
 struct run_row {

@@ -1,6 +1,8 @@
-// Sequential reading of one regular file for a backup: O_NOATIME where allowed,
-// read-ahead hints, and the page cache dropped behind us so a backup does not
-// evict the user's working set. One instance per file; not synchronized.
+// Sequential reading of one regular file for a backup: O_NOATIME where allowed
+// and read-ahead hints. The page cache is left alone: dropping pages behind us
+// would also drop those the user had cached before, and the kernel's LRU keeps
+// read-once pages from displacing the working set. One instance per file; not
+// synchronized.
 #pragma once
 
 #include <string>
@@ -24,8 +26,6 @@ private:
   file_reader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   int fd_ = -1;
   std::string path_;
-  uint64_t offset_ = 0;
-  uint64_t dropped_ = 0;
 };
 
 }  // namespace cairn::fs

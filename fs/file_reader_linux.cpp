@@ -8,10 +8,6 @@
 
 namespace cairn::fs {
 
-namespace {
-constexpr uint64_t drop_every = 32u << 20;
-}
-
 expected<file_reader> file_reader::open(const std::string& path) {
   int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
   int fd = ::open(path.c_str(), flags | O_NOATIME);
@@ -26,15 +22,12 @@ expected<file_reader> file_reader::open(const std::string& path) {
 }
 
 file_reader::file_reader(file_reader&& other) noexcept
-  : fd_(other.fd_), path_(std::move(other.path_)), offset_(other.offset_),
-    dropped_(other.dropped_) {
+  : fd_(other.fd_), path_(std::move(other.path_)) {
   other.fd_ = -1;
 }
 
 file_reader::~file_reader() {
-  if (fd_ < 0) return;
-  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
-  ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 expected<size_t> file_reader::read(uint8_t* out, size_t n) {
@@ -42,12 +35,6 @@ expected<size_t> file_reader::read(uint8_t* out, size_t n) {
     ssize_t got = ::read(fd_, out, n);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return fail(errc::io, "read " + path_ + ": " + std::strerror(errno));
-    offset_ += static_cast<uint64_t>(got);
-    if (offset_ - dropped_ >= drop_every) {
-      ::posix_fadvise(fd_, static_cast<off_t>(dropped_), static_cast<off_t>(offset_ - dropped_),
-                      POSIX_FADV_DONTNEED);
-      dropped_ = offset_;
-    }
     return static_cast<size_t>(got);
   }
 }

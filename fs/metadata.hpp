@@ -58,6 +58,35 @@ expected<metadata> stat_only(const std::string& path);
 // Entry names of a directory, sorted bytewise, without "." and "..".
 expected<std::vector<std::string>> list_directory(const std::string& path);
 
+// An open directory, so its entries are looked up by name alone instead of by
+// walking their full path again (fstatat). Owns the descriptor; not synchronized.
+class directory {
+public:
+  static expected<directory> open(const std::string& path);
+  directory(directory&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
+  directory& operator=(directory&& other) noexcept;
+  ~directory();
+
+  // Sorted bytewise, without "." and "..".
+  expected<std::vector<std::string>> names() const;
+  // Like stat_only / read_metadata for the entry `name` of this directory.
+  expected<metadata> stat(const std::string& name) const;
+  expected<metadata> read(const std::string& name) const;
+  // Completes what stat() gave: owner names, symlink target and, when
+  // `xattrs` is set, the extended attributes.
+  status complete(metadata& m, const std::string& name, bool xattrs) const;
+  const std::string& path() const { return path_; }
+
+private:
+  directory(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+// A compact encoding of extended attributes (for the file cache).
+byte_buffer encode_xattrs(const std::vector<xattr>& xattrs);
+expected<std::vector<xattr>> decode_xattrs(byte_view bytes);
+
 // Joins with exactly one '/'.
 std::string join_path(std::string_view dir, std::string_view name);
 

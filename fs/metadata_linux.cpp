@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -99,9 +100,15 @@ std::string_view to_string(file_type type) {
   return "unknown";
 }
 
+metadata from_stat(const struct stat& st);
+
 expected<metadata> stat_only(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return fail(errno_error("stat", path, errno));
+  return from_stat(st);
+}
+
+metadata from_stat(const struct stat& st) {
   metadata m;
   m.type = type_of(st.st_mode);
   m.mode = st.st_mode & 07777;
@@ -120,14 +127,17 @@ expected<metadata> stat_only(const std::string& path) {
   return m;
 }
 
-expected<metadata> read_metadata(const std::string& path) {
-  CAIRN_ASSIGN(metadata m, stat_only(path));
+namespace {
+
+// Names, symlink target and xattrs on top of what stat gave.
+status complete_at(metadata& m, int dirfd, const std::string& name, const std::string& path,
+                   bool xattrs) {
   m.user = user_name(m.uid);
   m.group = group_name(m.gid);
   if (m.type == file_type::symlink) {
     std::string target(std::max<uint64_t>(m.size, 64) + 1, '\0');
     for (;;) {
-      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+      ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
       if (n < 0) return fail(errno_error("read symlink", path, errno));
       if (static_cast<size_t>(n) < target.size()) {
         target.resize(static_cast<size_t>(n));
@@ -137,8 +147,104 @@ expected<metadata> read_metadata(const std::string& path) {
     }
     m.link_target = std::move(target);
   }
-  CAIRN_ASSIGN(m.xattrs, read_xattrs(path));
+  if (xattrs) {
+    CAIRN_ASSIGN(m.xattrs, read_xattrs(path));
+  }
+  return {};
+}
+
+}  // namespace
+
+expected<metadata> read_metadata(const std::string& path) {
+  CAIRN_ASSIGN(metadata m, stat_only(path));
+  CAIRN_TRY(complete_at(m, AT_FDCWD, path, path, true));
   return m;
+}
+
+expected<directory> directory::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail(errno_error("open directory", path, errno));
+  return directory(fd, path);
+}
+
+directory& directory::operator=(directory&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+directory::~directory() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+expected<std::vector<std::string>> directory::names() const {
+  int copy = ::openat(fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy < 0) return fail(errno_error("open directory", path_, errno));
+  DIR* dir = ::fdopendir(copy);
+  if (!dir) {
+    ::close(copy);
+    return fail(errno_error("open directory", path_, errno));
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) return fail(errno_error("read directory", path_, err));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+expected<metadata> directory::stat(const std::string& name) const {
+  struct stat st {};
+  if (::fstatat(fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return fail(errno_error("stat", join_path(path_, name), errno));
+  return from_stat(st);
+}
+
+expected<metadata> directory::read(const std::string& name) const {
+  CAIRN_ASSIGN(metadata m, stat(name));
+  CAIRN_TRY(complete(m, name, true));
+  return m;
+}
+
+status directory::complete(metadata& m, const std::string& name, bool xattrs) const {
+  return complete_at(m, fd_, name, join_path(path_, name), xattrs);
+}
+
+byte_buffer encode_xattrs(const std::vector<xattr>& xattrs) {
+  byte_buffer out;
+  if (xattrs.empty()) return out;
+  byte_writer w(out);
+  w.varint(xattrs.size());
+  for (const auto& x : xattrs) {
+    w.str(x.name);
+    w.bytes(x.value);
+  }
+  return out;
+}
+
+expected<std::vector<xattr>> decode_xattrs(byte_view bytes) {
+  std::vector<xattr> out;
+  if (bytes.empty()) return out;
+  byte_reader r(bytes);
+  uint64_t n = r.varint();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    xattr x;
+    x.name = r.str();
+    auto v = r.bytes();
+    x.value.assign(v.begin(), v.end());
+    out.push_back(std::move(x));
+  }
+  if (!r.ok() || !r.done()) return fail(errc::corrupt, "damaged extended attributes in the file cache");
+  return out;
 }
 
 expected<std::vector<std::string>> list_directory(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <unordered_set>
 
 #include "fs/writer.hpp"
@@ -144,50 +145,112 @@ expected<restore_plan> plan_restore(const repo::repository& repo, const object_i
   return std::move(p.plan);
 }
 
-std::vector<entry_problem> prepare_entries(const restore_plan& plan, const std::filesystem::path& to) {
-  std::vector<entry_problem> problems;
+namespace {
+
+// mkdir -p for the parents of `path` below `root`.
+void make_parents(const std::filesystem::path& path) {
   std::error_code ec;
-  std::filesystem::create_directories(to, ec);
-  if (ec) return {{to.string(), "cannot create: " + ec.message()}};
-  for (const auto& e : plan.entries) {
-    std::string path = (to / e.path).string();
+  std::filesystem::create_directories(path.parent_path(), ec);
+}
+
+// Runs `make` (which creates the entry at `path`); on ENOENT creates the
+// parents and tries once more.
+template <class F>
+status with_parents(const std::string& path, F&& make) {
+  auto st = make();
+  if (st || st.error().code() != errc::not_found) return st;
+  make_parents(path);
+  return make();
+}
+
+bool has_content(const restore_entry& e) {
+  return e.node.meta.type == fs::file_type::regular && e.hardlink_of == no_link &&
+         !e.node.content.empty();
+}
+
+}  // namespace
+
+restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
+                                     std::filesystem::path to, bool owners)
+  : plan_(std::move(plan)), to_(std::move(to)), owners_(owners),
+    state_(new std::atomic<uint8_t>[plan_->entries.size()]) {
+  for (size_t i = 0; i < plan_->entries.size(); ++i) state_[i] = 0;
+  std::error_code ec;
+  std::filesystem::create_directories(to_, ec);
+}
+
+std::string restore_execution::path_of(size_t entry) const {
+  return (to_ / plan_->entries[entry].path).string();
+}
+
+std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_t end) {
+  std::vector<entry_problem> problems;
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
     const auto& m = e.node.meta;
+    if (has_content(e) || e.hardlink_of != no_link) continue;  // fetch_pack, link_hardlinks
+    std::string path = path_of(i);
     status st;
     switch (m.type) {
-      case fs::file_type::directory: st = fs::make_directory(path); break;
-      case fs::file_type::symlink: st = fs::make_symlink(m.link_target, path); break;
-      case fs::file_type::regular:
-        if (e.hardlink_of != no_link) {
-          st = fs::make_hardlink((to / plan.entries[e.hardlink_of].path).string(), path);
-        } else {
-          auto fd = fs::create_file(path);
-          st = fd ? fs::finish_file(*fd, m.size, path) : status(fail(fd.error()));
-        }
+      case fs::file_type::directory:
+        st = with_parents(path, [&] { return fs::make_directory(path); });
         break;
-      default: st = fs::make_special(path, m); break;
+      case fs::file_type::symlink:
+        st = with_parents(path, [&] { return fs::make_symlink(m.link_target, path); });
+        break;
+      case fs::file_type::regular:
+        st = with_parents(path, [&]() -> status {
+          CAIRN_ASSIGN(int fd, fs::create_file(path));
+          return fs::finish_file(fd, 0, path);
+        });
+        break;
+      default:
+        st = with_parents(path, [&] { return fs::make_special(path, m); });
+        break;
     }
     if (!st) problems.push_back({e.path, st.error().message()});
   }
   return problems;
 }
 
-fetch_outcome fetch_pack(const repo::repository& repo, const restore_plan& plan,
-                         const pack_work& work, const std::filesystem::path& to) {
+expected<int> restore_execution::open_content(uint32_t entry) {
+  std::string path = path_of(entry);
+  auto& state = state_[entry];
+  uint8_t expected_state = 0;
+  if (state.compare_exchange_strong(expected_state, 1)) {
+    // First writer: create it, replacing whatever an earlier restore left.
+    auto fd = fs::create_file(path);
+    if (!fd && fd.error().code() == errc::not_found) {
+      make_parents(path);
+      fd = fs::create_file(path);
+    }
+    state = 2;
+    return fd;
+  }
+  while (state.load() == 1) std::this_thread::yield();  // another thread is creating it
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail(errc::io, "open " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const pack_work& work) {
   fetch_outcome out;
   auto info = repo.index().pack(work.pack);
   auto name = repo::pack_name(info.id);
   auto cipher = repo.cipher().for_pack(info.salt);
   auto hasher = repo.make_hasher();
-  // Coalesce blobs whose gaps are small into one ranged read.
+  // Coalesce blobs whose gaps are small into one ranged read of at most 16 MiB.
   constexpr uint64_t max_gap = 1 << 20;
-  size_t i = 0;
+  constexpr uint64_t max_range = 16 << 20;
   std::unordered_map<uint32_t, int> fds;
+  size_t i = 0;
   while (i < work.blobs.size()) {
     size_t j = i + 1;
     uint64_t start = work.blobs[i].blob.offset;
     uint64_t end = start + work.blobs[i].blob.length;
     while (j < work.blobs.size() && work.blobs[j].blob.offset <= end + max_gap &&
-           work.blobs[j].blob.offset + work.blobs[j].blob.length - start <= (32u << 20)) {
+           work.blobs[j].blob.offset + work.blobs[j].blob.length - start <= max_range) {
       end = std::max<uint64_t>(end, work.blobs[j].blob.offset + work.blobs[j].blob.length);
       ++j;
     }
@@ -210,20 +273,19 @@ fetch_outcome fetch_pack(const repo::repository& repo, const restore_plan& plan,
                              plain.error().message());
         continue;
       }
-      if (all_zero(*plain)) continue;  // a hole: the file is already sparse there
+      if (all_zero(*plain)) continue;  // a hole: apply_metadata sets the size
       for (const auto& t : pb.targets) {
-        std::string path = (to / plan.entries[t.entry].path).string();
         auto it = fds.find(t.entry);
         if (it == fds.end()) {
-          int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-          if (fd < 0) {
-            out.errors.push_back(path + ": cannot open for writing: " + std::strerror(errno));
+          auto fd = open_content(t.entry);
+          if (!fd) {
+            out.errors.push_back(fd.error().message());
             out.damaged.push_back(pb.blob.id);
             continue;
           }
-          it = fds.emplace(t.entry, fd).first;
+          it = fds.emplace(t.entry, *fd).first;
         }
-        auto st = fs::write_sparse(it->second, t.offset, *plain, path);
+        auto st = fs::write_sparse(it->second, t.offset, *plain, path_of(t.entry));
         if (!st) {
           out.errors.push_back(st.error().message());
           out.damaged.push_back(pb.blob.id);
@@ -238,26 +300,61 @@ fetch_outcome fetch_pack(const repo::repository& repo, const restore_plan& plan,
   return out;
 }
 
-std::vector<entry_problem> finish_entries(const restore_plan& plan, const std::filesystem::path& to,
-                                          bool owners) {
+std::vector<entry_problem> restore_execution::link_hardlinks() {
   std::vector<entry_problem> problems;
-  fs::apply_options options{owners};
-  // Children before parents: setting a directory's mtime or a read-only mode
-  // must come after everything inside it was written.
-  for (size_t k = plan.entries.size(); k-- > 0;) {
-    const auto& e = plan.entries[k];
-    if (e.hardlink_of != no_link) continue;  // same inode as its first path
-    auto st = fs::apply_metadata((to / e.path).string(), e.node.meta, options);
+  for (size_t i = 0; i < plan_->entries.size(); ++i) {
+    const auto& e = plan_->entries[i];
+    if (e.hardlink_of == no_link) continue;
+    std::string first = path_of(e.hardlink_of), path = path_of(i);
+    // The first name may have had only holes: make sure it exists.
+    if (state_[e.hardlink_of] == 0 && ::access(first.c_str(), F_OK) != 0)
+      if (auto fd = open_content(static_cast<uint32_t>(e.hardlink_of))) ::close(*fd);
+    auto st = with_parents(path, [&] { return fs::make_hardlink(first, path); });
     if (!st) problems.push_back({e.path, st.error().message()});
   }
   return problems;
 }
 
-std::vector<std::string> files_using(const restore_plan& plan, const std::vector<object_id>& damaged) {
+std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_t end) {
+  std::vector<entry_problem> problems;
+  fs::apply_options options{owners_};
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
+    if (e.hardlink_of != no_link || e.node.meta.type == fs::file_type::directory) continue;
+    std::string path = path_of(i);
+    if (has_content(e)) {
+      // Files whose blobs were all holes were never opened: create them now.
+      if (state_[i] == 0)
+        if (auto fd = open_content(static_cast<uint32_t>(i))) ::close(*fd);
+      if (::truncate(path.c_str(), static_cast<off_t>(e.node.meta.size)) != 0) {
+        problems.push_back({e.path, std::string("set size: ") + std::strerror(errno)});
+        continue;
+      }
+    }
+    auto st = fs::apply_metadata(path, e.node.meta, options);
+    if (!st) problems.push_back({e.path, st.error().message()});
+  }
+  return problems;
+}
+
+std::vector<entry_problem> restore_execution::apply_directory_metadata() {
+  std::vector<entry_problem> problems;
+  fs::apply_options options{owners_};
+  for (size_t k = plan_->entries.size(); k-- > 0;) {  // parents come before children
+    const auto& e = plan_->entries[k];
+    if (e.node.meta.type != fs::file_type::directory) continue;
+    auto st = fs::apply_metadata(path_of(k), e.node.meta, options);
+    if (!st) problems.push_back({e.path, st.error().message()});
+  }
+  return problems;
+}
+
+std::vector<std::string> restore_execution::files_using(const std::vector<object_id>& damaged) const {
   std::unordered_set<object_id> bad(damaged.begin(), damaged.end());
   std::vector<std::string> out;
-  for (const auto& e : plan.entries) {
-    if (e.node.meta.type != fs::file_type::regular || e.hardlink_of != no_link) continue;
+  for (const auto& e : plan_->entries) {
+    if (!has_content(e)) continue;
     for (const auto& id : e.node.content)
       if (bad.count(id)) {
         out.push_back(e.path + ": content damaged in the repository (blob " + id.short_hex() + ")");

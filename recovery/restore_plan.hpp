@@ -1,11 +1,12 @@
 // Restore planning: from a checkpoint's trees (optionally only some paths) to
 // the entries to recreate and, per pack, the blobs to fetch and where each one
 // goes. Execution is split so an actor can run packs in parallel:
-// prepare_entries -> fetch_pack (any order, concurrently) -> finish_entries.
-// A restore_plan is immutable once built; fetch_pack is thread-safe.
+// restore_execution below. A restore_plan is immutable once built.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -56,31 +57,58 @@ struct entry_problem {
   std::string reason;
 };
 
-// Creates directories, empty files of the right size, symlinks, hard links and
-// special files. Problems are collected; nothing already there is lost but
-// what the restore replaces.
-std::vector<entry_problem> prepare_entries(const restore_plan& plan,
-                                           const std::filesystem::path& to);
-
 struct fetch_outcome {
   uint64_t bytes_written = 0;
   uint64_t bytes_fetched = 0;
   std::vector<object_id> damaged;
   std::vector<std::string> errors;
+  std::vector<entry_problem> problems;  // from create_entries and apply_metadata
 };
 
-// Reads the blobs of one pack (coalescing neighbours into one ranged read),
-// verifies each against its id and writes it at its offsets. All-zero blobs
-// are skipped: prepare_entries made the files sparse at full size.
-fetch_outcome fetch_pack(const repo::repository& repo, const restore_plan& plan,
-                         const pack_work& work, const std::filesystem::path& to);
+// Carries out a plan into a destination. Every step may run on several
+// threads at once; file creation is spread over them because creating an
+// inode costs ~0.1 ms on common filesystems. Order of use:
+//   create_entries (batches) and fetch_pack (per pack), in any order, in parallel
+//   -> link_hardlinks -> apply_metadata (batches, in parallel) -> apply_directory_metadata
+class restore_execution {
+public:
+  restore_execution(std::shared_ptr<const restore_plan> plan, std::filesystem::path to,
+                    bool owners);
 
-// Applies metadata (deepest first, directories last) and reports problems.
-std::vector<entry_problem> finish_entries(const restore_plan& plan,
-                                          const std::filesystem::path& to, bool owners);
+  const restore_plan& plan() const { return *plan_; }
 
-// Files that use any of `damaged` blobs: "path: reason".
-std::vector<std::string> files_using(const restore_plan& plan,
-                                     const std::vector<object_id>& damaged);
+  // Directories, symlinks, special files and files without content, for
+  // entries [begin, end). Missing parents are created on the way.
+  std::vector<entry_problem> create_entries(size_t begin, size_t end);
+
+  // Reads the blobs of one pack (coalescing neighbours into one ranged read),
+  // verifies each against its id and writes it at its offsets; all-zero 4 KiB
+  // blocks are skipped so they stay holes. The first write to a file creates
+  // (or truncates) it.
+  fetch_outcome fetch_pack(const repo::repository& repo, const pack_work& work);
+
+  std::vector<entry_problem> link_hardlinks();
+
+  // Sets the final size (trailing holes), owner, xattrs, mode and mtime of the
+  // non-directory entries [begin, end).
+  std::vector<entry_problem> apply_metadata(size_t begin, size_t end);
+
+  // Directories last, deepest first: their mtimes and read-only modes must
+  // come after everything inside them was written.
+  std::vector<entry_problem> apply_directory_metadata();
+
+  // Files that use any of `damaged` blobs: "path: reason".
+  std::vector<std::string> files_using(const std::vector<object_id>& damaged) const;
+
+private:
+  std::string path_of(size_t entry) const;
+  expected<int> open_content(uint32_t entry);
+
+  std::shared_ptr<const restore_plan> plan_;
+  std::filesystem::path to_;
+  bool owners_;
+  // Per entry: 0 not created, 1 being created, 2 created (content files).
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
+};
 
 }  // namespace cairn::recovery

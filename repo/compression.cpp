@@ -17,18 +17,24 @@ struct dctx_deleter {
 
 byte_buffer encode_blob(byte_view plaintext, int zstd_level) {
   thread_local std::unique_ptr<ZSTD_CCtx, cctx_deleter> ctx{ZSTD_createCCtx()};
-  byte_buffer out(1 + ZSTD_compressBound(plaintext.size()));
-  size_t n = plaintext.empty() ? 0
-                               : ZSTD_compressCCtx(ctx.get(), out.data() + 1, out.size() - 1,
-                                                   plaintext.data(), plaintext.size(), zstd_level);
-  if (n == 0 || ZSTD_isError(n) || n >= plaintext.size()) {
-    out.resize(1 + plaintext.size());
-    out[0] = static_cast<uint8_t>(blob_encoding::raw);
-    std::copy(plaintext.begin(), plaintext.end(), out.begin() + 1);
-    return out;
+  // Scratch space that is never zero-filled: that alone cost as much as a memcpy of the data.
+  thread_local std::unique_ptr<uint8_t[]> scratch;
+  thread_local size_t scratch_size = 0;
+  size_t bound = ZSTD_compressBound(plaintext.size());
+  if (scratch_size < bound) {
+    scratch.reset(new uint8_t[bound]);
+    scratch_size = bound;
   }
-  out[0] = static_cast<uint8_t>(blob_encoding::zstd);
-  out.resize(1 + n);
+  size_t n = plaintext.empty() ? 0
+                               : ZSTD_compressCCtx(ctx.get(), scratch.get(), bound, plaintext.data(),
+                                                   plaintext.size(), zstd_level);
+  bool raw = n == 0 || ZSTD_isError(n) || n >= plaintext.size();
+  const uint8_t* payload = raw ? plaintext.data() : scratch.get();
+  size_t size = raw ? plaintext.size() : n;
+  byte_buffer out;
+  out.reserve(1 + size);
+  out.push_back(static_cast<uint8_t>(raw ? blob_encoding::raw : blob_encoding::zstd));
+  out.insert(out.end(), payload, payload + size);
   return out;
 }
 

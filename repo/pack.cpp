@@ -23,7 +23,7 @@ void pack_writer::start() {
   crypto::random_fill(record_.salt.data(), record_.salt.size());
   pack_cipher_ = cipher_.for_pack(record_.salt);
   bytes_.clear();
-  bytes_.reserve(target_size_ + (1u << 20));
+  bytes_.shrink_to_fit();  // the finished pack took the buffer; don't reserve for small packs
   bytes_.insert(bytes_.end(), record_.salt.begin(), record_.salt.end());
 }
 

@@ -33,10 +33,18 @@ struct restore_report {
   std::vector<std::string> warnings; // metadata that could not be applied
 };
 
-// One pack's worth of blobs for a fetcher.
+enum class fetch_kind : uint8_t {
+  create,    // entries [begin, end): directories, symlinks, special and empty files
+  pack,      // plan.packs[begin]: fetch, verify and write its blobs
+  metadata,  // entries [begin, end): size, owner, xattrs, mode, mtime
+};
+
+// One unit of restore work for a fetcher.
 struct fetch_job {
-  size_t work = 0;  // index into plan->packs
-  std::shared_ptr<const recovery::restore_plan> plan;
+  fetch_kind kind = fetch_kind::pack;
+  size_t begin = 0;
+  size_t end = 0;
+  std::shared_ptr<recovery::restore_execution> execution;
 };
 
 using fetch_result = recovery::fetch_outcome;
@@ -62,7 +70,7 @@ using restore_actor = caf::typed_actor<
   caf::replies_to<atom::restore, restore_request>::with<restore_report>>;
 
 using fetcher_actor = caf::typed_actor<
-  // Fetches one pack's needed blobs, verifies them and writes them into files.
+  // Does one unit of restore work (see fetch_kind) on its own thread.
   caf::replies_to<atom::fetch, fetch_job>::with<fetch_result>>;
 
 }  // namespace cairn

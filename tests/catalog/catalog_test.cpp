@@ -56,14 +56,19 @@ TEST_CASE("catalog: the file cache stores a directory's entries with odd names")
   testing::temp_dir dir;
   auto c = std::move(*catalog::catalog::open(dir.path()));
   std::string directory = "sub/\xff\n";
-  std::vector<cache_entry> entries{{"a", 10, 1, 2, 3, {id_of_byte(1), id_of_byte(2)}},
-                                   {std::string("b\0c", 3), 0, 4, 5, 6, {}}};
+  std::vector<cache_entry> entries{{"a", 10, 1, 2, 3, {id_of_byte(1), id_of_byte(2)}, {1, 2, 3}},
+                                   {std::string("b\0c", 3), 0, 4, 5, 6, {}, {}}};
   REQUIRE(c->store_directory("home", "usb", directory, entries));
   auto back = c->cached_directory("home", "usb", directory);
   REQUIRE(back);
   REQUIRE(back->size() == 2);
   CHECK((*back)[0].chunks == entries[0].chunks);
   CHECK((*back)[1].name == entries[1].name);
+  CHECK((*back)[0].xattrs == entries[0].xattrs);
+  CHECK((*back)[1].xattrs.empty());
+  // The source's root directory is the empty path.
+  REQUIRE(c->store_directory("home", "usb", "", entries));
+  CHECK(c->cached_directory("home", "usb", "")->size() == 2);
   CHECK(c->cached_directory("home", "nas", directory)->empty());
   REQUIRE(c->store_directory("home", "usb", directory, {entries[0]}));
   CHECK(c->cached_directory("home", "usb", directory)->size() == 1);
