@@ -27,7 +27,7 @@ struct source_options {
   catalog_actor catalog;
   std::filesystem::path state_dir;             // the file cache is read from here
   repo::chunker_params chunker;
-  uint64_t window_bytes = 32u << 20;
+  uint64_t window_bytes = 24u << 20;
   size_t window_chunks = 256;
 };
 

@@ -297,7 +297,9 @@ bool dir_walk::read_step() {
   for (;;) {
     if (window_full()) return false;
     if (!file->eof && buf_end_ - buf_start_ < max) {
-      if (buf_start_ > 0) {
+      // Compact only when the end is reached: at most one move of < max bytes
+      // per max bytes consumed, not one per chunk.
+      if (buffer_size_ - buf_end_ < (1u << 20) || (buf_start_ == buf_end_ && buf_start_ > 0)) {
         std::memmove(buffer_.get(), buffer_.get() + buf_start_, buf_end_ - buf_start_);
         buf_end_ -= buf_start_;
         buf_start_ = 0;

@@ -49,8 +49,10 @@ void absorb(self_ptr self, const fetch_job& job, fetch_result& r) {
   st.report.bytes_fetched += r.bytes_fetched;
   st.damaged.insert(st.damaged.end(), r.damaged.begin(), r.damaged.end());
   for (auto& e : r.errors) st.report.warnings.push_back(std::move(e));
+  // Entries that could not be created or written are not restored; metadata
+  // that could not be applied is a warning.
   for (auto& p : r.problems)
-    (job.kind == fetch_kind::create ? st.report.damaged : st.report.warnings)
+    (job.kind == fetch_kind::metadata ? st.report.warnings : st.report.damaged)
       .push_back(p.path + ": " + p.reason);
   if (st.progress && job.kind == fetch_kind::pack)
     self->send(st.progress, atom::add::value,

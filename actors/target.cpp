@@ -86,6 +86,10 @@ void dispatch(self_ptr self) {
           s.idle.push_back(up);
           s.unindexed.push_back(pack->record);
           s.stats.bytes_uploaded += pack->bytes.size();
+          // Nobody else holds the pack now (the uploader replied): reuse its buffer.
+          auto& writer = pack->record.blobs.empty() || pack->record.blobs.front().type == repo::blob_type::data
+                           ? s.data_packs : s.tree_packs;
+          writer->recycle(std::move(const_cast<repo::finished_pack&>(*pack).bytes));
           if (s.options.progress)
             self->send(s.options.progress, atom::add::value,
                        progress_counters{0, 0, pack->bytes.size(), 0, 0});
@@ -106,7 +110,8 @@ void dispatch(self_ptr self) {
 }
 
 void enqueue(self_ptr self, repo::finished_pack pack) {
-  self->state.queue.push_back(std::make_shared<const repo::finished_pack>(std::move(pack)));
+  // Not const itself: its buffer is taken back for reuse once uploaded.
+  self->state.queue.push_back(std::make_shared<repo::finished_pack>(std::move(pack)));
   dispatch(self);
 }
 
@@ -184,6 +189,7 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       if (st.failure) return to_caf(*st.failure);
       if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
       auto& w = req.type == repo::blob_type::tree ? *st.tree_packs : *st.data_packs;
+      if (w.would_overflow(req.encoded->size())) enqueue(self, w.finish());
       size_t before = w.size();
       w.add(req.type, req.id, req.encoded->view(), req.raw_length);
       st.stats.blobs_new += 1;

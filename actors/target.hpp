@@ -19,8 +19,8 @@ struct target_options {
   progress_actor progress;           // may be null
   repo::create_options create;       // used by open_mode::create
   std::string purpose = "backup";    // shown to others who find our lock
-  size_t connections = 2;
-  size_t max_queued_packs = 1;       // beyond this, store replies wait
+  size_t connections = 1;            // parallel uploads (targets' limits.connections)
+  size_t max_queued_packs = 0;       // finished packs waiting beyond this hold store replies back
   size_t packs_per_index = 8;        // an index file every N packs
 };
 

@@ -1,6 +1,8 @@
 // cairn: the command-line program. SIGINT and SIGTERM are taken by one thread
 // (sigwait) and turned into an orderly stop; a second signal exits at once.
+#include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <thread>
@@ -9,6 +11,17 @@
 #include "cli/exit_codes.hpp"
 
 int main(int argc, char** argv) {
+  // Buffers of several MiB (packs, read buffers, large chunks) are mapped
+  // directly: glibc's dynamic threshold would otherwise move them into the
+  // heap, where buffers freed on another thread than their own stay resident.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  // Restores and walks keep a few hundred descriptors open at most; raise the
+  // soft limit anyway so a deep tree never meets the default 1024.
+  struct rlimit files {};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);

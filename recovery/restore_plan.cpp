@@ -240,10 +240,17 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   auto name = repo::pack_name(info.id);
   auto cipher = repo.cipher().for_pack(info.salt);
   auto hasher = repo.make_hasher();
-  // Coalesce blobs whose gaps are small into one ranged read of at most 16 MiB.
+  // Coalesce blobs whose gaps are small into one ranged read of at most 8 MiB
+  // (several fetchers each hold one range in memory).
   constexpr uint64_t max_gap = 1 << 20;
-  constexpr uint64_t max_range = 16 << 20;
+  constexpr uint64_t max_range = 8 << 20;
+  constexpr size_t max_open = 64;
   std::unordered_map<uint32_t, int> fds;
+  std::unordered_set<uint32_t> failed;  // entries that could not be written: reported once
+  auto close_all = [&] {
+    for (auto& [entry, fd] : fds) ::close(fd);
+    fds.clear();
+  };
   size_t i = 0;
   while (i < work.blobs.size()) {
     size_t j = i + 1;
@@ -275,20 +282,22 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
       }
       if (all_zero(*plain)) continue;  // a hole: apply_metadata sets the size
       for (const auto& t : pb.targets) {
+        if (failed.count(t.entry)) continue;
         auto it = fds.find(t.entry);
         if (it == fds.end()) {
+          if (fds.size() >= max_open) close_all();  // stay far below RLIMIT_NOFILE
           auto fd = open_content(t.entry);
           if (!fd) {
-            out.errors.push_back(fd.error().message());
-            out.damaged.push_back(pb.blob.id);
+            failed.insert(t.entry);
+            out.problems.push_back({plan_->entries[t.entry].path, fd.error().message()});
             continue;
           }
           it = fds.emplace(t.entry, *fd).first;
         }
         auto st = fs::write_sparse(it->second, t.offset, *plain, path_of(t.entry));
         if (!st) {
-          out.errors.push_back(st.error().message());
-          out.damaged.push_back(pb.blob.id);
+          failed.insert(t.entry);
+          out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});
           continue;
         }
         out.bytes_written += plain->size();
@@ -296,7 +305,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     }
     i = j;
   }
-  for (auto& [entry, fd] : fds) ::close(fd);
+  close_all();
   return out;
 }
 

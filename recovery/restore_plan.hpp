@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <limits>
@@ -40,7 +41,7 @@ struct pack_work {
 };
 
 struct restore_plan {
-  std::vector<restore_entry> entries;  // parents before children
+  std::deque<restore_entry> entries;  // parents before children (a deque: grows without copying)
   std::vector<pack_work> packs;
   uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
   // Files with a blob the index does not know: "path: reason".

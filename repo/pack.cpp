@@ -1,5 +1,6 @@
 #include "repo/pack.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "repo/compression.hpp"
@@ -22,18 +23,32 @@ void pack_writer::start() {
   record_ = {};
   crypto::random_fill(record_.salt.data(), record_.salt.size());
   pack_cipher_ = cipher_.for_pack(record_.salt);
-  bytes_.clear();
-  bytes_.shrink_to_fit();  // the finished pack took the buffer; don't reserve for small packs
+  bytes_.clear();  // the finished pack took the old buffer; capacity grows in add()
+  if (!spare_.empty() && bytes_.capacity() == 0) {
+    bytes_ = std::move(spare_.back());
+    spare_.pop_back();
+    bytes_.clear();
+  }
   bytes_.insert(bytes_.end(), record_.salt.begin(), record_.salt.end());
 }
 
 void pack_writer::add(blob_type type, const object_id& id, byte_view encoded,
                       uint32_t raw_length) {
+  // Grow in steps bounded by the target size: doubling would leave a 16 MiB
+  // pack in a 32 MiB buffer, and a copy of both while it reallocates.
+  size_t needed = bytes_.size() + encoded.size() + pack_cipher_->overhead();
+  if (needed > bytes_.capacity())
+    bytes_.reserve(std::max<size_t>(needed, std::min<size_t>(2 * bytes_.capacity() + (1u << 20),
+                                                             size_t{target_size_} + (1u << 20))));
   auto offset = static_cast<uint32_t>(bytes_.size());
   auto aad = blob_aad(type, id);
   pack_cipher_->seal(offset, aad, encoded, bytes_);
   record_.blobs.push_back(
     {id, type, offset, static_cast<uint32_t>(bytes_.size() - offset), raw_length});
+}
+
+void pack_writer::recycle(byte_buffer buffer) {
+  if (spare_.size() < 2 && buffer.capacity() >= target_size_) spare_.push_back(std::move(buffer));
 }
 
 finished_pack pack_writer::finish() {

@@ -25,11 +25,20 @@ public:
   void add(blob_type type, const object_id& id, byte_view encoded, uint32_t raw_length);
   bool empty() const { return record_.blobs.empty(); }
   bool full() const { return bytes_.size() >= target_size_; }
+  // True when a blob of `encoded_size` would take the pack past its target
+  // size: finish() first, so packs never overshoot (and never reallocate).
+  bool would_overflow(size_t encoded_size) const {
+    return !empty() && bytes_.size() + encoded_size + 64 > target_size_;
+  }
   size_t size() const { return bytes_.size(); }
   size_t blob_count() const { return record_.blobs.size(); }
 
   // Seals the table of contents and returns the pack; the writer starts anew.
   finished_pack finish();
+
+  // Gives back the buffer of a pack that was uploaded, so the next pack reuses
+  // it instead of allocating (and faulting in) another 16 MiB.
+  void recycle(byte_buffer buffer);
 
 private:
   void start();
@@ -38,6 +47,7 @@ private:
   std::unique_ptr<crypto::pack_cipher> pack_cipher_;
   pack_record record_;
   byte_buffer bytes_;
+  std::vector<byte_buffer> spare_;
 };
 
 // The associated data bound to a sealed blob: its type and id.
