@@ -104,7 +104,7 @@ expected<std::unique_ptr<application>> application::start(app_options options) {
   p->cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{std::chrono::microseconds(200)});
   register_protocols(p->cfg);
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
-  keyring_options k{p->suite->keyring, p->options.keyfile, p->options.ask_password};
+  keyring_options k{p->suite->keyring, p->suite->state_dir, p->options.keyfile, p->options.ask_password};
   p->keyring = p->sys->spawn<caf::detached>(keyring, k);
   return std::unique_ptr<application>(new application(std::move(p)));
 }
@@ -129,6 +129,7 @@ expected<init_report> application::init() {
   repo::create_options create;
   create.chunker.seed = std::stoull(seed_text);
   bool keyfile_existed = d.suite->keyring.mode != "keyfile" || fs::exists(d.suite->keyring.keyfile);
+  bool recovery_existed = d.suite->keyring.mode != "tpm" || fs::exists(d.suite->keyring.recovery_keyfile);
   init_report report;
   for (const auto& t : d.suite->targets) {
     auto r = d.open_target(t.name, open_mode::create, create);
@@ -140,6 +141,8 @@ expected<init_report> application::init() {
   }
   if (!keyfile_existed && fs::exists(d.suite->keyring.keyfile))
     report.keyfile = d.suite->keyring.keyfile.string();
+  if (!recovery_existed && fs::exists(d.suite->keyring.recovery_keyfile))
+    report.recovery_keyfile = d.suite->keyring.recovery_keyfile.string();
   return report;
 }
 
@@ -249,7 +252,10 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   auto progress_handle = d.spawn_progress();
   auto actor = d.sys->spawn<caf::detached>(restorer, progress_handle, size_t{4});
   caf::scoped_actor self{*d.sys};
-  restore_request req{opened.repo, cp.id, fs::absolute(to), paths, true};
+  std::error_code ec;
+  auto destination = fs::absolute(to, ec);
+  if (ec) return fail(errc::invalid_input, "cannot use " + to.string() + " as a destination: " + ec.message());
+  restore_request req{opened.repo, cp.id, destination, paths, true};
   auto r = d.ask<restore_report>(self, timeouts::restore, caf::actor_cast<caf::actor>(actor),
                                  atom::restore::value, req);
   self->send_exit(actor, caf::exit_reason::user_shutdown);
@@ -288,6 +294,125 @@ expected<std::vector<check_line>> application::check(const std::string& target, 
     out.push_back(std::move(line));
   }
   return out;
+}
+
+namespace {
+
+std::vector<key_line> lines_of(const std::string& target, const repo::repository_header& h,
+                               const std::string& current) {
+  std::vector<key_line> out;
+  for (const auto& s : h.key_slots)
+    out.push_back({target, s.id, std::string(crypto::to_string(s.kind)), s.created_ns, s.pcrs, s.id == current});
+  return out;
+}
+
+}  // namespace
+
+// Runs `change` on the header of every selected target under an exclusive
+// lock and writes it back in one atomic put.
+template <class F>
+expected<std::vector<key_line>> for_each_header(application::impl& d, const std::string& target,
+                                                bool writing, F&& change) {
+  if (!target.empty() && !d.suite->find_target(target))
+    return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  std::vector<key_line> out;
+  for (const auto& t : d.suite->targets) {
+    if (!target.empty() && t.name != target) continue;
+    CAIRN_ASSIGN(auto opened, d.open_target(t.name, open_mode::read));
+    auto& repo = *opened.repo;
+    if (repo.header().encryption == crypto::encryption::none) {
+      if (writing) return fail(errc::invalid_input, t.name + ": the repository is not encrypted: it has no key slots");
+      continue;
+    }
+    std::unique_ptr<repo::repository_lock> lock;
+    if (writing) {
+      CAIRN_ASSIGN(lock, repo.lock(true, "key change"));
+    }
+    // Fresh from the target: another machine may have changed it meanwhile.
+    CAIRN_ASSIGN(auto header, repo::repository::read_header(*repo.target()));
+    CAIRN_TRY(change(t.name, repo, header, opened.slot));
+    if (writing) {
+      auto cipher = crypto::object_cipher(header.encryption, repo.keys());
+      CAIRN_TRY(repo::verify_header(header, cipher));  // keys still open the settings
+      CAIRN_TRY(repo.write_header(header));
+    }
+    for (auto& l : lines_of(t.name, header, opened.slot)) out.push_back(std::move(l));
+  }
+  return out;
+}
+
+expected<std::vector<key_line>> application::key_list(const std::string& target) {
+  return for_each_header(*impl_, target, false,
+                         [](const std::string&, repo::repository&, repo::repository_header&,
+                            const std::string&) -> status { return {}; });
+}
+
+expected<std::vector<key_line>> application::key_add(const std::string& target, crypto::slot_kind kind,
+                                                     const std::filesystem::path& keyfile) {
+  auto& d = *impl_;
+  return for_each_header(d, target, true,
+                         [&](const std::string&, repo::repository& repo, repo::repository_header& h,
+                             const std::string&) -> status {
+                           caf::scoped_actor self{*d.sys};
+                           std::error_code ec;
+                           auto path = keyfile.empty() ? keyfile : fs::absolute(keyfile, ec);
+                           slot_request req{h.repository_id, repo.keys(), kind, path};
+                           CAIRN_ASSIGN(auto slot, d.ask<crypto::key_slot>(self, timeouts::unlock,
+                                                                           caf::actor_cast<caf::actor>(d.keyring),
+                                                                           atom::add::value, req));
+                           h.key_slots.push_back(std::move(slot));
+                           return {};
+                         });
+}
+
+expected<std::vector<key_line>> application::key_remove(const std::string& target, const std::string& slot) {
+  bool found = false;
+  auto r = for_each_header(*impl_, target, true,
+                           [&](const std::string& name, repo::repository&, repo::repository_header& h,
+                               const std::string& current) -> status {
+                             auto it = std::find_if(h.key_slots.begin(), h.key_slots.end(),
+                                                    [&](const crypto::key_slot& s) { return s.id == slot; });
+                             if (it == h.key_slots.end()) return {};
+                             found = true;
+                             if (h.key_slots.size() == 1)
+                               return fail(errc::invalid_input, name + ": key slot " + slot +
+                                                                  " is the last one: without it nothing opens the repository");
+                             if (slot == current)
+                               return fail(errc::invalid_input,
+                                           name + ": key slot " + slot +
+                                             " is the one that opened the repository in this command; open it through another slot (--keyfile or --password) to remove this one");
+                             h.key_slots.erase(it);
+                             return {};
+                           });
+  if (r && !found) return fail(errc::not_found, "no key slot " + slot + (target.empty() ? "" : " in target " + target));
+  return r;
+}
+
+expected<std::vector<key_line>> application::key_passwd(const std::string& target, const std::string& slot) {
+  auto& d = *impl_;
+  bool found = false;
+  auto r = for_each_header(d, target, true,
+                           [&](const std::string& name, repo::repository& repo, repo::repository_header& h,
+                               const std::string&) -> status {
+                             auto it = std::find_if(h.key_slots.begin(), h.key_slots.end(),
+                                                    [&](const crypto::key_slot& s) { return s.id == slot; });
+                             if (it == h.key_slots.end()) return {};
+                             found = true;
+                             if (it->kind != crypto::slot_kind::password)
+                               return fail(errc::invalid_input, name + ": key slot " + slot + " is a " +
+                                                                  std::string(crypto::to_string(it->kind)) +
+                                                                  " slot, not a password slot");
+                             caf::scoped_actor self{*d.sys};
+                             slot_request req{h.repository_id, repo.keys(), crypto::slot_kind::password, {}};
+                             CAIRN_ASSIGN(auto fresh, d.ask<crypto::key_slot>(self, timeouts::unlock,
+                                                                             caf::actor_cast<caf::actor>(d.keyring),
+                                                                             atom::add::value, req));
+                             // A new id too: the id is bound into the wrapped key.
+                             *it = std::move(fresh);
+                             return {};
+                           });
+  if (r && !found) return fail(errc::not_found, "no key slot " + slot + (target.empty() ? "" : " in target " + target));
+  return r;
 }
 
 void application::stop() {

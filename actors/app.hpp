@@ -36,13 +36,23 @@ struct init_line {
 
 struct init_report {
   std::vector<init_line> targets;
-  std::string keyfile;      // set when init created it
+  std::string keyfile;           // set when init created it
+  std::string recovery_keyfile;  // tpm mode: set when init created it
 };
 
 // A checkpoint named on the command line, found in the catalog.
 struct resolved_checkpoint {
   catalog::checkpoint_row row;
   object_id id;
+};
+
+struct key_line {
+  std::string target;
+  std::string id;
+  std::string kind;           // keyfile, password, tpm
+  int64_t created_ns = 0;
+  std::vector<int> pcrs;      // tpm
+  bool current = false;       // the slot that opened the repository in this command
 };
 
 struct check_line {
@@ -73,10 +83,20 @@ public:
                                    const std::vector<std::string>& paths);
   expected<std::vector<check_line>> check(const std::string& target, bool read_data);
 
+  // Key slots of every target (or one). Changes rewrite only the repository
+  // header, atomically, under an exclusive lock; data is never re-encrypted.
+  expected<std::vector<key_line>> key_list(const std::string& target);
+  expected<std::vector<key_line>> key_add(const std::string& target, crypto::slot_kind kind,
+                                          const std::filesystem::path& keyfile);
+  // Refuses to remove the last slot, or the slot that opened the repository.
+  expected<std::vector<key_line>> key_remove(const std::string& target, const std::string& slot);
+  expected<std::vector<key_line>> key_passwd(const std::string& target, const std::string& slot);
+
   void stop();
 
+  struct impl;  // opaque: defined in app.cpp
+
 private:
-  struct impl;
   explicit application(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

@@ -1,12 +1,14 @@
 #include "actors/keyring.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "actors/error.hpp"
 #include "crypto/keyfile.hpp"
@@ -14,6 +16,8 @@
 namespace cairn::actors {
 
 namespace {
+
+using self_ptr = keyring_actor::stateful_pointer<keyring_state>;
 
 expected<crypto::secret> read_password_file(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -31,7 +35,7 @@ expected<crypto::secret> prompt(const char* question) {
   if (fd < 0)
     return fail(errc::auth,
                 "password mode needs CAIRN_PASSWORD, a password_file or a terminal to ask on");
-  (void)::write(fd, question, std::strlen(question));
+  (void)!::write(fd, question, std::strlen(question));
   struct termios old {};
   tcgetattr(fd, &old);
   struct termios quiet = old;
@@ -42,7 +46,7 @@ expected<crypto::secret> prompt(const char* question) {
   char c;
   while (n < buf.size() && ::read(fd, &c, 1) == 1 && c != '\n') buf.data()[n++] = static_cast<uint8_t>(c);
   tcsetattr(fd, TCSAFLUSH, &old);
-  (void)::write(fd, "\n", 1);
+  (void)!::write(fd, "\n", 1);
   ::close(fd);
   auto s = crypto::secret::copy_of(byte_view(buf.data(), n));
   if (s.empty()) return fail(errc::auth, "no password given");
@@ -61,66 +65,214 @@ expected<crypto::secret> password(const keyring_options& o, bool creating) {
   return first;
 }
 
+// A password for a new slot (key add, key passwd): CAIRN_NEW_PASSWORD or a prompt.
+expected<crypto::secret> ask_new_password() {
+  if (const char* env = std::getenv("CAIRN_NEW_PASSWORD"); env && *env)
+    return crypto::secret::copy_of(as_bytes(env));
+  CAIRN_ASSIGN(auto first, prompt("New password for the key slot: "));
+  CAIRN_ASSIGN(auto again, prompt("Repeat the password: "));
+  if (!first.equals(again)) return fail(errc::auth, "the passwords differ");
+  return first;
+}
+
+expected<crypto::credential> keyfile_credential(const std::filesystem::path& path, bool create) {
+  auto key = crypto::read_keyfile(path);
+  if (!key && key.error().code() == errc::not_found && create) key = crypto::create_keyfile(path);
+  if (!key && key.error().code() == errc::not_found)
+    return fail(errc::auth, "keyfile " + path.string() +
+                              " does not exist: cairn init creates it; on a new machine, copy your saved keyfile there");
+  if (!key) return fail(key.error());
+  return crypto::credential{crypto::slot_kind::keyfile, std::move(*key), "keyfile " + path.string()};
+}
+
+// ---- TPM ------------------------------------------------------------------
+
+std::filesystem::path sealed_file(const keyring_options& o) { return o.state_dir / "tpm-sealed.json"; }
+std::string tcti(const keyring_options& o) { return crypto::resolve_tcti(o.config.tcti); }
+
+status save_sealed(const std::filesystem::path& file, const crypto::tpm_sealed& s) {
+  nlohmann::json j{{"public", to_base64(s.public_area)}, {"private", to_base64(s.private_area)},
+                   {"pcrs", s.pcrs}};
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump() << "\n";
+    if (!out) return fail(errc::io, "cannot write " + tmp);
+  }
+  ::chmod(tmp.c_str(), 0600);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) return fail(errc::io, "cannot write " + file.string());
+  return {};
+}
+
+std::optional<crypto::tpm_sealed> load_sealed(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  auto pub = from_base64(j.value("public", ""));
+  auto priv = from_base64(j.value("private", ""));
+  if (!pub || !priv) return std::nullopt;
+  return crypto::tpm_sealed{*pub, *priv, j.value("pcrs", std::vector<int>{})};
+}
+
+crypto::credential tpm_cred(crypto::secret s) {
+  return crypto::credential{crypto::slot_kind::tpm, std::move(s), "this machine's TPM"};
+}
+
+// This machine's TPM secret: unsealed from state_dir, or (when allowed) a new
+// one sealed now. A sealed key that no longer unseals is replaced only when
+// `create` (init, key add --tpm).
+status machine_tpm(self_ptr self, bool create) {
+  auto& st = self->state;
+  if (st.tpm) return {};
+  const auto& o = st.options;
+  if (auto sealed = load_sealed(sealed_file(o))) {
+    auto value = crypto::tpm_unseal(tcti(o), *sealed);
+    if (value) {
+      st.tpm = tpm_cred(std::move(*value));
+      st.tpm_sealed = *sealed;
+      return {};
+    }
+    if (!create || value.error().code() == errc::tpm_unavailable || value.error().code() == errc::tpm_lockout)
+      return fail(value.error());
+  }
+  if (!create) return fail(errc::auth, "this machine has no sealed TPM key yet (run: cairn key add --tpm)");
+  auto value = crypto::secret::random(32);
+  CAIRN_ASSIGN(auto sealed, crypto::tpm_seal(tcti(o), value, o.config.pcrs));
+  CAIRN_TRY(save_sealed(sealed_file(o), sealed));
+  st.tpm = tpm_cred(std::move(value));
+  st.tpm_sealed = std::move(sealed);
+  return {};
+}
+
+crypto::key_slot tpm_slot(self_ptr self, const crypto::secret& master, const std::string& repo_id) {
+  auto& st = self->state;
+  auto slot = crypto::make_key_slot(*st.tpm, master, repo_id);
+  slot.pcrs = st.tpm_sealed->pcrs;
+  slot.tpm_public = st.tpm_sealed->public_area;
+  slot.tpm_private = st.tpm_sealed->private_area;
+  return slot;
+}
+
+// Opens through the TPM slots: each carries its own sealed key, so a reinstall
+// on the same machine opens without state_dir.
+expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
+  auto& st = self->state;
+  std::string used;
+  if (st.tpm)
+    if (auto master = crypto::open_key_slots(r.slots, *st.tpm, r.repository_id, &used))
+      return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+  std::optional<error> last;
+  for (const auto& slot : r.slots) {
+    if (slot.kind != crypto::slot_kind::tpm) continue;
+    auto value = crypto::tpm_unseal(tcti(st.options), {slot.tpm_public, slot.tpm_private, slot.pcrs});
+    if (!value) {
+      last = value.error();
+      continue;
+    }
+    auto cred = tpm_cred(std::move(*value));
+    auto master = crypto::open_key_slots(r.slots, cred, r.repository_id, &used);
+    if (!master) continue;
+    st.tpm = std::move(cred);
+    st.tpm_sealed = crypto::tpm_sealed{slot.tpm_public, slot.tpm_private, slot.pcrs};
+    return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+  }
+  if (last) return fail(last->with_context(r.target));
+  return fail(errc::auth, r.target + ": the repository has no TPM key slot that opens; use --keyfile with the recovery keyfile");
+}
+
+expected<const crypto::credential*> credential(self_ptr self, bool creating) {
+  auto& st = self->state;
+  if (!st.credential) {
+    auto c = load_credential(st.options, creating);
+    if (!c) return fail(c.error());
+    st.credential = std::move(*c);
+  }
+  return &*st.credential;
+}
+
+bool override_given(const keyring_options& o) { return o.keyfile || o.ask_password; }
+
+expected<key_handle> unlock(self_ptr self, const unlock_request& r) {
+  if (r.encryption == crypto::encryption::none) return key_handle{nullptr, ""};
+  const auto& o = self->state.options;
+  if (o.config.mode == "tpm" && !override_given(o)) return unlock_tpm(self, r);
+  if (o.config.mode == "none" && !override_given(o))
+    return fail(errc::auth, r.target + ": the repository is encrypted but keyring mode is none");
+  CAIRN_ASSIGN(auto cred, credential(self, false));
+  std::string used;
+  auto master = crypto::open_key_slots(r.slots, *cred, r.repository_id, &used);
+  if (!master) return fail(master.error().with_context(r.target));
+  return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+}
+
+expected<new_keys> create(self_ptr self, const std::string& repository_id) {
+  const auto& o = self->state.options;
+  if (o.config.mode == "none") return new_keys{crypto::encryption::none, nullptr, {}};
+  auto keys = crypto::new_repository_keys();
+  std::vector<crypto::key_slot> slots;
+  if (o.config.mode == "tpm") {
+    CAIRN_TRY(machine_tpm(self, true));
+    slots.push_back(tpm_slot(self, keys->master, repository_id));
+    // Always a recovery keyfile: a TPM does not move to new hardware.
+    CAIRN_ASSIGN(auto recovery, keyfile_credential(o.config.recovery_keyfile, true));
+    slots.push_back(crypto::make_key_slot(recovery, keys->master, repository_id));
+  } else {
+    CAIRN_ASSIGN(auto cred, credential(self, true));
+    slots.push_back(crypto::make_key_slot(*cred, keys->master, repository_id));
+  }
+  return new_keys{crypto::encryption::aes256gcm, keys, std::move(slots)};
+}
+
+expected<crypto::key_slot> add_slot(self_ptr self, const slot_request& r) {
+  const auto& master = r.keys->master;
+  switch (r.kind) {
+    case crypto::slot_kind::keyfile: {
+      CAIRN_ASSIGN(auto cred, keyfile_credential(r.keyfile, true));
+      return crypto::make_key_slot(cred, master, r.repository_id);
+    }
+    case crypto::slot_kind::password: {
+      auto& cached = self->state.new_password;
+      if (!cached) {
+        CAIRN_ASSIGN(auto pw, ask_new_password());
+        cached = std::move(pw);
+      }
+      crypto::credential cred{crypto::slot_kind::password, *cached, "password"};
+      return crypto::make_key_slot(cred, master, r.repository_id);
+    }
+    case crypto::slot_kind::tpm:
+      CAIRN_TRY(machine_tpm(self, true));
+      return tpm_slot(self, master, r.repository_id);
+  }
+  return fail(errc::invalid_input, "unknown key slot kind");
+}
+
+template <class T>
+caf::result<T> reply(expected<T> r) {
+  if (!r) return to_caf(r.error());
+  return std::move(*r);
+}
+
 }  // namespace
 
 expected<crypto::credential> load_credential(const keyring_options& o, bool creating) {
-  if (o.keyfile) {
-    auto key = crypto::read_keyfile(*o.keyfile);
-    if (!key) return fail(key.error());
-    return crypto::credential{crypto::slot_kind::keyfile, std::move(*key), "keyfile " + o.keyfile->string()};
-  }
+  if (o.keyfile) return keyfile_credential(*o.keyfile, false);
   if (o.ask_password || o.config.mode == "password") {
     CAIRN_ASSIGN(auto pw, password(o, creating));
     return crypto::credential{crypto::slot_kind::password, std::move(pw), "password"};
   }
-  if (o.config.mode == "keyfile") {
-    const auto& path = o.config.keyfile;
-    auto key = crypto::read_keyfile(path);
-    if (!key && key.error().code() == errc::not_found && creating) key = crypto::create_keyfile(path);
-    if (!key && key.error().code() == errc::not_found)
-      return fail(errc::auth, "keyfile " + path.string() +
-                                " does not exist: cairn init creates it; on a new machine, copy your saved keyfile there");
-    if (!key) return fail(key.error());
-    return crypto::credential{crypto::slot_kind::keyfile, std::move(*key), "keyfile " + path.string()};
-  }
-  if (o.config.mode == "tpm")
-    return fail(errc::unsupported,
-                "keyring mode tpm is not available in this build yet; use keyfile or password");
+  if (o.config.mode == "keyfile") return keyfile_credential(o.config.keyfile, creating);
   return fail(errc::invalid_input, "keyring mode " + o.config.mode + " has no credential");
 }
 
-keyring_actor::behavior_type keyring(keyring_actor::stateful_pointer<keyring_state> self,
-                                     keyring_options options) {
+keyring_actor::behavior_type keyring(self_ptr self, keyring_options options) {
   self->state.options = std::move(options);
-  auto credential = [self](bool creating) -> expected<const crypto::credential*> {
-    if (!self->state.credential) {
-      auto c = load_credential(self->state.options, creating);
-      if (!c) return fail(c.error());
-      self->state.credential = std::move(*c);
-    }
-    return &*self->state.credential;
-  };
   return {
-    [=](atom::unlock, const unlock_request& r) -> caf::result<key_handle> {
-      if (r.encryption == crypto::encryption::none) return key_handle{nullptr};
-      if (self->state.options.config.mode == "none" && !self->state.options.keyfile &&
-          !self->state.options.ask_password)
-        return to_caf(error{errc::auth, r.target + ": the repository is encrypted but keyring mode is none"});
-      auto cred = credential(false);
-      if (!cred) return to_caf(cred.error());
-      auto master = crypto::open_key_slots(r.slots, **cred, r.repository_id);
-      if (!master) return to_caf(master.error().with_context(r.target));
-      return key_handle{crypto::derive_repository_keys(std::move(*master))};
-    },
-    [=](atom::create, const std::string& repository_id) -> caf::result<new_keys> {
-      if (self->state.options.config.mode == "none")
-        return new_keys{crypto::encryption::none, nullptr, {}};
-      auto cred = credential(true);
-      if (!cred) return to_caf(cred.error());
-      auto keys = crypto::new_repository_keys();
-      std::vector<crypto::key_slot> slots{crypto::make_key_slot(**cred, keys->master, repository_id)};
-      return new_keys{crypto::encryption::aes256gcm, keys, std::move(slots)};
-    },
+    [=](atom::unlock, const unlock_request& r) { return reply(unlock(self, r)); },
+    [=](atom::create, const std::string& id) { return reply(create(self, id)); },
+    [=](atom::add, const slot_request& r) { return reply(add_slot(self, r)); },
   };
 }
 

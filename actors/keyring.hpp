@@ -1,17 +1,22 @@
-// The keyring actor: opens keys in the configured mode (none, keyfile,
-// password) and hands out key material as key_ptr. Detached: it may block on
-// a password prompt. The credential is read once and kept in locked memory.
+// The keyring actor: the only part of the program that reads key files, asks
+// for passwords or talks to the TPM. Opens keys in the configured mode (none,
+// keyfile, password, tpm) or through a slot named on the command line, makes
+// the key slots of new repositories and single new slots (key add). Detached:
+// it may block on a prompt or the TPM. Credentials are read once and kept in
+// locked memory.
 #pragma once
 
 #include <optional>
 
 #include "actors/protocol/keyring.hpp"
 #include "config/suite_config.hpp"
+#include "crypto/tpm.hpp"
 
 namespace cairn::actors {
 
 struct keyring_options {
   config::keyring_config config;
+  std::filesystem::path state_dir;  // tpm mode keeps its sealed key here too
   // From the command line: open through this slot kind instead of the mode.
   std::optional<std::filesystem::path> keyfile;
   bool ask_password = false;
@@ -20,7 +25,10 @@ struct keyring_options {
 struct keyring_state {
   static inline const char* name = "keyring";
   keyring_options options;
-  std::optional<crypto::credential> credential;
+  std::optional<crypto::credential> credential;  // keyfile, password or the override
+  std::optional<crypto::credential> tpm;         // this machine's unsealed TPM secret
+  std::optional<crypto::tpm_sealed> tpm_sealed;  // and its sealed form
+  std::optional<crypto::secret> new_password;    // asked once for key add/passwd on every target
 };
 
 keyring_actor::behavior_type keyring(keyring_actor::stateful_pointer<keyring_state> self,

@@ -175,6 +175,7 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
         .then(
           [=](key_handle& k) mutable {
             auto r = open_with(self, *header, k.keys, mode);
+            if (r) r->slot = k.slot;
             if (!r) {
               rp.deliver(to_caf(here(self, r.error())));
               return;

@@ -16,6 +16,10 @@ std::string_view to_string(errc code) {
     case errc::cancelled: return "cancelled";
     case errc::exists: return "already exists";
     case errc::no_space: return "no space left";
+    case errc::tpm_unavailable: return "no TPM";
+    case errc::tpm_foreign: return "sealed by another TPM";
+    case errc::tpm_policy: return "TPM policy not satisfied";
+    case errc::tpm_lockout: return "TPM in lockout";
   }
   return "unknown error";
 }

@@ -24,6 +24,10 @@ enum class errc : unsigned char {
   cancelled,      // stopped on request (SIGINT, stop message)
   exists,         // would overwrite something that must not be overwritten
   no_space,       // target or local disk is full
+  tpm_unavailable,  // no TPM reachable through the TCTI
+  tpm_foreign,      // the sealed key belongs to another TPM (new hardware)
+  tpm_policy,       // the TPM's PCR policy is no longer satisfied
+  tpm_lockout,      // the TPM is in dictionary-attack lockout
 };
 
 std::string_view to_string(errc code);

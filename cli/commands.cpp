@@ -115,6 +115,34 @@ int run_command(int argc, char** argv) {
   check->add_option("--target", target, "Only this target")->option_text("T");
   check->footer("Example: cairn check --read-data");
 
+  auto* key = app.add_subcommand("key", "Manage key slots: each one is a way to open the repositories");
+  key->require_subcommand(1);
+  key->footer("Every way to open a repository is a key slot wrapping its master key; adding or\n"
+              "removing one rewrites only the repository header, never the data.");
+  auto* key_list = key->add_subcommand("list", "List the key slots of every target");
+  key_list->add_option("--target", target, "Only this target")->option_text("T");
+  key_list->footer("Example: cairn key list");
+  std::string new_keyfile;
+  bool add_password = false, add_tpm = false;
+  auto* key_add = key->add_subcommand("add", "Add a key slot (keyfile, password or this machine's TPM)");
+  auto* kf = key_add->add_option("--keyfile", new_keyfile, "A keyfile (created 0600 when missing)")->option_text("PATH");
+  auto* pw = key_add->add_flag("--password", add_password, "A password (CAIRN_NEW_PASSWORD or asked twice)");
+  auto* tp = key_add->add_flag("--tpm", add_tpm, "This machine's TPM (keyring.tcti, keyring.pcrs)");
+  kf->excludes(pw)->excludes(tp);
+  pw->excludes(tp);
+  key_add->add_option("--target", target, "Only this target")->option_text("T");
+  key_add->footer("Examples: cairn key add --keyfile /media/usb/cairn-spare.key\n"
+                  "          cairn --keyfile recovery.key key add --tpm    (re-seal on new hardware)");
+  std::string slot;
+  auto* key_remove = key->add_subcommand("remove", "Remove a key slot (never the last one, nor the one in use)");
+  key_remove->add_option("slot", slot, "The slot id from cairn key list")->required()->option_text("SLOT");
+  key_remove->add_option("--target", target, "Only this target")->option_text("T");
+  key_remove->footer("Example: cairn --keyfile recovery.key key remove 3fa2c01b");
+  auto* key_passwd = key->add_subcommand("passwd", "Change the password of a password slot");
+  key_passwd->add_option("slot", slot, "The slot id from cairn key list")->required()->option_text("SLOT");
+  key_passwd->add_option("--target", target, "Only this target")->option_text("T");
+  key_passwd->footer("Example: cairn --password key passwd 3fa2c01b");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -177,6 +205,27 @@ int run_command(int argc, char** argv) {
       if (failed(out, r, code)) return code;
       return print_check(out, *r);
     });
+  if (*key) {
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      expected<std::vector<actors::key_line>> r = fail(errc::invalid_input, "no key command");
+      if (*key_list) r = a.key_list(target);
+      if (*key_add) {
+        if (new_keyfile.empty() && !add_password && !add_tpm) {
+          print_error(out, error{errc::invalid_input, "key add needs --keyfile PATH, --password or --tpm"});
+          return static_cast<int>(exit_usage);
+        }
+        auto kind = add_tpm ? crypto::slot_kind::tpm
+                    : add_password ? crypto::slot_kind::password : crypto::slot_kind::keyfile;
+        r = a.key_add(target, kind, new_keyfile);
+      }
+      if (*key_remove) r = a.key_remove(target, slot);
+      if (*key_passwd) r = a.key_passwd(target, slot);
+      if (failed(out, r, code)) return code;
+      print_keys(out, *r);
+      return code;
+    });
+  }
   return exit_usage;
 }
 

@@ -10,6 +10,10 @@ enum exit_code : int {
   exit_failure = 1,      // the command failed; nothing was committed or restored
   exit_usage = 2,        // bad command line or configuration (file:line:col)
   exit_partial = 3,      // finished, but some files could not be read or restored (named)
+  exit_tpm_unavailable = 4,  // no TPM reachable through the TCTI
+  exit_tpm_foreign = 5,      // the sealed key belongs to another TPM: use the recovery keyfile
+  exit_tpm_policy = 6,       // the PCR policy no longer holds: use the recovery keyfile
+  exit_tpm_lockout = 7,      // the TPM is in dictionary-attack lockout
   exit_interrupted = 130,  // stopped by SIGINT or SIGTERM; the repository stays valid
 };
 
@@ -17,6 +21,10 @@ inline int exit_code_of(const error& e) {
   switch (e.code()) {
     case errc::invalid_input: return exit_usage;
     case errc::cancelled: return exit_interrupted;
+    case errc::tpm_unavailable: return exit_tpm_unavailable;
+    case errc::tpm_foreign: return exit_tpm_foreign;
+    case errc::tpm_policy: return exit_tpm_policy;
+    case errc::tpm_lockout: return exit_tpm_lockout;
     default: return exit_failure;
   }
 }

@@ -165,6 +165,11 @@ void print_init(const output& out, const actors::init_report& r) {
     std::printf("created keyfile %s (mode 0600). Without it the backups cannot be read: "
                 "keep a copy somewhere other than this machine.\n", r.keyfile.c_str());
   if (!r.keyfile.empty() && out.json) emit({{"type", "keyfile"}, {"path", r.keyfile}});
+  if (!r.recovery_keyfile.empty() && !out.json)
+    std::printf("created the recovery keyfile %s (mode 0600). Store it somewhere other than this machine "
+                "now: a TPM does not move to new hardware, and this file is then the only way in.\n",
+                r.recovery_keyfile.c_str());
+  if (!r.recovery_keyfile.empty() && out.json) emit({{"type", "recovery_keyfile"}, {"path", r.recovery_keyfile}});
 }
 
 int print_backup(const output& out, const std::vector<plan_report>& reports) {
@@ -282,6 +287,27 @@ int print_restore(const output& out, const restore_report& r, const std::string&
   if (!r.damaged.empty())
     std::printf("%zu file(s) could not be restored completely; see above\n", r.damaged.size());
   return code;
+}
+
+void print_keys(const output& out, const std::vector<actors::key_line>& lines) {
+  if (!out.json && !lines.empty())
+    std::printf("%-10s  %-8s  %-8s  %-19s  %s\n", "TARGET", "SLOT", "KIND", "CREATED", "");
+  for (const auto& l : lines) {
+    if (out.json) {
+      emit({{"type", "key_slot"}, {"target", l.target}, {"id", l.id}, {"kind", l.kind},
+            {"created", format_time(l.created_ns)}, {"pcrs", l.pcrs}, {"current", l.current}});
+      continue;
+    }
+    std::string extra;
+    if (l.kind == "tpm") {
+      std::string pcrs;
+      for (int p : l.pcrs) pcrs += (pcrs.empty() ? "" : ",") + std::to_string(p);
+      extra = pcrs.empty() ? "no PCR policy" : "PCRs " + pcrs;
+    }
+    if (l.current) extra += (extra.empty() ? "" : "; ") + std::string("opened this command");
+    std::printf("%-10s  %-8s  %-8s  %-19s  %s\n", l.target.c_str(), l.id.c_str(), l.kind.c_str(),
+                local_time(l.created_ns).c_str(), extra.c_str());
+  }
 }
 
 int print_check(const output& out, const std::vector<actors::check_line>& lines) {

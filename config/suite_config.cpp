@@ -21,7 +21,12 @@ struct config_error {
 class parser {
 public:
   explicit parser(const fs::path& file)
-    : file_(fs::absolute(file)), name_(file.string()), base_(fs::absolute(file).parent_path()) {}
+    : file_(absolute(file)), name_(file.string()), base_(file_.parent_path()) {}
+  static fs::path absolute(const fs::path& p) {
+    std::error_code ec;
+    auto a = fs::absolute(p, ec);
+    return ec ? p : a;
+  }
 
   suite_config parse(const YAML::Node& root);
 

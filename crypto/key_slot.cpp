@@ -59,7 +59,7 @@ key_slot make_key_slot(const credential& cred, const secret& master, std::string
 }
 
 expected<secret> open_key_slots(const std::vector<key_slot>& slots, const credential& cred,
-                                std::string_view repo_id) {
+                                std::string_view repo_id, std::string* used) {
   std::string fp = fingerprint_of(cred);
   bool any_kind = false;
   for (const auto& slot : slots) {
@@ -69,7 +69,10 @@ expected<secret> open_key_slots(const std::vector<key_slot>& slots, const creden
     auto kek = kek_for(slot, cred);
     if (!kek) return fail(kek.error());
     auto master = unwrap_secret(*kek, slot.wrapped, as_bytes(slot_aad(repo_id, slot)));
-    if (master) return master;
+    if (master) {
+      if (used) *used = slot.id;
+      return master;
+    }
   }
   if (!any_kind)
     return fail(errc::auth, "the repository has no " + std::string(to_string(cred.kind)) +

@@ -45,8 +45,9 @@ std::string fingerprint_of(const credential& cred);
 key_slot make_key_slot(const credential& cred, const secret& master, std::string_view repo_id,
                        argon2_params kdf = {});
 
-// Opens the first slot of the credential's kind that it unwraps. auth when none.
+// Opens the first slot of the credential's kind that it unwraps. auth when
+// none. `used` (optional) receives the id of the slot that opened.
 expected<secret> open_key_slots(const std::vector<key_slot>& slots, const credential& cred,
-                                std::string_view repo_id);
+                                std::string_view repo_id, std::string* used = nullptr);
 
 }  // namespace cairn::crypto

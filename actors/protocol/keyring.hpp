@@ -6,6 +6,8 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <filesystem>
+
 #include "actors/protocol/atoms.hpp"
 #include "crypto/cipher.hpp"
 #include "crypto/key_slot.hpp"
@@ -23,6 +25,16 @@ struct unlock_request {
 // A repository's keys; null for encryption none. Never serialized or printed.
 struct key_handle {
   crypto::key_ptr keys;
+  std::string slot;  // the id of the key slot that opened them
+};
+
+// A new key slot for an open repository: a keyfile (created 0600 when
+// missing), a password (asked twice) or this machine's TPM.
+struct slot_request {
+  std::string repository_id;
+  crypto::key_ptr keys;
+  crypto::slot_kind kind = crypto::slot_kind::keyfile;
+  std::filesystem::path keyfile;  // kind keyfile
 };
 
 struct new_keys {
@@ -36,11 +48,15 @@ struct new_keys {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::unlock_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::key_handle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::new_keys)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::slot_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::crypto::key_slot)
 
 CAF_BEGIN_TYPE_ID_BLOCK(cairn_keyring, ::cairn::ids::keyring)
   CAF_ADD_TYPE_ID(cairn_keyring, (cairn::unlock_request))
   CAF_ADD_TYPE_ID(cairn_keyring, (cairn::key_handle))
   CAF_ADD_TYPE_ID(cairn_keyring, (cairn::new_keys))
+  CAF_ADD_TYPE_ID(cairn_keyring, (cairn::slot_request))
+  CAF_ADD_TYPE_ID(cairn_keyring, (cairn::crypto::key_slot))
 CAF_END_TYPE_ID_BLOCK(cairn_keyring)
 
 namespace cairn {
@@ -49,6 +65,8 @@ using keyring_actor = caf::typed_actor<
   // Opens a repository's master key through the configured credential.
   caf::replies_to<atom::unlock, unlock_request>::with<key_handle>,
   // Makes a master key and its key slots for a new repository (the argument is its id).
-  caf::replies_to<atom::create, std::string>::with<new_keys>>;
+  caf::replies_to<atom::create, std::string>::with<new_keys>,
+  // Makes one more key slot for an open repository (key add, key passwd).
+  caf::replies_to<atom::add, slot_request>::with<crypto::key_slot>>;
 
 }  // namespace cairn

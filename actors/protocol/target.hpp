@@ -23,6 +23,7 @@ enum class open_mode : uint8_t {
 struct open_result {
   std::shared_ptr<repo::repository> repo;
   bool created = false;
+  std::string slot;                   // the key slot that opened it
   std::vector<std::string> warnings;  // from loading the index
 };
 

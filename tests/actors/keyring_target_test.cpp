@@ -24,6 +24,7 @@ struct fixture : testing::actor_fixture {
     keyring_options o;
     o.config.mode = "keyfile";
     o.config.keyfile = dir / keyfile;
+    o.state_dir = dir / "state";
     return sys->spawn<caf::detached>(actors::keyring, o);
   }
 

@@ -88,3 +88,31 @@ wait_packs() {
   done
   return 1
 }
+
+# free_port : a TCP port on 127.0.0.1 that nothing listens on (and the next one).
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(( (RANDOM % 20000) + 30000 ))
+    if ! ss -ltn 2>/dev/null | grep -qE ":($p|$((p + 1)))\b"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# start_swtpm STATE_DIR : a private software TPM; sets TPM_TCTI. A fresh state
+# directory is a new machine's TPM. Stopped by stop_swtpm or at exit.
+SWTPM_PIDS=()
+start_swtpm() {
+  command -v swtpm >/dev/null || { echo "swtpm is not installed"; exit 77; }
+  mkdir -p "$1"
+  TPM_PORT=$(free_port)
+  swtpm socket --tpm2 --daemon --server type=tcp,port="$TPM_PORT",bindaddr=127.0.0.1 \
+    --ctrl type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1 --tpmstate dir="$1" \
+    --flags not-need-init,startup-clear --pid file="$1/swtpm.pid"
+  for _ in $(seq 1 100); do [ -s "$1/swtpm.pid" ] && break; sleep 0.02; done
+  SWTPM_PIDS+=("$(cat "$1/swtpm.pid")")
+  TPM_TCTI="swtpm:host=127.0.0.1,port=$TPM_PORT"
+}
+stop_swtpm() { kill "$(cat "$1/swtpm.pid")" 2>/dev/null || true; sleep 0.1; }
+stop_all_swtpm() { for p in "${SWTPM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap 'stop_all_swtpm; cleanup' EXIT
