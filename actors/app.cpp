@@ -19,6 +19,7 @@
 #include "actors/timeouts.hpp"
 #include "crypto/secret.hpp"
 #include "repo/repo_format.hpp"
+#include "targets/local_target.hpp"
 
 namespace cairn::actors {
 
@@ -54,7 +55,8 @@ struct application::impl {
   status ensure_catalog() {
     if (catalog) return {};
     CAIRN_ASSIGN(auto db, catalog::catalog::open(suite->state_dir));
-    catalog = sys->spawn<caf::detached>(catalog_writer, std::shared_ptr<catalog::catalog>(std::move(db)));
+    catalog = sys->spawn<caf::detached>(catalog_writer, std::shared_ptr<catalog::catalog>(std::move(db)),
+                                        suite->state_dir);
     return {};
   }
 
@@ -118,6 +120,11 @@ expected<init_report> application::init() {
   auto cat = caf::actor_cast<caf::actor>(d.catalog);
   CAIRN_ASSIGN(auto seed_text, d.ask<std::string>(self, timeouts::catalog, cat, atom::get::value,
                                                    std::string("chunker_seed")));
+  CAIRN_ASSIGN(auto suite_id, d.ask<std::string>(self, timeouts::catalog, cat, atom::get::value,
+                                                  std::string("suite_id")));
+  if (suite_id.empty())
+    CAIRN_TRY(d.ask<bool>(self, timeouts::catalog, cat, atom::set::value, std::string("suite_id"),
+                          to_hex(crypto::random_bytes(16))));
   if (seed_text.empty()) {
     auto raw = crypto::random_bytes(8);
     uint64_t seed = 0;
@@ -413,6 +420,67 @@ expected<std::vector<key_line>> application::key_passwd(const std::string& targe
                            });
   if (r && !found) return fail(errc::not_found, "no key slot " + slot + (target.empty() ? "" : " in target " + target));
   return r;
+}
+
+namespace {
+
+// file:///x, or a plain path, to a target; the others come with their issue.
+expected<targets::target_ptr> target_of_url(const std::string& url) {
+  std::string path = url;
+  if (url.rfind("file://", 0) == 0) path = url.substr(7);
+  else if (url.find("://") != std::string::npos)
+    return fail(errc::unsupported, "target URL " + url + ": only local paths and file:// are supported yet");
+  if (path.empty()) return fail(errc::invalid_input, "an empty target path");
+  std::error_code ec;
+  return std::make_shared<targets::local_target>(fs::absolute(path, ec));
+}
+
+}  // namespace
+
+expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_request& r) {
+  crypto::disable_core_dumps();
+  if (r.state_dir.empty()) return fail(errc::invalid_input, "bootstrap needs --state-dir DIR");
+  if (r.target_url.empty() == r.suite_file.empty())
+    return fail(errc::invalid_input, "bootstrap needs a target URL or --suite-file FILE (one of them)");
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  register_protocols(cfg);
+  caf::actor_system sys{cfg};
+  keyring_options k;
+  k.config.mode = r.keyfile ? "keyfile" : r.password ? "password" : "none";
+  k.keyfile = r.keyfile;
+  k.ask_password = r.password;
+  keyring_actor keyring = sys.spawn<caf::detached>(actors::keyring, k);
+  recovery::unlocker unlock = [&](const std::vector<crypto::key_slot>& slots, const std::string& id,
+                                  crypto::encryption enc) -> expected<crypto::key_ptr> {
+    if (enc != crypto::encryption::none && !r.keyfile && !r.password)
+      return fail(errc::invalid_input, "the backups are encrypted: give --keyfile PATH or --password");
+    caf::scoped_actor self{sys};
+    expected<crypto::key_ptr> out = fail(errc::io, "no reply");
+    self->request(keyring, timeouts::unlock, atom::unlock::value, unlock_request{"bootstrap", id, enc, slots})
+      .receive([&](key_handle& h) { out = h.keys; }, [&](caf::error& e) { out = fail(from_caf(e)); });
+    return out;
+  };
+  recovery::bootstrap_options o{r.state_dir, r.config_out};
+  expected<recovery::bootstrap_report> report = fail(errc::invalid_input, "");
+  if (!r.suite_file.empty()) {
+    report = recovery::bootstrap_from_file(r.suite_file, unlock, o);
+  } else {
+    auto target = target_of_url(r.target_url);
+    if (!target) {
+      report = fail(target.error());
+    } else if (r.rebuild) {
+      recovery::rebuild_options ro;
+      ro.target_yaml = "type: local\n    path: " + (*target)->describe().substr(6);
+      ro.keyring_yaml = r.keyfile ? "mode: keyfile\n  keyfile: " + fs::absolute(*r.keyfile).string()
+                        : r.password ? std::string("mode: password") : std::string("mode: none");
+      report = recovery::rebuild_catalog(*target, unlock, o, ro);
+    } else {
+      report = recovery::bootstrap_from_target(**target, unlock, o);
+    }
+  }
+  caf::anon_send_exit(keyring, caf::exit_reason::user_shutdown);
+  return report;
 }
 
 void application::stop() {

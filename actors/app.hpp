@@ -15,6 +15,7 @@
 #include "actors/protocol/restore.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
+#include "recovery/bootstrap.hpp"
 #include "repo/checker.hpp"
 
 namespace cairn::actors {
@@ -61,8 +62,21 @@ struct check_line {
   repo::check_report report;
 };
 
+struct bootstrap_request {
+  std::string target_url;                    // a path, file:///path (sftp and s3 with their issue)
+  std::filesystem::path suite_file;          // instead of a target
+  std::filesystem::path state_dir;
+  std::filesystem::path config_out;          // empty: state_dir/cairn.yaml
+  bool rebuild = false;                      // no suite state: rebuild from the checkpoints
+  std::optional<std::filesystem::path> keyfile;
+  bool password = false;
+};
+
 class application {
 public:
+  // Recovers a suite on a new machine (no configuration needed).
+  static expected<recovery::bootstrap_report> bootstrap(const bootstrap_request& request);
+
   static expected<std::unique_ptr<application>> start(app_options options);
   ~application();
 

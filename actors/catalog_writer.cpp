@@ -29,8 +29,9 @@ caf::result<bool> reply(const status& r) {
 
 catalog_actor::behavior_type catalog_writer(
   catalog_actor::stateful_pointer<catalog_writer_state> self,
-  std::shared_ptr<catalog::catalog> db) {
+  std::shared_ptr<catalog::catalog> db, std::filesystem::path state_dir) {
   self->state.db = std::move(db);
+  self->state.state_dir = std::move(state_dir);
   return {
     [=](atom::record, const catalog::checkpoint_row& row) -> caf::result<bool> {
       flush(self);
@@ -68,6 +69,12 @@ catalog_actor::behavior_type catalog_writer(
     [=](atom::set, const std::string& key, const std::string& value) -> caf::result<bool> {
       flush(self);
       return reply(self->state.db->set_setting(key, value));
+    },
+    [=](atom::snapshot) -> caf::result<chunk_ptr> {
+      flush(self);
+      auto bytes = self->state.db->snapshot_for_backup(self->state.state_dir / "snapshot.tmp");
+      if (!bytes) return to_caf(bytes.error());
+      return make_chunk(std::move(*bytes));
     },
   };
 }

@@ -12,6 +12,7 @@ namespace cairn::actors {
 struct catalog_writer_state {
   static inline const char* name = "catalog";
   std::shared_ptr<catalog::catalog> db;
+  std::filesystem::path state_dir;
   size_t batched = 0;
   ~catalog_writer_state() {
     if (db && batched) (void)db->commit();  // an open batch would be rolled back at close
@@ -20,6 +21,6 @@ struct catalog_writer_state {
 
 catalog_actor::behavior_type catalog_writer(
   catalog_actor::stateful_pointer<catalog_writer_state> self,
-  std::shared_ptr<catalog::catalog> db);
+  std::shared_ptr<catalog::catalog> db, std::filesystem::path state_dir);
 
 }  // namespace cairn::actors

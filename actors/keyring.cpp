@@ -273,6 +273,9 @@ keyring_actor::behavior_type keyring(self_ptr self, keyring_options options) {
     [=](atom::unlock, const unlock_request& r) { return reply(unlock(self, r)); },
     [=](atom::create, const std::string& id) { return reply(create(self, id)); },
     [=](atom::add, const slot_request& r) { return reply(add_slot(self, r)); },
+    [=](atom::seal, const suite_seal_request& r) -> caf::result<chunk_ptr> {
+      return make_chunk(recovery::seal_suite_state(r.header, *r.payload, r.keys));
+    },
   };
 }
 

@@ -12,6 +12,8 @@
 #include "actors/timeouts.hpp"
 #include "base/clock.hpp"
 #include "base/version.hpp"
+#include "crypto/secret.hpp"
+#include "recovery/suite_state.hpp"
 #include "targets/local_target.hpp"
 #include "targets/throttled_target.hpp"
 
@@ -34,6 +36,7 @@ std::string user_name() {
 
 void run_source(self_ptr self);
 void commit_targets(self_ptr self);
+void write_suite_states(self_ptr self);
 
 // Records the run's outcome, releases the plan lock and replies.
 void finish(self_ptr self) {
@@ -161,7 +164,7 @@ repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const 
   c.time_ns = st.report.time_ns;
   if (auto p = object_id::parse(parent)) c.parent = *p;
   c.tree = tree;
-  for (const auto& s : st.plan->sources) c.sources.push_back({s.name, s.type, s.path.string()});
+  for (const auto& s : st.plan->sources) c.sources.push_back({s.name, s.type, s.path.string(), s.post_restore});
   c.program = std::string("cairn ") + program_version;
   c.stats = st.report.stats;
   c.stats.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -188,10 +191,10 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
                               r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,
                               stats.dump(), sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   self->request(st.options.catalog, timeouts::catalog, atom::record::value, row)
-    .then([=](bool) { if (--self->state.pending == 0) finish(self); },
+    .then([=](bool) { if (--self->state.pending == 0) write_suite_states(self); },
           [=](caf::error& e) {
             outcome(self, slot).error = "committed, but the catalog could not record it: " + describe(from_caf(e));
-            if (--self->state.pending == 0) finish(self);
+            if (--self->state.pending == 0) write_suite_states(self);
           });
 }
 
@@ -239,6 +242,67 @@ void commit_targets(self_ptr self) {
         },
         [=](caf::error&) { commit_target(self, t, std::string()); });
   }
+}
+
+// After every run: the suite's own state (catalog, YAML) to every target that
+// committed, sealed by the keyring with that repository's keys.
+void seal_and_store(self_ptr self, size_t slot, std::shared_ptr<const recovery::suite_payload> payload) {
+  auto& st = self->state;
+  const auto& repo = *st.context->targets[slot].repo;
+  recovery::suite_state_header h;
+  h.suite_id = payload->suite_id;
+  h.host = host_name();
+  h.time_ns = now_ns();
+  h.repository_id = repo.header().repository_id;
+  h.encryption = repo.header().encryption;
+  h.key_slots = repo.header().key_slots;
+  auto warn = [=](caf::error& e) {
+    self->state.report.warnings.push_back("the suite state could not be written to target " +
+                                          outcome(self, slot).target + ": " + describe(from_caf(e)));
+    if (--self->state.pending == 0) finish(self);
+  };
+  auto target = st.context->targets[slot].actor;
+  size_t keep = st.options.suite->suite_state_keep;
+  self->request(st.options.keyring, timeouts::commit, atom::seal::value,
+                suite_seal_request{h, payload, repo.keys()})
+    .then(
+      [=](chunk_ptr& bytes) {
+        self->request(target, timeouts::commit, atom::record::value, suite_object{bytes, h.time_ns, keep})
+          .then([=](bool) { if (--self->state.pending == 0) finish(self); }, warn);
+      },
+      warn);
+}
+
+void write_suite_states(self_ptr self) {
+  auto& st = self->state;
+  std::vector<size_t> slots;
+  for (size_t t = 0; t < st.context->targets.size(); ++t)
+    if (outcome(self, t).committed) slots.push_back(t);
+  if (slots.empty()) return finish(self);
+  auto fail_all = [=](caf::error& e) {
+    self->state.report.warnings.push_back("no suite state was written: " + describe(from_caf(e)));
+    finish(self);
+  };
+  self->request(st.options.catalog, timeouts::catalog, atom::get::value, std::string("suite_id"))
+    .then(
+      [=](std::string& suite_id) {
+        if (suite_id.empty()) {  // a catalog from before suite states: name the suite now
+          suite_id = to_hex(crypto::random_bytes(16));
+          caf::anon_send(self->state.options.catalog, atom::set::value, std::string("suite_id"), suite_id);
+        }
+        self->request(self->state.options.catalog, timeouts::catalog, atom::snapshot::value)
+          .then(
+            [=](chunk_ptr& catalog) {
+              auto payload = std::make_shared<recovery::suite_payload>();
+              payload->suite_id = suite_id;
+              payload->yaml = self->state.options.suite->text;
+              payload->catalog.assign(catalog->data(), catalog->data() + catalog->size());
+              self->state.pending = slots.size();
+              for (size_t t : slots) seal_and_store(self, t, payload);
+            },
+            fail_all);
+      },
+      fail_all);
 }
 
 void targets_opened(self_ptr self) {

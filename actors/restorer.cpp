@@ -2,6 +2,9 @@
 
 #include "actors/error.hpp"
 #include "actors/timeouts.hpp"
+#include "recovery/post_restore.hpp"
+
+#include <algorithm>
 
 namespace cairn::actors {
 
@@ -18,11 +21,27 @@ void add_batches(self_ptr self, fetch_kind kind) {
   for (size_t b = 0; b < n; b += batch) st.jobs.push_back({kind, b, b + batch, st.execution});
 }
 
+// Runs, once, the post-restore command of every source restored as a whole.
+void run_post_restore_steps(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& src : st.checkpoint.sources) {
+    if (src.post_restore.empty()) continue;
+    const auto& paths = st.request.paths;
+    bool whole = paths.empty() || std::find(paths.begin(), paths.end(), src.name) != paths.end();
+    if (!whole) continue;
+    recovery::post_restore_step step{src.post_restore, st.request.to / src.name, src.name,
+                                     st.checkpoint.plan, st.request.checkpoint.hex()};
+    auto r = recovery::run_post_restore(step);
+    st.report.post_restore.push_back({src.name, src.post_restore, r.exit_code, r.output});
+  }
+}
+
 void finish(self_ptr self) {
   auto& st = self->state;
   for (auto& p : st.execution->apply_directory_metadata())
     st.report.warnings.push_back(p.path + ": " + p.reason);
   for (auto& f : st.execution->files_using(st.damaged)) st.report.damaged.push_back(std::move(f));
+  run_post_restore_steps(self);
   for (auto& f : st.fetchers) self->send_exit(f, caf::exit_reason::user_shutdown);
   st.fetchers.clear();
   st.promise->deliver(std::move(st.report));
@@ -87,9 +106,10 @@ void dispatch(self_ptr self, fetcher_actor f) {
       });
 }
 
-expected<std::shared_ptr<const recovery::restore_plan>> make_plan(const restore_request& req) {
-  CAIRN_ASSIGN(auto cp, req.repo->read_checkpoint(req.checkpoint));
-  CAIRN_ASSIGN(auto plan, recovery::plan_restore(*req.repo, cp.tree, req.paths));
+expected<std::shared_ptr<const recovery::restore_plan>> make_plan(self_ptr self) {
+  const auto& req = self->state.request;
+  CAIRN_ASSIGN(self->state.checkpoint, req.repo->read_checkpoint(req.checkpoint));
+  CAIRN_ASSIGN(auto plan, recovery::plan_restore(*req.repo, self->state.checkpoint.tree, req.paths));
   return std::make_shared<const recovery::restore_plan>(std::move(plan));
 }
 
@@ -101,7 +121,7 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
     [=](atom::restore, restore_request& req) -> caf::result<restore_report> {
       auto& st = self->state;
       st.request = std::move(req);
-      auto plan = make_plan(st.request);
+      auto plan = make_plan(self);
       if (!plan) return to_caf(plan.error());
       st.execution = std::make_shared<recovery::restore_execution>(*plan, st.request.to, st.request.owners);
       const auto& p = **plan;

@@ -15,6 +15,7 @@ namespace cairn::actors {
 struct restorer_state {
   static inline const char* name = "restorer";
   restore_request request;
+  repo::checkpoint checkpoint;
   std::shared_ptr<recovery::restore_execution> execution;
   std::vector<fetcher_actor> fetchers;
   std::deque<fetch_job> jobs;

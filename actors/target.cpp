@@ -3,6 +3,7 @@
 #include "actors/error.hpp"
 #include "actors/timeouts.hpp"
 #include "crypto/secret.hpp"
+#include "recovery/suite_state.hpp"
 
 namespace cairn::actors {
 
@@ -223,6 +224,11 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       st.aborting = rp;
       maybe_finish(self);
       return rp;
+    },
+    [=](atom::record, const suite_object& o) -> caf::result<bool> {
+      auto st = recovery::write_suite_state(*self->state.options.backend, o.bytes->view(), o.time_ns, o.keep);
+      if (!st) return to_caf(here(self, st.error()));
+      return true;
     },
     [=](atom::refresh) {
       auto& st = self->state;

@@ -6,6 +6,8 @@
 #include <SQLiteCpp/Transaction.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 namespace cairn::catalog {
 
 namespace fs = std::filesystem;
@@ -349,6 +351,25 @@ status catalog::snapshot_to(const fs::path& file) {
     backup.executeStep(-1);  // one step: consistent even while we keep writing
     return {};
   });
+}
+
+expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch) {
+  CAIRN_TRY(snapshot_to(scratch));
+  auto cleanup = [&] {
+    std::error_code ec;
+    fs::remove(scratch, ec);
+  };
+  auto r = guarded("snapshot", [&]() -> expected<byte_buffer> {
+    {
+      SQLite::Database copy(scratch.string(), SQLite::OPEN_READWRITE);
+      copy.exec("DELETE FROM file_cache");
+      copy.exec("VACUUM");
+    }
+    std::ifstream in(scratch, std::ios::binary);
+    return byte_buffer((std::istreambuf_iterator<char>(in)), {});
+  });
+  cleanup();
+  return r;
 }
 
 }  // namespace cairn::catalog

@@ -92,6 +92,9 @@ public:
   // A consistent copy of the whole catalog while it stays writable (SQLite's
   // online backup API), for the suite-state backup.
   status snapshot_to(const std::filesystem::path& file);
+  // The same without the file cache (it describes this machine's inodes and
+  // can be large): what the suite-state backup carries.
+  expected<byte_buffer> snapshot_for_backup(const std::filesystem::path& scratch);
 
 private:
   struct impl;

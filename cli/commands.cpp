@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 
 #include "base/version.hpp"
@@ -143,6 +144,25 @@ int run_command(int argc, char** argv) {
   key_passwd->add_option("--target", target, "Only this target")->option_text("T");
   key_passwd->footer("Example: cairn --password key passwd 3fa2c01b");
 
+  actors::bootstrap_request boot;
+  std::string boot_state, boot_config, boot_file;
+  auto* bootstrap = app.add_subcommand("bootstrap", "Recover the suite on a new machine from a target or a suite-state file");
+  bootstrap->add_option("target", boot.target_url, "The target: a path or file:///path")->option_text("TARGET_URL");
+  bootstrap->add_option("--suite-file", boot_file, "One suite-state object copied by hand (no target needed)")->option_text("FILE");
+  bootstrap->add_option("--state-dir", boot_state, "Where to put the recovered catalog (must hold none)")->required()->option_text("DIR");
+  bootstrap->add_option("--config-out", boot_config, "Where to write the recovered YAML (default DIR/cairn.yaml)")->option_text("FILE");
+  bootstrap->add_flag("--rebuild", boot.rebuild, "No suite state: rebuild the catalog from the checkpoints");
+  bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
+                    "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
+  // Global options (--keyfile, --json, ...) may come after a subcommand too.
+  std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
+    for (auto* sub : a->get_subcommands({})) {
+      sub->fallthrough();
+      fall(sub);
+    }
+  };
+  fall(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -156,6 +176,21 @@ int run_command(int argc, char** argv) {
     return exit_usage;
   }
 
+  if (*bootstrap) {
+    output out{g.json, false};
+    boot.suite_file = boot_file;
+    boot.state_dir = boot_state;
+    boot.config_out = boot_config;
+    if (!g.keyfile.empty()) boot.keyfile = g.keyfile;
+    boot.password = g.password;
+    auto r = actors::application::bootstrap(boot);
+    if (!r) {
+      print_error(out, r.error());
+      return exit_code_of(r.error());
+    }
+    print_bootstrap(out, *r);
+    return exit_ok;
+  }
   if (*init)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;

@@ -177,6 +177,7 @@ int print_backup(const output& out, const std::vector<plan_report>& reports) {
   int code = exit_ok;
   for (const auto& p : reports) {
     for (const auto& s : p.skipped) print_warning("skipped " + s);
+    for (const auto& w : p.warnings) print_warning(w);
     if (!p.skipped.empty() && code == exit_ok) code = exit_partial;
     for (const auto& t : p.targets) {
       if (!t.committed) {
@@ -217,6 +218,7 @@ int print_backup(const output& out, const std::vector<plan_report>& reports) {
       j["type"] = "summary";
       j["plan"] = p.plan;
       j["skipped"] = p.skipped;
+      j["warnings"] = p.warnings;
       j["cancelled"] = p.cancelled;
       if (!p.error.empty()) j["error"] = p.error;
       emit(j);
@@ -275,10 +277,20 @@ int print_restore(const output& out, const restore_report& r, const std::string&
   for (const auto& w : r.warnings) print_warning(w);
   for (const auto& d : r.damaged) print_warning("not restored: " + d);
   int code = r.damaged.empty() && r.warnings.empty() ? exit_ok : exit_partial;
+  json steps = json::array();
+  for (const auto& p : r.post_restore) {
+    if (p.exit_code != 0) code = exit_partial;
+    steps.push_back({{"source", p.source}, {"command", p.command}, {"exit_code", p.exit_code}, {"output", p.output}});
+    if (!out.json) {
+      std::printf("post-restore step of %s: %s: %s\n", p.source.c_str(), p.command.c_str(),
+                  p.exit_code == 0 ? "done" : ("failed with exit code " + std::to_string(p.exit_code)).c_str());
+      if (!p.output.empty()) std::printf("%s%s", p.output.c_str(), p.output.back() == '\n' ? "" : "\n");
+    }
+  }
   if (out.json) {
     emit({{"type", "restore"}, {"to", to}, {"files", r.files}, {"dirs", r.dirs}, {"links", r.links},
           {"bytes", r.bytes}, {"bytes_fetched", r.bytes_fetched}, {"damaged", r.damaged},
-          {"warnings", r.warnings}});
+          {"warnings", r.warnings}, {"post_restore", steps}});
     return code;
   }
   std::printf("restored %s files, %s directories, %s other entries (%s) into %s\n",
@@ -308,6 +320,29 @@ void print_keys(const output& out, const std::vector<actors::key_line>& lines) {
     std::printf("%-10s  %-8s  %-8s  %-19s  %s\n", l.target.c_str(), l.id.c_str(), l.kind.c_str(),
                 local_time(l.created_ns).c_str(), extra.c_str());
   }
+}
+
+void print_bootstrap(const output& out, const recovery::bootstrap_report& r) {
+  for (const auto& n : r.notes) print_warning(n);
+  if (out.json) {
+    emit({{"type", "bootstrap"}, {"source", r.source}, {"rebuilt", r.rebuilt}, {"suite_id", r.suite_id},
+          {"host", r.host}, {"time", r.time_ns ? format_time(r.time_ns) : ""}, {"checkpoints", r.checkpoints},
+          {"plans", r.plans}, {"catalog", r.catalog.string()}, {"config", r.config.string()},
+          {"notes", r.notes}});
+    return;
+  }
+  if (r.rebuilt)
+    std::printf("rebuilt the catalog from %s\n", r.source.c_str());
+  else
+    std::printf("recovered the suite state written by %s at %s\n  from %s\n", r.host.c_str(),
+                local_time(r.time_ns).c_str(), r.source.c_str());
+  std::string plans;
+  for (const auto& p : r.plans) plans += (plans.empty() ? "" : ", ") + p;
+  std::printf("%zu checkpoints of %zu plan(s)%s%s\n", r.checkpoints, r.plans.size(), plans.empty() ? "" : ": ",
+              plans.c_str());
+  std::printf("catalog: %s\nconfiguration: %s (check its paths if this machine differs)\n",
+              r.catalog.c_str(), r.config.c_str());
+  std::printf("next: cairn -c %s checkpoints\n", r.config.c_str());
 }
 
 int print_check(const output& out, const std::vector<actors::check_line>& lines) {

@@ -31,6 +31,7 @@ void print_listing(const output& out, const actors::resolved_checkpoint& cp, con
 int print_restore(const output& out, const restore_report& r, const std::string& to);
 int print_check(const output& out, const std::vector<actors::check_line>& lines);
 void print_keys(const output& out, const std::vector<actors::key_line>& lines);
+void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).
 std::string printable(const std::string& name);

@@ -174,7 +174,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
   source_config s;
   s.where = where(n);
   expect_map(n, "a source");
-  check_keys(n, {"type", "path", "name", "exclude"}, "source");
+  check_keys(n, {"type", "path", "name", "exclude", "post_restore"}, "source");
   if (!n["type"]) error_at(n, "a source needs a type (dir)");
   s.type = scalar(n["type"], "source type");
   if (s.type != "dir")
@@ -190,6 +190,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
     if (s.name.empty()) s.name = "root";
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
+  if (n["post_restore"]) s.post_restore = scalar(n["post_restore"], "post_restore");
   return s;
 }
 
@@ -229,7 +230,14 @@ suite_config parser::parse(const YAML::Node& root) {
   c.file = file_;
   if (!root || root.IsNull()) throw config_error{name_ + ": the file is empty"};
   expect_map(root, "the configuration");
-  check_keys(root, {"state_dir", "keyring", "targets", "plans"}, "the configuration");
+  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state"}, "the configuration");
+  if (root["suite_state"]) {
+    const auto& n = root["suite_state"];
+    expect_map(n, "suite_state");
+    check_keys(n, {"keep"}, "suite_state");
+    if (n["keep"]) c.suite_state_keep = static_cast<size_t>(number(n["keep"], "suite_state keep", 1000));
+    if (c.suite_state_keep == 0) error_at(n["keep"], "suite_state keep must be at least 1");
+  }
   if (root["state_dir"]) {
     c.state_dir = path_of(root["state_dir"], "state_dir");
   } else {

@@ -48,6 +48,7 @@ struct source_config {
   std::string name;                // entry in the checkpoint's root; unique in the plan
   std::filesystem::path path;
   std::vector<std::string> exclude;
+  std::string post_restore;        // a shell command run once after a restore of this source
   location where;
 };
 
@@ -64,6 +65,7 @@ struct suite_config {
   keyring_config keyring;
   std::vector<target_config> targets;  // in the order written
   std::vector<plan_config> plans;
+  size_t suite_state_keep = 5;       // suite-state generations kept on each target
   std::string text;                  // the YAML as read, for the suite-state backup
 
   const target_config* find_target(std::string_view name) const;

@@ -48,8 +48,11 @@ checkpoint_stats stats_from_json(const json& j) {
 
 byte_buffer encode_checkpoint(const checkpoint& c) {
   json sources = json::array();
-  for (const auto& s : c.sources)
-    sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
+  for (const auto& s : c.sources) {
+    nlohmann::json j{{"name", s.name}, {"type", s.type}, {"path", s.path}};
+    if (!s.post_restore.empty()) j["post_restore"] = s.post_restore;
+    sources.push_back(j);
+  }
   json j{{"version", 1},
          {"plan", c.plan},
          {"host", c.host},
@@ -87,7 +90,7 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
     c.tree = *tree;
     for (const auto& s : j.at("sources"))
       c.sources.push_back({s.at("name").get<std::string>(), s.value("type", "dir"),
-                           s.value("path", "")});
+                           s.value("path", ""), s.value("post_restore", "")});
     c.tags = j.value("tags", std::vector<std::string>{});
     c.program = j.value("program", "");
     if (j.contains("stats")) c.stats = stats_from_json(j["stats"]);

@@ -16,6 +16,7 @@ struct source_info {
   std::string name;  // the entry in the root tree
   std::string type;  // "dir", "sqlite", "command"
   std::string path;
+  std::string post_restore;  // a command to run once after restoring this source
   bool operator==(const source_info&) const = default;
 };
 

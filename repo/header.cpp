@@ -80,6 +80,25 @@ json settings_of(const repository_header& h, bool with_seed) {
 
 }  // namespace
 
+std::string encode_key_slots(const std::vector<crypto::key_slot>& slots) {
+  json out = json::array();
+  for (const auto& s : slots) out.push_back(slot_to_json(s));
+  return out.dump();
+}
+
+expected<std::vector<crypto::key_slot>> decode_key_slots(std::string_view text, std::string_view where) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_array())
+    return fail(errc::corrupt, std::string(where) + ": damaged key slots");
+  try {
+    std::vector<crypto::key_slot> out;
+    for (const auto& s : j) out.push_back(slot_from_json(s));
+    return out;
+  } catch (const std::exception& e) {
+    return fail(errc::corrupt, std::string(where) + ": damaged key slots: " + e.what());
+  }
+}
+
 byte_buffer encode_header(const repository_header& h) {
   json j = settings_of(h, false);
   j["magic"] = header_magic;

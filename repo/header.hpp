@@ -33,6 +33,12 @@ byte_buffer encode_header(const repository_header& header);
 // invalid_input / corrupt / unsupported with a message naming `where`.
 expected<repository_header> decode_header(byte_view bytes, std::string_view where);
 
+// Key slots as a JSON array (text), the encoding the header uses; shared with
+// the suite-state backup, which carries a copy of a repository's slots.
+std::string encode_key_slots(const std::vector<crypto::key_slot>& slots);
+expected<std::vector<crypto::key_slot>> decode_key_slots(std::string_view json_array,
+                                                         std::string_view where);
+
 // Seals the settings into header.sealed (at creation).
 void seal_header(repository_header& header, const crypto::object_cipher& cipher);
 // Opens header.sealed, checks it against the plaintext and fills in the

@@ -1,6 +1,7 @@
 // Every atom of every protocol: verbs, at most 10 characters (CAF 0.17).
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/type_id.hpp>
@@ -9,6 +10,10 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/protocol/ids.hpp"
+#include "base/bytes.hpp"
+
+// Buffers travel between actors as shared immutable chunks, never copied.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::chunk_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(cairn_atoms, ::cairn::ids::atoms)
   CAF_ADD_ATOM(cairn_atoms, cairn::atom, open, "open")
@@ -38,4 +43,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(cairn_atoms, ::cairn::ids::atoms)
   CAF_ADD_ATOM(cairn_atoms, cairn::atom, check, "check")
   CAF_ADD_ATOM(cairn_atoms, cairn::atom, browse, "browse")
   CAF_ADD_ATOM(cairn_atoms, cairn::atom, refresh, "refresh")
+  CAF_ADD_ATOM(cairn_atoms, cairn::atom, snapshot, "snapshot")
 CAF_END_TYPE_ID_BLOCK(cairn_atoms)

@@ -7,6 +7,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/protocol/atoms.hpp"
+#include "base/bytes.hpp"
 #include "catalog/catalog.hpp"
 
 namespace cairn {
@@ -57,6 +58,8 @@ using catalog_actor = caf::typed_actor<
   // Reads a suite setting ("" when unset).
   caf::replies_to<atom::get, std::string>::with<std::string>,
   // Writes a suite setting.
-  caf::replies_to<atom::set, std::string, std::string>::with<bool>>;
+  caf::replies_to<atom::set, std::string, std::string>::with<bool>,
+  // A copy of the catalog without its file cache, for the suite-state backup.
+  caf::replies_to<atom::snapshot>::with<chunk_ptr>>;
 
 }  // namespace cairn

@@ -12,6 +12,7 @@
 #include "crypto/cipher.hpp"
 #include "crypto/key_slot.hpp"
 #include "crypto/keys.hpp"
+#include "recovery/suite_state.hpp"
 
 namespace cairn {
 
@@ -43,9 +44,17 @@ struct new_keys {
   std::vector<crypto::key_slot> slots;
 };
 
+// The suite-state backup of one repository, to be sealed with its keys.
+struct suite_seal_request {
+  recovery::suite_state_header header;
+  std::shared_ptr<const recovery::suite_payload> payload;
+  crypto::key_ptr keys;
+};
+
 }  // namespace cairn
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::unlock_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::suite_seal_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::key_handle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::new_keys)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::slot_request)
@@ -57,6 +66,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(cairn_keyring, ::cairn::ids::keyring)
   CAF_ADD_TYPE_ID(cairn_keyring, (cairn::new_keys))
   CAF_ADD_TYPE_ID(cairn_keyring, (cairn::slot_request))
   CAF_ADD_TYPE_ID(cairn_keyring, (cairn::crypto::key_slot))
+  CAF_ADD_TYPE_ID(cairn_keyring, (cairn::suite_seal_request))
 CAF_END_TYPE_ID_BLOCK(cairn_keyring)
 
 namespace cairn {
@@ -67,6 +77,8 @@ using keyring_actor = caf::typed_actor<
   // Makes a master key and its key slots for a new repository (the argument is its id).
   caf::replies_to<atom::create, std::string>::with<new_keys>,
   // Makes one more key slot for an open repository (key add, key passwd).
-  caf::replies_to<atom::add, slot_request>::with<crypto::key_slot>>;
+  caf::replies_to<atom::add, slot_request>::with<crypto::key_slot>,
+  // Seals the suite-state backup for one repository (every slot of it opens it).
+  caf::replies_to<atom::seal, suite_seal_request>::with<chunk_ptr>>;
 
 }  // namespace cairn

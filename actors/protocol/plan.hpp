@@ -24,6 +24,7 @@ struct plan_report {
   std::string plan;
   std::vector<target_outcome> targets;
   std::vector<std::string> skipped;  // entries that could not be read
+  std::vector<std::string> warnings; // e.g. a suite state that could not be written
   std::string error;                 // why the run failed as a whole
   bool cancelled = false;
   int64_t time_ns = 0;

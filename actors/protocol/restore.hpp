@@ -23,6 +23,13 @@ struct restore_request {
   bool owners = true;              // chown when running as root
 };
 
+struct post_restore_result {
+  std::string source;
+  std::string command;
+  int exit_code = 0;
+  std::string output;  // the last lines it printed
+};
+
 struct restore_report {
   uint64_t files = 0;
   uint64_t dirs = 0;
@@ -31,6 +38,7 @@ struct restore_report {
   uint64_t bytes_fetched = 0;   // read from the target
   std::vector<std::string> damaged;  // "path: reason": not restored, or not entirely
   std::vector<std::string> warnings; // metadata that could not be applied
+  std::vector<post_restore_result> post_restore;  // steps that ran after the restore
 };
 
 enum class fetch_kind : uint8_t {

@@ -43,6 +43,12 @@ struct commit_result {
   repo::checkpoint checkpoint;
 };
 
+struct suite_object {
+  chunk_ptr bytes;
+  int64_t time_ns = 0;
+  size_t keep = 5;  // generations kept
+};
+
 struct upload_job {
   std::shared_ptr<const repo::finished_pack> pack;
 };
@@ -55,6 +61,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::blob_store_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::commit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::commit_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::upload_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::suite_object)
 
 CAF_BEGIN_TYPE_ID_BLOCK(cairn_target, ::cairn::ids::target)
   CAF_ADD_TYPE_ID(cairn_target, (cairn::open_mode))
@@ -63,6 +70,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(cairn_target, ::cairn::ids::target)
   CAF_ADD_TYPE_ID(cairn_target, (cairn::commit_request))
   CAF_ADD_TYPE_ID(cairn_target, (cairn::commit_result))
   CAF_ADD_TYPE_ID(cairn_target, (cairn::upload_job))
+  CAF_ADD_TYPE_ID(cairn_target, (cairn::suite_object))
 CAF_END_TYPE_ID_BLOCK(cairn_target)
 
 namespace cairn {
@@ -77,7 +85,9 @@ using target_actor = caf::typed_actor<
   // Stops the session: uploads in flight finish and get indexed, the rest is dropped.
   caf::replies_to<atom::abort>::with<bool>,
   // Timer: rewrites the repository lock so others do not take it for stale.
-  caf::reacts_to<atom::refresh>>;
+  caf::reacts_to<atom::refresh>,
+  // Writes a suite-state generation and its pointer, then prunes old ones.
+  caf::replies_to<atom::record, suite_object>::with<bool>>;
 
 using uploader_actor = caf::typed_actor<
   // Stores one finished pack on the target (blocking I/O on its own thread).

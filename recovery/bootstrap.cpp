@@ -1,0 +1,212 @@
+#include "recovery/bootstrap.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "base/clock.hpp"
+#include "catalog/catalog.hpp"
+#include "repo/repository.hpp"
+
+namespace cairn::recovery {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+status write_file(const fs::path& path, byte_view data, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  auto tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return fail(errc::io, "cannot write " + path.string() + ": " + std::strerror(errno));
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return fail(errc::io, "cannot write " + path.string() + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+status check_destination(const bootstrap_options& o) {
+  std::error_code ec;
+  if (fs::exists(catalog::catalog::file_of(o.state_dir), ec))
+    return fail(errc::exists, o.state_dir.string() +
+                                " already holds a catalog: bootstrap into an empty --state-dir");
+  return {};
+}
+
+fs::path config_path(const bootstrap_options& o) {
+  return o.config_out.empty() ? o.state_dir / "cairn.yaml" : o.config_out;
+}
+
+// Writes the catalog and the YAML, then reads the catalog back for the report.
+expected<bootstrap_report> install(const suite_payload& p, const bootstrap_options& o,
+                                   bootstrap_report report) {
+  std::error_code ec;
+  auto state = fs::absolute(o.state_dir, ec);
+  fs::create_directories(state, ec);
+  ::chmod(state.c_str(), 0700);
+  CAIRN_TRY(write_file(catalog::catalog::file_of(state), p.catalog, 0600));
+  auto yaml = with_state_dir(p.yaml, state);
+  CAIRN_TRY(write_file(config_path(o), as_bytes(yaml), 0600));
+  for (const auto& [target, secret] : p.credentials)
+    CAIRN_TRY(write_file(state / "credentials" / target, secret, 0600));
+  CAIRN_ASSIGN(auto db, catalog::catalog::open(state, true));
+  CAIRN_ASSIGN(auto rows, db->checkpoints("", ""));
+  std::set<std::string> plans;
+  for (const auto& r : rows) plans.insert(r.plan);
+  report.checkpoints = rows.size();
+  report.plans.assign(plans.begin(), plans.end());
+  report.suite_id = p.suite_id;
+  report.catalog = catalog::catalog::file_of(state);
+  report.config = config_path(o);
+  return report;
+}
+
+// Opens one suite-state object: header, keys, payload.
+expected<suite_payload> open_object(byte_view object, const std::string& where, const unlocker& unlock,
+                                    bootstrap_report& report) {
+  CAIRN_ASSIGN(auto header, read_suite_state_header(object, where));
+  CAIRN_ASSIGN(auto keys, unlock(header.key_slots, header.repository_id, header.encryption));
+  auto payload = open_suite_state(object, header, keys);
+  if (!payload) return fail(payload.error().with_context(where));
+  report.host = header.host;
+  report.time_ns = header.time_ns;
+  return payload;
+}
+
+}  // namespace
+
+std::string with_state_dir(const std::string& yaml, const fs::path& state_dir) {
+  std::istringstream in(yaml);
+  std::ostringstream out;
+  std::string line;
+  bool replaced = false;
+  while (std::getline(in, line)) {
+    if (!replaced && line.rfind("state_dir:", 0) == 0) {
+      out << "state_dir: " << state_dir.string() << "   # set by cairn bootstrap\n";
+      replaced = true;
+      continue;
+    }
+    out << line << "\n";
+  }
+  if (!replaced) return "state_dir: " + state_dir.string() + "   # set by cairn bootstrap\n" + out.str();
+  return out.str();
+}
+
+expected<bootstrap_report> bootstrap_from_target(targets::target& target, const unlocker& unlock,
+                                                 const bootstrap_options& o) {
+  CAIRN_TRY(check_destination(o));
+  bootstrap_report report;
+  CAIRN_ASSIGN(auto names, suite_state_generations(target, report.notes));
+  if (names.empty())
+    return fail(errc::not_found, "no suite state on " + target.describe() +
+                                   " (a repository from before suite states, or the pointer is gone and the target cannot list): try --rebuild");
+  std::optional<error> auth_failure;
+  for (const auto& name : names) {
+    auto where = target.describe() + "/" + name;
+    auto object = target.get(name);
+    if (!object) {
+      report.notes.push_back(where + ": " + describe(object.error()) + "; trying an older one");
+      continue;
+    }
+    auto payload = open_object(*object, where, unlock, report);
+    if (!payload) {
+      if (payload.error().code() == errc::auth) {
+        auth_failure = payload.error();  // a wrong key opens none of them: stop here
+        break;
+      }
+      report.notes.push_back(describe(payload.error()) + "; trying an older one");
+      continue;
+    }
+    report.source = where;
+    return install(*payload, o, std::move(report));
+  }
+  if (auth_failure) return fail(*auth_failure);
+  std::string why;
+  for (const auto& n : report.notes) why += (why.empty() ? "" : "; ") + n;
+  return fail(errc::corrupt, "no suite state on " + target.describe() + " opens: " + why);
+}
+
+expected<bootstrap_report> bootstrap_from_file(const fs::path& file, const unlocker& unlock,
+                                               const bootstrap_options& o) {
+  CAIRN_TRY(check_destination(o));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(errc::invalid_input, "cannot read suite-state file " + file.string());
+  byte_buffer object((std::istreambuf_iterator<char>(in)), {});
+  bootstrap_report report;
+  CAIRN_ASSIGN(auto payload, open_object(object, file.string(), unlock, report));
+  report.source = file.string();
+  return install(payload, o, std::move(report));
+}
+
+expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unlocker& unlock,
+                                           const bootstrap_options& o, const rebuild_options& r) {
+  CAIRN_TRY(check_destination(o));
+  CAIRN_ASSIGN(auto header, repo::repository::read_header(*target));
+  CAIRN_ASSIGN(auto keys, unlock(header.key_slots, header.repository_id, header.encryption));
+  CAIRN_ASSIGN(auto repo, repo::repository::open(target, header, keys));
+  CAIRN_ASSIGN(auto ids, repo->list_checkpoints());
+  bootstrap_report report;
+  report.rebuilt = true;
+  report.source = target->describe() + " (rebuilt from its checkpoints)";
+  std::error_code ec;
+  auto state = fs::absolute(o.state_dir, ec);
+  CAIRN_ASSIGN(auto db, catalog::catalog::open(state));
+  CAIRN_TRY(db->record_target(r.target_name, target->describe(), header.repository_id));
+  CAIRN_TRY(db->set_setting("chunker_seed", std::to_string(repo->header().chunker.seed)));
+  // plan -> source name -> path, from the newest checkpoint that names them
+  std::map<std::string, std::map<std::string, std::string>> plans;
+  std::map<std::string, int64_t> newest;
+  for (const auto& id : ids) {
+    auto c = repo->read_checkpoint(id);
+    if (!c) {
+      report.notes.push_back(c.error().message() + " (skipped)");
+      continue;
+    }
+    nlohmann::json sources = nlohmann::json::array();
+    for (const auto& s : c->sources) sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
+    catalog::checkpoint_row row{id.hex(), r.target_name, c->plan, c->time_ns, c->host,
+                                c->parent ? c->parent->hex() : "", c->tree.hex(), c->stats.files,
+                                c->stats.bytes, "{}", sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    CAIRN_TRY(db->record_checkpoint(row));
+    if (c->time_ns >= newest[c->plan]) {
+      newest[c->plan] = c->time_ns;
+      plans[c->plan].clear();
+      for (const auto& s : c->sources) plans[c->plan][s.name] = s.path;
+    }
+  }
+  std::ostringstream yaml;
+  yaml << "# Rebuilt by cairn bootstrap --rebuild on " << format_time(now_ns()).substr(0, 10)
+       << " from " << target->describe() << ":\n# no suite state was found, so the plans come from the "
+       << "checkpoints. Check every path before running a backup.\n";
+  yaml << "state_dir: " << state.string() << "\n";
+  yaml << "keyring:\n  " << r.keyring_yaml << "\n";
+  yaml << "targets:\n  " << r.target_name << ":\n    " << r.target_yaml << "\n";
+  if (!plans.empty()) yaml << "plans:\n";
+  for (const auto& [plan, sources] : plans) {
+    yaml << "  " << plan << ":\n    sources:\n";
+    for (const auto& [name, path] : sources)
+      yaml << "      - type: dir\n        name: " << name << "\n        path: " << nlohmann::json(path).dump() << "\n";
+    yaml << "    targets: [" << r.target_name << "]\n";
+  }
+  auto text = yaml.str();
+  CAIRN_TRY(write_file(config_path(o), as_bytes(text), 0600));
+  report.checkpoints = ids.size();
+  for (const auto& [plan, _] : plans) report.plans.push_back(plan);
+  report.catalog = catalog::catalog::file_of(state);
+  report.config = config_path(o);
+  return report;
+}
+
+}  // namespace cairn::recovery
