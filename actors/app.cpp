@@ -453,8 +453,15 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
   keyring_actor keyring = sys.spawn<caf::detached>(actors::keyring, k);
   recovery::unlocker unlock = [&](const std::vector<crypto::key_slot>& slots, const std::string& id,
                                   crypto::encryption enc) -> expected<crypto::key_ptr> {
-    if (enc != crypto::encryption::none && !r.keyfile && !r.password)
+    if (enc != crypto::encryption::none && !r.keyfile && !r.password) {
+      bool tpm = std::any_of(slots.begin(), slots.end(),
+                             [](const crypto::key_slot& s) { return s.kind == crypto::slot_kind::tpm; });
+      if (tpm)
+        return fail(errc::invalid_input,
+                    "the suite was opened by the old machine's TPM, which does not move to new hardware: "
+                    "give --keyfile with the recovery keyfile (then re-seal here: cairn key add --tpm)");
       return fail(errc::invalid_input, "the backups are encrypted: give --keyfile PATH or --password");
+    }
     caf::scoped_actor self{sys};
     expected<crypto::key_ptr> out = fail(errc::io, "no reply");
     self->request(keyring, timeouts::unlock, atom::unlock::value, unlock_request{"bootstrap", id, enc, slots})

@@ -55,6 +55,7 @@ void finish(self_ptr self) {
   for (auto& s : st.sealers) self->send_exit(s, caf::exit_reason::user_shutdown);
   for (auto& t : st.targets)
     if (t) self->send_exit(t, caf::exit_reason::user_shutdown);
+  for (auto& t : st.state_only) self->send_exit(t, caf::exit_reason::user_shutdown);
   st.lock.reset();
   st.promise->deliver(std::move(st.report));
   st.promise.reset();
@@ -246,9 +247,9 @@ void commit_targets(self_ptr self) {
 
 // After every run: the suite's own state (catalog, YAML) to every target that
 // committed, sealed by the keyring with that repository's keys.
-void seal_and_store(self_ptr self, size_t slot, std::shared_ptr<const recovery::suite_payload> payload) {
+void store_suite_state(self_ptr self, const std::string& name, target_actor target,
+                       const repo::repository& repo, std::shared_ptr<const recovery::suite_payload> payload) {
   auto& st = self->state;
-  const auto& repo = *st.context->targets[slot].repo;
   recovery::suite_state_header h;
   h.suite_id = payload->suite_id;
   h.host = host_name();
@@ -257,11 +258,10 @@ void seal_and_store(self_ptr self, size_t slot, std::shared_ptr<const recovery::
   h.encryption = repo.header().encryption;
   h.key_slots = repo.header().key_slots;
   auto warn = [=](caf::error& e) {
-    self->state.report.warnings.push_back("the suite state could not be written to target " +
-                                          outcome(self, slot).target + ": " + describe(from_caf(e)));
+    self->state.report.warnings.push_back("the suite state could not be written to target " + name +
+                                          ": " + describe(from_caf(e)));
     if (--self->state.pending == 0) finish(self);
   };
-  auto target = st.context->targets[slot].actor;
   size_t keep = st.options.suite->suite_state_keep;
   self->request(st.options.keyring, timeouts::commit, atom::seal::value,
                 suite_seal_request{h, payload, repo.keys()})
@@ -271,6 +271,23 @@ void seal_and_store(self_ptr self, size_t slot, std::shared_ptr<const recovery::
           .then([=](bool) { if (--self->state.pending == 0) finish(self); }, warn);
       },
       warn);
+}
+
+void store_elsewhere(self_ptr self, const config::target_config& cfg,
+                     std::shared_ptr<const recovery::suite_payload> payload) {
+  auto& st = self->state;
+  auto warn = [=, name = cfg.name](const std::string& why) {
+    self->state.report.warnings.push_back("the suite state could not be written to target " + name + ": " + why);
+    if (--self->state.pending == 0) finish(self);
+  };
+  auto backend = make_backend(cfg);
+  if (!backend) return warn(describe(backend.error()));
+  target_options o{cfg.name, *backend, st.options.keyring, progress_actor{}, {}, "suite state"};
+  auto actor = self->spawn<caf::linked + caf::detached>(target, o);
+  st.state_only.push_back(actor);
+  self->request(actor, timeouts::open, atom::open::value, open_mode::state)
+    .then([=, name = cfg.name](open_result& r) { store_suite_state(self, name, actor, *r.repo, payload); },
+          [=](caf::error& e) { warn(describe(from_caf(e))); });
 }
 
 void write_suite_states(self_ptr self) {
@@ -297,8 +314,18 @@ void write_suite_states(self_ptr self) {
               payload->suite_id = suite_id;
               payload->yaml = self->state.options.suite->text;
               payload->catalog.assign(catalog->data(), catalog->data() + catalog->size());
-              self->state.pending = slots.size();
-              for (size_t t : slots) seal_and_store(self, t, payload);
+              auto& s = self->state;
+              // Every target of the suite: this plan's, and the others (a
+              // target that cannot be reached is a warning, not a failure).
+              std::vector<const config::target_config*> others;
+              for (const auto& t : s.options.suite->targets)
+                if (std::find(s.plan->targets.begin(), s.plan->targets.end(), t.name) == s.plan->targets.end())
+                  others.push_back(&t);
+              s.pending = slots.size() + others.size();
+              for (size_t t : slots)
+                store_suite_state(self, outcome(self, t).target, s.context->targets[t].actor,
+                                  *s.context->targets[t].repo, payload);
+              for (const auto* t : others) store_elsewhere(self, *t, payload);
             },
             fail_all);
       },

@@ -51,6 +51,7 @@ struct plan_runner_state {
   std::vector<std::vector<repo::node>> roots;    // [context slot][source]
   uint32_t failed = 0;                           // context slots that failed
   size_t pending = 0;                            // replies still expected
+  std::vector<target_actor> state_only;          // other targets of the suite, for its state
   bool stopping = false;
   bool committing = false;
 };

@@ -127,6 +127,7 @@ expected<open_result> open_with(self_ptr self, repo::repository_header header,
     CAIRN_ASSIGN(st.lock, st.repo->lock(false, st.options.purpose));
     self->delayed_send(self, timeouts::lock_refresh, atom::refresh::value);
   }
+  if (mode == open_mode::state) return out;
   CAIRN_ASSIGN(auto report, st.repo->load_index(writing, writing));
   out.warnings = std::move(report.warnings);
   if (writing) {

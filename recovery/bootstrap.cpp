@@ -122,8 +122,10 @@ expected<bootstrap_report> bootstrap_from_target(targets::target& target, const 
     }
     auto payload = open_object(*object, where, unlock, report);
     if (!payload) {
-      if (payload.error().code() == errc::auth) {
-        auth_failure = payload.error();  // a wrong key opens none of them: stop here
+      auto code = payload.error().code();
+      if (code == errc::auth || code == errc::invalid_input || code == errc::tpm_unavailable ||
+          code == errc::tpm_foreign || code == errc::tpm_policy || code == errc::tpm_lockout) {
+        auth_failure = payload.error();  // the key, not the object: no older one would open
         break;
       }
       report.notes.push_back(describe(payload.error()) + "; trying an older one");

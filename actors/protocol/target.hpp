@@ -18,6 +18,7 @@ enum class open_mode : uint8_t {
   read,        // browse, restore, check
   write,       // backup: takes a shared lock, recovers unindexed packs
   create,      // init: creates the repository when missing, then like read
+  state,       // header and keys only (no index, no lock): to write a suite state
 };
 
 struct open_result {

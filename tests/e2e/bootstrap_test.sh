@@ -26,6 +26,7 @@ for i in 1 2 3; do
   random_file "$T/a/docs/new$i.bin" 100000
   run 0 cairn backup
 done
+[ "$(jq '.generations | length' "$T/repo2/suite/latest")" -eq 5 ] || fail "target two (not in plan notes) did not get every suite state"
 run 0 cairn --json checkpoints
 before=$(json '.id' | sort)
 [ "$(echo "$before" | wc -l)" -eq 9 ] || fail "expected 9 checkpoints, got $(echo "$before" | wc -l)"

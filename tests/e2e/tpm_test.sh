@@ -95,6 +95,12 @@ run 1 cairn --keyfile "$T/spare.key" key remove "$pw"
 [ "$(fingerprint "$T/repo")" = "$before" ] || fail "a refused credential changed the repository"
 [ ! -e "$T/stranger/k.key" ] || fail "a refused key add still created its keyfile"
 
+note "bootstrap of a TPM suite on new hardware: told to use the recovery keyfile, which works"
+run 2 "$CAIRN" bootstrap "$T/repo" --state-dir "$T/bs-none"
+grep -q "recovery keyfile" "$T/err" || fail "$(cat "$T/err")"
+run 0 "$CAIRN" bootstrap "$T/repo" --keyfile "$T/recovery.key" --state-dir "$T/bs"
+run 0 "$CAIRN" -q -c "$T/bs/cairn.yaml" checkpoints
+
 note "kill -9 during key add leaves a header that opens with the old slots"
 for delay in 0.02 0.05 0.1 0.15 0.2 0.3; do
   CAIRN_NEW_PASSWORD=killed "$CAIRN" -q -c "$T/cairn.yaml" key add --password > /dev/null 2>&1 &
