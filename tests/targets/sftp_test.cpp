@@ -1,0 +1,112 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "support/temp_dir.hpp"
+#include "targets/sftp_target.hpp"
+#include "targets/target_conformance.hpp"
+
+using namespace cairn;
+using namespace cairn::targets;
+
+namespace {
+
+// A private OpenSSH server for this test (tests/support/start-sshd).
+struct sshd {
+  testing::temp_dir dir;
+  std::map<std::string, std::string> env;
+  bool ok = false;
+  sshd() {
+    if (std::system("test -x /usr/sbin/sshd") != 0) return;
+    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-sshd " + dir.path().string();
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[512];
+    while (p && fgets(line, sizeof line, p)) {
+      std::string l(line);
+      auto eq = l.find('=');
+      if (eq != std::string::npos) env[l.substr(0, eq)] = l.substr(eq + 1, l.size() - eq - 2);
+    }
+    ok = p && pclose(p) == 0 && env.count("SSHD_PORT");
+  }
+  ~sshd() {
+    if (ok) std::system(("kill " + env["SSHD_PID"] + " 2>/dev/null").c_str());
+  }
+  sftp_options options(const std::string& sub) {
+    sftp_options o;
+    o.host = "127.0.0.1";
+    o.port = std::stoi(env["SSHD_PORT"]);
+    o.user = env["SSHD_USER"];
+    o.path = env["SSHD_ROOT"] + "/" + sub;
+    o.identity = env["SSHD_IDENTITY"];
+    o.known_hosts = env["SSHD_KNOWN_HOSTS"];
+    o.timeout = std::chrono::seconds(10);
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("sftp_target: conformance against OpenSSH") {
+  sshd server;
+  if (!server.ok) {
+    MESSAGE("no sshd: skipped");
+    return;
+  }
+  int n = 0;
+  testing::run_target_conformance(
+    [&] { return std::make_shared<sftp_target>(server.options("repo" + std::to_string(n++))); });
+}
+
+TEST_CASE("sftp_target: replacing an object never leaves it missing") {
+  sshd server;
+  if (!server.ok) return;
+  sftp_target t(server.options("r"));
+  REQUIRE(t.put("config", testing::pattern(100, 1)));
+  REQUIRE(t.put("config", testing::pattern(200, 2)));
+  CHECK(*t.get("config") == testing::pattern(200, 2));
+  // As if killed between moving the old one aside and renaming the new one in:
+  std::string root = server.options("r").path;
+  REQUIRE(std::rename((root + "/config").c_str(), (root + "/.replaced-config-0123").c_str()) == 0);
+  CHECK(*t.get("config") == testing::pattern(200, 2));
+  CHECK(t.stat("config")->size == 200);
+  CHECK(testing::list_names(t, "").empty());  // hidden names are never listed
+}
+
+TEST_CASE("sftp_target: an unknown host key and a wrong identity are refused clearly") {
+  sshd server;
+  if (!server.ok) return;
+  auto o = server.options("r");
+  testing::temp_dir other;
+  o.known_hosts = other / "known_hosts";
+  { std::FILE* f = std::fopen(o.known_hosts.c_str(), "w"); std::fclose(f); }
+  sftp_target unknown(o);
+  auto r = unknown.put("x", testing::pattern(1, 1));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::auth);
+  CHECK(r.error().message().find("unknown host key SHA256:") != std::string::npos);
+
+  auto o2 = server.options("r");
+  std::system(("ssh-keygen -q -t ed25519 -N '' -f " + (other / "stranger").string()).c_str());
+  o2.identity = other / "stranger";
+  sftp_target stranger(o2);
+  auto s = stranger.put("x", testing::pattern(1, 1));
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code() == errc::auth);
+  CHECK(s.error().message().find("refused the key") != std::string::npos);
+}
+
+TEST_CASE("sftp_target: no server is a transient error naming the target") {
+  sftp_options o;
+  o.host = "127.0.0.1";
+  o.port = 1;
+  o.path = "/tmp/x";
+  o.timeout = std::chrono::seconds(2);
+  sftp_target t(o);
+  auto r = t.get("config");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().transient());
+  CHECK(r.error().message().find("sftp://127.0.0.1:1/tmp/x") != std::string::npos);
+}
