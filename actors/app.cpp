@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/backends.hpp"
 #include "actors/catalog_writer.hpp"
 #include "actors/error.hpp"
 #include "actors/keyring.hpp"
@@ -20,6 +21,8 @@
 #include "crypto/secret.hpp"
 #include "repo/repo_format.hpp"
 #include "targets/local_target.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace cairn::actors {
 
@@ -424,15 +427,15 @@ expected<std::vector<key_line>> application::key_passwd(const std::string& targe
 
 namespace {
 
-// file:///x, or a plain path, to a target; the others come with their issue.
-expected<targets::target_ptr> target_of_url(const std::string& url) {
-  std::string path = url;
-  if (url.rfind("file://", 0) == 0) path = url.substr(7);
-  else if (url.find("://") != std::string::npos)
-    return fail(errc::unsupported, "target URL " + url + ": only local paths and file:// are supported yet");
-  if (path.empty()) return fail(errc::invalid_input, "an empty target path");
-  std::error_code ec;
-  return std::make_shared<targets::local_target>(fs::absolute(path, ec));
+// The YAML mapping of a target, for a rebuilt configuration.
+std::string yaml_of(const config::target_config& t) {
+  auto q = [](const std::string& v) { return nlohmann::json(v).dump(); };
+  if (t.type == "local") return "type: local\n    path: " + q(t.path.string());
+  if (t.type == "sftp")
+    return "type: sftp\n    host: " + q(t.host) + "\n    port: " + std::to_string(t.port ? t.port : 22) +
+           "\n    user: " + q(t.user) + "\n    path: " + q(t.path.string()) + "\n    identity: " +
+           q(t.identity.string()) + (t.known_hosts.empty() ? "" : "\n    known_hosts: " + q(t.known_hosts.string()));
+  return "type: s3\n    endpoint: " + q(t.endpoint) + "\n    bucket: " + q(t.bucket) + "\n    prefix: " + q(t.prefix);
 }
 
 }  // namespace
@@ -473,12 +476,21 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
   if (!r.suite_file.empty()) {
     report = recovery::bootstrap_from_file(r.suite_file, unlock, o);
   } else {
-    auto target = target_of_url(r.target_url);
+    config::target_config cfg;
+    cfg.name = "recovered";
+    auto parsed = config::parse_target_url(r.target_url, cfg);
+    std::error_code ec;
+    if (cfg.type == "local") cfg.path = fs::absolute(cfg.path, ec);
+    if (!r.identity.empty()) cfg.identity = fs::absolute(r.identity, ec);
+    if (!r.known_hosts.empty()) cfg.known_hosts = fs::absolute(r.known_hosts, ec);
+    if (parsed && cfg.type == "sftp" && cfg.identity.empty())
+      parsed = fail(errc::invalid_input, "an sftp:// target needs --identity FILE (the private key)");
+    auto target = parsed ? make_backend(cfg) : expected<targets::target_ptr>(fail(parsed.error()));
     if (!target) {
       report = fail(target.error());
     } else if (r.rebuild) {
       recovery::rebuild_options ro;
-      ro.target_yaml = "type: local\n    path: " + (*target)->describe().substr(6);
+      ro.target_yaml = yaml_of(cfg);
       ro.keyring_yaml = r.keyfile ? "mode: keyfile\n  keyfile: " + fs::absolute(*r.keyfile).string()
                         : r.password ? std::string("mode: password") : std::string("mode: none");
       report = recovery::rebuild_catalog(*target, unlock, o, ro);

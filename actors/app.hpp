@@ -63,7 +63,9 @@ struct check_line {
 };
 
 struct bootstrap_request {
-  std::string target_url;                    // a path, file:///path (sftp and s3 with their issue)
+  std::string target_url;                    // a path, file:///path, sftp://, s3://, s3+http://
+  std::filesystem::path identity;            // sftp: the private key
+  std::filesystem::path known_hosts;         // sftp: default ~/.ssh/known_hosts
   std::filesystem::path suite_file;          // instead of a target
   std::filesystem::path state_dir;
   std::filesystem::path config_out;          // empty: state_dir/cairn.yaml

@@ -14,8 +14,7 @@
 #include "base/version.hpp"
 #include "crypto/secret.hpp"
 #include "recovery/suite_state.hpp"
-#include "targets/local_target.hpp"
-#include "targets/throttled_target.hpp"
+#include "actors/backends.hpp"
 
 namespace cairn::actors {
 
@@ -314,6 +313,7 @@ void write_suite_states(self_ptr self) {
               payload->suite_id = suite_id;
               payload->yaml = self->state.options.suite->text;
               payload->catalog.assign(catalog->data(), catalog->data() + catalog->size());
+              payload->credentials = target_credentials(*self->state.options.suite);
               auto& s = self->state;
               // Every target of the suite: this plan's, and the others (a
               // target that cannot be reached is a warning, not a failure).
@@ -369,7 +369,7 @@ void open_targets(self_ptr self) {
       continue;
     }
     target_options o{cfg->name, *backend, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
-    if (cfg->limits.connections > 0) o.connections = static_cast<size_t>(cfg->limits.connections);
+    o.connections = default_connections(*cfg);
     st.targets[i] = self->spawn<caf::linked + caf::detached>(target, o);
     self->request(st.targets[i], timeouts::open, atom::open::value, open_mode::write)
       .then(
@@ -387,16 +387,6 @@ void open_targets(self_ptr self) {
 }
 
 }  // namespace
-
-expected<targets::target_ptr> make_backend(const config::target_config& t) {
-  targets::target_ptr backend;
-  if (t.type == "local") backend = std::make_shared<targets::local_target>(t.path);
-  else return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
-  if (t.limits.upload_kbps || t.limits.download_kbps)
-    backend = std::make_shared<targets::throttled_target>(
-      backend, targets::bandwidth_limits{t.limits.upload_kbps * 1024, t.limits.download_kbps * 1024});
-  return backend;
-}
 
 plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options) {
   self->state.options = std::move(options);

@@ -19,9 +19,6 @@
 
 namespace cairn::actors {
 
-// Makes the storage behind a configured target (local now; SFTP and S3 later).
-expected<targets::target_ptr> make_backend(const config::target_config& target);
-
 struct plan_options {
   std::shared_ptr<const config::suite_config> suite;
   std::string plan;

@@ -147,11 +147,17 @@ int run_command(int argc, char** argv) {
   actors::bootstrap_request boot;
   std::string boot_state, boot_config, boot_file;
   auto* bootstrap = app.add_subcommand("bootstrap", "Recover the suite on a new machine from a target or a suite-state file");
-  bootstrap->add_option("target", boot.target_url, "The target: a path or file:///path")->option_text("TARGET_URL");
+  bootstrap->add_option("target", boot.target_url,
+                        "The target: a path, file:///path, sftp://user@host[:port]/path, s3://host[:port]/bucket[/prefix] "
+                        "(s3+http:// for plain HTTP; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+    ->option_text("TARGET_URL");
   bootstrap->add_option("--suite-file", boot_file, "One suite-state object copied by hand (no target needed)")->option_text("FILE");
   bootstrap->add_option("--state-dir", boot_state, "Where to put the recovered catalog (must hold none)")->required()->option_text("DIR");
   bootstrap->add_option("--config-out", boot_config, "Where to write the recovered YAML (default DIR/cairn.yaml)")->option_text("FILE");
   bootstrap->add_flag("--rebuild", boot.rebuild, "No suite state: rebuild the catalog from the checkpoints");
+  std::string boot_identity, boot_known;
+  bootstrap->add_option("--identity", boot_identity, "sftp://: the private key")->option_text("FILE");
+  bootstrap->add_option("--known-hosts", boot_known, "sftp://: known_hosts (default ~/.ssh/known_hosts)")->option_text("FILE");
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
@@ -179,6 +185,8 @@ int run_command(int argc, char** argv) {
   if (*bootstrap) {
     output out{g.json, false};
     boot.suite_file = boot_file;
+    boot.identity = boot_identity;
+    boot.known_hosts = boot_known;
     boot.state_dir = boot_state;
     boot.config_out = boot_config;
     if (!g.keyfile.empty()) boot.keyfile = g.keyfile;

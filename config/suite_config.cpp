@@ -159,14 +159,49 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   t.where = where(key);
   check_name(key, name, "target name");
   expect_map(n, "target \"" + name + "\"");
-  check_keys(n, {"type", "path", "limits"}, "target \"" + name + "\"");
+  check_keys(n, {"type", "url", "path", "limits", "host", "port", "user", "identity", "known_hosts",
+                 "endpoint", "bucket", "prefix", "region", "access_key_file"},
+             "target \"" + name + "\"");
   if (n["limits"]) t.limits = parse_limits(n["limits"], name);
-  if (!n["type"]) error_at(key, "target \"" + name + "\" needs a type (local)");
-  t.type = scalar(n["type"], "target type");
-  if (t.type != "local")
-    error_at(n["type"], "target type \"" + t.type + "\" is not supported (supported: local)");
-  if (!n["path"]) error_at(key, "target \"" + name + "\" of type local needs a path");
-  t.path = path_of(n["path"], "target path");
+  if (n["url"]) {
+    if (auto st = parse_target_url(scalar(n["url"], "url"), t); !st) error_at(n["url"], st.error().message());
+    if (t.type == "local") t.path = (t.path.is_absolute() ? t.path : base_ / t.path).lexically_normal();
+  }
+  if (n["type"]) {
+    auto type = scalar(n["type"], "target type");
+    if (!t.type.empty() && type != t.type) error_at(n["type"], "type " + type + " contradicts the url");
+    t.type = type;
+  }
+  if (t.type.empty()) error_at(key, "target \"" + name + "\" needs a type (local, sftp, s3) or a url");
+  auto text = [&](const char* k, std::string& into) {
+    if (n[k]) into = scalar(n[k], k);
+  };
+  if (t.type == "local") {
+    if (n["path"]) t.path = path_of(n["path"], "target path");
+    if (t.path.empty()) error_at(key, "target \"" + name + "\" of type local needs a path");
+  } else if (t.type == "sftp") {
+    text("host", t.host);
+    text("user", t.user);
+    if (n["path"]) t.path = scalar(n["path"], "path");
+    if (n["port"]) t.port = static_cast<int>(number(n["port"], "port", 65535));
+    if (n["identity"]) t.identity = path_of(n["identity"], "identity");
+    if (n["known_hosts"]) t.known_hosts = path_of(n["known_hosts"], "known_hosts");
+    if (t.host.empty()) error_at(key, "target \"" + name + "\" of type sftp needs a host");
+    if (t.path.empty() || !t.path.is_absolute())
+      error_at(n["path"] ? n["path"] : key, "target \"" + name + "\" of type sftp needs an absolute path on the server");
+    if (t.identity.empty()) error_at(key, "target \"" + name + "\" of type sftp needs an identity (a private key file)");
+  } else if (t.type == "s3") {
+    text("endpoint", t.endpoint);
+    text("bucket", t.bucket);
+    text("prefix", t.prefix);
+    text("region", t.region);
+    if (n["access_key_file"]) t.access_key_file = path_of(n["access_key_file"], "access_key_file");
+    if (t.endpoint.rfind("http://", 0) != 0 && t.endpoint.rfind("https://", 0) != 0)
+      error_at(n["endpoint"] ? n["endpoint"] : key, "target \"" + name + "\" of type s3 needs an endpoint http(s)://host[:port]");
+    if (t.bucket.empty()) error_at(key, "target \"" + name + "\" of type s3 needs a bucket");
+  } else {
+    error_at(n["type"] ? n["type"] : key, "target type \"" + t.type + "\" is not supported (supported: local, sftp, s3)");
+  }
   return t;
 }
 
@@ -278,6 +313,55 @@ void reject_duplicate_keys(const YAML::Node& n, const std::string& name) {
 }
 
 }  // namespace
+
+status parse_target_url(const std::string& url, target_config& t) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos || url.rfind("file://", 0) == 0) {
+    t.type = "local";
+    t.path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
+    if (t.path.empty()) return fail(errc::invalid_input, "an empty path");
+    return {};
+  }
+  auto scheme = url.substr(0, scheme_end);
+  auto rest = url.substr(scheme_end + 3);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  auto path = slash == std::string::npos ? std::string() : rest.substr(slash);
+  auto at = authority.rfind('@');
+  std::string user = at == std::string::npos ? "" : authority.substr(0, at);
+  auto hostport = authority.substr(at == std::string::npos ? 0 : at + 1);
+  auto colon = hostport.rfind(':');
+  std::string host = hostport.substr(0, colon);
+  int port = 0;
+  if (colon != std::string::npos) {
+    try {
+      port = std::stoi(hostport.substr(colon + 1));
+    } catch (...) {
+      return fail(errc::invalid_input, "\"" + url + "\": the port is not a number");
+    }
+  }
+  if (host.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no host");
+  if (scheme == "sftp") {
+    t.type = "sftp";
+    t.user = user;
+    t.host = host;
+    t.port = port;
+    t.path = path;
+    if (path.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no directory");
+    return {};
+  }
+  if (scheme == "s3" || scheme == "s3+http") {
+    t.type = "s3";
+    t.endpoint = std::string(scheme == "s3" ? "https://" : "http://") + hostport;
+    auto parts = path.substr(path.empty() ? 0 : 1);
+    auto cut = parts.find('/');
+    t.bucket = parts.substr(0, cut);
+    t.prefix = cut == std::string::npos ? "" : parts.substr(cut + 1);
+    if (t.bucket.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no bucket");
+    return {};
+  }
+  return fail(errc::invalid_input, "unknown URL scheme \"" + scheme + "\" (use a path, file://, sftp://, s3:// or s3+http://)");
+}
 
 std::string location::str() const {
   if (line == 0) return file;

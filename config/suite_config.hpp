@@ -37,11 +37,27 @@ struct target_limits {
 
 struct target_config {
   std::string name;
-  std::string type;                // local (sftp and s3 come with their issue)
-  std::filesystem::path path;
+  std::string type;                // local, sftp, s3
+  std::filesystem::path path;      // local: a directory; sftp: the directory on the server
+  // sftp
+  std::string host;
+  int port = 0;                    // 0: the protocol's default
+  std::string user;
+  std::filesystem::path identity;     // private key file
+  std::filesystem::path known_hosts;  // default ~/.ssh/known_hosts
+  // s3
+  std::string endpoint;            // http(s)://host[:port]
+  std::string bucket;
+  std::string prefix;
+  std::string region;              // default $AWS_DEFAULT_REGION, else us-east-1
+  std::filesystem::path access_key_file;  // two lines: key id, secret; else $AWS_ACCESS_KEY_ID/...
   target_limits limits;
   location where;
 };
+
+// Fills a target from "sftp://user@host:port/path", "s3://host[:port]/bucket[/prefix]"
+// (https), "s3+http://..." or a path / "file:///path". invalid_input on anything else.
+status parse_target_url(const std::string& url, target_config& target);
 
 struct source_config {
   std::string type;                // dir

@@ -116,3 +116,18 @@ start_swtpm() {
 stop_swtpm() { kill "$(cat "$1/swtpm.pid")" 2>/dev/null || true; sleep 0.1; }
 stop_all_swtpm() { for p in "${SWTPM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap 'stop_all_swtpm; cleanup' EXIT
+
+# start_sshd DIR / start_swift DIR : real servers on 127.0.0.1 (tests/support).
+SERVER_PIDS=()
+start_sshd() {
+  [ -x /usr/sbin/sshd ] || { echo "sshd is not installed"; exit 77; }
+  eval "$("$CAIRN_SUPPORT_DIR/start-sshd" "$1")"
+  SERVER_PIDS+=("$SSHD_PID")
+}
+start_swift() {
+  command -v swift-proxy-server >/dev/null || { echo "swift is not installed"; exit 77; }
+  eval "$("$CAIRN_SUPPORT_DIR/start-swift" "$1" "${2:-cairn}")"
+  SERVER_PIDS+=($SWIFT_PIDS)
+}
+stop_servers() { [ ${#SERVER_PIDS[@]} -gt 0 ] && kill "${SERVER_PIDS[@]}" 2>/dev/null || true; }
+trap 'stop_servers; stop_all_swtpm; cleanup' EXIT

@@ -1,0 +1,113 @@
+#include "actors/backends.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "targets/local_target.hpp"
+#include "targets/retrying_target.hpp"
+#include "targets/s3_target.hpp"
+#include "targets/sftp_target.hpp"
+#include "targets/throttled_target.hpp"
+
+namespace cairn::actors {
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// Two lines: access key id, secret. Like a keyfile, refused when others can read it.
+status read_access_keys(const config::target_config& t, std::string& id, std::string& secret) {
+  if (t.access_key_file.empty()) {
+    id = env("AWS_ACCESS_KEY_ID");
+    secret = env("AWS_SECRET_ACCESS_KEY");
+    if (id.empty() || secret.empty())
+      return fail(errc::auth, t.where.str() + ": target " + t.name +
+                                " needs S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or access_key_file");
+    return {};
+  }
+  struct stat st {};
+  if (::stat(t.access_key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    return fail(errc::invalid_input, "access_key_file " + t.access_key_file.string() +
+                                       " is readable by others; run: chmod 600 " + t.access_key_file.string());
+  std::ifstream in(t.access_key_file);
+  if (!in) return fail(errc::auth, "cannot read access_key_file " + t.access_key_file.string());
+  std::getline(in, id);
+  std::getline(in, secret);
+  if (id.empty() || secret.empty())
+    return fail(errc::invalid_input, "access_key_file " + t.access_key_file.string() +
+                                       " must hold two lines: the access key id and the secret");
+  return {};
+}
+
+byte_buffer file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return byte_buffer((std::istreambuf_iterator<char>(in)), {});
+}
+
+}  // namespace
+
+size_t default_connections(const config::target_config& t) {
+  if (t.limits.connections > 0) return static_cast<size_t>(t.limits.connections);
+  if (t.type == "sftp") return 2;
+  if (t.type == "s3") return 4;
+  return 1;
+}
+
+expected<targets::target_ptr> make_backend(const config::target_config& t) {
+  targets::target_ptr backend;
+  if (t.type == "local") {
+    backend = std::make_shared<targets::local_target>(t.path);
+  } else if (t.type == "sftp") {
+    targets::sftp_options o;
+    o.host = t.host;
+    o.port = t.port ? t.port : 22;
+    o.user = t.user;
+    o.path = t.path.string();
+    o.identity = t.identity;
+    o.known_hosts = t.known_hosts;
+    o.connections = static_cast<int>(default_connections(t)) + 1;  // uploads and reads at once
+    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::sftp_target>(o));
+  } else if (t.type == "s3") {
+    targets::s3_options o;
+    o.endpoint = t.endpoint;
+    o.bucket = t.bucket;
+    o.prefix = t.prefix;
+    o.region = !t.region.empty() ? t.region : !env("AWS_DEFAULT_REGION").empty() ? env("AWS_DEFAULT_REGION") : "us-east-1";
+    CAIRN_TRY(read_access_keys(t, o.access_key, o.secret_key));
+    o.connections = static_cast<int>(default_connections(t)) + 2;
+    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::s3_target>(o));
+  } else {
+    return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
+  }
+  if (t.limits.upload_kbps || t.limits.download_kbps)
+    backend = std::make_shared<targets::throttled_target>(
+      backend, targets::bandwidth_limits{t.limits.upload_kbps * 1024, t.limits.download_kbps * 1024});
+  return backend;
+}
+
+std::map<std::string, byte_buffer> target_credentials(const config::suite_config& suite) {
+  std::map<std::string, byte_buffer> out;
+  for (const auto& t : suite.targets) {
+    if (t.type == "sftp" && !t.identity.empty()) {
+      auto key = file_bytes(t.identity);
+      if (!key.empty()) out[t.name] = std::move(key);
+    }
+    if (t.type == "s3") {
+      std::string id, secret;
+      if (read_access_keys(t, id, secret)) {
+        auto text = id + "\n" + secret + "\n";
+        out[t.name] = byte_buffer(text.begin(), text.end());
+        explicit_bzero(text.data(), text.size());
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace cairn::actors
