@@ -93,7 +93,7 @@ wait_packs() {
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$(( (RANDOM % 20000) + 30000 ))
+    p=$(( (RANDOM % 12000) + 20000 ))  # below the ephemeral range
     if ! ss -ltn 2>/dev/null | grep -qE ":($p|$((p + 1)))\b"; then echo "$p"; return 0; fi
   done
   return 1
@@ -105,11 +105,16 @@ SWTPM_PIDS=()
 start_swtpm() {
   command -v swtpm >/dev/null || { echo "swtpm is not installed"; exit 77; }
   mkdir -p "$1"
-  TPM_PORT=$(free_port)
-  swtpm socket --tpm2 --daemon --server type=tcp,port="$TPM_PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1 --tpmstate dir="$1" \
-    --flags not-need-init,startup-clear --pid file="$1/swtpm.pid"
-  for _ in $(seq 1 100); do [ -s "$1/swtpm.pid" ] && break; sleep 0.02; done
+  rm -f "$1/swtpm.pid"
+  for _ in 1 2 3 4 5; do  # another test may take the same port at the same moment
+    TPM_PORT=$(free_port)
+    swtpm socket --tpm2 --daemon --server type=tcp,port="$TPM_PORT",bindaddr=127.0.0.1 \
+      --ctrl type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1 --tpmstate dir="$1" \
+      --flags not-need-init,startup-clear --pid file="$1/swtpm.pid" 2>/dev/null || continue
+    for _ in $(seq 1 100); do [ -s "$1/swtpm.pid" ] && break; sleep 0.02; done
+    [ -s "$1/swtpm.pid" ] && break
+  done
+  [ -s "$1/swtpm.pid" ] || fail "swtpm did not start"
   SWTPM_PIDS+=("$(cat "$1/swtpm.pid")")
   TPM_TCTI="swtpm:host=127.0.0.1,port=$TPM_PORT"
 }
@@ -126,7 +131,13 @@ start_sshd() {
 }
 start_swift() {
   command -v swift-proxy-server >/dev/null || { echo "swift is not installed"; exit 77; }
-  eval "$("$CAIRN_SUPPORT_DIR/start-swift" "$1" "${2:-cairn}")"
+  local out=""
+  for _ in 1 2 3; do  # another test may have taken one of its ports
+    out=$("$CAIRN_SUPPORT_DIR/start-swift" "$1" "${2:-cairn}") && break
+    out=""
+  done
+  [ -n "$out" ] || fail "Swift did not start"
+  eval "$out"
   SERVER_PIDS+=($SWIFT_PIDS)
 }
 stop_servers() { [ ${#SERVER_PIDS[@]} -gt 0 ] && kill "${SERVER_PIDS[@]}" 2>/dev/null || true; }

@@ -22,14 +22,19 @@ public:
 
   swtpm() {
     std::mt19937 rng(std::random_device{}());
-    port_ = 30000 + static_cast<int>(rng() % 20000);
-    std::string cmd = "swtpm socket --tpm2 --daemon --server type=tcp,port=" + std::to_string(port_) +
-                      ",bindaddr=127.0.0.1 --ctrl type=tcp,port=" + std::to_string(port_ + 1) +
-                      ",bindaddr=127.0.0.1 --tpmstate dir=" + dir_.path().string() +
-                      " --flags not-need-init,startup-clear --pid file=" + (dir_ / "pid").string();
-    ok_ = std::system(cmd.c_str()) == 0;
-    for (int i = 0; ok_ && i < 100 && !std::filesystem::exists(dir_ / "pid"); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Another test may take the same port at the same moment: try a few.
+    for (int attempt = 0; attempt < 5 && !ok_; ++attempt) {
+      port_ = 20000 + static_cast<int>(rng() % 12000);  // below the ephemeral range
+      std::string cmd = "swtpm socket --tpm2 --daemon --server type=tcp,port=" + std::to_string(port_) +
+                        ",bindaddr=127.0.0.1 --ctrl type=tcp,port=" + std::to_string(port_ + 1) +
+                        ",bindaddr=127.0.0.1 --tpmstate dir=" + dir_.path().string() +
+                        " --flags not-need-init,startup-clear --pid file=" + (dir_ / "pid").string() +
+                        " 2>/dev/null";
+      if (std::system(cmd.c_str()) != 0) continue;
+      for (int i = 0; i < 100 && !std::filesystem::exists(dir_ / "pid"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ok_ = std::filesystem::exists(dir_ / "pid");
+    }
   }
   ~swtpm() {
     std::ifstream in(dir_ / "pid");

@@ -13,6 +13,13 @@
 
 #include "targets/target.hpp"
 
+// Like REQUIRE(expr) for an expected<>, but shows the error's message.
+#define REQUIRE_OK(expr)                                     \
+  do {                                                       \
+    auto cairn_ok_ = (expr);                                 \
+    if (!cairn_ok_) FAIL(cairn_ok_.error().message());       \
+  } while (0)
+
 namespace cairn::testing {
 
 inline byte_buffer pattern(size_t n, uint8_t seed) {
@@ -40,7 +47,7 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
   SUBCASE("put then get returns the same bytes, whole and in ranges") {
     auto t = make();
     auto data = pattern(100'000, 1);
-    REQUIRE(t->put("data/ab/abc", data));
+    REQUIRE_OK(t->put("data/ab/abc", data));
     CHECK(*t->get("data/ab/abc") == data);
     auto mid = t->get("data/ab/abc", byte_range{1000, 5000});
     REQUIRE(mid);
@@ -58,7 +65,7 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
   }
   SUBCASE("an empty object is an object") {
     auto t = make();
-    REQUIRE(t->put("empty", {}));
+    REQUIRE_OK(t->put("empty", {}));
     CHECK(t->get("empty")->empty());
     CHECK(t->stat("empty")->size == 0);
     CHECK(list_names(*t, "").count("empty") == 1);
@@ -74,17 +81,17 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
   }
   SUBCASE("put replaces, and is idempotent") {
     auto t = make();
-    REQUIRE(t->put("config", pattern(10, 1)));
-    REQUIRE(t->put("config", pattern(20, 2)));
-    REQUIRE(t->put("config", pattern(20, 2)));
+    REQUIRE_OK(t->put("config", pattern(10, 1)));
+    REQUIRE_OK(t->put("config", pattern(20, 2)));
+    REQUIRE_OK(t->put("config", pattern(20, 2)));
     CHECK(*t->get("config") == pattern(20, 2));
     CHECK(list_names(*t, "").size() == 1);
   }
   SUBCASE("list honours the prefix and can stop early") {
     auto t = make();
-    for (int i = 0; i < 5; ++i) REQUIRE(t->put("data/0" + std::to_string(i) + "/p" + std::to_string(i), pattern(10, i)));
-    REQUIRE(t->put("index/i1", pattern(3, 9)));
-    REQUIRE(t->put("indexes", pattern(3, 9)));
+    for (int i = 0; i < 5; ++i) REQUIRE_OK(t->put("data/0" + std::to_string(i) + "/p" + std::to_string(i), pattern(10, i)));
+    REQUIRE_OK(t->put("index/i1", pattern(3, 9)));
+    REQUIRE_OK(t->put("indexes", pattern(3, 9)));
     CHECK(list_names(*t, "data/").size() == 5);
     CHECK(list_names(*t, "data/03/") == std::set<std::string>{"data/03/p3"});
     CHECK(list_names(*t, "index/") == std::set<std::string>{"index/i1"});
@@ -102,9 +109,9 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
   }
   SUBCASE("remove deletes, and removing twice succeeds") {
     auto t = make();
-    REQUIRE(t->put("locks/l1", pattern(10, 1)));
-    REQUIRE(t->remove("locks/l1"));
-    REQUIRE(t->remove("locks/l1"));
+    REQUIRE_OK(t->put("locks/l1", pattern(10, 1)));
+    REQUIRE_OK(t->remove("locks/l1"));
+    REQUIRE_OK(t->remove("locks/l1"));
     CHECK(t->get("locks/l1").error().code() == errc::not_found);
     CHECK(list_names(*t, "locks/").empty());
   }
@@ -121,8 +128,11 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
         for (int i = 0; i < 20; ++i) {
           std::string name = "data/" + std::to_string(w) + "/o" + std::to_string(i);
           auto data = pattern(1000 + i, static_cast<uint8_t>(w * 20 + i));
-          CHECK(t->put(name, data));
-          CHECK(*t->get(name) == data);
+          auto put = t->put(name, data);
+          if (!put) FAIL_CHECK(put.error().message());
+          auto got = t->get(name);  // never dereference an error: report it
+          if (!got) FAIL_CHECK(got.error().message());
+          else CHECK(*got == data);
         }
       });
     for (auto& th : threads) th.join();
@@ -131,7 +141,7 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
   SUBCASE("a large object round trips") {
     auto t = make();
     auto data = pattern(9 << 20, 7);
-    REQUIRE(t->put("data/ff/big", data));
+    REQUIRE_OK(t->put("data/ff/big", data));
     CHECK(*t->get("data/ff/big") == data);
   }
   SUBCASE("describe names the target and never a secret") {
