@@ -16,6 +16,17 @@ namespace cairn::actors {
 
 namespace {
 
+targets::retry_options retries(const config::target_config& t) {
+  targets::retry_options r;
+  if (t.limits.retry_seconds > 0) r.budget = std::chrono::seconds(t.limits.retry_seconds);
+  r.max_attempts = 12;
+  return r;
+}
+
+std::chrono::seconds io_timeout(const config::target_config& t) {
+  return std::chrono::seconds(t.limits.timeout_seconds > 0 ? t.limits.timeout_seconds : 60);
+}
+
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
@@ -72,7 +83,8 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.identity = t.identity;
     o.known_hosts = t.known_hosts;
     o.connections = static_cast<int>(default_connections(t)) + 1;  // uploads and reads at once
-    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::sftp_target>(o));
+    o.timeout = io_timeout(t);
+    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::sftp_target>(o), retries(t));
   } else if (t.type == "s3") {
     targets::s3_options o;
     o.endpoint = t.endpoint;
@@ -81,7 +93,8 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.region = !t.region.empty() ? t.region : !env("AWS_DEFAULT_REGION").empty() ? env("AWS_DEFAULT_REGION") : "us-east-1";
     CAIRN_TRY(read_access_keys(t, o.access_key, o.secret_key));
     o.connections = static_cast<int>(default_connections(t)) + 2;
-    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::s3_target>(o));
+    o.timeout = io_timeout(t);
+    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::s3_target>(o), retries(t));
   } else {
     return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
   }

@@ -359,8 +359,8 @@ int print_check(const output& out, const std::vector<actors::check_line>& lines)
             {"errors", r.errors}, {"warnings", r.warnings}});
       continue;
     }
-    if (!l.error.empty()) {
-      std::fprintf(stderr, "cairn: %s: %s\n", l.target.c_str(), l.error.c_str());
+    if (!l.error.empty()) {  // errors from opening already name the target
+      std::fprintf(stderr, "cairn: %s\n", l.error.c_str());
       continue;
     }
     for (const auto& w : r.warnings) std::printf("%s: note: %s\n", l.target.c_str(), w.c_str());

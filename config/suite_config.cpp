@@ -144,11 +144,14 @@ uint64_t parser::number(const YAML::Node& n, const std::string& what, uint64_t m
 
 target_limits parser::parse_limits(const YAML::Node& n, const std::string& target) const {
   expect_map(n, "limits");
-  check_keys(n, {"upload_kbps", "download_kbps", "connections"}, "limits of target \"" + target + "\"");
+  check_keys(n, {"upload_kbps", "download_kbps", "connections", "timeout_seconds", "retry_seconds"},
+             "limits of target \"" + target + "\"");
   target_limits l;
   if (n["upload_kbps"]) l.upload_kbps = number(n["upload_kbps"], "upload_kbps", 1ull << 40);
   if (n["download_kbps"]) l.download_kbps = number(n["download_kbps"], "download_kbps", 1ull << 40);
   if (n["connections"]) l.connections = static_cast<int>(number(n["connections"], "connections", 64));
+  if (n["timeout_seconds"]) l.timeout_seconds = static_cast<int>(number(n["timeout_seconds"], "timeout_seconds", 86400));
+  if (n["retry_seconds"]) l.retry_seconds = static_cast<int>(number(n["retry_seconds"], "retry_seconds", 86400));
   return l;
 }
 

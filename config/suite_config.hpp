@@ -33,6 +33,8 @@ struct target_limits {
   uint64_t upload_kbps = 0;    // KiB/s; 0: unlimited
   uint64_t download_kbps = 0;
   int connections = 0;         // parallel uploads; 0: the target type's default
+  int timeout_seconds = 0;     // remote: a connect or a stalled transfer fails after this; 0: 60
+  int retry_seconds = 0;       // remote: transient errors are retried for this long; 0: 300
 };
 
 struct target_config {
