@@ -163,7 +163,7 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   check_name(key, name, "target name");
   expect_map(n, "target \"" + name + "\"");
   check_keys(n, {"type", "url", "path", "limits", "host", "port", "user", "identity", "known_hosts",
-                 "endpoint", "bucket", "prefix", "region", "access_key_file"},
+                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file"},
              "target \"" + name + "\"");
   if (n["limits"]) t.limits = parse_limits(n["limits"], name);
   if (n["url"]) {
@@ -199,6 +199,7 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
     text("prefix", t.prefix);
     text("region", t.region);
     if (n["access_key_file"]) t.access_key_file = path_of(n["access_key_file"], "access_key_file");
+    if (n["ca_file"]) t.ca_file = path_of(n["ca_file"], "ca_file");
     if (t.endpoint.rfind("http://", 0) != 0 && t.endpoint.rfind("https://", 0) != 0)
       error_at(n["endpoint"] ? n["endpoint"] : key, "target \"" + name + "\" of type s3 needs an endpoint http(s)://host[:port]");
     if (t.bucket.empty()) error_at(key, "target \"" + name + "\" of type s3 needs a bucket");

@@ -147,8 +147,38 @@ expected<byte_buffer> repository::read_blob(const object_id& id) const {
   return plain;
 }
 
+expected<byte_buffer> repository::cached_tree(const object_id& id) const {
+  {
+    std::lock_guard lock(tree_mutex_);
+    if (auto it = trees_.find(id); it != trees_.end()) return it->second;
+  }
+  auto loc = index_.find(id);
+  if (!loc || loc->type != blob_type::tree) return read_blob(id);
+  auto pack = index_.pack(loc->pack);
+  {
+    std::lock_guard lock(tree_mutex_);
+    if (tree_bytes_ + pack.size > tree_cache_limit || tree_packs_loaded_.count(pack.id)) return read_blob(id);
+    tree_packs_loaded_.insert(pack.id);
+  }
+  auto bytes = target_->get(pack_name(pack.id));
+  auto record = bytes ? parse_pack(*bytes, pack.id, cipher_) : expected<pack_record>(fail(bytes.error()));
+  if (!record) return read_blob(id);  // damaged pack: read_blob names the blob that fails
+  auto pc = cipher_.for_pack(record->salt);
+  auto hasher = make_hasher();
+  std::lock_guard lock(tree_mutex_);
+  for (const auto& b : record->blobs) {
+    if (b.type != blob_type::tree || trees_.count(b.id)) continue;
+    auto plain = open_blob(*pc, b, byte_view(*bytes).subspan(b.offset, b.length), hasher);
+    if (!plain) continue;  // stays uncached; read_blob reports it when asked
+    tree_bytes_ += plain->size();
+    trees_.emplace(b.id, std::move(*plain));
+  }
+  if (auto it = trees_.find(id); it != trees_.end()) return it->second;
+  return read_blob(id);
+}
+
 expected<tree> repository::read_tree(const object_id& id) const {
-  CAIRN_ASSIGN(auto plain, read_blob(id));
+  CAIRN_ASSIGN(auto plain, cached_tree(id));
   auto t = decode_tree(plain);
   if (!t) return fail(t.error().with_context(describe() + ": tree " + id.short_hex()));
   return t;

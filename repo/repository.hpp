@@ -4,6 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -94,11 +97,21 @@ private:
   expected<byte_buffer> read_object(const std::string& name, std::string_view kind,
                                     const object_id& id) const;
 
+  // Trees are read one by one while walking (restore planning, ls, check);
+  // on a remote target each read is a round trip, so a miss fetches the whole
+  // tree pack once and keeps its trees (up to tree_cache_limit bytes).
+  expected<byte_buffer> cached_tree(const object_id& id) const;
+  static constexpr size_t tree_cache_limit = 256u << 20;
+
   targets::target_ptr target_;
   repository_header header_;
   crypto::key_ptr keys_;
   crypto::object_cipher cipher_;
   repo::blob_index index_;
+  mutable std::mutex tree_mutex_;
+  mutable std::unordered_map<object_id, byte_buffer> trees_;
+  mutable size_t tree_bytes_ = 0;
+  mutable std::unordered_set<object_id> tree_packs_loaded_;
 };
 
 // A lock object under locks/. Released on destruction (best effort).

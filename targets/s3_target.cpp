@@ -150,6 +150,7 @@ expected<s3_target::response> s3_target::perform(const request& r) {
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);  // a stalled transfer is abandoned
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
   if (std::getenv("CAIRN_CURL_VERBOSE")) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

@@ -26,6 +26,7 @@ struct s3_options {
   uint64_t multipart_threshold = 64u << 20;
   uint64_t part_size = 16u << 20;
   std::chrono::seconds timeout{60};  // connect, and a stalled transfer
+  std::string ca_file;               // HTTPS: trust this CA (a private one) instead of the system's
 };
 
 class s3_target : public target {
