@@ -27,7 +27,7 @@ targets:
     url: sftp://$SSHD_USER@127.0.0.1:$1$SSHD_ROOT/cairn
     identity: $SSHD_IDENTITY
     known_hosts: $2
-    limits: {timeout_seconds: 4, retry_seconds: 25}
+    limits: {timeout_seconds: 4, retry_seconds: 10}
 plans:
   home: {sources: [{type: dir, path: $T/src}], targets: [nas]}
 YAML

@@ -68,7 +68,7 @@ grep -q "unknown host key SHA256:" "$T/err" || fail "$(cat "$T/err")"
 note "the S3 server stops mid-run: the SFTP target still commits, the run exits 1"
 before=$(cairn --json checkpoints | jq -s 'length')
 for i in $(seq 1 10); do random_file "$T/src/docs/new$i.bin" $((4 << 20)); done
-sed -i "s|    access_key_file: $T/s3.keys|    access_key_file: $T/s3.keys\n    limits: {upload_kbps: 8192}|" "$T/cairn.yaml"
+sed -i "s|    access_key_file: $T/s3.keys|    access_key_file: $T/s3.keys\n    limits: {upload_kbps: 8192, retry_seconds: 8}|" "$T/cairn.yaml"
 "$CAIRN" -q -c "$T/cairn.yaml" --json backup > "$T/run.out" 2> "$T/run.err" &
 pid=$!
 sleep 2
