@@ -41,19 +41,10 @@ std::string with_commas(uint64_t n) {
 }
 
 json stats_json(const repo::checkpoint_stats& s) {
-  return {{"files", s.files},
-          {"dirs", s.dirs},
-          {"bytes", s.bytes},
-          {"files_new", s.files_new},
-          {"files_changed", s.files_changed},
-          {"files_unchanged", s.files_unchanged},
-          {"files_skipped", s.files_skipped},
-          {"bytes_read", s.bytes_read},
-          {"bytes_new", s.bytes_new},
-          {"bytes_stored", s.bytes_stored},
-          {"bytes_uploaded", s.bytes_uploaded},
-          {"blobs_new", s.blobs_new},
-          {"duration_seconds", static_cast<double>(s.duration_ns) / 1e9}};
+  auto j = json::parse(repo::encode_stats(s));
+  j["duration_seconds"] = static_cast<double>(s.duration_ns) / 1e9;
+  j.erase("duration_ns");
+  return j;
 }
 
 std::string mode_string(const fs::metadata& m) {

@@ -248,19 +248,8 @@ expected<std::vector<xattr>> decode_xattrs(byte_view bytes) {
 }
 
 expected<std::vector<std::string>> list_directory(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
-  if (!dir) return fail(errno_error("open directory", path, errno));
-  std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    names.emplace_back(e->d_name);
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) return fail(errno_error("read directory", path, err));
-  std::sort(names.begin(), names.end());
-  return names;
+  CAIRN_ASSIGN(auto dir, directory::open(path));
+  return dir.names();
 }
 
 std::string join_path(std::string_view dir, std::string_view name) {

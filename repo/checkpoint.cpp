@@ -46,6 +46,8 @@ checkpoint_stats stats_from_json(const json& j) {
 
 }  // namespace
 
+std::string encode_stats(const checkpoint_stats& s) { return stats_to_json(s).dump(); }
+
 byte_buffer encode_checkpoint(const checkpoint& c) {
   json sources = json::array();
   for (const auto& s : c.sources) {

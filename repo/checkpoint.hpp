@@ -51,6 +51,10 @@ struct checkpoint {
 };
 
 byte_buffer encode_checkpoint(const checkpoint& c);
+
+// The statistics as a JSON object (text): what checkpoints carry, the catalog
+// keeps and the CLI prints.
+std::string encode_stats(const checkpoint_stats& s);
 expected<checkpoint> decode_checkpoint(byte_view bytes);
 
 }  // namespace cairn::repo

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "support/server_env.hpp"
 #include "support/temp_dir.hpp"
 #include "targets/s3_target.hpp"
 #include "targets/target_conformance.hpp"
@@ -22,20 +23,11 @@ struct swift {
   swift() {
     if (std::system("command -v swift-proxy-server > /dev/null 2>&1") != 0) return;
     std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-swift " + dir.path().string();
-    FILE* p = popen(cmd.c_str(), "r");
-    char line[512];
-    while (p && fgets(line, sizeof line, p)) {
-      std::string l(line);
-      auto eq = l.find('=');
-      if (eq != std::string::npos) env[l.substr(0, eq)] = l.substr(eq + 1, l.size() - eq - 2);
-    }
-    ok = p && pclose(p) == 0 && env.count("S3_ENDPOINT");
+    ok = testing::run_for_env(cmd, env) && env.count("S3_ENDPOINT");
   }
   ~swift() {
     if (!ok) return;
-    auto pids = env["SWIFT_PIDS"];
-    pids.erase(std::remove(pids.begin(), pids.end(), '"'), pids.end());
-    std::system(("kill " + pids + " 2>/dev/null").c_str());
+    std::system(("kill " + env["SWIFT_PIDS"] + " 2>/dev/null").c_str());
   }
   s3_options options(const std::string& prefix) {
     s3_options o;

@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "support/server_env.hpp"
 #include "support/temp_dir.hpp"
 #include "targets/sftp_target.hpp"
 #include "targets/target_conformance.hpp"
@@ -22,14 +23,7 @@ struct sshd {
   sshd() {
     if (std::system("test -x /usr/sbin/sshd") != 0) return;
     std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-sshd " + dir.path().string();
-    FILE* p = popen(cmd.c_str(), "r");
-    char line[512];
-    while (p && fgets(line, sizeof line, p)) {
-      std::string l(line);
-      auto eq = l.find('=');
-      if (eq != std::string::npos) env[l.substr(0, eq)] = l.substr(eq + 1, l.size() - eq - 2);
-    }
-    ok = p && pclose(p) == 0 && env.count("SSHD_PORT");
+    ok = testing::run_for_env(cmd, env) && env.count("SSHD_PORT");
   }
   ~sshd() {
     if (ok) std::system(("kill " + env["SSHD_PID"] + " 2>/dev/null").c_str());
