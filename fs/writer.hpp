@@ -38,4 +38,9 @@ status apply_metadata(const std::string& path, const metadata& meta, const apply
 // Removes whatever is at `path` (a file, link or a whole tree).
 status remove_entry(const std::string& path);
 
+// Creates the directories of `relative` below `root` one by one. A component
+// that exists but is not a real directory (a symlink, a file) is replaced, so
+// a restore can never be led outside `root` by a symlink already there.
+status make_directories_below(const std::string& root, const std::string& relative);
+
 }  // namespace cairn::fs

@@ -41,6 +41,22 @@ status remove_entry(const std::string& path) {
   return {};
 }
 
+status make_directories_below(const std::string& root, const std::string& relative) {
+  std::string path = root;
+  size_t start = 0;
+  while (start < relative.size()) {
+    size_t end = relative.find('/', start);
+    if (end == std::string::npos) end = relative.size();
+    if (end > start) {
+      path += "/" + relative.substr(start, end - start);
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) CAIRN_TRY(make_directory(path));
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
 status make_directory(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) == 0) return {};
   if (errno != EEXIST) return errno_fail("create directory", path);
@@ -50,9 +66,13 @@ status make_directory(const std::string& path) {
     if ((st.st_mode & 0700) != 0700) ::chmod(path.c_str(), st.st_mode | 0700);
     return {};
   }
-  CAIRN_TRY(remove_entry(path));
-  if (::mkdir(path.c_str(), 0700) != 0) return errno_fail("create directory", path);
-  return {};
+  // Not a directory: unlink (never remove_all, which could take a directory
+  // another restore thread has just made in its place).
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != EISDIR) return errno_fail("replace", path);
+  if (::mkdir(path.c_str(), 0700) == 0) return {};
+  // Another restore thread may have replaced it at the same moment.
+  if (errno == EEXIST && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  return errno_fail("create directory", path);
 }
 
 expected<int> create_file(const std::string& path) {

@@ -147,20 +147,10 @@ expected<restore_plan> plan_restore(const repo::repository& repo, const object_i
 
 namespace {
 
-// mkdir -p for the parents of `path` below `root`.
-void make_parents(const std::filesystem::path& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-}
-
-// Runs `make` (which creates the entry at `path`); on ENOENT creates the
-// parents and tries once more.
-template <class F>
-status with_parents(const std::string& path, F&& make) {
-  auto st = make();
-  if (st || st.error().code() != errc::not_found) return st;
-  make_parents(path);
-  return make();
+// The directory part of an entry's relative path ("" for a top-level entry).
+std::string parent_of(const std::string& relative) {
+  auto slash = relative.rfind('/');
+  return slash == std::string::npos ? std::string() : relative.substr(0, slash);
 }
 
 bool has_content(const restore_entry& e) {
@@ -183,6 +173,16 @@ std::string restore_execution::path_of(size_t entry) const {
   return (to_ / plan_->entries[entry].path).string();
 }
 
+// Runs `make` for entry `i`; when its directory is missing, creates it (never
+// through a symlink: see make_directories_below) and tries once more.
+template <class F>
+status restore_execution::with_parents(size_t i, F&& make) {
+  auto st = make();
+  if (st || st.error().code() != errc::not_found) return st;
+  CAIRN_TRY(fs::make_directories_below(to_.string(), parent_of(plan_->entries[i].path)));
+  return make();
+}
+
 std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_t end) {
   std::vector<entry_problem> problems;
   end = std::min(end, plan_->entries.size());
@@ -194,19 +194,19 @@ std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_
     status st;
     switch (m.type) {
       case fs::file_type::directory:
-        st = with_parents(path, [&] { return fs::make_directory(path); });
+        st = with_parents(i, [&] { return fs::make_directory(path); });
         break;
       case fs::file_type::symlink:
-        st = with_parents(path, [&] { return fs::make_symlink(m.link_target, path); });
+        st = with_parents(i, [&] { return fs::make_symlink(m.link_target, path); });
         break;
       case fs::file_type::regular:
-        st = with_parents(path, [&]() -> status {
+        st = with_parents(i, [&]() -> status {
           CAIRN_ASSIGN(int fd, fs::create_file(path));
           return fs::finish_file(fd, 0, path);
         });
         break;
       default:
-        st = with_parents(path, [&] { return fs::make_special(path, m); });
+        st = with_parents(i, [&] { return fs::make_special(path, m); });
         break;
     }
     if (!st) problems.push_back({e.path, st.error().message()});
@@ -220,11 +220,10 @@ expected<int> restore_execution::open_content(uint32_t entry) {
   uint8_t expected_state = 0;
   if (state.compare_exchange_strong(expected_state, 1)) {
     // First writer: create it, replacing whatever an earlier restore left.
-    auto fd = fs::create_file(path);
-    if (!fd && fd.error().code() == errc::not_found) {
-      make_parents(path);
-      fd = fs::create_file(path);
-    }
+    // Its directory is made safe first: a symlink there must not lead the
+    // write elsewhere (create_file opens with O_NOFOLLOW for the last part).
+    auto parents = fs::make_directories_below(to_.string(), parent_of(plan_->entries[entry].path));
+    auto fd = parents ? fs::create_file(path) : expected<int>(cairn::fail(parents.error()));
     state = 2;
     return fd;
   }
@@ -318,7 +317,7 @@ std::vector<entry_problem> restore_execution::link_hardlinks() {
     // The first name may have had only holes: make sure it exists.
     if (state_[e.hardlink_of] == 0 && ::access(first.c_str(), F_OK) != 0)
       if (auto fd = open_content(static_cast<uint32_t>(e.hardlink_of))) ::close(*fd);
-    auto st = with_parents(path, [&] { return fs::make_hardlink(first, path); });
+    auto st = with_parents(i, [&] { return fs::make_hardlink(first, path); });
     if (!st) problems.push_back({e.path, st.error().message()});
   }
   return problems;

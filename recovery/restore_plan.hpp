@@ -104,6 +104,8 @@ public:
 private:
   std::string path_of(size_t entry) const;
   expected<int> open_content(uint32_t entry);
+  template <class F>
+  status with_parents(size_t entry, F&& make);
 
   std::shared_ptr<const restore_plan> plan_;
   std::filesystem::path to_;
