@@ -354,17 +354,34 @@ status catalog::snapshot_to(const fs::path& file) {
 }
 
 expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch) {
-  CAIRN_TRY(snapshot_to(scratch));
   auto cleanup = [&] {
     std::error_code ec;
     fs::remove(scratch, ec);
   };
+  cleanup();
+  // Everything but the file cache (the bulk of the catalog, rebuilt by the
+  // next backup), copied table by table in one read transaction: a copy of
+  // the whole file then DELETE and VACUUM took ~0.3 s per run on 76k files.
   auto r = guarded("snapshot", [&]() -> expected<byte_buffer> {
     {
-      SQLite::Database copy(scratch.string(), SQLite::OPEN_READWRITE);
-      copy.exec("DELETE FROM file_cache");
-      copy.exec("VACUUM");
+      SQLite::Database copy(scratch.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      copy.exec("PRAGMA journal_mode=OFF");
+      copy.exec(schema);
     }
+    auto& db = impl_->db;
+    SQLite::Statement attach(db, "ATTACH ? AS snapshot");
+    attach.bind(1, scratch.string());
+    attach.exec();
+    try {
+      SQLite::Transaction tx(db);
+      for (const char* table : {"settings", "targets", "checkpoints", "runs"})
+        db.exec(std::string("INSERT INTO snapshot.") + table + " SELECT * FROM main." + table);
+      tx.commit();
+    } catch (...) {
+      db.exec("DETACH snapshot");
+      throw;
+    }
+    db.exec("DETACH snapshot");
     std::ifstream in(scratch, std::ios::binary);
     return byte_buffer((std::istreambuf_iterator<char>(in)), {});
   });

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "catalog/catalog.hpp"
 #include "support/temp_dir.hpp"
 
@@ -91,6 +94,38 @@ TEST_CASE("catalog: runs are recorded and a snapshot is a consistent copy") {
   REQUIRE(copy);
   CHECK(*(*copy)->setting("suite_id") == std::optional<std::string>("s1"));
   CHECK((*copy)->runs("", 10)->size() == 1);
+}
+
+TEST_CASE("catalog: the suite-state snapshot has everything but the file cache") {
+  testing::temp_dir dir;
+  auto c = std::move(*catalog::catalog::open(dir / "a"));
+  REQUIRE(c->set_setting("suite_id", "s1"));
+  REQUIRE(c->record_target("usb", "local /mnt/usb", "r1"));
+  REQUIRE(c->record_checkpoint({"c1", "usb", "home", 7, "host", "", "t1", 3, 300, "{}", "[]"}));
+  REQUIRE(c->finish_run({*c->begin_run("home", 5), "home", 5, 9, "ok", "{}", ""}));
+  catalog::cache_entry e;
+  e.name = "f";
+  e.size = 3;
+  REQUIRE(c->store_directory("home", "usb", "/src", {e}));
+
+  auto bytes = c->snapshot_for_backup(dir / "scratch.db");
+  REQUIRE(bytes);
+  CHECK_FALSE(std::filesystem::exists(dir / "scratch.db"));
+  std::filesystem::create_directories(dir / "b");
+  {
+    std::ofstream out(dir / "b/catalog.db", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+  }
+  auto copy = std::move(*catalog::catalog::open(dir / "b"));
+  CHECK(*copy->setting("suite_id") == std::optional<std::string>("s1"));
+  CHECK(*copy->target_repository("usb") == std::optional<std::string>("r1"));
+  REQUIRE(copy->checkpoints("", "")->size() == 1);
+  CHECK(copy->checkpoints("", "")->at(0).bytes == 300);
+  CHECK(copy->runs("", 10)->size() == 1);
+  CHECK(copy->cached_directory("home", "usb", "/src")->empty());
+  // The live catalog is untouched and still writable.
+  CHECK(c->cached_directory("home", "usb", "/src")->size() == 1);
+  REQUIRE(c->set_setting("after", "1"));
 }
 
 TEST_CASE("catalog: a damaged file is a clear error") {
