@@ -176,7 +176,8 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
   auto progress_handle = d.spawn_progress();
   {
     std::lock_guard lock(d.mutex);
-    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads()};
+    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(),
+                         static_cast<bool>(d.options.renderer)};
     d.supervisor = d.sys->spawn(supervisor, o);
   }
   if (d.stopping) stop();

@@ -5,6 +5,7 @@
 // memory stays flat however large the tree. Detached: file I/O blocks.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -29,6 +30,8 @@ struct source_options {
   repo::chunker_params chunker;
   uint64_t window_bytes = 24u << 20;
   size_t window_chunks = 256;
+  // Set when a scan's count is no longer wanted (the backup finished first).
+  std::shared_ptr<const std::atomic<bool>> cancel_scan;
 };
 
 class dir_walk;

@@ -61,6 +61,7 @@ source_totals dir_walk::count() {
   };
   std::vector<item> todo{{options_.source.path.string(), ""}};
   while (!todo.empty()) {
+    if (options_.cancel_scan && *options_.cancel_scan) break;
     auto [abs, rel] = std::move(todo.back());
     todo.pop_back();
     ++totals.dirs;

@@ -40,14 +40,13 @@ void write_suite_states(self_ptr self);
 // Records the run's outcome, releases the plan lock and replies.
 void finish(self_ptr self) {
   auto& st = self->state;
+  *st.scan_cancel = true;
   if (!st.promise) return;
   auto& r = st.report;
   bool any = std::any_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
   bool all = any && std::all_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
   std::string status = r.cancelled ? "cancelled" : !any ? "failed" : !all || !r.skipped.empty() ? "partial" : "ok";
-  nlohmann::json stats{{"files", r.stats.files}, {"bytes_read", r.stats.bytes_read},
-                       {"skipped", r.skipped.size()}};
-  catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, stats.dump(), r.error};
+  catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, repo::encode_stats(r.stats), r.error};
   if (st.run_id != 0) caf::anon_send(st.options.catalog, atom::finish::value, row);
   // Explicitly: a target's pending lock-refresh timer would keep it alive.
   for (auto& s : st.sources) self->send_exit(s, caf::exit_reason::user_shutdown);
@@ -102,24 +101,42 @@ void start_sources(self_ptr self) {
   for (size_t i = 0; i < n; ++i) st.sealers.push_back(self->spawn<caf::linked>(sealer));
   std::vector<std::string> names;
   for (size_t i : st.plan_index) names.push_back(st.plan->targets[i]);
+  auto options_for = [&](const config::source_config& src) {
+    source_options o;
+    o.plan = st.options.plan;
+    o.source = src;
+    o.target_names = names;
+    o.context = st.context;
+    o.progress = st.options.progress;
+    o.catalog = st.options.catalog;
+    o.state_dir = st.options.suite->state_dir;
+    o.chunker = st.options.chunker;
+    return o;
+  };
   for (const auto& src : st.plan->sources) {
-    source_options o{st.options.plan, src, names, st.context, st.sealers, st.options.progress,
-                     st.options.catalog, st.options.suite->state_dir, st.options.chunker};
+    auto o = options_for(src);
+    o.sealers = st.sealers;
     st.sources.push_back(self->spawn<caf::linked + caf::detached>(dir_source, o));
   }
   st.roots.assign(st.context->targets.size(), {});
-  self->send(st.options.progress, atom::set::value, std::string("scanning"), std::string());
-  st.pending = st.sources.size();
-  for (auto& s : st.sources) {
-    self->request(s, timeouts::scan, atom::scan::value)
-      .then(
-        [=](source_totals& t) {
-          self->send(self->state.options.progress, atom::total::value,
-                     progress_counters{t.files, t.bytes_to_read, 0, 0, 0});
-          if (--self->state.pending == 0) run_source(self);
-        },
-        [=](caf::error& e) { abort_all(self, describe(from_caf(e)), false); });
+  if (st.options.scan) {
+    for (const auto& src : st.plan->sources) {
+      auto o = options_for(src);
+      o.cancel_scan = st.scan_cancel;
+      auto scanner = self->spawn<caf::linked + caf::detached>(dir_source, o);
+      st.scanners.push_back(scanner);
+      // Totals only feed the progress line: a failed count changes nothing.
+      self->request(scanner, timeouts::scan, atom::scan::value)
+        .then(
+          [=](source_totals& t) {
+            if (self->state.scan_cancel->load()) return;
+            self->send(self->state.options.progress, atom::total::value,
+                       progress_counters{t.files, t.bytes_to_read, 0, 0, 0});
+          },
+          [](caf::error&) {});
+    }
   }
+  run_source(self);
 }
 
 void run_source(self_ptr self) {
@@ -178,18 +195,13 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
   out.committed = true;
   out.checkpoint_id = r.id.hex();
   out.stats = r.checkpoint.stats;
-  nlohmann::json stats{{"files_new", out.stats.files_new}, {"files_changed", out.stats.files_changed},
-                       {"files_unchanged", out.stats.files_unchanged}, {"files_skipped", out.stats.files_skipped},
-                       {"dirs", out.stats.dirs}, {"bytes_read", out.stats.bytes_read},
-                       {"bytes_new", out.stats.bytes_new}, {"bytes_stored", out.stats.bytes_stored},
-                       {"bytes_uploaded", out.stats.bytes_uploaded}, {"blobs_new", out.stats.blobs_new},
-                       {"duration_ns", out.stats.duration_ns}};
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& s : r.checkpoint.sources) sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
   catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
                               r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
                               r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,
-                              stats.dump(), sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                              repo::encode_stats(out.stats),
+                              sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   self->request(st.options.catalog, timeouts::catalog, atom::record::value, row)
     .then([=](bool) { if (--self->state.pending == 0) write_suite_states(self); },
           [=](caf::error& e) {
@@ -226,6 +238,7 @@ void commit_target(self_ptr self, size_t slot, const std::string& parent) {
 
 void commit_targets(self_ptr self) {
   auto& st = self->state;
+  *st.scan_cancel = true;  // a count still walking is of no use now
   st.committing = true;
   self->send(st.options.progress, atom::set::value, std::string("committing"), std::string());
   st.pending = 0;

@@ -27,6 +27,10 @@ struct plan_options {
   progress_actor progress;
   repo::chunker_params chunker;  // with the suite's seed
   size_t sealers = 2;
+  // Count each source's files and bytes to read, for the progress line's
+  // totals and ETA. The count walks beside the backup (its own actors), never
+  // before it; nobody showing progress means no count at all.
+  bool scan = true;
 };
 
 struct plan_runner_state {
@@ -44,6 +48,8 @@ struct plan_runner_state {
   std::vector<size_t> plan_index;                // context slot -> plan target
   std::vector<sealer_actor> sealers;
   std::vector<source_actor> sources;
+  std::vector<source_actor> scanners;            // count beside the backup
+  std::shared_ptr<std::atomic<bool>> scan_cancel = std::make_shared<std::atomic<bool>>(false);
   size_t current_source = 0;
   std::vector<std::vector<repo::node>> roots;    // [context slot][source]
   uint32_t failed = 0;                           // context slots that failed

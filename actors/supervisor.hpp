@@ -14,6 +14,7 @@ struct supervisor_options {
   catalog_actor catalog;
   progress_actor progress;
   size_t sealers = 2;
+  bool scan = true;  // count sources for the progress line (see plan_options)
 };
 
 struct supervisor_state {

@@ -122,7 +122,7 @@ expected<open_result> open_with(self_ptr self, repo::repository_header header,
   auto& st = self->state;
   CAIRN_ASSIGN(st.repo, repo::repository::open(st.options.backend, std::move(header), keys));
   bool writing = mode == open_mode::write;
-  open_result out{st.repo, false, {}};
+  open_result out{st.repo, false, {}, {}};
   if (writing) {
     CAIRN_ASSIGN(st.lock, st.repo->lock(false, st.options.purpose));
     self->delayed_send(self, timeouts::lock_refresh, atom::refresh::value);
@@ -154,7 +154,7 @@ caf::result<open_result> create_repository(self_ptr self) {
           return;
         }
         self->state.repo = *r;
-        rp.deliver(open_result{*r, true, {}});
+        rp.deliver(open_result{*r, true, {}, {}});
       },
       [=](caf::error& e) mutable { rp.deliver(e); });
   return rp;
