@@ -6,17 +6,10 @@ source "$CAIRN_E2E_LIB"
 [ -x "${FAULTPROXY:-}" ] || { echo "faultproxy not built"; exit 77; }
 
 start_sshd "$T/sshd"
-PROXY_PIDS=()
-start_proxy() {  # start_proxy OPTIONS... : sets PROXY_PORT
-  PROXY_PORT=$(free_port)
-  "$FAULTPROXY" "$PROXY_PORT" "$SSHD_PORT" "$@" > "$T/proxy.out" &
-  PROXY_PIDS+=($!)
-  for _ in $(seq 1 100); do grep -q ready "$T/proxy.out" 2>/dev/null && break; sleep 0.02; done
-  # The proxy's port needs its own known_hosts line.
+start_sftp_proxy() {  # start_sftp_proxy OPTIONS... : the proxy port needs its own known_hosts line
+  start_proxy "$SSHD_PORT" "$@"
   sed "s/\[127.0.0.1\]:$SSHD_PORT/[127.0.0.1]:$PROXY_PORT/" "$SSHD_KNOWN_HOSTS" > "$T/known_hosts_proxy"
 }
-stop_proxy() { kill "${PROXY_PIDS[@]}" 2>/dev/null || true; PROXY_PIDS=(); }
-trap 'stop_proxy; stop_servers; cleanup' EXIT
 
 config() {  # config PORT KNOWN_HOSTS
   cat > "$T/cairn.yaml" <<YAML
@@ -44,7 +37,7 @@ grow() { for i in $(seq 1 6); do random_file "$T/src/$1-$i" $((3 << 20)); done; 
 
 note "the first 3 connections are cut after 2 MiB: retries on new connections finish the backup"
 grow cut
-start_proxy --cut-after $((2 << 20)) --cut-connections 3
+start_sftp_proxy --cut-after $((2 << 20)) --cut-connections 3
 config "$PROXY_PORT" "$T/known_hosts_proxy"
 run 0 cairn backup
 stop_proxy
@@ -53,21 +46,21 @@ run 0 cairn check --read-data
 
 note "20 ms of latency on every read: slower, still complete"
 grow slow
-start_proxy --delay-ms 20
+start_sftp_proxy --delay-ms 20
 config "$PROXY_PORT" "$T/known_hosts_proxy"
 run 0 cairn backup
 stop_proxy
 
 note "a 2 s stall on every connection (under the 4 s timeout): complete"
 grow stall
-start_proxy --stall-after $((1 << 20)) --stall-ms 2000
+start_sftp_proxy --stall-after $((1 << 20)) --stall-ms 2000
 config "$PROXY_PORT" "$T/known_hosts_proxy"
 run 0 cairn backup
 stop_proxy
 
 note "a link that drops every connection after 200 KiB: the backup fails cleanly within its retry budget"
 grow broken
-start_proxy --cut-after $((200 << 10))
+start_sftp_proxy --cut-after $((200 << 10))
 config "$PROXY_PORT" "$T/known_hosts_proxy"
 start=$(date +%s)
 run 1 cairn backup

@@ -142,3 +142,19 @@ start_swift() {
 }
 stop_servers() { [ ${#SERVER_PIDS[@]} -gt 0 ] && kill "${SERVER_PIDS[@]}" 2>/dev/null || true; }
 trap 'stop_servers; stop_all_swtpm; cleanup' EXIT
+
+# start_proxy UPSTREAM_PORT OPTIONS... : our fault-injecting TCP proxy in front
+# of a server (tests/e2e/faultproxy.cpp); sets PROXY_PORT. stop_proxy ends it.
+PROXY_PIDS=()
+start_proxy() {
+  [ -x "${FAULTPROXY:-}" ] || { echo "faultproxy not built"; exit 77; }
+  local upstream=$1
+  shift
+  PROXY_PORT=$(free_port)
+  "$FAULTPROXY" "$PROXY_PORT" "$upstream" "$@" > "$T/proxy.out" &
+  PROXY_PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q ready "$T/proxy.out" 2>/dev/null && return 0; sleep 0.02; done
+  fail "faultproxy did not start"
+}
+stop_proxy() { [ ${#PROXY_PIDS[@]} -gt 0 ] && kill "${PROXY_PIDS[@]}" 2>/dev/null || true; PROXY_PIDS=(); }
+trap 'stop_proxy; stop_servers; stop_all_swtpm; cleanup' EXIT
