@@ -68,8 +68,8 @@ int run_command(int argc, char** argv) {
                                       " (repository format " + std::to_string(repository_format_version) + ")");
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 finished but some\n"
-             "files could not be read or restored (each is named), 4 no TPM, 5 TPM error, 6 TPM PCR\n"
-             "policy not satisfied, 7 TPM in lockout, 130 interrupted.\n"
+             "files could not be read or restored (each is named), 4 no TPM, 5 key sealed by another\n"
+             "TPM, 6 TPM PCR policy not satisfied, 7 TPM in lockout, 130 interrupted.\n"
              "Example: cairn -c /etc/cairn/cairn.yaml backup home");
   globals g;
   app.add_option("-c,--config", g.config, "The suite's YAML file")->option_text("FILE");

@@ -121,6 +121,10 @@ public:
                      " changed since the key was sealed (firmware or boot configuration?); open "
                      "with the recovery keyfile (--keyfile PATH), then re-seal with: cairn key add --tpm" +
                      detail};
+    if (code == TPM2_RC_OBJECT_MEMORY || code == TPM2_RC_SESSION_MEMORY)
+      return error{errc::io, "the TPM could not " + what + ": it has no room left, other programs left "
+                             "objects or sessions loaded (use the kernel resource manager, tcti "
+                             "\"device:/dev/tpmrm0\", or free them with tpm2_flushcontext -t -s)" + detail};
     return error{errc::io, "the TPM could not " + what + detail};
   }
 
