@@ -93,6 +93,7 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.region = !t.region.empty() ? t.region : !env("AWS_DEFAULT_REGION").empty() ? env("AWS_DEFAULT_REGION") : "us-east-1";
     CAIRN_TRY(read_access_keys(t, o.access_key, o.secret_key));
     o.ca_file = t.ca_file.string();
+    o.path_style = t.path_style;
     o.connections = static_cast<int>(default_connections(t)) + 2;
     o.timeout = io_timeout(t);
     backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::s3_target>(o), retries(t));

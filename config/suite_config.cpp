@@ -48,6 +48,11 @@ private:
     if (!n.IsScalar()) error_at(n, what + " must be a single value");
     return n.Scalar();
   }
+  bool flag(const YAML::Node& n, const std::string& what) const {
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) error_at(n, what + " must be true or false");
+    return v;
+  }
   fs::path path_of(const YAML::Node& n, const std::string& what) const {
     auto text = scalar(n, what);
     if (text.empty()) error_at(n, what + " is empty");
@@ -163,7 +168,7 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   check_name(key, name, "target name");
   expect_map(n, "target \"" + name + "\"");
   check_keys(n, {"type", "url", "path", "limits", "host", "port", "user", "identity", "known_hosts",
-                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file"},
+                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file", "path_style"},
              "target \"" + name + "\"");
   if (n["limits"]) t.limits = parse_limits(n["limits"], name);
   if (n["url"]) {
@@ -200,9 +205,12 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
     text("region", t.region);
     if (n["access_key_file"]) t.access_key_file = path_of(n["access_key_file"], "access_key_file");
     if (n["ca_file"]) t.ca_file = path_of(n["ca_file"], "ca_file");
+    if (n["path_style"]) t.path_style = flag(n["path_style"], "path_style");
     if (t.endpoint.rfind("http://", 0) != 0 && t.endpoint.rfind("https://", 0) != 0)
       error_at(n["endpoint"] ? n["endpoint"] : key, "target \"" + name + "\" of type s3 needs an endpoint http(s)://host[:port]");
     if (t.bucket.empty()) error_at(key, "target \"" + name + "\" of type s3 needs a bucket");
+    if (!t.path_style && t.bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+      error_at(n["path_style"], "bucket \"" + t.bucket + "\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true");
   } else {
     error_at(n["type"] ? n["type"] : key, "target type \"" + t.type + "\" is not supported (supported: local, sftp, s3)");
   }

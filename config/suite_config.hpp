@@ -54,6 +54,7 @@ struct target_config {
   std::string region;              // default $AWS_DEFAULT_REGION, else us-east-1
   std::filesystem::path access_key_file;  // two lines: key id, secret; else $AWS_ACCESS_KEY_ID/...
   std::filesystem::path ca_file;          // HTTPS with a private CA
+  bool path_style = true;                 // false: https://BUCKET.host/key (virtual-hosted)
   target_limits limits;
   location where;
 };

@@ -118,8 +118,15 @@ std::string s3_target::key_of(std::string_view name) const {
 }
 
 std::string s3_target::url_of(const std::string& key, const std::string& query) const {
-  std::string url = options_.endpoint + "/" + percent_encode(options_.bucket, false);
-  if (!key.empty()) url += "/" + percent_encode(key, true);
+  std::string url;
+  if (options_.path_style) {
+    url = options_.endpoint + "/" + percent_encode(options_.bucket, false);
+    if (!key.empty()) url += "/" + percent_encode(key, true);
+  } else {
+    auto scheme_end = options_.endpoint.find("://") + 3;
+    url = options_.endpoint.substr(0, scheme_end) + options_.bucket + "." + options_.endpoint.substr(scheme_end) + "/";
+    if (!key.empty()) url += percent_encode(key, true);
+  }
   if (!query.empty()) url += "?" + query;
   return url;
 }

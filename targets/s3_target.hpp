@@ -27,6 +27,9 @@ struct s3_options {
   uint64_t part_size = 16u << 20;
   std::chrono::seconds timeout{60};  // connect, and a stalled transfer
   std::string ca_file;               // HTTPS: trust this CA (a private one) instead of the system's
+  // true: ENDPOINT/BUCKET/key. false: virtual-hosted, scheme://BUCKET.host/key
+  // (what AWS asks of new buckets; the bucket must be a valid host label).
+  bool path_style = true;
 };
 
 class s3_target : public target {

@@ -104,3 +104,69 @@ TEST_CASE("config: a missing file is a clear error") {
   CHECK(c.error().message() == "cannot read configuration /nonexistent/cairn.yaml: no such file");
   CHECK(c.error().code() == errc::invalid_input);
 }
+
+TEST_CASE("config: sftp and s3 targets from keys and from URLs") {
+  const char* text = R"(targets:
+  nas:
+    url: sftp://backup@nas.lan:2222/srv/cairn
+    identity: keys/id_ed25519
+    limits: {connections: 3, upload_kbps: 800, timeout_seconds: 30, retry_seconds: 600}
+  cloud:
+    type: s3
+    endpoint: https://s3.eu-west-1.amazonaws.com
+    bucket: my-backups
+    prefix: laptop
+    region: eu-west-1
+    path_style: false
+  garage:
+    url: s3+http://127.0.0.1:3900/bucket/some/prefix
+plans:
+  home: {sources: [{type: dir, path: /home}], targets: [nas, cloud, garage]}
+)";
+  auto c = parse_config(text, "/etc/cairn/cairn.yaml");
+  REQUIRE(c);
+  const auto& nas = c->targets[0];
+  CHECK(nas.type == "sftp");
+  CHECK(nas.user == "backup");
+  CHECK(nas.host == "nas.lan");
+  CHECK(nas.port == 2222);
+  CHECK(nas.path == "/srv/cairn");
+  CHECK(nas.identity == "/etc/cairn/keys/id_ed25519");
+  CHECK(nas.limits.connections == 3);
+  CHECK(nas.limits.upload_kbps == 800);
+  const auto& cloud = c->targets[1];
+  CHECK(cloud.type == "s3");
+  CHECK(cloud.bucket == "my-backups");
+  CHECK(cloud.region == "eu-west-1");
+  CHECK_FALSE(cloud.path_style);
+  const auto& garage = c->targets[2];
+  CHECK(garage.endpoint == "http://127.0.0.1:3900");
+  CHECK(garage.bucket == "bucket");
+  CHECK(garage.prefix == "some/prefix");
+  CHECK(garage.path_style);
+}
+
+TEST_CASE("config: bad sftp and s3 targets are named with their place") {
+  struct row {
+    std::string text, expected;
+  };
+  const row rows[] = {
+    {"targets:\n  nas:\n    url: sftp://nas.lan/srv\n",
+     "/etc/cairn/cairn.yaml:2:3: target \"nas\" of type sftp needs an identity (a private key file)"},
+    {"targets:\n  nas:\n    url: sftp://nas.lan:ssh/srv\n",
+     "/etc/cairn/cairn.yaml:3:10: \"sftp://nas.lan:ssh/srv\": the port is not a number"},
+    {"targets:\n  c:\n    url: s3://host\n", "/etc/cairn/cairn.yaml:3:10: \"s3://host\" names no bucket"},
+    {"targets:\n  c:\n    url: ftp://host/x\n",
+     "/etc/cairn/cairn.yaml:3:10: unknown URL scheme \"ftp\" (use a path, file://, sftp://, s3:// or s3+http://)"},
+    {"targets:\n  c:\n    type: s3\n    bucket: b\n",
+     "/etc/cairn/cairn.yaml:2:3: target \"c\" of type s3 needs an endpoint http(s)://host[:port]"},
+    {"targets:\n  c:\n    url: s3://host/b\n    path_style: maybe\n",
+     "/etc/cairn/cairn.yaml:4:17: path_style must be true or false"},
+    {"targets:\n  c:\n    url: s3://host/My.Bucket\n    path_style: false\n",
+     "/etc/cairn/cairn.yaml:4:17: bucket \"My.Bucket\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text);
+    CHECK(error_of(r.text) == r.expected);
+  }
+}
