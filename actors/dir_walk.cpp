@@ -54,8 +54,13 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
   result_.target_errors.resize(targets_);
 }
 
+bool dir_walk::other_file_system(const fs::metadata& m) const {
+  return options_.source.one_file_system && m.dev != root_dev_;
+}
+
 source_totals dir_walk::count() {
   source_totals totals;
+  if (auto root = fs::read_metadata(options_.source.path.string())) root_dev_ = root->dev;
   struct item {
     std::string abs, rel;
   };
@@ -79,7 +84,7 @@ source_totals dir_walk::count() {
       auto m = dir->stat(name);
       if (!m || excludes_.excluded(path, m->type == fs::file_type::directory)) continue;
       if (m->type == fs::file_type::directory) {
-        todo.push_back({path, child_rel(rel, name)});
+        if (!other_file_system(*m)) todo.push_back({path, child_rel(rel, name)});
       } else if (m->type == fs::file_type::regular) {
         ++totals.files;
         totals.bytes += m->size;
@@ -111,6 +116,7 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
   if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
   meta->atime_ns = 0;
+  root_dev_ = meta->dev;
   auto root = std::make_unique<pending_dir>();
   root->handle.emplace(std::move(*handle));
   root->abs = root_path;
@@ -219,13 +225,17 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
     child->meta = std::move(*meta);
     child->tree_ids.resize(targets_);
     child->fresh.resize(targets_);
-    auto handle = fs::directory::open(abs);
-    auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
-    if (names) {
-      child->names = std::move(*names);
-      child->handle.emplace(std::move(*handle));
-    } else {
-      skip(abs, names.error().message());  // kept as an empty directory
+    // Another file system under a one_file_system source: its mount point
+    // is kept, as an empty directory.
+    if (!other_file_system(child->meta)) {
+      auto handle = fs::directory::open(abs);
+      auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
+      if (names) {
+        child->names = std::move(*names);
+        child->handle.emplace(std::move(*handle));
+      } else {
+        skip(abs, names.error().message());  // kept as an empty directory
+      }
     }
     load_cache(child.get());
     ++dir->outstanding;

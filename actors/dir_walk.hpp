@@ -61,6 +61,7 @@ public:
 private:
   bool window_full() const;
   void visit(pending_dir* dir, const std::string& name);
+  bool other_file_system(const fs::metadata& m) const;
   void load_cache(pending_dir* dir);
   bool reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
                 std::vector<std::vector<object_id>>& out) const;
@@ -85,6 +86,7 @@ private:
   size_t targets_;
   repo::chunker chunker_;
   fs::exclude_matcher excludes_;
+  uint64_t root_dev_ = 0;  // one_file_system: directories on other devices stay empty
   std::unique_ptr<catalog::catalog> cache_;
   std::vector<crypto::id_hasher> hashers_;
 

@@ -93,7 +93,7 @@ std::string join(const std::set<std::string>& words) {
 void parser::check_keys(const YAML::Node& n, const std::set<std::string>& allowed,
                         const std::string& context) const {
   for (auto it = n.begin(); it != n.end(); ++it) {
-    const auto& key = it->first;
+    YAML::Node key = it->first;  // a copy: it-> yields a proxy that dies with the expression
     if (!key.IsScalar()) error_at(key, "keys must be plain names");
     if (!allowed.count(key.Scalar()))
       error_at(key, "unknown key \"" + key.Scalar() + "\" in " + context + " (expected one of: " +
@@ -221,7 +221,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
   source_config s;
   s.where = where(n);
   expect_map(n, "a source");
-  check_keys(n, {"type", "path", "name", "exclude", "post_restore"}, "source");
+  check_keys(n, {"type", "path", "name", "exclude", "one_file_system", "post_restore"}, "source");
   if (!n["type"]) error_at(n, "a source needs a type (dir)");
   s.type = scalar(n["type"], "source type");
   if (s.type != "dir")
@@ -237,6 +237,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
     if (s.name.empty()) s.name = "root";
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
+  if (n["one_file_system"]) s.one_file_system = flag(n["one_file_system"], "one_file_system");
   if (n["post_restore"]) s.post_restore = scalar(n["post_restore"], "post_restore");
   return s;
 }

@@ -68,6 +68,7 @@ struct source_config {
   std::string name;                // entry in the checkpoint's root; unique in the plan
   std::filesystem::path path;
   std::vector<std::string> exclude;
+  bool one_file_system = false;    // do not descend into other mounted file systems
   std::string post_restore;        // a shell command run once after a restore of this source
   location where;
 };
