@@ -260,8 +260,12 @@ expected<secret> tpm_unseal(const std::string& tcti, const tpm_sealed& sealed) {
   ESYS_TR object = ESYS_TR_NONE;
   TSS2_RC rc = Esys_Load(c.esys(), primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
   if (rc != TSS2_RC_SUCCESS) {
+    // Only a blob that fails the TPM's own checks is another TPM's (its
+    // storage key differs); full memory, lockout and the rest say what they are.
     uint32_t code = tpm_code(rc);
-    if (code == TPM2_RC_LOCKOUT) return fail(connection::classify(rc, "load the sealed key", {}));
+    bool foreign = code == TPM2_RC_INTEGRITY || code == TPM2_RC_VALUE || code == TPM2_RC_SIZE ||
+                   code == TPM2_RC_KEY || code == TPM2_RC_BINDING;
+    if (!foreign) return fail(connection::classify(rc, "load the sealed key", {}));
     return fail(errc::tpm_foreign,
                 "the TPM key slot was sealed by another TPM (new hardware, or a cleared TPM?): open "
                 "with the recovery keyfile (--keyfile PATH), then re-seal with: cairn key add --tpm (" +

@@ -107,11 +107,12 @@ fi
 note "two runs of one plan at once: the second is refused"
 mkdir -p "$T/src/many"
 for i in $(seq 1 40); do random_file "$T/src/many/f$i" $((2 << 20)); done
+LIMITS="{upload_kbps: 20480}" write_config "$T/src"  # about 4 s: the second run meets the first
 "$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2>&1 &
 first=$!
-for _ in $(seq 1 100); do
-  [ -s "$T/state/locks/plan-main.lock" ] && break
-  sleep 0.05
+for _ in $(seq 1 200); do  # until the first run holds the plan's lock
+  flock -n "$T/state/locks/plan-main.lock" true 2>/dev/null || break
+  sleep 0.02
 done
 run 1 cairn backup
 grep -q "plan main is already running" "$T/err" || fail "$(cat "$T/err")"

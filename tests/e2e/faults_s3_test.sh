@@ -22,7 +22,7 @@ targets:
     bucket: $S3_BUCKET
     prefix: faults
     access_key_file: $T/s3.keys
-    limits: {timeout_seconds: 4, retry_seconds: 10}
+    limits: {timeout_seconds: 4, retry_seconds: 30}
 plans:
   home: {sources: [{type: dir, path: $T/src}], targets: [cloud]}
 YAML

@@ -6,7 +6,7 @@ source "$CAIRN_E2E_LIB"
 
 mkdir -p "$T/repo" "$T/src"
 mount -t tmpfs -o size=12m cairn-full "$T/repo" 2>/dev/null || { echo "cannot mount a tmpfs here"; exit 77; }
-trap 'umount "$T/repo" 2>/dev/null; stop_proxy; stop_servers; stop_all_swtpm; cleanup' EXIT
+at_exit 'umount "$T/repo"'
 random_file "$T/src/small.bin" $((2 << 20))
 write_config "$T/src"
 run 0 cairn init

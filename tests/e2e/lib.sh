@@ -5,14 +5,25 @@ set -euo pipefail
 : "${CAIRN:?CAIRN must name the cairn binary}"
 T=$(mktemp -d /tmp/cairn-e2e.XXXXXX)
 chmod 755 "$T"
-cleanup() {
-  local code=$?
+cleanup_dir() {
   # Read-only directories from restores must become removable.
   chmod -R u+rwx "$T" 2>/dev/null || true
   rm -rf "$T"
+}
+# at_exit 'COMMAND' : runs COMMAND when the script exits (latest first),
+# without changing its exit code.
+EXIT_HOOKS=()
+at_exit() { EXIT_HOOKS+=("$1"); }
+on_exit() {
+  local code=$?
+  set +e
+  local i
+  for ((i = ${#EXIT_HOOKS[@]} - 1; i >= 0; i--)); do eval "${EXIT_HOOKS[$i]}" > /dev/null 2>&1; done
+  trap - EXIT
+  cleanup_dir
   exit $code
 }
-trap cleanup EXIT
+trap on_exit EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*"; }
@@ -120,7 +131,7 @@ start_swtpm() {
 }
 stop_swtpm() { kill "$(cat "$1/swtpm.pid")" 2>/dev/null || true; sleep 0.1; }
 stop_all_swtpm() { for p in "${SWTPM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap 'stop_all_swtpm; cleanup' EXIT
+at_exit stop_all_swtpm
 
 # start_sshd DIR / start_swift DIR : real servers on 127.0.0.1 (tests/support).
 SERVER_PIDS=()
@@ -141,7 +152,7 @@ start_swift() {
   SERVER_PIDS+=($SWIFT_PIDS)
 }
 stop_servers() { [ ${#SERVER_PIDS[@]} -gt 0 ] && kill "${SERVER_PIDS[@]}" 2>/dev/null || true; }
-trap 'stop_servers; stop_all_swtpm; cleanup' EXIT
+at_exit stop_servers
 
 # start_proxy UPSTREAM_PORT OPTIONS... : our fault-injecting TCP proxy in front
 # of a server (tests/e2e/faultproxy.cpp); sets PROXY_PORT. stop_proxy ends it.
@@ -157,4 +168,4 @@ start_proxy() {
   fail "faultproxy did not start"
 }
 stop_proxy() { [ ${#PROXY_PIDS[@]} -gt 0 ] && kill "${PROXY_PIDS[@]}" 2>/dev/null || true; PROXY_PIDS=(); }
-trap 'stop_proxy; stop_servers; stop_all_swtpm; cleanup' EXIT
+at_exit stop_proxy

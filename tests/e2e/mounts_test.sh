@@ -6,7 +6,7 @@ source "$CAIRN_E2E_LIB"
 mkdir -p "$T/src/mnt" "$T/src/docs"
 echo "on the source's own file system" > "$T/src/docs/a.txt"
 mount -t tmpfs -o size=4m cairn-test "$T/src/mnt" 2>/dev/null || { echo "cannot mount a tmpfs here"; exit 77; }
-trap 'umount "$T/src/mnt" 2>/dev/null; stop_proxy; stop_servers; stop_all_swtpm; cleanup' EXIT
+at_exit 'umount "$T/src/mnt"'
 echo "on another file system" > "$T/src/mnt/b.txt"
 
 config() {  # config ONE_FILE_SYSTEM

@@ -99,7 +99,10 @@ TEST_CASE("bootstrap: a target that cannot list is found through the pointer") {
   auto mem = std::make_shared<targets::memory_target>();
   REQUIRE(write_suite_state(*mem, seal_suite_state(s.header(1), s.payload("a: 1\n"), s.keys), 1, 5));
   targets::faulty_target no_list(mem);
-  no_list.add_rule({.op = targets::operation::list, .code = errc::unsupported});
+  targets::fault_rule refuse_list;
+  refuse_list.op = targets::operation::list;
+  refuse_list.code = errc::unsupported;
+  no_list.add_rule(refuse_list);
   auto r = bootstrap_from_target(no_list, s.unlock_with(s.cred), {s.dir / "new", {}});
   REQUIRE(r);
   CHECK(r->checkpoints == 1);
