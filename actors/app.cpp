@@ -4,6 +4,10 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -15,10 +19,12 @@
 #include "actors/progress.hpp"
 #include "actors/register.hpp"
 #include "actors/restorer.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/target.hpp"
 #include "actors/timeouts.hpp"
 #include "crypto/secret.hpp"
+#include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
 #include "targets/local_target.hpp"
 
@@ -37,16 +43,19 @@ struct application::impl {
   catalog_actor catalog;
   std::mutex mutex;  // guards supervisor for stop()
   supervisor_actor supervisor;
+  scheduler_actor scheduler;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> reloading{false};
 
   ~impl() {
     if (!sys) return;
     for (auto a : {caf::actor_cast<caf::actor>(keyring), caf::actor_cast<caf::actor>(catalog),
-                   caf::actor_cast<caf::actor>(supervisor)})
+                   caf::actor_cast<caf::actor>(supervisor), caf::actor_cast<caf::actor>(scheduler)})
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     keyring = nullptr;
     catalog = nullptr;
     supervisor = nullptr;
+    scheduler = nullptr;
     sys.reset();  // waits for every actor to finish
   }
 
@@ -92,6 +101,20 @@ struct application::impl {
   }
 };
 
+namespace {
+
+// The daemon must not be noticed: a higher nice value, and the idle I/O class
+// (the kernel serves its reads and writes only when nobody else needs the disk).
+void lower_priority(const config::daemon_config& d) {
+  if (d.nice > 0) setpriority(PRIO_PROCESS, 0, d.nice);
+  if (d.idle_io) {
+    constexpr int who_process = 1, class_idle = 3, class_shift = 13;
+    syscall(SYS_ioprio_set, who_process, 0, class_idle << class_shift);
+  }
+}
+
+}  // namespace
+
 application::application(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 application::~application() = default;
 
@@ -101,6 +124,8 @@ expected<std::unique_ptr<application>> application::start(app_options options) {
   CAIRN_ASSIGN(auto suite, config::load_config(options.config_file));
   p->suite = std::make_shared<const config::suite_config>(std::move(suite));
   p->options = std::move(options);
+  // Before the actor system starts its threads: they inherit the priority.
+  if (p->options.background) lower_priority(p->suite->daemon);
   p->cfg.set("scheduler.max-threads", static_cast<int>(p->threads()));
   // Idle workers poll less: the sources and targets do their I/O on their own
   // threads, and busy polling only steals CPU from them.
@@ -503,11 +528,66 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
   return report;
 }
 
+expected<bool> application::daemon(const daemon_callbacks& callbacks) {
+  auto& d = *impl_;
+  if (std::none_of(d.suite->plans.begin(), d.suite->plans.end(), [](auto& p) { return !p.when.empty(); }))
+    return fail(errc::invalid_input, d.suite->file.string() + ": no plan has a schedule, so the daemon has "
+                                     "nothing to do (add e.g. schedule: daily 02:30 to a plan)");
+  CAIRN_TRY(d.ensure_catalog());
+  CAIRN_ASSIGN(auto lock, cairn::fs::process_lock::acquire(d.suite->state_dir / "locks" / "daemon.lock",
+                                                    "a cairn daemon for " + d.suite->state_dir.string()));
+  scheduler_options so;
+  so.suite = d.suite;
+  so.on_run = callbacks.on_run;
+  so.on_next = callbacks.on_next;
+  {
+    CAIRN_ASSIGN(auto db, catalog::catalog::open(d.suite->state_dir, true));
+    for (const auto& p : d.suite->plans) {
+      CAIRN_ASSIGN(auto runs, db->runs(p.name, 200));
+      auto& h = so.history[p.name];
+      for (auto it = runs.rbegin(); it != runs.rend(); ++it)  // oldest first
+        record_run(h, it->status, it->started_ns, it->finished_ns);
+    }
+  }
+  auto progress_handle = d.sys->spawn(progress, progress_renderer{});
+  {
+    std::lock_guard guard(d.mutex);
+    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(), false};
+    d.supervisor = d.sys->spawn(supervisor, o);
+    so.supervisor = d.supervisor;
+    d.scheduler = d.sys->spawn(scheduler, so);
+  }
+  d.reloading = false;
+  if (d.stopping) stop();
+  caf::scoped_actor self{*d.sys};
+  expected<bool> r = fail(errc::io, "no reply");
+  self->request(d.scheduler, caf::infinite, atom::run::value)
+    .receive([&](bool) { r = d.reloading.load(); }, [&](caf::error& e) { r = fail(from_caf(e)); });
+  {
+    std::lock_guard guard(d.mutex);
+    self->send_exit(d.scheduler, caf::exit_reason::user_shutdown);
+    self->send_exit(d.supervisor, caf::exit_reason::user_shutdown);
+    d.scheduler = nullptr;
+    d.supervisor = nullptr;
+  }
+  self->send_exit(progress_handle, caf::exit_reason::user_shutdown);
+  return r;
+}
+
+void application::reload() {
+  auto& d = *impl_;
+  std::lock_guard lock(d.mutex);
+  if (!d.scheduler) return;
+  d.reloading = true;
+  caf::anon_send(d.scheduler, atom::finish::value);
+}
+
 void application::stop() {
   auto& d = *impl_;
   d.stopping = true;
   std::lock_guard lock(d.mutex);
-  if (d.supervisor) caf::anon_send(d.supervisor, atom::stop::value);
+  if (d.scheduler) caf::anon_send(d.scheduler, atom::stop::value);
+  else if (d.supervisor) caf::anon_send(d.supervisor, atom::stop::value);
 }
 
 }  // namespace cairn::actors

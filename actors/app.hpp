@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "actors/protocol/plan.hpp"
 #include "actors/protocol/progress.hpp"
 #include "actors/protocol/restore.hpp"
+#include "actors/protocol/scheduler.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
 #include "recovery/bootstrap.hpp"
@@ -26,6 +28,12 @@ struct app_options {
   bool ask_password = false;                     // open through a password instead
   progress_renderer renderer;                    // called every 250 ms during long commands
   size_t threads = 0;                            // 0: one per core
+  bool background = false;  // cairn daemon: lower CPU and I/O priority (daemon.nice, daemon.io)
+};
+
+struct daemon_callbacks {
+  std::function<void(const plan_report&)> on_run;  // after each run
+  std::function<void(const next_run&)> on_next;    // when a plan's next run is known
 };
 
 struct init_line {
@@ -107,6 +115,12 @@ public:
   // Refuses to remove the last slot, or the slot that opened the repository.
   expected<std::vector<key_line>> key_remove(const std::string& target, const std::string& slot);
   expected<std::vector<key_line>> key_passwd(const std::string& target, const std::string& slot);
+
+  // Runs the plans on their schedules, one run at a time, until stop()
+  // (returns false) or reload() (returns true once the running plan is done:
+  // the caller reads the configuration again). One daemon per state_dir.
+  expected<bool> daemon(const daemon_callbacks& callbacks);
+  void reload();
 
   void stop();
 

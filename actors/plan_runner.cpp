@@ -43,9 +43,7 @@ void finish(self_ptr self) {
   *st.scan_cancel = true;
   if (!st.promise) return;
   auto& r = st.report;
-  bool any = std::any_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
-  bool all = any && std::all_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
-  std::string status = r.cancelled ? "cancelled" : !any ? "failed" : !all || !r.skipped.empty() ? "partial" : "ok";
+  std::string status = run_status(r);
   catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, repo::encode_stats(r.stats), r.error};
   if (st.run_id != 0) caf::anon_send(st.options.catalog, atom::finish::value, row);
   // Explicitly: a target's pending lock-refresh timer would keep it alive.
@@ -400,6 +398,15 @@ void open_targets(self_ptr self) {
 }
 
 }  // namespace
+
+std::string run_status(const plan_report& r) {
+  bool any = std::any_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
+  bool all = any && std::all_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
+  if (r.cancelled) return "cancelled";
+  if (!any) return "failed";
+  if (!all) return "partial";
+  return r.skipped.empty() ? "ok" : "skipped";
+}
 
 plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options) {
   self->state.options = std::move(options);

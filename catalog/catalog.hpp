@@ -45,7 +45,7 @@ struct run_row {
   std::string plan;
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
-  std::string status;  // running | ok | partial | failed | cancelled
+  std::string status;  // running | ok | skipped (some entries unreadable) | partial (a target failed) | failed | cancelled
   std::string stats_json;
   std::string error;
 };

@@ -14,6 +14,13 @@
 namespace cairn::cli {
 
 std::atomic<actors::application*> running_app{nullptr};
+std::atomic<bool> daemon_running{false};
+
+bool reload_requested() {
+  if (!daemon_running) return false;
+  if (auto* app = running_app.load()) app->reload();
+  return true;
+}
 
 namespace {
 
@@ -57,6 +64,47 @@ bool failed(const output& out, const expected<T>& r, int& code) {
   print_error(out, r.error());
   code = exit_code_of(r.error());
   return true;
+}
+
+// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration (a
+// configuration that does not load is reported and the old one kept).
+int run_daemon(const globals& g) {
+  output out{g.json, false};
+  actors::app_options o;
+  o.config_file = config_path(g);
+  if (!g.keyfile.empty()) o.keyfile = g.keyfile;
+  o.ask_password = g.password;
+  o.background = true;
+  auto app = actors::application::start(o);
+  if (!app) {
+    print_error(out, app.error());
+    return exit_code_of(app.error());
+  }
+  actors::daemon_callbacks callbacks;
+  callbacks.on_run = [out](const plan_report& r) { print_daemon_run(out, r); };
+  callbacks.on_next = [out](const next_run& n) { print_next_run(out, n); };
+  print_daemon_event(out, "started with " + o.config_file.string());
+  daemon_running = true;
+  for (;;) {
+    running_app = app->get();
+    auto r = (*app)->daemon(callbacks);
+    running_app = nullptr;
+    if (!r) {
+      print_error(out, r.error());
+      return exit_code_of(r.error());
+    }
+    if (!*r) break;
+    auto next = actors::application::start(o);
+    if (!next) {
+      print_error(out, next.error());
+      print_daemon_event(out, "kept the previous configuration");
+      continue;
+    }
+    app = std::move(next);
+    print_daemon_event(out, "reloaded " + o.config_file.string());
+  }
+  print_daemon_event(out, "stopped");
+  return exit_ok;
 }
 
 }  // namespace
@@ -145,6 +193,13 @@ int run_command(int argc, char** argv) {
   key_passwd->add_option("--target", target, "Only this target")->option_text("T");
   key_passwd->footer("Example: cairn --password key passwd 3fa2c01b");
 
+  auto* daemon = app.add_subcommand("daemon", "Run the plans on their schedules (the system service)");
+  daemon->footer("Runs each plan whose schedule: says so, one at a time, at low CPU and I/O priority\n"
+                 "(daemon.nice, daemon.io); catches up runs missed while the machine was off; retries a\n"
+                 "failed run after daemon.retry. SIGTERM stops (a running backup is abandoned cleanly),\n"
+                 "SIGHUP reloads the configuration once the running backup is done.\n"
+                 "Example: cairn -c /etc/cairn/cairn.yaml daemon   (see examples/cairn.service)");
+
   actors::bootstrap_request boot;
   std::string boot_state, boot_config, boot_file;
   auto* bootstrap = app.add_subcommand("bootstrap", "Recover the suite on a new machine from a target or a suite-state file");
@@ -200,6 +255,7 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
+  if (*daemon) return run_daemon(g);
   if (*init)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;

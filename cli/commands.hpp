@@ -12,4 +12,7 @@ extern std::atomic<actors::application*> running_app;
 
 int run_command(int argc, char** argv);
 
+// SIGHUP: asks a running daemon to reload; false when no daemon runs.
+bool reload_requested();
+
 }  // namespace cairn::cli

@@ -1,5 +1,6 @@
 // cairn: the command-line program. SIGINT and SIGTERM are taken by one thread
 // (sigwait) and turned into an orderly stop; a second signal exits at once.
+// SIGHUP reloads the daemon's configuration, and stops any other command.
 #include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -26,10 +27,12 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   // A shell starts background jobs with SIGINT ignored, and an ignored signal
   // never reaches sigwait: take the default back, then block.
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   // Blocked before any thread exists, so every thread inherits the mask.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread([signals] {
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP && cairn::cli::reload_requested()) continue;  // the daemon reloads; others stop
       if (++count > 1) _exit(cairn::cli::exit_interrupted);
       static const char msg[] = "\ncairn: stopping (uploads in flight finish; press Ctrl-C again to quit at once)\n";
       (void)!write(STDERR_FILENO, msg, sizeof msg - 1);

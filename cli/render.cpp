@@ -141,6 +141,41 @@ progress_renderer progress_line(bool enabled) {
   };
 }
 
+int print_daemon_run(const output& out, const plan_report& r) {
+  int code = print_backup(out, {r});
+  if (r.targets.empty() && !r.error.empty()) {
+    code = exit_failure;
+    if (out.json) emit({{"type", "run_failed"}, {"plan", r.plan}, {"error", r.error}});
+    std::fprintf(stderr, "cairn: plan %s: no checkpoint: %s\n", r.plan.c_str(), r.error.c_str());
+  }
+  std::cout.flush();
+  std::fflush(stdout);
+  return code;
+}
+
+void print_next_run(const output& out, const next_run& n) {
+  int64_t now = now_ns();
+  if (out.json) {
+    emit({{"type", "next_run"}, {"plan", n.plan}, {"schedule", n.schedule},
+          {"due", format_time(std::max(n.due_ns, now))}, {"retry", n.retry}});
+  } else if (n.due_ns <= now) {
+    std::printf("%s: runs now (%s%s)\n", n.plan.c_str(), n.schedule.c_str(),
+                n.retry ? "; retrying a failed run" : "");
+  } else {
+    std::printf("%s: next run %s (%s%s)\n", n.plan.c_str(), local_time(n.due_ns).c_str(), n.schedule.c_str(),
+                n.retry ? "; retrying a failed run" : "");
+  }
+  std::cout.flush();
+  std::fflush(stdout);
+}
+
+void print_daemon_event(const output& out, const std::string& what) {
+  if (out.json) emit({{"type", "daemon"}, {"event", what}});
+  else std::printf("cairn daemon: %s\n", what.c_str());
+  std::cout.flush();
+  std::fflush(stdout);
+}
+
 void print_init(const output& out, const actors::init_report& r) {
   for (const auto& t : r.targets) {
     if (out.json) {

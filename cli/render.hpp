@@ -31,6 +31,11 @@ void print_listing(const output& out, const actors::resolved_checkpoint& cp, con
 int print_restore(const output& out, const restore_report& r, const std::string& to);
 int print_check(const output& out, const std::vector<actors::check_line>& lines);
 void print_keys(const output& out, const std::vector<actors::key_line>& lines);
+// cairn daemon: one run's outcome (as backup prints it, plus a failed run's
+// reason), and when a plan runs next. Each line is flushed at once.
+int print_daemon_run(const output& out, const plan_report& r);
+void print_next_run(const output& out, const next_run& n);
+void print_daemon_event(const output& out, const std::string& what);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

@@ -249,7 +249,12 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   p.where = where(key);
   check_name(key, name, "plan name");
   expect_map(n, "plan \"" + name + "\"");
-  check_keys(n, {"sources", "targets"}, "plan \"" + name + "\"");
+  check_keys(n, {"sources", "targets", "schedule"}, "plan \"" + name + "\"");
+  if (n["schedule"]) {
+    auto when = parse_schedule(scalar(n["schedule"], "schedule"));
+    if (!when) error_at(n["schedule"], "plan \"" + name + "\": " + when.error().message());
+    p.when = std::move(*when);
+  }
   if (!n["sources"] || !n["sources"].IsSequence() || n["sources"].size() == 0)
     error_at(n["sources"] ? n["sources"] : key, "plan \"" + name + "\" needs a list of sources");
   std::set<std::string> names;
@@ -278,7 +283,23 @@ suite_config parser::parse(const YAML::Node& root) {
   c.file = file_;
   if (!root || root.IsNull()) throw config_error{name_ + ": the file is empty"};
   expect_map(root, "the configuration");
-  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state"}, "the configuration");
+  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon"}, "the configuration");
+  if (root["daemon"]) {
+    const auto& n = root["daemon"];
+    expect_map(n, "daemon");
+    check_keys(n, {"retry", "nice", "io"}, "daemon");
+    if (n["retry"]) {
+      auto d = parse_duration(scalar(n["retry"], "daemon retry"));
+      if (!d) error_at(n["retry"], "daemon retry: " + d.error().message());
+      c.daemon.retry = *d;
+    }
+    if (n["nice"]) c.daemon.nice = static_cast<int>(number(n["nice"], "daemon nice", 19));
+    if (n["io"]) {
+      auto io = scalar(n["io"], "daemon io");
+      if (io != "idle" && io != "normal") error_at(n["io"], "daemon io must be idle or normal, not \"" + io + "\"");
+      c.daemon.idle_io = io == "idle";
+    }
+  }
   if (root["suite_state"]) {
     const auto& n = root["suite_state"];
     expect_map(n, "suite_state");

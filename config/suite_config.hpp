@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "config/schedule.hpp"
 
 namespace cairn::config {
 
@@ -77,7 +78,15 @@ struct plan_config {
   std::string name;
   std::vector<source_config> sources;
   std::vector<std::string> targets;  // names from suite_config::targets
+  schedule when;                     // cairn daemon: when it runs by itself (empty: never)
   location where;
+};
+
+// How `cairn daemon` behaves: it must not be noticed on the machine.
+struct daemon_config {
+  std::chrono::seconds retry{15 * 60};  // a failed run is tried again after this
+  int nice = 10;                        // CPU priority of the daemon (0..19)
+  bool idle_io = true;                  // I/O only when the disk is otherwise idle
 };
 
 struct suite_config {
@@ -86,6 +95,7 @@ struct suite_config {
   keyring_config keyring;
   std::vector<target_config> targets;  // in the order written
   std::vector<plan_config> plans;
+  daemon_config daemon;
   size_t suite_state_keep = 5;       // suite-state generations kept on each target
   std::string text;                  // the YAML as read, for the suite-state backup
 

@@ -1,0 +1,147 @@
+# cairn daemon: runs plans on their schedules at low priority, one daemon per
+# state dir, reloads on SIGHUP (keeping the old configuration when the new one
+# is bad), retries a failed plan later while the others go on, catches up a
+# run missed while it was down, and stops cleanly on SIGTERM even mid-backup.
+source "$CAIRN_E2E_LIB"
+
+mkdir -p "$T/small" "$T/big"
+echo one > "$T/small/a"
+for i in 1 2 3 4 5 6; do random_file "$T/big/f$i" $((8 << 20)); done
+
+# config EXTRA_PLANS : plan fast (every 1s) and nightly (never due here), plus EXTRA_PLANS.
+config() {
+  cat > "$T/cairn.yaml" <<YAML
+state_dir: $T/state
+keyring: {mode: keyfile, keyfile: $T/cairn.key}
+daemon: {retry: 3s}
+targets:
+  repo: {type: local, path: $T/repo}
+  slow: {type: local, path: $T/slowrepo, limits: {upload_kbps: 4096}}
+plans:
+  fast:
+    schedule: ${FAST_SCHEDULE:-every 1s}
+    sources: [{type: dir, path: $T/small}]
+    targets: [repo]
+  nightly:
+    schedule: weekly sun,mon,tue,wed,thu,fri,sat 03:33
+    sources: [{type: dir, path: $T/small}]
+    targets: [repo]
+$1
+YAML
+}
+
+count() { "$CAIRN" -q --json -c "$T/cairn.yaml" checkpoints --plan "$1" | wc -l; }
+
+# wait_for CMD... : polls (up to 30 s) until CMD succeeds.
+wait_for() {
+  for _ in $(seq 1 300); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+at_least() { [ "$(count "$1")" -ge "$2" ]; }
+logged() { grep -q "$1" "$T/daemon.out" "$T/daemon.err"; }
+alive() { kill -0 "$pid" 2>/dev/null; }
+
+at_exit 'kill -9 "${pid:-}"'
+
+start_daemon() {
+  "$CAIRN" --json -c "$T/cairn.yaml" daemon > "$T/daemon.out" 2> "$T/daemon.err" &
+  pid=$!
+}
+
+stop_daemon() {
+  kill -TERM "$pid"
+  local waited=0
+  while alive; do
+    sleep 0.1
+    waited=$((waited + 1))
+    [ $waited -lt 150 ] || { kill -9 "$pid"; fail "the daemon did not stop within 15 s of SIGTERM"; }
+  done
+  set +e
+  wait "$pid"
+  local code=$?
+  set -e
+  [ "$code" -eq 0 ] || { cat "$T/daemon.err"; fail "the daemon exited $code after SIGTERM, expected 0"; }
+}
+
+note "a plan without any schedule: the daemon refuses to start, naming the file"
+config ""
+sed -i '/schedule:/d' "$T/cairn.yaml"
+run 0 cairn init
+run 2 "$CAIRN" -c "$T/cairn.yaml" daemon
+grep -q "no plan has a schedule" "$T/err" || fail "unclear error: $(cat "$T/err")"
+
+note "every 1s: runs again and again, at nice 10 and idle I/O; nightly waits"
+config ""
+start_daemon
+wait_for at_least fast 3 || { cat "$T/daemon.err"; fail "the daemon made fewer than 3 checkpoints in 30 s"; }
+[ "$(ps -o ni= -p "$pid" | tr -d ' ')" = 10 ] || fail "the daemon runs at nice $(ps -o ni= -p "$pid")"
+ionice -p "$pid" | grep -q idle || fail "the daemon's I/O class is $(ionice -p "$pid")"
+[ "$(count nightly)" -eq 0 ] || fail "nightly ran before its time"
+jq -s -e 'map(select(.type=="next_run" and .plan=="nightly" and .retry==false)) | length > 0' "$T/daemon.out" > /dev/null || fail "no next_run for nightly: $(cat "$T/daemon.out")"
+
+note "a second daemon on the same state dir is refused"
+run 1 "$CAIRN" -c "$T/cairn.yaml" daemon
+grep -q "a cairn daemon for $T/state is already running (pid $pid)" "$T/err" || fail "unclear error: $(cat "$T/err")"
+
+note "SIGHUP with a bad configuration: reported, the old one kept"
+cp "$T/cairn.yaml" "$T/good.yaml"
+echo "plans: [oops" >> "$T/cairn.yaml"
+kill -HUP "$pid"
+wait_for logged "kept the previous configuration" || fail "no word about the bad configuration"
+grep -q "cairn.yaml:18:1: " "$T/daemon.err" || fail "the error does not say where: $(cat "$T/daemon.err")"
+cp "$T/good.yaml" "$T/cairn.yaml"  # for the commands below; the daemon read it already
+n=$(count fast)
+wait_for at_least fast $((n + 2)) || fail "the daemon stopped running fast after a bad reload"
+
+note "SIGHUP adds a plan whose source is gone: it fails, is retried later, fast goes on"
+config "  broken:
+    schedule: every 1s
+    sources: [{type: dir, path: $T/missing}]
+    targets: [repo]"
+kill -HUP "$pid"
+wait_for logged '"reloaded' || fail "no reload after SIGHUP: $(cat "$T/daemon.err")"
+wait_for logged '"retry":true' || fail "no retry announced for the failed plan"
+grep -q "plan broken, target repo: no checkpoint: .*$T/missing" "$T/daemon.err" || fail "the failure does not name the source: $(cat "$T/daemon.err")"
+n=$(count fast)
+wait_for at_least fast $((n + 2)) || fail "fast stopped while broken failed"
+failures=$(grep -c 'plan broken' "$T/daemon.err")
+[ "$failures" -le 3 ] || fail "broken was retried $failures times within seconds (retry is 3s)"
+alive || fail "the daemon died"
+
+note "SIGTERM: exits 0"
+stop_daemon
+logged '"stopped"' || fail "no stopped event"
+
+note "a run missed while the daemon was down is caught up once at start"
+last=$(date -d '-1 hour' +%H:%M)
+FAST_SCHEDULE="daily $last" config ""
+before=$(count fast)
+old=$(( ($(date +%s) - 8 * 86400) * 1000000000 ))
+sqlite3 "$T/state/catalog.db" "UPDATE runs SET started_ns = $old, finished_ns = $old WHERE plan = 'fast'"
+start_daemon
+wait_for at_least fast $((before + 1)) || fail "the missed run was not caught up"
+sleep 2
+[ "$(count fast)" -eq $((before + 1)) ] || fail "more than one catch-up run: $(( $(count fast) - before ))"
+due=$(jq -r 'select(.type=="next_run" and .plan=="fast") | .due' "$T/daemon.out" | tail -1)
+[[ "$due" > "$(date -u -d '+22 hours' +%Y-%m-%dT%H:%M:%S)" ]] || fail "after catching up, fast is due at $due, not tomorrow"
+stop_daemon
+
+note "SIGTERM in the middle of a throttled backup: no half checkpoint, the repository checks clean"
+config "  bulk:
+    schedule: every 1h
+    sources: [{type: dir, path: $T/big}]
+    targets: [slow]"
+run 0 cairn init
+sed -i 's/every 1s/daily 03:33/' "$T/cairn.yaml"
+start_daemon
+for _ in $(seq 1 300); do
+  [ "$(find "$T/slowrepo/data" -type f 2>/dev/null | wc -l)" -ge 1 ] && break
+  sleep 0.1
+done
+stop_daemon
+[ "$(count bulk)" -eq 0 ] || fail "a half-finished run left a checkpoint"
+run 0 cairn check --target slow
