@@ -19,10 +19,12 @@
 #include "actors/progress.hpp"
 #include "actors/register.hpp"
 #include "actors/restorer.hpp"
+#include "actors/plan_runner.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/target.hpp"
 #include "actors/timeouts.hpp"
+#include "base/clock.hpp"
 #include "crypto/secret.hpp"
 #include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
@@ -528,6 +530,87 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
   return report;
 }
 
+expected<std::vector<forget_line>> application::forget(const std::vector<std::string>& plans,
+                                                        const std::string& target, bool dry_run) {
+  auto& d = *impl_;
+  if (!target.empty() && !d.suite->find_target(target))
+    return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  std::vector<const config::plan_config*> chosen;
+  for (const auto& name : plans) {
+    const auto* p = d.suite->find_plan(name);
+    if (!p) return fail(errc::invalid_input, "no plan named \"" + name + "\" in " + d.suite->file.string());
+    if (p->keep.empty())
+      return fail(errc::invalid_input, p->where.str() + ": plan \"" + name + "\" has no keep: policy, so "
+                                       "forget would not know what to keep (add e.g. keep: {daily: 7, weekly: 4})");
+    chosen.push_back(p);
+  }
+  if (plans.empty())
+    for (const auto& p : d.suite->plans)
+      if (!p.keep.empty()) chosen.push_back(&p);
+  if (chosen.empty())
+    return fail(errc::invalid_input, d.suite->file.string() + ": no plan has a keep: policy, so there is "
+                                     "nothing to forget (add e.g. keep: {daily: 7, weekly: 4} to a plan)");
+  CAIRN_TRY(d.ensure_catalog());
+  caf::scoped_actor self{*d.sys};
+  auto cat = caf::actor_cast<caf::actor>(d.catalog);
+  std::vector<forget_line> out;
+  int64_t now = now_ns();
+  for (const auto* p : chosen) {
+    for (const auto& t : p->targets) {
+      if (!target.empty() && t != target) continue;
+      CAIRN_ASSIGN(auto rows, d.ask<std::vector<catalog::checkpoint_row>>(self, timeouts::catalog, cat,
+                                                                          atom::list::value, p->name, t));
+      std::vector<config::dated_checkpoint> dated;
+      for (const auto& r : rows) dated.push_back({r.id, r.time_ns});
+      auto decisions = config::apply_policy(std::move(dated), p->keep, now);
+      bool removing = std::any_of(decisions.begin(), decisions.end(), [](auto& x) { return !x.keep; });
+      std::shared_ptr<repo::repository> repo;
+      std::string open_error;
+      if (removing && !dry_run) {
+        auto opened = d.open_target(t, open_mode::state);
+        if (opened) repo = opened->repo;
+        else open_error = describe(opened.error());
+      }
+      for (auto& x : decisions) {
+        forget_line line{p->name, t, x.id, x.time_ns, x.keep, std::move(x.reasons), {}};
+        if (!x.keep && !dry_run) {
+          // The target first: if this stops half-way, the catalog still
+          // lists the checkpoint and the next forget finishes the job.
+          auto id = object_id::parse(x.id);
+          status st = !repo ? status(fail(errc::io, open_error))
+                      : !id ? status(fail(errc::corrupt, "bad checkpoint id in the catalog"))
+                            : repo->remove_checkpoint(*id);
+          if (!st && st.error().code() != errc::not_found) {
+            line.error = describe(st.error());
+          } else {
+            auto r = d.ask<bool>(self, timeouts::catalog, cat, atom::forget::value, t, x.id);
+            if (!r) line.error = describe(r.error());
+          }
+        }
+        out.push_back(std::move(line));
+      }
+    }
+  }
+  return out;
+}
+
+expected<std::vector<prune_line>> application::prune(const std::string& target, const repo::prune_options& options) {
+  auto& d = *impl_;
+  if (!target.empty() && !d.suite->find_target(target))
+    return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  std::vector<prune_line> out;
+  for (const auto& t : d.suite->targets) {
+    if (!target.empty() && t.name != target) continue;
+    prune_line line{t.name, {}, {}};
+    auto opened = d.open_target(t.name, open_mode::read);
+    auto r = opened ? repo::prune_repository(*opened->repo, options) : expected<repo::prune_report>(fail(opened.error()));
+    if (r) line.report = std::move(*r);
+    else line.error = describe(r.error());
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   auto& d = *impl_;
   if (std::none_of(d.suite->plans.begin(), d.suite->plans.end(), [](auto& p) { return !p.when.empty(); }))
@@ -538,7 +621,12 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
                                                     "a cairn daemon for " + d.suite->state_dir.string()));
   scheduler_options so;
   so.suite = d.suite;
-  so.on_run = callbacks.on_run;
+  // Runs on the scheduler's own thread (it is detached): forget and prune
+  // block it, which is what one-thing-at-a-time wants.
+  so.on_run = [this, callbacks](const plan_report& r) {
+    if (callbacks.on_run) callbacks.on_run(r);
+    maintain(r, callbacks);
+  };
   so.on_next = callbacks.on_next;
   {
     CAIRN_ASSIGN(auto db, catalog::catalog::open(d.suite->state_dir, true));
@@ -555,7 +643,7 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
     supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(), false};
     d.supervisor = d.sys->spawn(supervisor, o);
     so.supervisor = d.supervisor;
-    d.scheduler = d.sys->spawn(scheduler, so);
+    d.scheduler = d.sys->spawn<caf::detached>(scheduler, so);
   }
   d.reloading = false;
   if (d.stopping) stop();
@@ -572,6 +660,32 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   }
   self->send_exit(progress_handle, caf::exit_reason::user_shutdown);
   return r;
+}
+
+void application::maintain(const plan_report& r, const daemon_callbacks& callbacks) {
+  auto& d = *impl_;
+  const auto* plan = d.suite->find_plan(r.plan);
+  auto status = run_status(r);
+  if (!plan || plan->keep.empty() || (status != "ok" && status != "skipped") || d.stopping) return;
+  auto lines = forget({r.plan}, "", false);
+  if (callbacks.on_forget) callbacks.on_forget(lines);
+  if (!lines) return;
+  caf::scoped_actor self{*d.sys};
+  auto cat = caf::actor_cast<caf::actor>(d.catalog);
+  for (const auto& t : plan->targets) {
+    bool freed = std::any_of(lines->begin(), lines->end(),
+                             [&](auto& l) { return l.target == t && !l.keep && l.error.empty(); });
+    if (!freed || d.stopping) continue;
+    auto key = "last_prune_ns." + t;
+    auto last = d.ask<std::string>(self, timeouts::catalog, cat, atom::get::value, key);
+    int64_t now = now_ns();
+    if (last && !last->empty() && now - std::stoll(*last) < d.suite->daemon.prune_every.count() * 1'000'000'000)
+      continue;
+    auto pruned = prune(t, {});
+    if (callbacks.on_prune) callbacks.on_prune(pruned);
+    if (pruned && !pruned->empty() && pruned->front().error.empty())
+      (void)d.ask<bool>(self, timeouts::catalog, cat, atom::set::value, key, std::to_string(now));
+  }
 }
 
 void application::reload() {

@@ -19,6 +19,7 @@
 #include "config/suite_config.hpp"
 #include "recovery/bootstrap.hpp"
 #include "repo/checker.hpp"
+#include "repo/pruner.hpp"
 
 namespace cairn::actors {
 
@@ -31,10 +32,6 @@ struct app_options {
   bool background = false;  // cairn daemon: lower CPU and I/O priority (daemon.nice, daemon.io)
 };
 
-struct daemon_callbacks {
-  std::function<void(const plan_report&)> on_run;  // after each run
-  std::function<void(const next_run&)> on_next;    // when a plan's next run is known
-};
 
 struct init_line {
   std::string target;
@@ -68,6 +65,32 @@ struct check_line {
   std::string target;
   std::string error;         // the repository could not be opened or read
   repo::check_report report;
+};
+
+// One checkpoint as a retention policy judged it.
+struct forget_line {
+  std::string plan;
+  std::string target;
+  std::string id;
+  int64_t time_ns = 0;
+  bool keep = false;
+  std::vector<std::string> reasons;  // why it is kept
+  std::string error;                 // it could not be removed
+};
+
+struct prune_line {
+  std::string target;
+  std::string error;
+  repo::prune_report report;
+};
+
+struct daemon_callbacks {
+  std::function<void(const plan_report&)> on_run;  // after each run
+  std::function<void(const next_run&)> on_next;    // when a plan's next run is known
+  // After a good run of a plan with a keep: policy, its forget; and a prune of
+  // its targets when one freed checkpoints and the last prune is daemon.prune_every old.
+  std::function<void(const expected<std::vector<forget_line>>&)> on_forget;
+  std::function<void(const expected<std::vector<prune_line>>&)> on_prune;
 };
 
 struct bootstrap_request {
@@ -107,6 +130,15 @@ public:
                                    const std::vector<std::string>& paths);
   expected<std::vector<check_line>> check(const std::string& target, bool read_data);
 
+  // Applies the plans' keep: policies (all plans that have one when `plans`
+  // is empty) on every target (or one): removes the checkpoints they do not
+  // keep, from the target and then the catalog. The data stays until prune.
+  expected<std::vector<forget_line>> forget(const std::vector<std::string>& plans, const std::string& target,
+                                            bool dry_run);
+  // Deletes data no checkpoint needs, on every target (or one), under the
+  // repository's exclusive lock.
+  expected<std::vector<prune_line>> prune(const std::string& target, const repo::prune_options& options);
+
   // Key slots of every target (or one). Changes rewrite only the repository
   // header, atomically, under an exclusive lock; data is never re-encrypted.
   expected<std::vector<key_line>> key_list(const std::string& target);
@@ -128,6 +160,7 @@ public:
 
 private:
   explicit application(std::unique_ptr<impl> p);
+  void maintain(const plan_report& r, const daemon_callbacks& callbacks);
   std::unique_ptr<impl> impl_;
 };
 

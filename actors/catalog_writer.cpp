@@ -60,6 +60,10 @@ catalog_actor::behavior_type catalog_writer(
       flush(self);
       return reply(self->state.db->checkpoints(plan, target));
     },
+    [=](atom::forget, const std::string& target, const std::string& id) -> caf::result<bool> {
+      flush(self);
+      return reply(self->state.db->forget_checkpoint(target, id));
+    },
     [=](atom::get, const std::string& key) -> caf::result<std::string> {
       flush(self);
       auto v = self->state.db->setting(key);

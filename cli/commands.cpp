@@ -83,6 +83,16 @@ int run_daemon(const globals& g) {
   actors::daemon_callbacks callbacks;
   callbacks.on_run = [out](const plan_report& r) { print_daemon_run(out, r); };
   callbacks.on_next = [out](const next_run& n) { print_next_run(out, n); };
+  callbacks.on_forget = [out](const expected<std::vector<actors::forget_line>>& r) {
+    if (!r) print_error(out, r.error());
+    else print_forget(out, *r, false);
+    std::fflush(stdout);
+  };
+  callbacks.on_prune = [out](const expected<std::vector<actors::prune_line>>& r) {
+    if (!r) print_error(out, r.error());
+    else print_prune(out, *r, false);
+    std::fflush(stdout);
+  };
   print_daemon_event(out, "started with " + o.config_file.string());
   daemon_running = true;
   for (;;) {
@@ -193,6 +203,22 @@ int run_command(int argc, char** argv) {
   key_passwd->add_option("--target", target, "Only this target")->option_text("T");
   key_passwd->footer("Example: cairn --password key passwd 3fa2c01b");
 
+  bool dry_run = false, and_prune = false;
+  auto* forget = app.add_subcommand("forget", "Remove checkpoints that the plans' keep: policies do not keep");
+  forget->add_option("plans", plans, "Plans (all that have a keep: policy when none is named)")->option_text("PLAN...");
+  forget->add_option("--target", target, "Only this target")->option_text("T");
+  forget->add_flag("--dry-run", dry_run, "Only show what would be kept and forgotten, and why");
+  forget->add_flag("--prune", and_prune, "Then delete the data nothing needs any more (cairn prune)");
+  forget->footer("A policy, per plan in the YAML: keep: {last: 3, daily: 7, weekly: 4, monthly: 12, within: 2d}.\n"
+                 "Periods are calendar periods in local time; the newest checkpoint is always kept.\n"
+                 "Example: cairn forget --dry-run");
+  auto* prune = app.add_subcommand("prune", "Delete data that no checkpoint needs any more");
+  prune->add_option("--target", target, "Only this target")->option_text("T");
+  prune->add_flag("--dry-run", dry_run, "Only show what would be deleted");
+  prune->footer("Takes the repository's exclusive lock (backups wait or fail meanwhile). Packs nothing\n"
+                "uses are deleted; packs mostly unused are rewritten. Safe to kill at any moment.\n"
+                "Example: cairn prune --target usb");
+
   auto* daemon = app.add_subcommand("daemon", "Run the plans on their schedules (the system service)");
   daemon->footer("Runs each plan whose schedule: says so, one at a time, at low CPU and I/O priority\n"
                  "(daemon.nice, daemon.io); catches up runs missed while the machine was off; retries a\n"
@@ -256,6 +282,24 @@ int run_command(int argc, char** argv) {
     return exit_ok;
   }
   if (*daemon) return run_daemon(g);
+  if (*forget || *prune)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      if (*forget) {
+        auto r = a.forget(plans, target, dry_run);
+        if (failed(out, r, code)) return code;
+        code = print_forget(out, *r, dry_run);
+        if (!and_prune || code != exit_ok) return code;
+      }
+      repo::prune_options o;
+      o.dry_run = dry_run;
+      // For the crash tests: die abruptly right after the named step.
+      if (const char* stop = std::getenv("CAIRN_TEST_PRUNE_KILL_AFTER"))
+        o.on_step = [stop = std::string(stop)](const std::string& s) { if (s == stop) _exit(137); };
+      auto r = a.prune(target, o);
+      if (failed(out, r, code)) return code;
+      return print_prune(out, *r, dry_run);
+    });
   if (*init)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;

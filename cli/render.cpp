@@ -141,6 +141,63 @@ progress_renderer progress_line(bool enabled) {
   };
 }
 
+int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run) {
+  int code = exit_ok;
+  size_t removed = 0;
+  for (const auto& l : lines) {
+    if (!l.error.empty()) code = exit_failure;
+    if (!l.keep && l.error.empty()) ++removed;
+    if (out.json) {
+      json j{{"type", "forget"}, {"plan", l.plan}, {"target", l.target}, {"id", l.id},
+             {"time", format_time(l.time_ns)}, {"keep", l.keep}, {"reasons", l.reasons}, {"dry_run", dry_run}};
+      if (!l.error.empty()) j["error"] = l.error;
+      emit(j);
+      continue;
+    }
+    std::string why;
+    for (const auto& r : l.reasons) why += (why.empty() ? "" : ", ") + r;
+    std::printf("%s -> %s: %s %s  %s%s\n", l.plan.c_str(), l.target.c_str(),
+                l.keep ? "keep  " : dry_run ? "would forget" : "forget", l.id.substr(0, 8).c_str(),
+                local_time(l.time_ns).c_str(), why.empty() ? "" : ("  (" + why + ")").c_str());
+    if (!l.error.empty())
+      std::fprintf(stderr, "cairn: plan %s, target %s: checkpoint %s not forgotten: %s\n", l.plan.c_str(),
+                   l.target.c_str(), l.id.substr(0, 8).c_str(), l.error.c_str());
+  }
+  if (!out.json)
+    std::printf("%s %zu of %zu checkpoints%s\n", dry_run ? "would forget" : "forgot", removed, lines.size(),
+                removed && !dry_run ? "; their data stays until cairn prune" : "");
+  return code;
+}
+
+int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run) {
+  int code = exit_ok;
+  for (const auto& l : lines) {
+    for (const auto& w : l.report.warnings) print_warning(l.target + ": " + w);
+    if (!l.error.empty()) {
+      code = exit_failure;
+      if (out.json) emit({{"type", "prune_failed"}, {"target", l.target}, {"error", l.error}});
+      std::fprintf(stderr, "cairn: target %s: not pruned: %s\n", l.target.c_str(), l.error.c_str());
+      continue;
+    }
+    const auto& r = l.report;
+    if (out.json) {
+      emit({{"type", "prune"}, {"target", l.target}, {"dry_run", dry_run}, {"checkpoints", r.checkpoints},
+            {"packs", r.packs}, {"bytes", r.bytes}, {"bytes_unused", r.bytes_unused},
+            {"packs_deleted", r.packs_deleted}, {"packs_repacked", r.packs_repacked},
+            {"packs_written", r.packs_written}, {"bytes_written", r.bytes_written},
+            {"bytes_freed", r.bytes_freed}, {"index_files_replaced", r.index_files_replaced}});
+      continue;
+    }
+    std::printf("%s: %zu checkpoints, %zu packs of %s (%s unused): %s %zu packs, repack %zu, free %s%s\n",
+                l.target.c_str(), r.checkpoints, r.packs, format_bytes(r.bytes).c_str(),
+                format_bytes(r.bytes_unused).c_str(), dry_run ? "would delete" : "deleted", r.packs_deleted,
+                r.packs_repacked, format_bytes(r.bytes_freed).c_str(),
+                r.packs_written ? (" (wrote " + std::to_string(r.packs_written) + " packs, " +
+                                   format_bytes(r.bytes_written) + ")").c_str() : "");
+  }
+  return code;
+}
+
 int print_daemon_run(const output& out, const plan_report& r) {
   int code = print_backup(out, {r});
   if (r.targets.empty() && !r.error.empty()) {

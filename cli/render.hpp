@@ -36,6 +36,9 @@ void print_keys(const output& out, const std::vector<actors::key_line>& lines);
 int print_daemon_run(const output& out, const plan_report& r);
 void print_next_run(const output& out, const next_run& n);
 void print_daemon_event(const output& out, const std::string& what);
+// Returns the exit code (1 when a checkpoint or target failed).
+int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run);
+int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

@@ -249,7 +249,29 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   p.where = where(key);
   check_name(key, name, "plan name");
   expect_map(n, "plan \"" + name + "\"");
-  check_keys(n, {"sources", "targets", "schedule"}, "plan \"" + name + "\"");
+  check_keys(n, {"sources", "targets", "schedule", "keep"}, "plan \"" + name + "\"");
+  if (n["keep"]) {
+    const auto& k = n["keep"];
+    std::string what = "keep of plan \"" + name + "\"";
+    expect_map(k, what);
+    check_keys(k, {"last", "hourly", "daily", "weekly", "monthly", "yearly", "within"}, what);
+    auto count = [&](const char* key, int& out) {
+      if (k[key]) out = static_cast<int>(number(k[key], std::string(key), 100000));
+    };
+    count("last", p.keep.last);
+    count("hourly", p.keep.hourly);
+    count("daily", p.keep.daily);
+    count("weekly", p.keep.weekly);
+    count("monthly", p.keep.monthly);
+    count("yearly", p.keep.yearly);
+    if (k["within"]) {
+      auto d = parse_duration(scalar(k["within"], "within"));
+      if (!d) error_at(k["within"], what + ": " + d.error().message());
+      p.keep.within = *d;
+    }
+    if (p.keep.empty())
+      error_at(k, what + " keeps nothing: give at least one of last, hourly, daily, weekly, monthly, yearly, within");
+  }
   if (n["schedule"]) {
     auto when = parse_schedule(scalar(n["schedule"], "schedule"));
     if (!when) error_at(n["schedule"], "plan \"" + name + "\": " + when.error().message());
@@ -287,7 +309,12 @@ suite_config parser::parse(const YAML::Node& root) {
   if (root["daemon"]) {
     const auto& n = root["daemon"];
     expect_map(n, "daemon");
-    check_keys(n, {"retry", "nice", "io"}, "daemon");
+    check_keys(n, {"retry", "nice", "io", "prune_every"}, "daemon");
+    if (n["prune_every"]) {
+      auto d = parse_duration(scalar(n["prune_every"], "daemon prune_every"));
+      if (!d) error_at(n["prune_every"], "daemon prune_every: " + d.error().message());
+      c.daemon.prune_every = *d;
+    }
     if (n["retry"]) {
       auto d = parse_duration(scalar(n["retry"], "daemon retry"));
       if (!d) error_at(n["retry"], "daemon retry: " + d.error().message());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "config/retention.hpp"
 #include "config/schedule.hpp"
 
 namespace cairn::config {
@@ -79,6 +80,7 @@ struct plan_config {
   std::vector<source_config> sources;
   std::vector<std::string> targets;  // names from suite_config::targets
   schedule when;                     // cairn daemon: when it runs by itself (empty: never)
+  keep_policy keep;                  // which checkpoints to keep (empty: all)
   location where;
 };
 
@@ -87,6 +89,7 @@ struct daemon_config {
   std::chrono::seconds retry{15 * 60};  // a failed run is tried again after this
   int nice = 10;                        // CPU priority of the daemon (0..19)
   bool idle_io = true;                  // I/O only when the disk is otherwise idle
+  std::chrono::seconds prune_every{7 * 86400};  // after a forget, prune a target at most this often
 };
 
 struct suite_config {

@@ -199,16 +199,32 @@ expected<object_id> repository::write_checkpoint(const checkpoint& c) {
   return write_object(checkpoint_prefix, kind_checkpoint, encode_checkpoint(c));
 }
 
-expected<std::vector<object_id>> repository::list_checkpoints() const {
+namespace {
+
+expected<std::vector<object_id>> list_ids(targets::target& target, std::string_view prefix) {
   std::vector<object_id> ids;
-  auto st = target_->list(checkpoint_prefix, [&](const targets::object_info& info) {
-    auto id = object_id::parse(info.name.substr(checkpoint_prefix.size()));
+  auto st = target.list(prefix, [&](const targets::object_info& info) {
+    auto id = object_id::parse(info.name.substr(prefix.size()));
     if (id) ids.push_back(*id);
     return true;
   });
   if (!st) return fail(st.error());
   return ids;
 }
+
+}  // namespace
+
+expected<std::vector<object_id>> repository::list_checkpoints() const {
+  return list_ids(*target_, checkpoint_prefix);
+}
+
+expected<std::vector<object_id>> repository::list_index_files() const {
+  return list_ids(*target_, index_prefix);
+}
+
+status repository::remove_checkpoint(const object_id& id) { return target_->remove(checkpoint_name(id)); }
+status repository::remove_index_file(const object_id& id) { return target_->remove(index_name(id)); }
+status repository::remove_pack(const object_id& id) { return target_->remove(pack_name(id)); }
 
 expected<checkpoint> repository::read_checkpoint(const object_id& id) const {
   CAIRN_ASSIGN(auto plain, read_object(checkpoint_name(id), kind_checkpoint, id));

@@ -80,6 +80,11 @@ public:
 
   // unsupported when the target cannot list.
   expected<std::vector<object_id>> list_checkpoints() const;
+  expected<std::vector<object_id>> list_index_files() const;
+  // Removal, for forget and prune only (each object is immutable otherwise).
+  status remove_checkpoint(const object_id& id);
+  status remove_index_file(const object_id& id);
+  status remove_pack(const object_id& id);
   expected<checkpoint> read_checkpoint(const object_id& id) const;
 
   // Replaces the header (key slots changed). Atomic on every target.

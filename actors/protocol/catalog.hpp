@@ -55,6 +55,8 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<atom::finish, catalog::run_row>::with<bool>,
   // Lists checkpoints (plan, target; empty matches all), newest first.
   caf::replies_to<atom::list, std::string, std::string>::with<std::vector<catalog::checkpoint_row>>,
+  // Forgets a checkpoint of a target (removed from the target first).
+  caf::replies_to<atom::forget, std::string, std::string>::with<bool>,
   // Reads a suite setting ("" when unset).
   caf::replies_to<atom::get, std::string>::with<std::string>,
   // Writes a suite setting.

@@ -145,3 +145,15 @@ done
 stop_daemon
 [ "$(count bulk)" -eq 0 ] || fail "a half-finished run left a checkpoint"
 run 0 cairn check --target slow
+
+note "keep: after each good run the daemon forgets what the policy drops, and prunes (prune_every)"
+FAST_SCHEDULE="every 1s" config ""
+sed -i 's/^daemon: {retry: 3s}/daemon: {retry: 3s, prune_every: 1s}/; s/^    targets: \[repo\]$/    targets: [repo]\n    keep: {last: 2}/' "$T/cairn.yaml"
+start_daemon
+forgotten() { [ "$(jq -s 'map(select(.type=="forget" and .plan=="fast" and .keep==false)) | length' "$T/daemon.out")" -ge 3 ]; }
+wait_for forgotten || fail "the daemon forgot nothing: $(tail -5 "$T/daemon.out")"
+wait_for logged '"type":"prune"' || fail "the daemon never pruned: $(tail -5 "$T/daemon.out")"
+stop_daemon
+# a run that ends as SIGTERM arrives is not forgotten any more: keep + 1 at most
+[ "$(count fast)" -le 3 ] || fail "$(count fast) checkpoints of fast are left, keep says 2"
+run 0 cairn check --read-data --target repo
