@@ -193,6 +193,7 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
   for (const auto& p : d.suite->plans) {
     if (!plans.empty() && std::find(plans.begin(), plans.end(), p.name) == plans.end()) continue;
     for (const auto& s : p.sources) {
+      if (s.type == "command") continue;
       std::error_code ec;
       if (!fs::exists(s.path, ec))
         return fail(errc::invalid_input, s.where.str() + ": source path " + s.path.string() +

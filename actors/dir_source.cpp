@@ -1,21 +1,51 @@
 #include "actors/dir_source.hpp"
 
 #include "actors/dir_walk.hpp"
+#include "actors/error.hpp"
+#include "actors/staged_source.hpp"
 
 namespace cairn::actors {
 
+dir_source_state::~dir_source_state() {
+  walk.reset();
+  std::error_code ec;
+  if (!staged.empty()) std::filesystem::remove_all(staged, ec);
+}
+
+// Application sources (sqlite, command) are first staged into a folder,
+// which is then walked like any directory.
 source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source_state> self,
                                        source_options options) {
-  self->state.walk = std::make_shared<dir_walk>(self, std::move(options));
+  auto opts = std::make_shared<source_options>(std::move(options));
+  if (!is_staged(opts->source)) self->state.walk = std::make_shared<dir_walk>(self, *opts);
   return {
-    [=](atom::scan) { return self->state.walk->count(); },
+    [=](atom::scan) {
+      if (is_staged(opts->source)) return staged_totals(opts->source);
+      return self->state.walk->count();
+    },
     [=](atom::run) {
       auto rp = self->make_response_promise<source_result>();
+      if (is_staged(opts->source)) {
+        auto dir = stage_source(opts->plan, opts->source, opts->state_dir, opts->cancel_stage.get());
+        if (!dir) {
+          rp.deliver(to_caf(dir.error()));
+          return rp;
+        }
+        self->state.staged = *dir;
+        auto o = *opts;
+        o.source.type = "dir";
+        o.source.path = *dir;
+        self->state.walk = std::make_shared<dir_walk>(self, std::move(o));
+      }
       self->state.walk->start(rp);
       return rp;
     },
-    [=](atom::resume) { self->state.walk->pump(); },
-    [=](atom::stop) { self->state.walk->stop(); },
+    [=](atom::resume) {
+      if (self->state.walk) self->state.walk->pump();
+    },
+    [=](atom::stop) {
+      if (self->state.walk) self->state.walk->stop();
+    },
   };
 }
 

@@ -32,6 +32,8 @@ struct source_options {
   size_t window_chunks = 256;
   // Set when a scan's count is no longer wanted (the backup finished first).
   std::shared_ptr<const std::atomic<bool>> cancel_scan;
+  // Set when the run stops: a running command or database copy is stopped.
+  std::shared_ptr<const std::atomic<bool>> cancel_stage;
 };
 
 class dir_walk;
@@ -39,6 +41,8 @@ class dir_walk;
 struct dir_source_state {
   static inline const char* name = "dir-source";
   std::shared_ptr<dir_walk> walk;  // shared_ptr: dir_walk stays an incomplete type here
+  std::filesystem::path staged;    // an application source's staging folder, removed at the end
+  ~dir_source_state();
 };
 
 source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source_state> self,

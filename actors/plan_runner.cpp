@@ -63,6 +63,7 @@ void abort_all(self_ptr self, const std::string& why, bool cancelled) {
   auto& st = self->state;
   if (st.report.error.empty()) st.report.error = why;
   st.report.cancelled = st.report.cancelled || cancelled;
+  *st.stage_cancel = true;
   if (st.current_source < st.sources.size()) self->send(st.sources[st.current_source], atom::stop::value);
   st.pending = 0;
   for (auto& t : st.targets)
@@ -109,6 +110,7 @@ void start_sources(self_ptr self) {
     o.catalog = st.options.catalog;
     o.state_dir = st.options.suite->state_dir;
     o.chunker = st.options.chunker;
+    o.cancel_stage = st.stage_cancel;
     return o;
   };
   for (const auto& src : st.plan->sources) {
@@ -179,7 +181,8 @@ repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const 
   c.time_ns = st.report.time_ns;
   if (auto p = object_id::parse(parent)) c.parent = *p;
   c.tree = tree;
-  for (const auto& s : st.plan->sources) c.sources.push_back({s.name, s.type, s.path.string(), s.post_restore});
+  for (const auto& s : st.plan->sources)
+    c.sources.push_back({s.name, s.type, s.type == "command" ? s.command : s.path.string(), s.post_restore});
   c.program = std::string("cairn ") + program_version;
   c.stats = st.report.stats;
   c.stats.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -50,6 +50,7 @@ struct plan_runner_state {
   std::vector<source_actor> sources;
   std::vector<source_actor> scanners;            // count beside the backup
   std::shared_ptr<std::atomic<bool>> scan_cancel = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::atomic<bool>> stage_cancel = std::make_shared<std::atomic<bool>>(false);
   size_t current_source = 0;
   std::vector<std::vector<repo::node>> roots;    // [context slot][source]
   uint32_t failed = 0;                           // context slots that failed

@@ -221,20 +221,37 @@ source_config parser::parse_source(const YAML::Node& n) const {
   source_config s;
   s.where = where(n);
   expect_map(n, "a source");
-  check_keys(n, {"type", "path", "name", "exclude", "one_file_system", "post_restore"}, "source");
-  if (!n["type"]) error_at(n, "a source needs a type (dir)");
+  if (!n["type"]) error_at(n, "a source needs a type (dir, sqlite or command)");
   s.type = scalar(n["type"], "source type");
-  if (s.type != "dir")
-    error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir)");
-  if (!n["path"]) error_at(n, "a dir source needs a path");
-  s.path = path_of(n["path"], "source path");
-  s.where = where(n["path"]);
+  if (s.type == "dir")
+    check_keys(n, {"type", "path", "name", "exclude", "one_file_system", "post_restore"}, "dir source");
+  else if (s.type == "sqlite")
+    check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
+  else if (s.type == "command")
+    check_keys(n, {"type", "command", "name", "output", "post_restore"}, "command source");
+  else
+    error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir, sqlite, command)");
+  if (s.type == "command") {
+    if (!n["command"]) error_at(n, "a command source needs a command (its standard output is backed up)");
+    s.command = scalar(n["command"], "command");
+    if (s.command.empty()) error_at(n["command"], "the command is empty");
+    s.where = where(n["command"]);
+    if (!n["name"]) error_at(n, "a command source needs a name (its folder in the checkpoint)");
+  } else {
+    if (!n["path"]) error_at(n, "a " + s.type + " source needs a path");
+    s.path = path_of(n["path"], "source path");
+    s.where = where(n["path"]);
+  }
   if (n["name"]) {
     s.name = scalar(n["name"], "source name");
     check_name(n["name"], s.name, "source name");
   } else {
     s.name = s.path.filename().string();
     if (s.name.empty()) s.name = "root";
+  }
+  if (s.type == "command") {
+    s.output = n["output"] ? scalar(n["output"], "output") : s.name + ".out";
+    check_name(n["output"] ? n["output"] : n["name"], s.output, "output");
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
   if (n["one_file_system"]) s.one_file_system = flag(n["one_file_system"], "one_file_system");

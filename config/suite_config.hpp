@@ -66,9 +66,11 @@ struct target_config {
 status parse_target_url(const std::string& url, target_config& target);
 
 struct source_config {
-  std::string type;                // dir
+  std::string type;                // dir, sqlite, command
   std::string name;                // entry in the checkpoint's root; unique in the plan
-  std::filesystem::path path;
+  std::filesystem::path path;      // dir: the tree; sqlite: the database file
+  std::string command;             // command: run by /bin/sh, its standard output is stored
+  std::string output;              // command: the file name of that output in the checkpoint
   std::vector<std::string> exclude;
   bool one_file_system = false;    // do not descend into other mounted file systems
   std::string post_restore;        // a shell command run once after a restore of this source

@@ -168,7 +168,7 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
   CAIRN_TRY(db->record_target(r.target_name, target->describe(), header.repository_id));
   CAIRN_TRY(db->set_setting("chunker_seed", std::to_string(repo->header().chunker.seed)));
   // plan -> source name -> path, from the newest checkpoint that names them
-  std::map<std::string, std::map<std::string, std::string>> plans;
+  std::map<std::string, std::map<std::string, std::pair<std::string, std::string>>> plans;  // plan -> source -> (type, path)
   std::map<std::string, int64_t> newest;
   for (const auto& id : ids) {
     auto c = repo->read_checkpoint(id);
@@ -186,7 +186,7 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
     if (c->time_ns >= newest[c->plan]) {
       newest[c->plan] = c->time_ns;
       plans[c->plan].clear();
-      for (const auto& s : c->sources) plans[c->plan][s.name] = s.path;
+      for (const auto& s : c->sources) plans[c->plan][s.name] = {s.type, s.path};
     }
   }
   std::ostringstream yaml;
@@ -199,8 +199,12 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
   if (!plans.empty()) yaml << "plans:\n";
   for (const auto& [plan, sources] : plans) {
     yaml << "  " << plan << ":\n    sources:\n";
-    for (const auto& [name, path] : sources)
-      yaml << "      - type: dir\n        name: " << name << "\n        path: " << nlohmann::json(path).dump() << "\n";
+    for (const auto& [name, source] : sources) {
+      const auto& [type, path] = source;
+      // A command source records its command where the others record a path.
+      yaml << "      - type: " << (type.empty() ? "dir" : type) << "\n        name: " << name << "\n        "
+           << (type == "command" ? "command: " : "path: ") << nlohmann::json(path).dump() << "\n";
+    }
     yaml << "    targets: [" << r.target_name << "]\n";
   }
   auto text = yaml.str();

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,11 @@ post_restore_outcome run_post_restore(const post_restore_step& step) {
   pid_t pid = ::fork();
   if (pid < 0) return {127, std::string("cannot run it: ") + std::strerror(errno)};
   if (pid == 0) {
+    // The parent blocks SIGINT/SIGTERM/SIGHUP for its signal thread; the
+    // step must get them as usual.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(pipefd[1], STDOUT_FILENO);
     ::dup2(pipefd[1], STDERR_FILENO);
     ::setenv("CAIRN_RESTORED_PATH", step.restored_path.c_str(), 1);

@@ -76,7 +76,7 @@ TEST_CASE("config: bad input gets one line with file line and column") {
     {base + "plans:\n  home:\n    sources:\n      - type: dir\n        path: [/a]\n    targets: [usb]\n",
      "/etc/cairn/cairn.yaml:9:15: source path must be a single value"},
     {base + "plans:\n  home:\n    sources:\n      - type: ftp\n        path: /a\n    targets: [usb]\n",
-     "/etc/cairn/cairn.yaml:8:15: source type \"ftp\" is not supported (supported: dir)"},
+     "/etc/cairn/cairn.yaml:8:15: source type \"ftp\" is not supported (supported: dir, sqlite, command)"},
     {"keyring:\n  mode: magic\n" + base,
      "/etc/cairn/cairn.yaml:2:9: keyring mode \"magic\" is not one of: keyfile, none, password, tpm"},
     {"keyring:\n  mode: tpm\n" + base,
@@ -168,5 +168,36 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
   for (const auto& r : rows) {
     CAPTURE(r.text);
     CHECK(error_of(r.text) == r.expected);
+  }
+}
+
+TEST_CASE("config: sqlite and command sources, and their mistakes") {
+  std::string base = "targets:\n  usb: {type: local, path: /mnt/usb}\nplans:\n  home:\n    targets: [usb]\n    sources:\n";
+  auto ok = parse_config(base + "      - {type: sqlite, path: /var/lib/app/app.db}\n"
+                                "      - {type: command, name: pg, command: pg_dump shop, output: shop.sql}\n"
+                                "      - {type: command, name: ls, command: ls /}\n",
+                         "/etc/cairn/cairn.yaml");
+  REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().message()));
+  const auto& s = ok->plans[0].sources;
+  CHECK(s[0].type == "sqlite");
+  CHECK(s[0].name == "app.db");
+  CHECK(s[1].command == "pg_dump shop");
+  CHECK(s[1].output == "shop.sql");
+  CHECK(s[2].output == "ls.out");
+  struct bad {
+    std::string text, expected;
+  };
+  for (const auto& b : std::vector<bad>{
+         {"      - {type: command, command: ls}\n", "cairn.yaml:7:9: a command source needs a name"},
+         {"      - {type: command, name: x}\n", "cairn.yaml:7:9: a command source needs a command"},
+         {"      - {type: sqlite, name: x}\n", "cairn.yaml:7:9: a sqlite source needs a path"},
+         {"      - {type: sqlite, path: /a.db, exclude: [x]}\n", "unknown key \"exclude\" in sqlite source"},
+         {"      - {type: command, name: x, command: ls, output: ../etc/passwd}\n",
+          "output \"../etc/passwd\" must be 1-64 letters"},
+       }) {
+    auto r = parse_config(base + b.text, "/etc/cairn/cairn.yaml");
+    CAPTURE(b.text);
+    REQUIRE_FALSE(r);
+    CHECK_MESSAGE(r.error().message().find(b.expected) != std::string::npos, r.error().message());
   }
 }

@@ -94,7 +94,14 @@ set +e
 wait "$backup"
 code=$?
 set -e
-[ "$code" -eq 130 ] || fail "the throttled backup ended with $code before it was interrupted"
+if [ "$code" -eq 0 ]; then  # a slow machine: it finished first; remember what it holds
+  run 0 cairn --json checkpoints
+  id=$(json '.id' | head -1)
+  mkdir -p "$T/expect/$id"
+  cp -a "$T/src/." "$T/expect/$id/"
+else
+  [ "$code" -eq 130 ] || fail "the throttled backup ended with $code"
+fi
 rm -f "$T/src/moving/big"*
 
 note "a checkpoint that cannot be read: prune refuses and deletes nothing"
