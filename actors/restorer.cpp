@@ -48,9 +48,25 @@ void finish(self_ptr self) {
   st.promise.reset();
 }
 
-// Called when no job is left or running: moves to the next phase.
+// Called when no job is left or running: moves to the next phase. Phases:
+// 0 create entries (only into an older copy), 3 find what is in place there,
+// 1 fetch packs (with the creation when the destination was empty),
+// 2 metadata.
 void next_phase(self_ptr self) {
   auto& st = self->state;
+  if (st.phase == 0 || st.phase == 3) {
+    if (st.phase == 0) {
+      st.phase = 3;
+      add_batches(self, fetch_kind::reuse);
+    } else {
+      st.phase = 1;
+      for (size_t i = 0; i < st.execution->plan().packs.size(); ++i)
+        st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
+    }
+    for (auto& f : st.fetchers) dispatch(self, f);
+    if (st.in_flight == 0 && st.jobs.empty()) next_phase(self);
+    return;
+  }
   if (st.phase == 1) {
     for (auto& p : st.execution->link_hardlinks()) st.report.damaged.push_back(p.path + ": " + p.reason);
     st.phase = 2;
@@ -66,6 +82,9 @@ void absorb(self_ptr self, const fetch_job& job, fetch_result& r) {
   auto& st = self->state;
   st.report.bytes += r.bytes_written;
   st.report.bytes_fetched += r.bytes_fetched;
+  st.report.bytes_reused += r.bytes_reused;
+  if (st.progress && job.kind == fetch_kind::reuse)
+    self->send(st.progress, atom::add::value, progress_counters{0, r.bytes_reused, 0, 0, 0});
   st.damaged.insert(st.damaged.end(), r.damaged.begin(), r.damaged.end());
   for (auto& e : r.errors) st.report.warnings.push_back(std::move(e));
   // Entries that could not be created or written are not restored; metadata
@@ -134,9 +153,18 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
         self->send(st.progress, atom::total::value, progress_counters{p.entries.size(), p.bytes, 0, 0, 0});
         self->send(st.progress, atom::set::value, std::string("restoring"), st.request.to.string());
       }
-      st.phase = 1;
+      // Into an older copy: create first, then see what is in place, then
+      // fetch only the rest. Into an empty destination: all at once.
+      std::error_code ec;
+      bool older_copy = std::filesystem::is_directory(st.request.to, ec) &&
+                        !std::filesystem::is_empty(st.request.to, ec);
       add_batches(self, fetch_kind::create);
-      for (size_t i = 0; i < p.packs.size(); ++i) st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
+      if (older_copy) {
+        st.phase = 0;
+      } else {
+        st.phase = 1;
+        for (size_t i = 0; i < p.packs.size(); ++i) st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
+      }
       st.promise = self->make_response_promise<restore_report>();
       auto rp = *st.promise;
       for (size_t i = 0; i < std::max<size_t>(1, fetchers); ++i)
@@ -156,6 +184,11 @@ fetcher_actor::behavior_type fetcher(fetcher_actor::pointer self,
         case fetch_kind::create: {
           fetch_result r;
           r.problems = exec.create_entries(job.begin, job.end);
+          return r;
+        }
+        case fetch_kind::reuse: {
+          fetch_result r;
+          r.bytes_reused = exec.reuse_existing(job.begin, job.end, *repo);
           return r;
         }
         case fetch_kind::pack:

@@ -372,13 +372,17 @@ int print_restore(const output& out, const restore_report& r, const std::string&
   }
   if (out.json) {
     emit({{"type", "restore"}, {"to", to}, {"files", r.files}, {"dirs", r.dirs}, {"links", r.links},
-          {"bytes", r.bytes}, {"bytes_fetched", r.bytes_fetched}, {"damaged", r.damaged},
+          {"bytes", r.bytes}, {"bytes_fetched", r.bytes_fetched}, {"bytes_reused", r.bytes_reused},
+          {"damaged", r.damaged},
           {"warnings", r.warnings}, {"post_restore", steps}});
     return code;
   }
   std::printf("restored %s files, %s directories, %s other entries (%s) into %s\n",
               with_commas(r.files).c_str(), with_commas(r.dirs).c_str(), with_commas(r.links).c_str(),
-              format_bytes(r.bytes).c_str(), to.c_str());
+              format_bytes(r.bytes + r.bytes_reused).c_str(), to.c_str());
+  if (r.bytes_reused > 0)
+    std::printf("  %s were already in place and kept; %s written, %s fetched\n", format_bytes(r.bytes_reused).c_str(),
+                format_bytes(r.bytes).c_str(), format_bytes(r.bytes_fetched).c_str());
   if (!r.damaged.empty())
     std::printf("%zu file(s) could not be restored completely; see above\n", r.damaged.size());
   return code;

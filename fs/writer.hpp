@@ -23,6 +23,8 @@ status write_at(int fd, uint64_t offset, byte_view data, const std::string& path
 // Like write_at, but skips 4 KiB blocks (aligned in the file) that are all
 // zero, so they stay holes in a file that create_file + finish_file made sparse.
 status write_sparse(int fd, uint64_t offset, byte_view data, const std::string& path);
+// Writes all of `data` at `offset`, zeros included (over old content).
+status write_all(int fd, uint64_t offset, byte_view data, const std::string& path);
 // Sets the final size (so trailing holes exist) and closes.
 status finish_file(int fd, uint64_t size, const std::string& path);
 

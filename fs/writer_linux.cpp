@@ -100,6 +100,10 @@ status write_at(int fd, uint64_t offset, byte_view data, const std::string& path
   return {};
 }
 
+status write_all(int fd, uint64_t offset, byte_view data, const std::string& path) {
+  return write_at(fd, offset, data, path);
+}
+
 status write_sparse(int fd, uint64_t offset, byte_view data, const std::string& path) {
   constexpr uint64_t block = 4096;
   auto is_zero = [](byte_view b) {

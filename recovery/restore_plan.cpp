@@ -1,6 +1,7 @@
 #include "recovery/restore_plan.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -163,7 +164,7 @@ bool has_content(const restore_entry& e) {
 restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
                                      std::filesystem::path to, bool owners)
   : plan_(std::move(plan)), to_(std::move(to)), owners_(owners),
-    state_(new std::atomic<uint8_t>[plan_->entries.size()]) {
+    state_(new std::atomic<uint8_t>[plan_->entries.size()]), reused_(plan_->entries.size()) {
   for (size_t i = 0; i < plan_->entries.size(); ++i) state_[i] = 0;
   std::error_code ec;
   std::filesystem::create_directories(to_, ec);
@@ -214,9 +215,60 @@ std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_
   return problems;
 }
 
+uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo::repository& repo) {
+  uint64_t kept = 0;
+  auto hasher = repo.make_hasher();
+  byte_buffer buffer;
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
+    if (!has_content(e) || e.hardlink_of != no_link) continue;
+    int fd = ::open(path_of(i).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st {};
+    // Never through a hard link: writing into it would change the other name.
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+      ::close(fd);
+      continue;
+    }
+    uint64_t offset = 0;
+    std::vector<uint64_t> in_place;
+    for (const auto& id : e.node.content) {
+      auto loc = repo.index().find(id);
+      if (!loc) break;
+      uint64_t len = loc->raw_length;
+      if (offset + len > static_cast<uint64_t>(st.st_size)) break;
+      buffer.resize(len);
+      ssize_t got = ::pread(fd, buffer.data(), len, static_cast<off_t>(offset));
+      if (got == static_cast<ssize_t>(len) && hasher.id_of(buffer) == id) {
+        in_place.push_back(offset);
+        kept += len;
+      }
+      offset += len;
+    }
+    ::close(fd);
+    if (in_place.empty()) continue;
+    reused_[i] = std::move(in_place);
+    state_[i] = 3;
+  }
+  return kept;
+}
+
+bool restore_execution::reused(uint32_t entry, uint64_t offset) const {
+  const auto& r = reused_[entry];
+  return !r.empty() && std::binary_search(r.begin(), r.end(), offset);
+}
+
 expected<int> restore_execution::open_content(uint32_t entry) {
   std::string path = path_of(entry);
   auto& state = state_[entry];
+  if (state.load() == 3) {  // an existing file whose other chunks stay: no truncation
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == EACCES && ::chmod(path.c_str(), 0600) == 0)  // read-only: its mode comes last
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return fail(errc::io, "open " + path + ": " + std::strerror(errno));
+    return fd;
+  }
   uint8_t expected_state = 0;
   if (state.compare_exchange_strong(expected_state, 1)) {
     // First writer: create it, replacing whatever an earlier restore left.
@@ -244,6 +296,12 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   constexpr uint64_t max_gap = 1 << 20;
   constexpr uint64_t max_range = 8 << 20;
   constexpr size_t max_open = 64;
+  // Only the blobs some target still needs (reuse_existing may have found
+  // the rest in place); a pack with none is not read at all.
+  std::vector<const planned_blob*> needed;
+  for (const auto& pb : work.blobs)
+    if (std::any_of(pb.targets.begin(), pb.targets.end(), [&](const blob_target& t) { return !reused(t.entry, t.offset); }))
+      needed.push_back(&pb);
   std::unordered_map<uint32_t, int> fds;
   std::unordered_set<uint32_t> failed;  // entries that could not be written: reported once
   auto close_all = [&] {
@@ -251,19 +309,19 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     fds.clear();
   };
   size_t i = 0;
-  while (i < work.blobs.size()) {
+  while (i < needed.size()) {
     size_t j = i + 1;
-    uint64_t start = work.blobs[i].blob.offset;
-    uint64_t end = start + work.blobs[i].blob.length;
-    while (j < work.blobs.size() && work.blobs[j].blob.offset <= end + max_gap &&
-           work.blobs[j].blob.offset + work.blobs[j].blob.length - start <= max_range) {
-      end = std::max<uint64_t>(end, work.blobs[j].blob.offset + work.blobs[j].blob.length);
+    uint64_t start = needed[i]->blob.offset;
+    uint64_t end = start + needed[i]->blob.length;
+    while (j < needed.size() && needed[j]->blob.offset <= end + max_gap &&
+           needed[j]->blob.offset + needed[j]->blob.length - start <= max_range) {
+      end = std::max<uint64_t>(end, needed[j]->blob.offset + needed[j]->blob.length);
       ++j;
     }
     auto range = repo.target()->get(name, {start, end - start});
     if (range) out.bytes_fetched += range->size();
     for (size_t k = i; k < j; ++k) {
-      const auto& pb = work.blobs[k];
+      const auto& pb = *needed[k];
       expected<byte_buffer> plain = fail(errc::io, "");
       if (!range) {
         plain = fail(range.error());
@@ -279,9 +337,13 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
                              plain.error().message());
         continue;
       }
-      if (all_zero(*plain)) continue;  // a hole: apply_metadata sets the size
+      bool zero = all_zero(*plain);
       for (const auto& t : pb.targets) {
-        if (failed.count(t.entry)) continue;
+        if (failed.count(t.entry) || reused(t.entry, t.offset)) continue;
+        // A hole in a new file needs no write (apply_metadata sets the size);
+        // in a kept file, old bytes there must be overwritten.
+        bool kept_file = state_[t.entry].load() == 3;
+        if (zero && !kept_file) continue;
         auto it = fds.find(t.entry);
         if (it == fds.end()) {
           if (fds.size() >= max_open) close_all();  // stay far below RLIMIT_NOFILE
@@ -293,7 +355,8 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
           }
           it = fds.emplace(t.entry, *fd).first;
         }
-        auto st = fs::write_sparse(it->second, t.offset, *plain, path_of(t.entry));
+        auto st = kept_file ? fs::write_all(it->second, t.offset, *plain, path_of(t.entry))
+                            : fs::write_sparse(it->second, t.offset, *plain, path_of(t.entry));
         if (!st) {
           failed.insert(t.entry);
           out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});

@@ -36,6 +36,7 @@ struct restore_report {
   uint64_t links = 0;
   uint64_t bytes = 0;           // content restored
   uint64_t bytes_fetched = 0;   // read from the target
+  uint64_t bytes_reused = 0;    // already in place in an older copy at the destination
   std::vector<std::string> damaged;  // "path: reason": not restored, or not entirely
   std::vector<std::string> warnings; // metadata that could not be applied
   std::vector<post_restore_result> post_restore;  // steps that ran after the restore
@@ -43,6 +44,7 @@ struct restore_report {
 
 enum class fetch_kind : uint8_t {
   create,    // entries [begin, end): directories, symlinks, special and empty files
+  reuse,     // entries [begin, end): find chunks already in place in existing files
   pack,      // plan.packs[begin]: fetch, verify and write its blobs
   metadata,  // entries [begin, end): size, owner, xattrs, mode, mtime
 };

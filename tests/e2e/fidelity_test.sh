@@ -13,9 +13,37 @@ run 0 cairn restore latest --to "$T/restored"
 compare_trees "$T/src" "$T/restored/src"
 note "full restore is identical: $(cat "$T/compare")"
 
-note "restoring again over the first restore changes nothing"
-run 0 cairn restore latest --to "$T/restored"
+note "restoring again over the first restore changes nothing and fetches (almost) nothing"
+run 0 cairn --json restore latest --to "$T/restored"
 compare_trees "$T/src" "$T/restored/src"
+# only hard-linked files are rewritten (writing into one could change another name)
+fetched=$(json 'select(.type=="restore") | .bytes_fetched')
+reused=$(json 'select(.type=="restore") | .bytes_reused')
+[ "$fetched" -lt $((reused / 100)) ] || fail "an identical copy was fetched again: $(cat "$T/out")"
+
+note "over a damaged copy: only what differs is fetched and written, the result is exact"
+r="$T/restored/src"
+big=$(find "$r" -type f -size +4M -links 1 | head -1)
+[ -n "$big" ] || fail "the generated tree has no big file"
+printf 'damage' | dd of="$big" bs=1 seek=1000000 conv=notrunc 2> /dev/null  # one chunk differs
+small=$(find "$r" -type f -size +1k -size -64k -links 1 | head -2)
+first_small=$(echo "$small" | head -1)
+second_small=$(echo "$small" | tail -1)
+truncate -s 10 "$first_small"                                               # shorter
+echo "appended" >> "$second_small"                                          # longer
+linked=$(find "$r" -type f -links +1 | head -1)
+[ -z "$linked" ] || echo "changed through a hard link" >> "$linked"          # never written through
+sparse=$(find "$r" -type f -name '*sparse*' | head -1)
+[ -z "$sparse" ] || printf 'junk-in-a-hole' | dd of="$sparse" bs=1 seek=4096 conv=notrunc 2> /dev/null
+victim=$(find "$r" -type f -size +1k -links 1 | tail -1)
+rm "$victim" && mkdir "$victim" && echo x > "$victim/inside"                 # a directory in its place
+chmod 0 "$(find "$r" -type f -size +1k -links 1 | sed -n 3p)"                # unreadable, yet rewritten
+run 0 cairn --json restore latest --to "$T/restored"
+compare_trees "$T/src" "$T/restored/src"
+total=$(json 'select(.type=="restore") | .bytes + .bytes_reused')
+fetched=$(json 'select(.type=="restore") | .bytes_fetched')
+echo "   fetched $fetched of $total bytes"
+[ "$fetched" -lt $((total / 2)) ] || fail "fetched $fetched of $total bytes for a few small damages"
 
 note "ls shows odd names escaped, one per line"
 run 0 cairn ls latest src/names
