@@ -595,6 +595,43 @@ expected<std::vector<forget_line>> application::forget(const std::vector<std::st
   return out;
 }
 
+expected<suite_status> application::summary() {
+  auto& d = *impl_;
+  suite_status out;
+  out.daemon_pid = cairn::fs::process_lock::holder(d.suite->state_dir / "locks" / "daemon.lock");
+  auto db = catalog::catalog::open(d.suite->state_dir, true);
+  if (!db && db.error().code() != errc::not_found) return fail(db.error());
+  int64_t now = now_ns();
+  for (const auto& p : d.suite->plans) {
+    plan_status s;
+    s.plan = p.name;
+    s.schedule = p.when.text;
+    const auto& k = p.keep;
+    for (auto [n, what] : {std::pair{k.last, "last"}, {k.hourly, "hourly"}, {k.daily, "daily"}, {k.weekly, "weekly"},
+                           {k.monthly, "monthly"}, {k.yearly, "yearly"}})
+      if (n) s.keep += (s.keep.empty() ? "" : ", ") + std::string(what) + " " + std::to_string(n);
+    if (k.within.count()) s.keep += (s.keep.empty() ? "" : ", ") + std::string("within ") + std::to_string(k.within.count()) + "s";
+    config::run_history h;
+    if (db) {
+      CAIRN_ASSIGN(auto runs, (*db)->runs(p.name, 200));
+      if (!runs.empty()) s.last_run = runs.front();
+      for (auto it = runs.rbegin(); it != runs.rend(); ++it) record_run(h, it->status, it->started_ns, it->finished_ns);
+      for (const auto& t : p.targets) {
+        CAIRN_ASSIGN(auto rows, (*db)->checkpoints(p.name, t));
+        plan_status::target_line line{t, rows.size(), 0, 0};
+        if (!rows.empty()) line.newest_ns = rows.front().time_ns, line.bytes = rows.front().bytes;
+        s.targets.push_back(line);
+      }
+    } else {
+      for (const auto& t : p.targets) s.targets.push_back({t, 0, 0, 0});
+    }
+    s.last_good_ns = h.last_good_start_ns;
+    if (!p.when.empty()) s.next_due_ns = config::next_due(p.when, h, now, d.suite->daemon.retry);
+    out.plans.push_back(std::move(s));
+  }
+  return out;
+}
+
 expected<std::vector<prune_line>> application::prune(const std::string& target, const repo::prune_options& options) {
   auto& d = *impl_;
   if (!target.empty() && !d.suite->find_target(target))

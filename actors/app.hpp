@@ -78,6 +78,28 @@ struct forget_line {
   std::string error;                 // it could not be removed
 };
 
+// What `cairn status` shows of a plan.
+struct plan_status {
+  std::string plan;
+  std::string schedule;                 // as written; empty: only by hand
+  int64_t next_due_ns = 0;              // with a schedule; at or before now: due
+  std::string keep;                     // the policy, e.g. "last 3, daily 7"
+  std::optional<catalog::run_row> last_run;
+  std::optional<int64_t> last_good_ns;  // start of the last run that committed everywhere
+  struct target_line {
+    std::string target;
+    size_t checkpoints = 0;
+    int64_t newest_ns = 0;
+    uint64_t bytes = 0;                 // of the newest
+  };
+  std::vector<target_line> targets;
+};
+
+struct suite_status {
+  std::optional<int> daemon_pid;        // a cairn daemon runs for this state_dir
+  std::vector<plan_status> plans;
+};
+
 struct prune_line {
   std::string target;
   std::string error;
@@ -138,6 +160,10 @@ public:
   // Deletes data no checkpoint needs, on every target (or one), under the
   // repository's exclusive lock.
   expected<std::vector<prune_line>> prune(const std::string& target, const repo::prune_options& options);
+
+  // Plans, schedules, last and next runs, checkpoints per target; from the
+  // catalog only (no target is contacted).
+  expected<suite_status> summary();
 
   // Key slots of every target (or one). Changes rewrite only the repository
   // header, atomically, under an exclusive lock; data is never re-encrypted.

@@ -219,6 +219,10 @@ int run_command(int argc, char** argv) {
                 "uses are deleted; packs mostly unused are rewritten. Safe to kill at any moment.\n"
                 "Example: cairn prune --target usb");
 
+  auto* status = app.add_subcommand("status", "Show each plan's schedule, last and next run, and checkpoints");
+  status->footer("From the catalog only: no target is contacted. Exit code 1 when a plan's last run failed.\n"
+                 "Example: cairn status --json");
+
   auto* daemon = app.add_subcommand("daemon", "Run the plans on their schedules (the system service)");
   daemon->footer("Runs each plan whose schedule: says so, one at a time, at low CPU and I/O priority\n"
                  "(daemon.nice, daemon.io); catches up runs missed while the machine was off; retries a\n"
@@ -282,6 +286,13 @@ int run_command(int argc, char** argv) {
     return exit_ok;
   }
   if (*daemon) return run_daemon(g);
+  if (*status)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto r = a.summary();
+      if (failed(out, r, code)) return code;
+      return print_status(out, *r);
+    });
   if (*forget || *prune)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;

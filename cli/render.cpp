@@ -198,6 +198,63 @@ int print_prune(const output& out, const std::vector<actors::prune_line>& lines,
   return code;
 }
 
+int print_status(const output& out, const actors::suite_status& s) {
+  int code = exit_ok;
+  int64_t now = now_ns();
+  if (out.json) {
+    json d{{"type", "daemon"}, {"running", s.daemon_pid.has_value()}};
+    if (s.daemon_pid) d["pid"] = *s.daemon_pid;
+    emit(d);
+  } else {
+    std::printf("daemon: %s\n", s.daemon_pid ? ("running (pid " + std::to_string(*s.daemon_pid) + ")").c_str()
+                                             : "not running");
+  }
+  for (const auto& p : s.plans) {
+    bool bad = p.last_run && (p.last_run->status == "failed" || p.last_run->status == "partial");
+    if (bad) code = exit_failure;
+    if (out.json) {
+      json j{{"type", "plan"}, {"plan", p.plan}, {"schedule", p.schedule}, {"keep", p.keep}};
+      if (!p.schedule.empty()) j["next_run"] = format_time(std::max(p.next_due_ns, now));
+      if (p.last_run)
+        j["last_run"] = {{"started", format_time(p.last_run->started_ns)},
+                         {"finished", p.last_run->finished_ns ? format_time(p.last_run->finished_ns) : ""},
+                         {"status", p.last_run->status}, {"error", p.last_run->error}};
+      if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
+      json targets = json::array();
+      for (const auto& t : p.targets) {
+        json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
+        if (t.checkpoints) tj["newest"] = format_time(t.newest_ns), tj["bytes"] = t.bytes;
+        targets.push_back(tj);
+      }
+      j["targets"] = targets;
+      emit(j);
+      continue;
+    }
+    std::string when = p.schedule.empty() ? "by hand only (no schedule)"
+                       : p.next_due_ns <= now ? p.schedule + ", due now"
+                                              : p.schedule + ", next " + local_time(p.next_due_ns);
+    std::printf("%s: %s%s\n", p.plan.c_str(), when.c_str(), p.keep.empty() ? "" : ("; keep " + p.keep).c_str());
+    if (!p.last_run) {
+      std::printf("  never ran\n");
+    } else {
+      const auto& r = *p.last_run;
+      std::string took = r.finished_ns > r.started_ns
+                           ? " in " + std::to_string((r.finished_ns - r.started_ns) / 1'000'000'000) + " s" : "";
+      std::printf("  last run %s: %s%s%s\n", local_time(r.started_ns).c_str(), r.status.c_str(), took.c_str(),
+                  r.error.empty() ? "" : (": " + r.error).c_str());
+      if (p.last_good_ns && *p.last_good_ns != r.started_ns)
+        std::printf("  last good run %s\n", local_time(*p.last_good_ns).c_str());
+    }
+    for (const auto& t : p.targets) {
+      if (!t.checkpoints) std::printf("  %s: no checkpoint\n", t.target.c_str());
+      else
+        std::printf("  %s: %zu checkpoint%s, newest %s (%s)\n", t.target.c_str(), t.checkpoints,
+                    t.checkpoints == 1 ? "" : "s", local_time(t.newest_ns).c_str(), format_bytes(t.bytes).c_str());
+    }
+  }
+  return code;
+}
+
 int print_daemon_run(const output& out, const plan_report& r) {
   int code = print_backup(out, {r});
   if (r.targets.empty() && !r.error.empty()) {

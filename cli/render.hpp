@@ -39,6 +39,8 @@ void print_daemon_event(const output& out, const std::string& what);
 // Returns the exit code (1 when a checkpoint or target failed).
 int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run);
 int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run);
+// Exit code 1 when some plan's last run failed (for monitoring).
+int print_status(const output& out, const actors::suite_status& s);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

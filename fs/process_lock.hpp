@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/error.hpp"
@@ -16,6 +17,8 @@ public:
   // locked when another process holds it; the message says `what` and its pid.
   static expected<std::unique_ptr<process_lock>> acquire(const std::filesystem::path& file,
                                                          const std::string& what);
+  // The pid of the process holding the lock, if one does (never blocks).
+  static std::optional<int> holder(const std::filesystem::path& file);
   ~process_lock();
   process_lock(const process_lock&) = delete;
   process_lock& operator=(const process_lock&) = delete;

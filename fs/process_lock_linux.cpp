@@ -29,6 +29,21 @@ expected<std::unique_ptr<process_lock>> process_lock::acquire(const std::filesys
   return std::unique_ptr<process_lock>(new process_lock(fd));
 }
 
+std::optional<int> process_lock::holder(const std::filesystem::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<int> pid;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    char buf[32] = {};
+    (void)::pread(fd, buf, sizeof buf - 1, 0);
+    pid = std::atoi(buf);
+  } else {
+    ::flock(fd, LOCK_UN);
+  }
+  ::close(fd);
+  return pid;
+}
+
 process_lock::~process_lock() {
   ::flock(fd_, LOCK_UN);
   ::close(fd_);

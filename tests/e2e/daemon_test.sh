@@ -3,6 +3,7 @@
 # is bad), retries a failed plan later while the others go on, catches up a
 # run missed while it was down, and stops cleanly on SIGTERM even mid-backup.
 source "$CAIRN_E2E_LIB"
+export TZ=UTC  # schedules are in local time; the checks below spell times in UTC
 
 mkdir -p "$T/small" "$T/big"
 echo one > "$T/small/a"
@@ -112,9 +113,21 @@ failures=$(grep -c 'plan broken' "$T/daemon.err")
 [ "$failures" -le 3 ] || fail "broken was retried $failures times within seconds (retry is 3s)"
 alive || fail "the daemon died"
 
+note "status: the daemon's pid, each plan's last run and next run; exit 1 for the failing plan"
+run 1 cairn --json status
+[ "$(json 'select(.type=="daemon") | .pid')" = "$pid" ] || fail "status does not see the daemon: $(cat "$T/out")"
+[ "$(json 'select(.plan=="broken") | .last_run.status')" = failed ] || fail "$(cat "$T/out")"
+[ "$(json 'select(.plan=="fast") | .last_run.status')" = ok ] || fail "$(cat "$T/out")"
+[ "$(json 'select(.plan=="fast") | .targets[0].checkpoints')" -ge 3 ] || fail "$(cat "$T/out")"
+json 'select(.plan=="nightly") | .next_run' | grep -q 'T03:33:00' || fail "nightly's next run: $(cat "$T/out")"
+run 1 cairn status
+grep -q "^broken: every 1s" "$T/out" && grep -q "last run .*: failed" "$T/out" || fail "$(cat "$T/out")"
+
 note "SIGTERM: exits 0"
 stop_daemon
 logged '"stopped"' || fail "no stopped event"
+run 1 cairn --json status
+[ "$(json 'select(.type=="daemon") | .running')" = false ] || fail "status still sees a daemon"
 
 note "a run missed while the daemon was down is caught up once at start"
 last=$(date -d '-1 hour' +%H:%M)
