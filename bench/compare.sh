@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Cairn side by side with restic and Borg (Debian's packages), in one run, on
 # one corpus of real files copied from this machine: initial backup, backup
-# with no change, backup after a small change, full restore. Reports wall
+# with no change, backup after a small change, full restore, and the same
+# restore again over the restored tree (cairn keeps what is in place; the
+# others rewrite). Reports wall
 # time, CPU time, peak memory and repository size for each, and the ratios
 # cairn/restic and cairn/borg, as a Markdown table (stdout and bench/results/).
 #
@@ -81,6 +83,7 @@ run_cairn_restore() {
   measure cairn restore "$root/build/cairn" -q -c "$work/cairn/cairn.yaml" restore latest --to "$work/cairn/restored"
   size[cairn]=$(du -sb "$work/cairn/repo" | cut -f1)
 }
+run_cairn_again() { measure cairn again "$root/build/cairn" -q -c "$work/cairn/cairn.yaml" restore latest --to "$work/cairn/restored"; }
 
 run_restic() {
   local r=$work/restic/repo
@@ -94,6 +97,7 @@ run_restic_restore() {
   measure restic restore restic --repo "$work/restic/repo" restore latest --target "$work/restic/restored"
   size[restic]=$(du -sb "$work/restic/repo" | cut -f1)
 }
+run_restic_again() { measure restic again restic --repo "$work/restic/repo" restore latest --target "$work/restic/restored"; }
 
 run_borg() {
   local r=$work/borg/repo
@@ -110,11 +114,17 @@ run_borg_restore() {
   popd > /dev/null
   size[borg]=$(du -sb "$work/borg/repo" | cut -f1)
 }
+run_borg_again() {
+  pushd "$work/borg/restored" > /dev/null
+  measure borg again borg extract "$work/borg/repo::three"
+  popd > /dev/null
+}
 
 for t in $tools; do echo "bench: $t: initial and no-change backups" >&2; warm; "run_$t"; done
 small_change
 for t in $tools; do echo "bench: $t: backup after a small change" >&2; warm; "run_${t}_change"; done
 for t in $tools; do echo "bench: $t: restore" >&2; sync; "run_${t}_restore"; done
+for t in $tools; do echo "bench: $t: restore again over the restored tree" >&2; sync; "run_${t}_again"; done
 
 ratio() { [ -n "${2:-}" ] && [ "$(echo "$2 > 0" | bc)" = 1 ] && printf '%.2f' "$(echo "$1 / $2" | bc -l)" || echo "-"; }
 mib() { printf '%.0f' "$(echo "$1 / 1048576" | bc -l)"; }
@@ -127,7 +137,7 @@ mib() { printf '%.0f' "$(echo "$1 / 1048576" | bc -l)"; }
   echo
   echo "| step | metric | cairn | restic | borg | cairn/restic | cairn/borg |"
   echo "|---|---|---|---|---|---|---|"
-  for step in initial nochange change restore; do
+  for step in initial nochange change restore again; do
     for metric in wall cpu rss; do
       declare -n m=$metric
       unit=s; [ $metric = rss ] && unit="MiB"

@@ -4,7 +4,9 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <fstream>
 
@@ -37,8 +39,22 @@ CREATE TABLE IF NOT EXISTS runs(
   error TEXT NOT NULL DEFAULT '');
 )sql";
 
-error db_error(const std::exception& e, std::string_view what) {
+// True when the file system holding `file` has (nearly) no room left.
+bool disk_full(const std::string& file) {
+  struct statvfs v {};
+  auto dir = fs::path(file).parent_path();
+  if (dir.empty() || ::statvfs(dir.c_str(), &v) != 0) return false;
+  return static_cast<uint64_t>(v.f_bavail) * v.f_frsize < (1u << 20);
+}
+
+error db_error(const std::exception& e, std::string_view what, const std::string& file) {
   std::string msg = e.what();
+  // SQLite reports a full disk as "disk is full", or, when it cannot grow its
+  // shared-memory file, as a "disk I/O error": say what it is.
+  if (auto* se = dynamic_cast<const SQLite::Exception*>(&e);
+      se && (se->getErrorCode() == SQLITE_FULL || se->getErrorCode() == SQLITE_IOERR) && disk_full(file))
+    return error{errc::no_space, "catalog: " + std::string(what) + ": no space left on the disk of " +
+                                   fs::path(file).parent_path().string() + " (" + msg + ")"};
   errc code = errc::io;
   if (msg.find("locked") != std::string::npos || msg.find("busy") != std::string::npos)
     code = errc::locked;
@@ -50,11 +66,11 @@ error db_error(const std::exception& e, std::string_view what) {
 
 // Runs `fn`, turning SQLiteCpp's exceptions into errors.
 template <class F>
-auto guarded(std::string_view what, F&& fn) -> decltype(fn()) {
+auto guarded(std::string_view what, const std::string& file, F&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const std::exception& e) {
-    return fail(db_error(e, what));
+    return fail(db_error(e, what, file));
   }
 }
 
@@ -110,7 +126,7 @@ expected<std::unique_ptr<catalog>> catalog::open(const fs::path& state_dir, bool
   auto file = file_of(state_dir);
   if (read_only && !fs::exists(file, ec))
     return fail(errc::not_found, "no catalog at " + file.string() + " (run: cairn init)");
-  return guarded("open " + file.string(), [&]() -> expected<std::unique_ptr<catalog>> {
+  return guarded("open " + file.string(), file.string(), [&]() -> expected<std::unique_ptr<catalog>> {
     int flags = read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
     auto p = std::make_unique<impl>(file, flags);
     if (!read_only) {
@@ -130,7 +146,7 @@ expected<std::unique_ptr<catalog>> catalog::open(const fs::path& state_dir, bool
 }
 
 expected<std::optional<std::string>> catalog::setting(const std::string& key) {
-  return guarded("read setting", [&]() -> expected<std::optional<std::string>> {
+  return guarded("read setting", impl_->db.getFilename(), [&]() -> expected<std::optional<std::string>> {
     SQLite::Statement q(impl_->db, "SELECT value FROM settings WHERE key=?");
     q.bind(1, key);
     if (!q.executeStep()) return std::optional<std::string>{};
@@ -139,7 +155,7 @@ expected<std::optional<std::string>> catalog::setting(const std::string& key) {
 }
 
 status catalog::set_setting(const std::string& key, const std::string& value) {
-  return guarded("write setting", [&]() -> status {
+  return guarded("write setting", impl_->db.getFilename(), [&]() -> status {
     SQLite::Statement q(impl_->db, "INSERT OR REPLACE INTO settings VALUES(?, ?)");
     q.bind(1, key);
     q.bind(2, value);
@@ -150,7 +166,7 @@ status catalog::set_setting(const std::string& key, const std::string& value) {
 
 status catalog::record_target(const std::string& name, const std::string& description,
                               const std::string& repository_id) {
-  return guarded("record target", [&]() -> status {
+  return guarded("record target", impl_->db.getFilename(), [&]() -> status {
     SQLite::Statement q(impl_->db, "INSERT OR REPLACE INTO targets VALUES(?, ?, ?)");
     q.bind(1, name);
     q.bind(2, description);
@@ -161,7 +177,7 @@ status catalog::record_target(const std::string& name, const std::string& descri
 }
 
 expected<std::optional<std::string>> catalog::target_repository(const std::string& name) {
-  return guarded("read target", [&]() -> expected<std::optional<std::string>> {
+  return guarded("read target", impl_->db.getFilename(), [&]() -> expected<std::optional<std::string>> {
     SQLite::Statement q(impl_->db, "SELECT repository_id FROM targets WHERE name=?");
     q.bind(1, name);
     if (!q.executeStep()) return std::optional<std::string>{};
@@ -170,7 +186,7 @@ expected<std::optional<std::string>> catalog::target_repository(const std::strin
 }
 
 status catalog::record_checkpoint(const checkpoint_row& r) {
-  return guarded("record checkpoint", [&]() -> status {
+  return guarded("record checkpoint", impl_->db.getFilename(), [&]() -> status {
     SQLite::Statement q(impl_->db,
                         "INSERT OR REPLACE INTO checkpoints VALUES(?,?,?,?,?,?,?,?,?,?,?)");
     q.bind(1, r.id);
@@ -191,7 +207,7 @@ status catalog::record_checkpoint(const checkpoint_row& r) {
 
 expected<std::vector<checkpoint_row>> catalog::checkpoints(const std::string& plan,
                                                            const std::string& target) {
-  return guarded("list checkpoints", [&]() -> expected<std::vector<checkpoint_row>> {
+  return guarded("list checkpoints", impl_->db.getFilename(), [&]() -> expected<std::vector<checkpoint_row>> {
     SQLite::Statement q(impl_->db,
                         "SELECT id,target,plan,time_ns,host,parent,tree,files,bytes,stats,sources "
                         "FROM checkpoints WHERE (?1='' OR plan=?1) AND (?2='' OR target=?2) "
@@ -219,7 +235,7 @@ expected<std::vector<checkpoint_row>> catalog::checkpoints(const std::string& pl
 }
 
 status catalog::forget_checkpoint(const std::string& target, const std::string& id) {
-  return guarded("forget checkpoint", [&]() -> status {
+  return guarded("forget checkpoint", impl_->db.getFilename(), [&]() -> status {
     SQLite::Statement q(impl_->db, "DELETE FROM checkpoints WHERE target=? AND id=?");
     q.bind(1, target);
     q.bind(2, id);
@@ -231,7 +247,7 @@ status catalog::forget_checkpoint(const std::string& target, const std::string& 
 expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& plan,
                                                              const std::string& target,
                                                              const std::string& directory) {
-  return guarded("read file cache", [&]() -> expected<std::vector<cache_entry>> {
+  return guarded("read file cache", impl_->db.getFilename(), [&]() -> expected<std::vector<cache_entry>> {
     auto& q = impl_->prepared(impl_->read_cache,
                               "SELECT name,size,mtime_ns,ctime_ns,inode,chunks,xattrs FROM file_cache "
                               "WHERE plan=? AND target=? AND dir=?");
@@ -261,7 +277,7 @@ expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& 
 status catalog::store_directory(const std::string& plan, const std::string& target,
                                 const std::string& directory,
                                 const std::vector<cache_entry>& entries) {
-  return guarded("write file cache", [&]() -> status {
+  return guarded("write file cache", impl_->db.getFilename(), [&]() -> status {
     auto& del = impl_->prepared(impl_->delete_cache, "DELETE FROM file_cache WHERE plan=? AND target=? AND dir=?");
     del.bind(1, plan);
     del.bind(2, target);
@@ -288,7 +304,7 @@ status catalog::store_directory(const std::string& plan, const std::string& targ
 }
 
 expected<int64_t> catalog::begin_run(const std::string& plan, int64_t started_ns) {
-  return guarded("record run", [&]() -> expected<int64_t> {
+  return guarded("record run", impl_->db.getFilename(), [&]() -> expected<int64_t> {
     SQLite::Statement q(impl_->db, "INSERT INTO runs(plan, started_ns, status) VALUES(?, ?, 'running')");
     q.bind(1, plan);
     q.bind(2, started_ns);
@@ -298,7 +314,7 @@ expected<int64_t> catalog::begin_run(const std::string& plan, int64_t started_ns
 }
 
 status catalog::finish_run(const run_row& r) {
-  return guarded("record run", [&]() -> status {
+  return guarded("record run", impl_->db.getFilename(), [&]() -> status {
     SQLite::Statement q(impl_->db,
                         "UPDATE runs SET finished_ns=?, status=?, stats=?, error=? WHERE id=?");
     q.bind(1, r.finished_ns);
@@ -312,7 +328,7 @@ status catalog::finish_run(const run_row& r) {
 }
 
 expected<std::vector<run_row>> catalog::runs(const std::string& plan, int limit) {
-  return guarded("list runs", [&]() -> expected<std::vector<run_row>> {
+  return guarded("list runs", impl_->db.getFilename(), [&]() -> expected<std::vector<run_row>> {
     SQLite::Statement q(impl_->db,
                         "SELECT id,plan,started_ns,finished_ns,status,stats,error FROM runs "
                         "WHERE (?1='' OR plan=?1) ORDER BY id DESC LIMIT ?2");
@@ -329,21 +345,21 @@ expected<std::vector<run_row>> catalog::runs(const std::string& plan, int limit)
 }
 
 status catalog::begin() {
-  return guarded("begin", [&]() -> status {
+  return guarded("begin", impl_->db.getFilename(), [&]() -> status {
     impl_->db.exec("BEGIN");
     return {};
   });
 }
 
 status catalog::commit() {
-  return guarded("commit", [&]() -> status {
+  return guarded("commit", impl_->db.getFilename(), [&]() -> status {
     impl_->db.exec("COMMIT");
     return {};
   });
 }
 
 status catalog::snapshot_to(const fs::path& file) {
-  return guarded("snapshot", [&]() -> status {
+  return guarded("snapshot", impl_->db.getFilename(), [&]() -> status {
     std::error_code ec;
     fs::remove(file, ec);
     SQLite::Database dst(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -362,7 +378,7 @@ expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch) {
   // Everything but the file cache (the bulk of the catalog, rebuilt by the
   // next backup), copied table by table in one read transaction: a copy of
   // the whole file then DELETE and VACUUM took ~0.3 s per run on 76k files.
-  auto r = guarded("snapshot", [&]() -> expected<byte_buffer> {
+  auto r = guarded("snapshot", impl_->db.getFilename(), [&]() -> expected<byte_buffer> {
     {
       SQLite::Database copy(scratch.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
       copy.exec("PRAGMA journal_mode=OFF");
