@@ -719,7 +719,9 @@ void application::maintain(const plan_report& r, const daemon_callbacks& callbac
     int64_t now = now_ns();
     if (last && !last->empty() && now - std::stoll(*last) < d.suite->daemon.prune_every.count() * 1'000'000'000)
       continue;
-    auto pruned = prune(t, {});
+    repo::prune_options po;
+    po.cancel = &d.stopping;  // SIGTERM: stop at the next safe point
+    auto pruned = prune(t, po);
     if (callbacks.on_prune) callbacks.on_prune(pruned);
     if (pruned && !pruned->empty() && pruned->front().error.empty())
       (void)d.ask<bool>(self, timeouts::catalog, cat, atom::set::value, key, std::to_string(now));

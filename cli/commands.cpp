@@ -120,7 +120,8 @@ int run_daemon(const globals& g) {
 }  // namespace
 
 int run_command(int argc, char** argv) {
-  CLI::App app{"Cairn: deduplicated, compressed, encrypted backups of directories to local disks, SFTP and S3.\n"
+  CLI::App app{"Cairn: deduplicated, compressed, encrypted backups of directories, SQLite databases and command\n"
+               "output to local disks, SFTP and S3; run by hand or on schedules by cairn daemon.\n"
                "Configuration: -c FILE, else $CAIRN_CONFIG, else /etc/cairn/cairn.yaml."};
   app.set_version_flag("--version", std::string("cairn ") + program_version +
                                       " (repository format " + std::to_string(repository_format_version) + ")");

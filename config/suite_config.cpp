@@ -1,5 +1,7 @@
 #include "config/suite_config.hpp"
 
+#include <sys/stat.h>
+
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -484,7 +486,20 @@ expected<suite_config> load_config(const fs::path& file) {
                                        (fs::exists(file, ec) ? "permission denied" : "no such file"));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_config(buffer.str(), file);
+  auto c = parse_config(buffer.str(), file);
+  if (!c) return c;
+  // The YAML can run commands (command sources, post_restore steps) as the
+  // user running Cairn, often root: nobody else may be able to change it.
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    for (const auto& p : c->plans)
+      for (const auto& src : p.sources)
+        if (src.type == "command" || !src.post_restore.empty())
+          return fail(errc::invalid_input,
+                      src.where.str() + ": source " + src.name + " of plan \"" + p.name + "\" runs a command, and " +
+                        file.string() + " can be changed by other users: chmod go-w " + file.string());
+  }
+  return c;
 }
 
 }  // namespace cairn::config

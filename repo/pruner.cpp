@@ -49,7 +49,8 @@ struct pack_use {
 
 // Writes the used blobs of `packs` into new packs (data and trees apart).
 expected<std::vector<pack_record>> repack(repository& repo, const std::vector<const pack_use*>& packs,
-                                          std::vector<object_id>& done, prune_report& report) {
+                                          std::vector<object_id>& done, prune_report& report,
+                                          const std::atomic<bool>* cancel) {
   const auto& h = repo.header();
   pack_writer data(repo.cipher(), h.pack_size), trees(repo.cipher(), h.pack_size);
   std::vector<pack_record> written;
@@ -64,6 +65,7 @@ expected<std::vector<pack_record>> repack(repository& repo, const std::vector<co
   };
   auto hasher = repo.make_hasher();
   for (const auto* p : packs) {
+    if (cancel && cancel->load()) return fail(errc::cancelled, "prune was stopped (nothing was removed)");
     auto bytes = repo.target()->get(pack_name(p->info.id));
     auto record = bytes ? parse_pack(*bytes, p->info.id, repo.cipher()) : expected<pack_record>(fail(bytes.error()));
     if (!record) {
@@ -150,11 +152,12 @@ expected<prune_report> prune_repository(repository& repo, const prune_options& o
 
   // 1. New packs with the used blobs of the packs being rewritten.
   std::vector<object_id> repacked;
-  CAIRN_ASSIGN(auto written, repack(repo, to_repack, repacked, report));
+  CAIRN_ASSIGN(auto written, repack(repo, to_repack, repacked, report, o.cancel));
   report.packs_repacked = repacked.size();
   std::unordered_set<object_id> gone(repacked.begin(), repacked.end());
   for (const auto* p : to_delete) gone.insert(p->info.id);
   step("packs written");
+  if (o.cancel && o.cancel->load()) return fail(errc::cancelled, "prune was stopped (nothing was removed)");
 
   // 2. New index files naming every pack that stays, and the new ones.
   std::vector<pack_record> records;

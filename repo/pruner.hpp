@@ -7,6 +7,7 @@
 // removes). Never deletes anything when a checkpoint or tree cannot be read.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct prune_options {
   // Called after each step that changes the target: "packs written",
   // "index written", "old index removed", "packs removed".
   std::function<void(const std::string&)> on_step;
+  // Set from another thread: prune stops at its next safe point (between
+  // packs while rewriting, before removing anything), as if killed there.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct prune_report {

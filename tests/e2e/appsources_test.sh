@@ -89,6 +89,12 @@ run 2 cairn backup
 grep -q "cairn.yaml:10:15: source path $db of plan \"main\" does not exist" "$T/err" || fail "unclear error: $(cat "$T/err")"
 mv "$T/shop.db.real" "$db"
 
+note "a YAML that runs commands and that others can change is refused"
+chmod g+w "$T/cairn.yaml"
+run 2 cairn backup
+grep -q "runs a command, and $T/cairn.yaml can be changed by other users: chmod go-w" "$T/err" || fail "$(cat "$T/err")"
+chmod go-w "$T/cairn.yaml"
+
 note "SIGTERM while a long command runs: it is stopped, the backup ends at once, nothing is committed"
 config "sleep 60"
 n=$(ls "$T/repo/checkpoints" | wc -l)
