@@ -14,6 +14,7 @@
 
 #include "base/clock.hpp"
 #include "catalog/catalog.hpp"
+#include "repo/repo_format.hpp"
 #include "repo/repository.hpp"
 
 namespace cairn::recovery {
@@ -49,9 +50,42 @@ fs::path config_path(const bootstrap_options& o) {
   return o.config_out.empty() ? o.state_dir / "cairn.yaml" : o.config_out;
 }
 
+// A suite state is written right after a backup; checkpoints forgotten later
+// (the daemon forgets after each run, or cairn forget) are still in it. When
+// the target can list, drop the catalog rows of this target's repository whose
+// checkpoint is gone, and say so.
+status reconcile(targets::target& target, const fs::path& state, bootstrap_report& report) {
+  auto header = repo::repository::read_header(target);
+  if (!header) return {};
+  std::set<std::string> present;
+  auto listed = target.list(repo::checkpoint_prefix, [&](const targets::object_info& info) {
+    present.insert(info.name.substr(repo::checkpoint_prefix.size()));
+    return true;
+  });
+  if (!listed) return {};  // cannot list: the catalog stays as the suite state had it
+  CAIRN_ASSIGN(auto db, catalog::catalog::open(state));
+  CAIRN_ASSIGN(auto rows, db->checkpoints("", ""));
+  std::set<std::string> names;
+  for (const auto& r : rows) names.insert(r.target);
+  for (const auto& name : names) {
+    CAIRN_ASSIGN(auto repository_id, db->target_repository(name));
+    if (!repository_id || *repository_id != header->repository_id) continue;
+    size_t dropped = 0;
+    for (const auto& r : rows)
+      if (r.target == name && !present.count(r.id)) {
+        CAIRN_TRY(db->forget_checkpoint(name, r.id));
+        ++dropped;
+      }
+    if (dropped)
+      report.notes.push_back(std::to_string(dropped) + " checkpoint(s) of target " + name +
+                             " were forgotten after this suite state was written; they are not listed");
+  }
+  return {};
+}
+
 // Writes the catalog and the YAML, then reads the catalog back for the report.
 expected<bootstrap_report> install(const suite_payload& p, const bootstrap_options& o,
-                                   bootstrap_report report) {
+                                   bootstrap_report report, targets::target* target = nullptr) {
   std::error_code ec;
   auto state = fs::absolute(o.state_dir, ec);
   fs::create_directories(state, ec);
@@ -59,8 +93,9 @@ expected<bootstrap_report> install(const suite_payload& p, const bootstrap_optio
   CAIRN_TRY(write_file(catalog::catalog::file_of(state), p.catalog, 0600));
   auto yaml = with_state_dir(p.yaml, state);
   CAIRN_TRY(write_file(config_path(o), as_bytes(yaml), 0600));
-  for (const auto& [target, secret] : p.credentials)
-    CAIRN_TRY(write_file(state / "credentials" / target, secret, 0600));
+  for (const auto& [name, secret] : p.credentials)
+    CAIRN_TRY(write_file(state / "credentials" / name, secret, 0600));
+  if (target) CAIRN_TRY(reconcile(*target, state, report));
   CAIRN_ASSIGN(auto db, catalog::catalog::open(state, true));
   CAIRN_ASSIGN(auto rows, db->checkpoints("", ""));
   std::set<std::string> plans;
@@ -132,7 +167,7 @@ expected<bootstrap_report> bootstrap_from_target(targets::target& target, const 
       continue;
     }
     report.source = where;
-    return install(*payload, o, std::move(report));
+    return install(*payload, o, std::move(report), &target);
   }
   if (auth_failure) return fail(*auth_failure);
   std::string why;

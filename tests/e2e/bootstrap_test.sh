@@ -99,3 +99,16 @@ grep -q "wrong password" "$T/err" || fail "$(cat "$T/err")"
 run 0 "$CAIRN" bootstrap "$T/pw/repo" --password --state-dir "$T/pw/new"
 run 0 "$CAIRN" -q -c "$T/pw/new/cairn.yaml" restore latest --to "$T/pw/out"
 [ "$(cat "$T/pw/out/src/f.txt")" = secret-data ] || fail "password-mode restore"
+
+note "checkpoints forgotten after the newest suite state: bootstrap does not list them, and says so"
+unset CAIRN_PASSWORD
+sed -i 's|^  notes: {sources: \(.*\), targets: \[one\]}$|  notes: {sources: \1, targets: [one], keep: {last: 1}}|' "$T/new.yaml"
+grep -q "keep: {last: 1}" "$T/new.yaml" || fail "could not add a keep policy: $(grep notes "$T/new.yaml")"
+run 0 "$CAIRN" -q -c "$T/new.yaml" backup
+run 0 "$CAIRN" -q -c "$T/new.yaml" forget notes
+run 0 "$CAIRN" -q -c "$T/new.yaml" --json checkpoints --target one
+expected=$(json '.id' | sort)
+run 0 "$CAIRN" bootstrap "$T/repo1" --keyfile "$T/saved.key" --state-dir "$T/state-6" --config-out "$T/six.yaml"
+grep -q "were forgotten after this suite state was written" "$T/err" || fail "no word of the forgotten: $(cat "$T/err")"
+run 0 "$CAIRN" -q -c "$T/six.yaml" --json checkpoints --target one
+[ "$(json '.id' | sort)" = "$expected" ] || fail "bootstrap lists checkpoints the target no longer has"
