@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "targets/local_target.hpp"
@@ -70,6 +72,21 @@ size_t default_connections(const config::target_config& t) {
   return 1;
 }
 
+// The suite-wide limit: one meter per process for given limits, shared by
+// every target made while it is in use (all plans, all runs of a daemon).
+static std::shared_ptr<targets::bandwidth_meter> suite_meter(uint64_t up_kbps, uint64_t down_kbps) {
+  static std::mutex mutex;
+  static std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<targets::bandwidth_meter>> meters;
+  std::lock_guard lock(mutex);
+  auto& slot = meters[{up_kbps, down_kbps}];
+  auto meter = slot.lock();
+  if (!meter) {
+    meter = std::make_shared<targets::bandwidth_meter>(targets::bandwidth_limits{up_kbps * 1024, down_kbps * 1024});
+    slot = meter;
+  }
+  return meter;
+}
+
 expected<targets::target_ptr> make_backend(const config::target_config& t) {
   targets::target_ptr backend;
   if (t.type == "local") {
@@ -100,9 +117,13 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
   } else {
     return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
   }
+  std::vector<std::shared_ptr<targets::bandwidth_meter>> meters;
   if (t.limits.upload_kbps || t.limits.download_kbps)
-    backend = std::make_shared<targets::throttled_target>(
-      backend, targets::bandwidth_limits{t.limits.upload_kbps * 1024, t.limits.download_kbps * 1024});
+    meters.push_back(std::make_shared<targets::bandwidth_meter>(
+      targets::bandwidth_limits{t.limits.upload_kbps * 1024, t.limits.download_kbps * 1024}));
+  if (t.suite_upload_kbps || t.suite_download_kbps)
+    meters.push_back(suite_meter(t.suite_upload_kbps, t.suite_download_kbps));
+  if (!meters.empty()) backend = std::make_shared<targets::throttled_target>(backend, std::move(meters));
   return backend;
 }
 

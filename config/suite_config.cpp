@@ -324,7 +324,7 @@ suite_config parser::parse(const YAML::Node& root) {
   c.file = file_;
   if (!root || root.IsNull()) throw config_error{name_ + ": the file is empty"};
   expect_map(root, "the configuration");
-  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon"}, "the configuration");
+  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon", "limits"}, "the configuration");
   if (root["daemon"]) {
     const auto& n = root["daemon"];
     expect_map(n, "daemon");
@@ -366,6 +366,14 @@ suite_config parser::parse(const YAML::Node& root) {
   expect_map(root["targets"], "targets");
   for (auto it = root["targets"].begin(); it != root["targets"].end(); ++it)
     c.targets.push_back(parse_target(it->first.Scalar(), it->first, it->second));
+  if (root["limits"]) {  // for all targets together
+    const auto& n = root["limits"];
+    expect_map(n, "limits");
+    check_keys(n, {"upload_kbps", "download_kbps"}, "the suite's limits (for all targets together)");
+    uint64_t up = n["upload_kbps"] ? number(n["upload_kbps"], "upload_kbps", 1ull << 40) : 0;
+    uint64_t down = n["download_kbps"] ? number(n["download_kbps"], "download_kbps", 1ull << 40) : 0;
+    for (auto& t : c.targets) t.suite_upload_kbps = up, t.suite_download_kbps = down;
+  }
   if (root["plans"]) {
     expect_map(root["plans"], "plans");
     for (auto it = root["plans"].begin(); it != root["plans"].end(); ++it)

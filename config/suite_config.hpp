@@ -58,6 +58,9 @@ struct target_config {
   std::filesystem::path ca_file;          // HTTPS with a private CA
   bool path_style = true;                 // false: https://BUCKET.host/key (virtual-hosted)
   target_limits limits;
+  // The suite's `limits:` (shared by all its targets together), copied here.
+  uint64_t suite_upload_kbps = 0;
+  uint64_t suite_download_kbps = 0;
   location where;
 };
 
