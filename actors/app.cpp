@@ -284,6 +284,19 @@ expected<std::vector<repo::node>> application::list(const resolved_checkpoint& c
   return std::move(tree.nodes);
 }
 
+expected<repo::diff_summary> application::diff(const resolved_checkpoint& older, const resolved_checkpoint& newer,
+                                               const std::function<void(const repo::tree_change&)>& on_change) {
+  if (older.row.target != newer.row.target)
+    return fail(errc::invalid_input, "checkpoints " + older.row.id.substr(0, 8) + " and " + newer.row.id.substr(0, 8) +
+                                       " are on different targets (" + older.row.target + ", " + newer.row.target +
+                                       "): compare two of one target (--target T)");
+  CAIRN_ASSIGN(auto opened, impl_->open_target(older.row.target, open_mode::read));
+  auto& repo = *opened.repo;
+  CAIRN_ASSIGN(auto a, repo.read_checkpoint(older.id));
+  CAIRN_ASSIGN(auto b, repo.read_checkpoint(newer.id));
+  return repo::diff_trees(repo, a.tree, b.tree, on_change);
+}
+
 expected<restore_report> application::restore(const resolved_checkpoint& cp, const fs::path& to,
                                                const std::vector<std::string>& paths) {
   auto& d = *impl_;

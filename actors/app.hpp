@@ -20,6 +20,7 @@
 #include "recovery/bootstrap.hpp"
 #include "repo/checker.hpp"
 #include "repo/pruner.hpp"
+#include "repo/tree_diff.hpp"
 
 namespace cairn::actors {
 
@@ -148,6 +149,10 @@ public:
                                         const std::string& target);
   // The entries at `path` ("" = the root: one per source) of a checkpoint.
   expected<std::vector<repo::node>> list(const resolved_checkpoint& cp, const std::string& path);
+  // What changed from `older` to `newer` (both in one repository), reported
+  // change by change in path order.
+  expected<repo::diff_summary> diff(const resolved_checkpoint& older, const resolved_checkpoint& newer,
+                                    const std::function<void(const repo::tree_change&)>& on_change);
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
                                    const std::vector<std::string>& paths);
   expected<std::vector<check_line>> check(const std::string& target, bool read_data);

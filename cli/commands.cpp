@@ -160,6 +160,15 @@ int run_command(int argc, char** argv) {
   ls->add_option("--target", target, "Only checkpoints of this target")->option_text("T");
   ls->footer("Example: cairn ls latest alice/docs");
 
+  std::string newer_spec;
+  auto* diff = app.add_subcommand("diff", "Show what changed between two checkpoints");
+  diff->add_option("older", spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
+  diff->add_option("newer", newer_spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
+  diff->add_option("--plan", plan, "The plan for latest")->option_text("P");
+  diff->add_option("--target", target, "The target of both (default: the first one's)")->option_text("T");
+  diff->footer("+ added, - removed, M content changed, U metadata only, ~ type changed.\n"
+               "Unchanged subtrees are skipped without being read. Example: cairn diff 3fa2c01b latest");
+
   std::string to;
   std::vector<std::string> paths;
   auto* restore = app.add_subcommand("restore", "Restore a checkpoint, or parts of it, into a directory");
@@ -343,6 +352,18 @@ int run_command(int argc, char** argv) {
       auto r = a.list(*cp, path);
       if (failed(out, r, code)) return code;
       print_listing(out, *cp, path, *r);
+      return code;
+    });
+  if (*diff)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto older = a.resolve(spec, plan, target);
+      if (failed(out, older, code)) return code;
+      auto newer = a.resolve(newer_spec, plan, target.empty() ? older->row.target : target);
+      if (failed(out, newer, code)) return code;
+      auto r = a.diff(*older, *newer, [&](const repo::tree_change& c) { print_change(out, c); });
+      if (failed(out, r, code)) return code;
+      print_diff_summary(out, *r);
       return code;
     });
   if (*restore)

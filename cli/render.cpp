@@ -255,6 +255,42 @@ int print_status(const output& out, const actors::suite_status& s) {
   return code;
 }
 
+void print_change(const output& out, const repo::tree_change& c) {
+  static const char* kinds[] = {"file", "dir", "symlink", "fifo", "chardev", "blockdev", "socket"};
+  auto t = static_cast<size_t>(c.type);
+  std::string type = t >= 1 && t <= 7 ? kinds[t - 1] : "other";
+  if (out.json) {
+    emit({{"type", "change"}, {"change", std::string(repo::to_string(c.kind))}, {"path", c.path},
+          {"kind", type}, {"old_size", c.old_size}, {"new_size", c.new_size}});
+    return;
+  }
+  std::string path = printable(c.path) + (c.type == fs::file_type::directory ? "/" : "");
+  bool file = c.type == fs::file_type::regular;
+  switch (c.kind) {
+    case repo::change_kind::added:
+      std::printf("+ %s%s\n", path.c_str(), file ? ("  (" + format_bytes(c.new_size) + ")").c_str() : "");
+      break;
+    case repo::change_kind::removed:
+      std::printf("- %s%s\n", path.c_str(), file ? ("  (" + format_bytes(c.old_size) + ")").c_str() : "");
+      break;
+    case repo::change_kind::content:
+      std::printf("M %s  (%s -> %s)\n", path.c_str(), format_bytes(c.old_size).c_str(), format_bytes(c.new_size).c_str());
+      break;
+    case repo::change_kind::type: std::printf("~ %s  (now a %s)\n", path.c_str(), type.c_str()); break;
+    case repo::change_kind::metadata: std::printf("U %s  (metadata only)\n", path.c_str()); break;
+  }
+}
+
+void print_diff_summary(const output& out, const repo::diff_summary& s) {
+  if (out.json) {
+    emit({{"type", "diff"}, {"added", s.added}, {"removed", s.removed}, {"changed", s.content},
+          {"metadata", s.metadata}, {"bytes_added", s.bytes_added}, {"bytes_removed", s.bytes_removed}});
+    return;
+  }
+  std::printf("added %zu, removed %zu, changed %zu, metadata only %zu; +%s, -%s\n", s.added, s.removed, s.content,
+              s.metadata, format_bytes(s.bytes_added).c_str(), format_bytes(s.bytes_removed).c_str());
+}
+
 int print_daemon_run(const output& out, const plan_report& r) {
   int code = print_backup(out, {r});
   if (r.targets.empty() && !r.error.empty()) {

@@ -41,6 +41,8 @@ int print_forget(const output& out, const std::vector<actors::forget_line>& line
 int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run);
 // Exit code 1 when some plan's last run failed (for monitoring).
 int print_status(const output& out, const actors::suite_status& s);
+void print_change(const output& out, const repo::tree_change& c);
+void print_diff_summary(const output& out, const repo::diff_summary& s);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

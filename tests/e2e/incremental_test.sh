@@ -54,5 +54,21 @@ growth=$((after - before))
 [ $((growth * 100)) -lt "$before" ] || fail "repository grew by $growth of $before bytes"
 echo "   dedup: repository grew by $growth bytes ($before -> $after)"
 
+note "diff names exactly what changed between two checkpoints"
+run 0 cairn --json checkpoints
+before_copy=$(json '.id' | sed -n 2p)
+rm "$T/src/a/f3"
+chmod 600 "$T/src/a/f4"
+echo "more" >> "$T/src/c/text.txt"
+ln -s a/f5 "$T/src/link-to-f5"
+run 0 cairn backup
+run 0 cairn --json diff "$before_copy" latest
+changes=$(json 'select(.type=="change") | "\(.change) \(.path)"' | sort | tr '\n' ';')
+expected="added src/copy;added src/link-to-f5;content src/c/text.txt;metadata src/a/f4;removed src/a/f3;"
+[ "$changes" = "$expected" ] || fail "diff says: $changes (expected $expected)"
+[ "$(json 'select(.type=="diff") | .removed')" -eq 1 ] || fail "summary: $(tail -1 "$T/out")"
+run 0 cairn diff latest latest
+grep -q "added 0, removed 0, changed 0, metadata only 0" "$T/out" || fail "a checkpoint differs from itself: $(cat "$T/out")"
+
 note "check passes"
 run 0 cairn check --read-data
