@@ -114,15 +114,13 @@ expected<prune_report> prune_repository(repository& repo, const prune_options& o
 
   // What each pack holds that a checkpoint needs (at the location the index
   // gives; copies elsewhere count as unused).
+  // for_each_pack visits packs in their numbers' order, so packs[n] is pack n
+  // (and the index is not locked again from inside for_each_blob).
   std::vector<pack_use> packs;
-  std::unordered_map<object_id, size_t> number_of;
-  repo.index().for_each_pack([&](const blob_index::pack_info& p) {
-    number_of.emplace(p.id, packs.size());
-    packs.push_back({p, {}, 0});
-  });
+  repo.index().for_each_pack([&](const blob_index::pack_info& p) { packs.push_back({p, {}, 0}); });
   repo.index().for_each_blob([&](const object_id& id, const blob_index::location& loc) {
-    if (!used.count(id)) return;
-    auto& p = packs[number_of.at(repo.index().pack(loc.pack).id)];
+    if (!used.count(id) || loc.pack >= packs.size()) return;
+    auto& p = packs[loc.pack];
     p.used.push_back({id, loc.type, loc.offset, loc.length, loc.raw_length});
     p.used_bytes += loc.length;
   });
