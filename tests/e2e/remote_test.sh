@@ -45,6 +45,24 @@ for t in nas cloud; do
 done
 [ "$(find "$SSHD_ROOT/cairn" -name '.tmp-*' -o -name '.replaced-*' | wc -l)" -eq 0 ] || fail "temporaries left on the SFTP server"
 
+note "forget and prune through each target: the forgotten data goes, the kept checkpoint restores"
+sed -i 's|^  home: {sources: \[{type: dir, path: \(.*\)}\], targets: \[nas, cloud\]}$|  home: {sources: [{type: dir, path: \1}], targets: [nas, cloud], keep: {last: 1}}|' "$T/cairn.yaml"
+grep -q "keep: {last: 1}" "$T/cairn.yaml" || fail "could not add a keep policy"
+rm "$T/src/docs/f1.bin" "$T/src/docs/f2.bin"
+run 0 cairn backup
+run 0 cairn --json forget --prune
+[ "$(json 'select(.type=="forget" and .keep==false) | .target' | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "2 2 " ] \
+  || fail "expected two checkpoints forgotten per target: $(cat "$T/out")"
+cp "$T/out" "$T/forget.out"
+for t in nas cloud; do
+  freed=$(jq -r "select(.type==\"prune\" and .target==\"$t\") | .bytes_freed" "$T/forget.out")
+  [ "$freed" -ge $((5 << 20)) ] || fail "prune on $t freed only $freed bytes"
+  rm -rf "$T/r-$t"
+  run 0 cairn restore latest --target "$t" --to "$T/r-$t"
+  diff -r "$T/src" "$T/r-$t/src" > /dev/null || fail "restore from $t differs after prune"
+  run 0 cairn check --read-data --target "$t"
+done
+
 note "bootstrap from sftp:// and s3+http:// URLs"
 run 0 "$CAIRN" bootstrap "sftp://$SSHD_USER@127.0.0.1:$SSHD_PORT$SSHD_ROOT/cairn" --identity "$SSHD_IDENTITY" \
   --known-hosts "$SSHD_KNOWN_HOSTS" --keyfile "$T/cairn.key" --state-dir "$T/b1"
