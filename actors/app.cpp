@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -641,6 +642,33 @@ expected<suite_status> application::summary() {
     s.last_good_ns = h.last_good_start_ns;
     if (!p.when.empty()) s.next_due_ns = config::next_due(p.when, h, now, d.suite->daemon.retry);
     out.plans.push_back(std::move(s));
+  }
+  return out;
+}
+
+expected<std::vector<forget_line>> application::forget_named(const std::vector<resolved_checkpoint>& checkpoints,
+                                                              bool dry_run) {
+  auto& d = *impl_;
+  CAIRN_TRY(d.ensure_catalog());
+  caf::scoped_actor self{*d.sys};
+  auto cat = caf::actor_cast<caf::actor>(d.catalog);
+  std::map<std::string, std::shared_ptr<repo::repository>> repos;
+  std::vector<forget_line> out;
+  for (const auto& cp : checkpoints) {
+    forget_line line{cp.row.plan, cp.row.target, cp.row.id, cp.row.time_ns, false, {"named"}, {}};
+    if (!dry_run) {
+      auto& repo = repos[cp.row.target];
+      if (!repo) {
+        auto opened = d.open_target(cp.row.target, open_mode::state);
+        if (!opened) return fail(opened.error());
+        repo = opened->repo;
+      }
+      auto st = repo->remove_checkpoint(cp.id);  // the target first, as forget does
+      if (!st && st.error().code() != errc::not_found) line.error = describe(st.error());
+      else if (auto r = d.ask<bool>(self, timeouts::catalog, cat, atom::forget::value, cp.row.target, cp.row.id); !r)
+        line.error = describe(r.error());
+    }
+    out.push_back(std::move(line));
   }
   return out;
 }

@@ -162,6 +162,8 @@ public:
   // keep, from the target and then the catalog. The data stays until prune.
   expected<std::vector<forget_line>> forget(const std::vector<std::string>& plans, const std::string& target,
                                             bool dry_run);
+  // Forgets exactly these checkpoints (named on the command line).
+  expected<std::vector<forget_line>> forget_named(const std::vector<resolved_checkpoint>& checkpoints, bool dry_run);
   // Deletes data no checkpoint needs, on every target (or one), under the
   // repository's exclusive lock.
   expected<std::vector<prune_line>> prune(const std::string& target, const repo::prune_options& options);

@@ -219,6 +219,9 @@ int run_command(int argc, char** argv) {
   forget->add_option("--target", target, "Only this target")->option_text("T");
   forget->add_flag("--dry-run", dry_run, "Only show what would be kept and forgotten, and why");
   forget->add_flag("--prune", and_prune, "Then delete the data nothing needs any more (cairn prune)");
+  std::vector<std::string> forget_ids;
+  forget->add_option("--id", forget_ids, "Forget this checkpoint (an id or unique prefix; repeatable) instead of applying policies")
+    ->option_text("CHECKPOINT");
   forget->footer("A policy, per plan in the YAML: keep: {last: 3, daily: 7, weekly: 4, monthly: 12, within: 2d}.\n"
                  "Periods are calendar periods in local time; the newest checkpoint is always kept.\n"
                  "Example: cairn forget --dry-run");
@@ -307,7 +310,18 @@ int run_command(int argc, char** argv) {
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;
       if (*forget) {
-        auto r = a.forget(plans, target, dry_run);
+        expected<std::vector<actors::forget_line>> r = std::vector<actors::forget_line>{};
+        if (!forget_ids.empty()) {
+          std::vector<actors::resolved_checkpoint> named;
+          for (const auto& id : forget_ids) {
+            auto cp = a.resolve(id, plans.empty() ? "" : plans.front(), target);
+            if (failed(out, cp, code)) return code;
+            named.push_back(std::move(*cp));
+          }
+          r = a.forget_named(named, dry_run);
+        } else {
+          r = a.forget(plans, target, dry_run);
+        }
         if (failed(out, r, code)) return code;
         code = print_forget(out, *r, dry_run);
         if (!and_prune || code != exit_ok) return code;

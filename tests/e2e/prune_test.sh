@@ -64,6 +64,18 @@ echo "   data: $data_before -> $data_after bytes (reported freed: $freed)"
 [ $((data_before - data_after)) -ge $((15 << 20)) ] || fail "prune freed only $((data_before - data_after)) bytes"
 verify
 
+note "forget --id removes exactly the named checkpoint (by a unique prefix)"
+extra=$(backup_version named)
+run 0 cairn --json checkpoints
+count_before=$(json '.id' | wc -l)
+run 0 cairn forget --id "${extra:0:12}"
+grep -q "forget ${extra:0:8}" "$T/out" || fail "$(cat "$T/out")"
+[ ! -e "$T/repo/checkpoints/$extra" ] || fail "the named checkpoint is still on the target"
+run 0 cairn --json checkpoints
+[ "$(json '.id' | wc -l)" -eq $((count_before - 1)) ] || fail "forget --id removed more or less than one"
+run 1 cairn forget --id "${extra:0:12}"
+grep -q "${extra:0:12}" "$T/err" || fail "a forgotten id is not named: $(cat "$T/err")"
+
 note "prune killed after each of its steps: every kept checkpoint survives, the next prune finishes"
 for step in "packs written" "index written" "old index removed" "packs removed"; do
   backup_version "k-$step" > /dev/null

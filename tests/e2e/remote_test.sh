@@ -56,7 +56,8 @@ run 0 cairn --json forget --prune
 cp "$T/out" "$T/forget.out"
 for t in nas cloud; do
   freed=$(jq -r "select(.type==\"prune\" and .target==\"$t\") | .bytes_freed" "$T/forget.out")
-  [ "$freed" -ge $((5 << 20)) ] || fail "prune on $t freed only $freed bytes"
+  # 6 MiB of the removed files; packs less than 20% unused stay as they are
+  [ "$freed" -ge $((2 << 20)) ] || fail "prune on $t freed only $freed bytes"
   rm -rf "$T/r-$t"
   run 0 cairn restore latest --target "$t" --to "$T/r-$t"
   diff -r "$T/src" "$T/r-$t/src" > /dev/null || fail "restore from $t differs after prune"
