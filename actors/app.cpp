@@ -640,6 +640,7 @@ expected<suite_status> application::summary() {
       for (const auto& t : p.targets) s.targets.push_back({t, 0, 0, 0});
     }
     s.last_good_ns = h.last_good_start_ns;
+    s.running_pid = cairn::fs::process_lock::holder(d.suite->state_dir / "locks" / ("plan-" + p.name + ".lock"));
     if (!p.when.empty()) s.next_due_ns = config::next_due(p.when, h, now, d.suite->daemon.retry);
     out.plans.push_back(std::move(s));
   }

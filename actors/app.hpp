@@ -87,6 +87,7 @@ struct plan_status {
   std::string keep;                     // the policy, e.g. "last 3, daily 7"
   std::optional<catalog::run_row> last_run;
   std::optional<int64_t> last_good_ns;  // start of the last run that committed everywhere
+  std::optional<int> running_pid;       // a backup of this plan runs now (daemon or by hand)
   struct target_line {
     std::string target;
     size_t checkpoints = 0;

@@ -220,6 +220,7 @@ int print_status(const output& out, const actors::suite_status& s) {
                          {"finished", p.last_run->finished_ns ? format_time(p.last_run->finished_ns) : ""},
                          {"status", p.last_run->status}, {"error", p.last_run->error}};
       if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
+      if (p.running_pid) j["running_pid"] = *p.running_pid;
       json targets = json::array();
       for (const auto& t : p.targets) {
         json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
@@ -234,6 +235,7 @@ int print_status(const output& out, const actors::suite_status& s) {
                        : p.next_due_ns <= now ? p.schedule + ", due now"
                                               : p.schedule + ", next " + local_time(p.next_due_ns);
     std::printf("%s: %s%s\n", p.plan.c_str(), when.c_str(), p.keep.empty() ? "" : ("; keep " + p.keep).c_str());
+    if (p.running_pid) std::printf("  running now (pid %d)\n", *p.running_pid);
     if (!p.last_run) {
       std::printf("  never ran\n");
     } else {

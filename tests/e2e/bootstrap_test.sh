@@ -64,7 +64,7 @@ run 0 "$CAIRN" -q -c "$T/new.yaml" check
 note "the newest suite state is damaged: fall back to the previous one and say so"
 newest=$(jq -r '.generations[0]' "$T/repo1/suite/latest")
 size=$(stat -c %s "$T/repo1/$newest")
-printf '\x42' | dd of="$T/repo1/$newest" bs=1 seek=$((size - 20)) conv=notrunc status=none
+flip_byte "$T/repo1/$newest" $((size - 20))
 run 0 "$CAIRN" bootstrap "$T/repo1" --keyfile "$T/saved.key" --state-dir "$T/state-2"
 grep -q "damaged" "$T/err" || fail "the fallback is not reported: $(cat "$T/err")"
 grep -q "trying an older one" "$T/err" || fail "$(cat "$T/err")"

@@ -155,6 +155,8 @@ for _ in $(seq 1 300); do
   [ "$(find "$T/slowrepo/data" -type f 2>/dev/null | wc -l)" -ge 1 ] && break
   sleep 0.1
 done
+run 0 cairn --json status
+[ "$(json 'select(.plan=="bulk") | .running_pid')" = "$pid" ] || fail "status does not show bulk running: $(cat "$T/out")"
 stop_daemon
 [ "$(count bulk)" -eq 0 ] || fail "a half-finished run left a checkpoint"
 run 0 cairn check --target slow

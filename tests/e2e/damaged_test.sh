@@ -13,7 +13,7 @@ run 0 cairn check --read-data
 # The largest pack holds the big file's data; flip one byte in its middle.
 pack=$(find "$T/repo/data" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
 size=$(stat -c %s "$pack")
-printf '\xff' | dd of="$pack" bs=1 seek=$((size / 2)) conv=notrunc status=none
+flip_byte "$pack" $((size / 2))
 
 note "restore names the damaged file and restores the rest"
 run 3 cairn restore latest --to "$T/restored"

@@ -91,6 +91,13 @@ compare_trees() {
 
 random_file() { head -c "$2" /dev/urandom > "$1"; }
 
+# flip_byte FILE OFFSET : changes the byte at OFFSET (always to another value).
+flip_byte() {
+  local old
+  old=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+  printf "\\x$(printf %02x $(( (old + 1) % 256 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # wait_packs N : waits (up to 20 s) until the repository holds N packs.
 wait_packs() {
   for _ in $(seq 1 400); do

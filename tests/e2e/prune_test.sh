@@ -122,7 +122,8 @@ sed -i 's/^    targets: \[repo\]/    targets: [repo]\n    keep: {last: 2}/' "$T/
 run 0 cairn forget
 victim=$(ls "$T/repo/checkpoints" | head -1)
 cp "$T/repo/checkpoints/$victim" "$T/victim.bak"
-printf 'x' | dd of="$T/repo/checkpoints/$victim" bs=1 seek=40 conv=notrunc 2> /dev/null
+flip_byte "$T/repo/checkpoints/$victim" 40
+cmp -s "$T/victim.bak" "$T/repo/checkpoints/$victim" && fail "the checkpoint was not damaged"
 before=$(fingerprint "$T/repo/data")
 run 1 cairn prune
 grep -q "cannot prune: checkpoint ${victim:0:8}" "$T/err" || fail "unclear error: $(cat "$T/err")"
