@@ -1,5 +1,7 @@
 #include "actors/plan_runner.hpp"
 
+#include "actors/hook.hpp"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -37,10 +39,35 @@ void run_source(self_ptr self);
 void commit_targets(self_ptr self);
 void write_suite_states(self_ptr self);
 
-// Records the run's outcome, releases the plan lock and replies.
+void finish_now(self_ptr self);
+
+// Records the run's outcome, releases the plan lock and replies; first runs
+// the plan's `after` step, whatever the outcome (it may restart a service
+// that `before` stopped).
 void finish(self_ptr self) {
   auto& st = self->state;
   *st.scan_cancel = true;
+  if (!st.promise) return;
+  if (st.plan->after.empty() || st.after_started) return finish_now(self);
+  st.after_started = true;
+  auto runner = self->spawn<caf::detached>(hook);
+  hook_request req{st.plan->after, {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", run_status(st.report)}}, {}};
+  self->request(runner, timeouts::run, atom::run::value, req)
+    .then(
+      [=](hook_outcome& o) {
+        if (o.exit_code != 0)
+          self->state.report.warnings.push_back("the after step `" + self->state.plan->after + "` exited with " +
+                                                std::to_string(o.exit_code) + (o.error.empty() ? "" : ": " + o.error));
+        finish_now(self);
+      },
+      [=](caf::error& e) {
+        self->state.report.warnings.push_back("the after step did not run: " + describe(from_caf(e)));
+        finish_now(self);
+      });
+}
+
+void finish_now(self_ptr self) {
+  auto& st = self->state;
   if (!st.promise) return;
   auto& r = st.report;
   std::string status = run_status(r);
@@ -365,7 +392,24 @@ void targets_opened(self_ptr self) {
   // first target's parameters (targets made by one `init` share them).
   st.options.chunker = ctx->targets.front().repo->header().chunker;
   ctx->zstd_level = ctx->targets.front().repo->header().zstd_level;
-  start_sources(self);
+  if (st.plan->before.empty()) return start_sources(self);
+  // The `before` step (stop a service, flush a database...): failing, no
+  // checkpoint; a stop terminates it.
+  auto runner = self->spawn<caf::detached>(hook);
+  hook_request req{st.plan->before, {{"CAIRN_PLAN", st.options.plan}}, st.stage_cancel};
+  self->request(runner, timeouts::run, atom::run::value, req)
+    .then(
+      [=](hook_outcome& o) {
+        auto& s = self->state;
+        if (s.stopping) return abort_all(self, "interrupted", true);
+        if (o.exit_code != 0)
+          return abort_all(self, s.plan->where.str() + ": plan " + s.options.plan + ": the before step `" +
+                                   s.plan->before + "` exited with " + std::to_string(o.exit_code) +
+                                   (o.error.empty() ? "" : ": " + o.error) + " (nothing backed up)",
+                           false);
+        start_sources(self);
+      },
+      [=](caf::error& e) { abort_all(self, "the before step did not run: " + describe(from_caf(e)), false); });
 }
 
 void open_targets(self_ptr self) {
@@ -440,7 +484,8 @@ plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options
       auto& st = self->state;
       if (st.stopping || st.committing) return;  // a commit in progress finishes: it is quick
       st.stopping = true;
-      if (st.context) abort_all(self, "interrupted", true);  // else: targets_opened stops
+      *st.stage_cancel = true;  // a running before step or staging command
+      if (st.context && !st.sources.empty()) abort_all(self, "interrupted", true);  // else: targets_opened or the before step stops
     },
   };
 }

@@ -2,6 +2,7 @@
 
 #include "actors/error.hpp"
 #include "actors/protocol/catalog.hpp"
+#include "actors/protocol/hook.hpp"
 #include "actors/protocol/keyring.hpp"
 #include "actors/protocol/plan.hpp"
 #include "actors/protocol/progress.hpp"
@@ -21,6 +22,7 @@ void register_protocols(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::cairn_progress>();
   cfg.add_message_types<caf::id_block::cairn_plan>();
   cfg.add_message_types<caf::id_block::cairn_restore>();
+  cfg.add_message_types<caf::id_block::cairn_hook>();
   cfg.add_error_category(caf::atom("cairn"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string text(to_string(static_cast<errc>(code)));

@@ -268,7 +268,9 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   p.where = where(key);
   check_name(key, name, "plan name");
   expect_map(n, "plan \"" + name + "\"");
-  check_keys(n, {"sources", "targets", "schedule", "keep"}, "plan \"" + name + "\"");
+  check_keys(n, {"sources", "targets", "schedule", "keep", "before", "after"}, "plan \"" + name + "\"");
+  if (n["before"]) p.before = scalar(n["before"], "before");
+  if (n["after"]) p.after = scalar(n["after"], "after");
   if (n["keep"]) {
     const auto& k = n["keep"];
     std::string what = "keep of plan \"" + name + "\"";
@@ -500,12 +502,16 @@ expected<suite_config> load_config(const fs::path& file) {
   // user running Cairn, often root: nobody else may be able to change it.
   struct stat st {};
   if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-    for (const auto& p : c->plans)
+    for (const auto& p : c->plans) {
+      if (!p.before.empty() || !p.after.empty())
+        return fail(errc::invalid_input, p.where.str() + ": plan \"" + p.name + "\" runs a command (before/after), and " +
+                                           file.string() + " can be changed by other users: chmod go-w " + file.string());
       for (const auto& src : p.sources)
         if (src.type == "command" || !src.post_restore.empty())
           return fail(errc::invalid_input,
                       src.where.str() + ": source " + src.name + " of plan \"" + p.name + "\" runs a command, and " +
                         file.string() + " can be changed by other users: chmod go-w " + file.string());
+    }
   }
   return c;
 }

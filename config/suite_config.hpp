@@ -84,6 +84,8 @@ struct plan_config {
   std::string name;
   std::vector<source_config> sources;
   std::vector<std::string> targets;  // names from suite_config::targets
+  std::string before;                // a command run before the sources are read; failing, no checkpoint
+  std::string after;                 // a command run after every run, with CAIRN_RUN_STATUS set
   schedule when;                     // cairn daemon: when it runs by itself (empty: never)
   keep_policy keep;                  // which checkpoints to keep (empty: all)
   location where;

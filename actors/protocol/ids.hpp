@@ -14,4 +14,5 @@ inline constexpr caf::type_id_t progress = source + 20;
 inline constexpr caf::type_id_t plan = progress + 20;
 inline constexpr caf::type_id_t restore = plan + 20;
 inline constexpr caf::type_id_t check = restore + 20;
+inline constexpr caf::type_id_t hook = check + 20;
 }  // namespace cairn::ids
