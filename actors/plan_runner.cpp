@@ -48,7 +48,9 @@ void finish(self_ptr self) {
   auto& st = self->state;
   *st.scan_cancel = true;
   if (!st.promise) return;
-  if (st.plan->after.empty() || st.after_started) return finish_now(self);
+  // Not when this run never got the plan's lock: another run of the plan is
+  // under way, and its own after step will follow its before step.
+  if (st.plan->after.empty() || st.after_started || !st.lock) return finish_now(self);
   st.after_started = true;
   auto runner = self->spawn<caf::detached>(hook);
   hook_request req{st.plan->after, {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", run_status(st.report)}}, {}};

@@ -43,6 +43,18 @@ config "true" "exit 9"
 run 0 cairn backup
 grep -q "the after step \`exit 9\` exited with 9" "$T/err" || fail "no warning: $(cat "$T/err")"
 
+note "a second run of the plan while the first is in its before step: refused, and runs no step"
+config "sleep 3" "echo \"\$CAIRN_RUN_STATUS\" >> $T/after.log"
+"$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2>&1 &
+first=$!
+for _ in $(seq 1 100); do pgrep -f "^sleep 3" > /dev/null && break; sleep 0.05; done
+lines=$(wc -l < "$T/after.log")
+run 1 cairn backup
+grep -q "plan main is already running" "$T/err" || fail "$(cat "$T/err")"
+[ "$(wc -l < "$T/after.log")" -eq "$lines" ] || fail "the refused run ran the after step"
+wait "$first"
+[ "$(tail -1 "$T/after.log")" = ok ] || fail "after of the first run saw: $(tail -1 "$T/after.log")"
+
 note "SIGTERM during a long before step: it is terminated, nothing is committed, after runs"
 config "sleep 60" "echo \"\$CAIRN_RUN_STATUS\" >> $T/after.log"
 n=$(ls "$T/repo/checkpoints" | wc -l)
