@@ -84,8 +84,12 @@ int run_daemon(const globals& g) {
   callbacks.on_run = [out](const plan_report& r) { print_daemon_run(out, r); };
   callbacks.on_next = [out](const next_run& n) { print_next_run(out, n); };
   callbacks.on_forget = [out](const expected<std::vector<actors::forget_line>>& r) {
-    if (!r) print_error(out, r.error());
-    else print_forget(out, *r, false);
+    if (!r) return print_error(out, r.error());
+    // The daemon's log names what it forgot, not every checkpoint it kept.
+    std::vector<actors::forget_line> forgotten;
+    for (const auto& l : *r)
+      if (!l.keep || !l.error.empty()) forgotten.push_back(l);
+    if (!forgotten.empty()) print_forget(out, forgotten, false);
     std::fflush(stdout);
   };
   callbacks.on_prune = [out](const expected<std::vector<actors::prune_line>>& r) {

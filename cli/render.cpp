@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -163,9 +164,12 @@ int print_forget(const output& out, const std::vector<actors::forget_line>& line
       std::fprintf(stderr, "cairn: plan %s, target %s: checkpoint %s not forgotten: %s\n", l.plan.c_str(),
                    l.target.c_str(), l.id.substr(0, 8).c_str(), l.error.c_str());
   }
-  if (!out.json)
+  bool any_kept = std::any_of(lines.begin(), lines.end(), [](const auto& l) { return l.keep; });
+  if (!out.json && any_kept)
     std::printf("%s %zu of %zu checkpoints%s\n", dry_run ? "would forget" : "forgot", removed, lines.size(),
                 removed && !dry_run ? "; their data stays until cairn prune" : "");
+  else if (!out.json)
+    std::printf("%s %zu checkpoint%s\n", dry_run ? "would forget" : "forgot", removed, removed == 1 ? "" : "s");
   return code;
 }
 
