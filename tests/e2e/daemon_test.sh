@@ -4,6 +4,7 @@
 # run missed while it was down, and stops cleanly on SIGTERM even mid-backup.
 source "$CAIRN_E2E_LIB"
 export TZ=UTC  # schedules are in local time; the checks below spell times in UTC
+NIGHTLY=$(date -d '+12 hours' +%H:%M)  # never due while this test runs
 
 mkdir -p "$T/small" "$T/big"
 echo one > "$T/small/a"
@@ -24,7 +25,7 @@ plans:
     sources: [{type: dir, path: $T/small}]
     targets: [repo]
   nightly:
-    schedule: weekly sun,mon,tue,wed,thu,fri,sat 03:33
+    schedule: weekly sun,mon,tue,wed,thu,fri,sat $NIGHTLY
     sources: [{type: dir, path: $T/small}]
     targets: [repo]
 $1
@@ -103,6 +104,7 @@ config "  broken:
     schedule: every 1s
     sources: [{type: dir, path: $T/missing}]
     targets: [repo]"
+reloaded_at=$(date +%s)
 kill -HUP "$pid"
 wait_for logged '"reloaded' || fail "no reload after SIGHUP: $(cat "$T/daemon.err")"
 wait_for logged '"retry":true' || fail "no retry announced for the failed plan"
@@ -110,7 +112,8 @@ grep -q "plan broken, target repo: no checkpoint: .*$T/missing" "$T/daemon.err" 
 n=$(count fast)
 wait_for at_least fast $((n + 2)) || fail "fast stopped while broken failed"
 failures=$(grep -c 'plan broken' "$T/daemon.err")
-[ "$failures" -le 3 ] || fail "broken was retried $failures times within seconds (retry is 3s)"
+allowed=$(( ($(date +%s) - reloaded_at) / 3 + 2 ))  # once at once, then every 3 s at most
+[ "$failures" -le "$allowed" ] || fail "broken failed $failures times in $(( $(date +%s) - reloaded_at )) s (retry is 3s)"
 alive || fail "the daemon died"
 
 note "status: the daemon's pid, each plan's last run and next run; exit 1 for the failing plan"
@@ -119,7 +122,7 @@ run 1 cairn --json status
 [ "$(json 'select(.plan=="broken") | .last_run.status')" = failed ] || fail "$(cat "$T/out")"
 [[ "$(json 'select(.plan=="fast") | .last_run.status')" =~ ^(ok|running)$ ]] || fail "$(cat "$T/out")"  # every 1s: may be mid-run
 [ "$(json 'select(.plan=="fast") | .targets[0].checkpoints')" -ge 3 ] || fail "$(cat "$T/out")"
-json 'select(.plan=="nightly") | .next_run' | grep -q 'T03:33:00' || fail "nightly's next run: $(cat "$T/out")"
+json 'select(.plan=="nightly") | .next_run' | grep -q "T$NIGHTLY:00" || fail "nightly's next run: $(cat "$T/out")"
 run 1 cairn status
 grep -q "^broken: every 1s" "$T/out" && grep -q "last run .*: failed" "$T/out" || fail "$(cat "$T/out")"
 
@@ -149,7 +152,7 @@ config "  bulk:
     sources: [{type: dir, path: $T/big}]
     targets: [slow]"
 run 0 cairn init
-sed -i 's/every 1s/daily 03:33/' "$T/cairn.yaml"
+sed -i "s/every 1s/daily $NIGHTLY/" "$T/cairn.yaml"
 start_daemon
 for _ in $(seq 1 300); do
   [ "$(find "$T/slowrepo/data" -type f 2>/dev/null | wc -l)" -ge 1 ] && break
