@@ -64,11 +64,11 @@ source_totals dir_walk::count() {
   struct item {
     std::string abs, rel;
   };
-  std::vector<item> todo{{options_.source.path.string(), ""}};
-  while (!todo.empty()) {
+  std::vector<item> to_walk{{options_.source.path.string(), ""}};
+  while (!to_walk.empty()) {
     if (options_.cancel_scan && *options_.cancel_scan) break;
-    auto [abs, rel] = std::move(todo.back());
-    todo.pop_back();
+    auto [abs, rel] = std::move(to_walk.back());
+    to_walk.pop_back();
     ++totals.dirs;
     auto dir = fs::directory::open(abs);
     if (!dir) continue;
@@ -84,7 +84,7 @@ source_totals dir_walk::count() {
       auto m = dir->stat(name);
       if (!m || excludes_.excluded(path, m->type == fs::file_type::directory)) continue;
       if (m->type == fs::file_type::directory) {
-        if (!other_file_system(*m)) todo.push_back({path, child_rel(rel, name)});
+        if (!other_file_system(*m)) to_walk.push_back({path, child_rel(rel, name)});
       } else if (m->type == fs::file_type::regular) {
         ++totals.files;
         totals.bytes += m->size;

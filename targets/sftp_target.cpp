@@ -353,10 +353,10 @@ status sftp_target::list(std::string_view prefix, const std::function<bool(const
   CAIRN_ASSIGN(auto c, borrow());
   std::string pre(prefix);
   auto slash = pre.rfind('/');
-  std::vector<std::string> todo{slash == std::string::npos ? std::string() : pre.substr(0, slash)};
-  while (!todo.empty()) {
-    auto rel = todo.back();
-    todo.pop_back();
+  std::vector<std::string> dirs_to_list{slash == std::string::npos ? std::string() : pre.substr(0, slash)};
+  while (!dirs_to_list.empty()) {
+    auto rel = dirs_to_list.back();
+    dirs_to_list.pop_back();
     auto dir = rel.empty() ? options_.path : remote(rel);
     sftp_dir d = sftp_opendir(c->sftp, dir.c_str());
     if (!d) {
@@ -372,7 +372,7 @@ status sftp_target::list(std::string_view prefix, const std::function<bool(const
       if (n.empty() || n[0] == '.') continue;  // ., .., temporaries, moved-aside objects
       std::string full = rel.empty() ? n : rel + "/" + n;
       if (is_dir) {
-        if (may_contain(full, pre)) todo.push_back(full);
+        if (may_contain(full, pre)) dirs_to_list.push_back(full);
         continue;
       }
       if (full.compare(0, pre.size(), pre) == 0) found.push_back({full, size});
