@@ -9,12 +9,11 @@ hook_actor::behavior_type hook(hook_actor::pointer self) {
     [=](atom::run, const hook_request& req) -> hook_outcome {
       fs::command_options o;
       o.command = req.command;
-      o.output = "/dev/null";  // what it prints goes nowhere; its stderr tail explains a failure
       o.environment = req.environment;
       o.cancel = req.cancel.get();
       auto r = fs::run_to_file(o);
       if (!r) return {r.error().code() == errc::cancelled ? 130 : 127, r.error().message()};
-      return {r->exit_code, r->exit_code == 0 ? std::string() : r->error_tail};
+      return {r->exit_code, r->exit_code == 0 ? std::string() : fs::one_line(r->tail)};
     },
   };
 }

@@ -56,7 +56,7 @@ expected<stdfs::path> stage_source(const std::string& plan, const config::source
   if (!r) return fail(r.error().code(), where + r.error().message());
   if (r->exit_code != 0)
     return fail(errc::io, where + "`" + s.command + "` exited with " + std::to_string(r->exit_code) +
-                            (r->error_tail.empty() ? "" : ": " + r->error_tail) + " (nothing stored for this run)");
+                            (r->tail.empty() ? "" : ": " + fs::one_line(r->tail)) + " (nothing stored for this run)");
   return dir;
 }
 

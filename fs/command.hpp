@@ -1,5 +1,6 @@
-// Runs a shell command with its standard output going into a file: the
-// `command` source (a database dump, an export). Blocks the calling thread.
+// Runs a shell command to its end: the `command` source (standard output into
+// a file), plan before/after steps and post-restore steps (output captured).
+// Blocks the calling thread.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,7 @@ namespace cairn::fs {
 
 struct command_options {
   std::string command;                                      // run by /bin/sh -c
-  std::filesystem::path output;                             // created 0600, replaced
+  std::filesystem::path output;  // stdout into this file (created 0600, replaced); empty: captured with stderr
   std::filesystem::path directory;                          // the working directory ("" : unchanged)
   std::vector<std::pair<std::string, std::string>> environment;  // added to this process's
   const std::atomic<bool>* cancel = nullptr;                // set: the command is terminated
@@ -22,12 +23,15 @@ struct command_options {
 
 struct command_outcome {
   int exit_code = 0;        // 128 + signal when killed
-  std::string error_tail;   // the last lines of its standard error
+  std::string tail;         // the last 4 KiB of its stderr (and stdout when not into a file)
   uint64_t bytes = 0;       // written to the output
 };
 
 // io when it cannot be started or the output cannot be written; cancelled
 // when `cancel` was set. A non-zero exit is an outcome, not an error.
 expected<command_outcome> run_to_file(const command_options& options);
+
+// A tail as one line for an error message: newlines as spaces, at most `max` bytes (the end).
+std::string one_line(std::string tail, size_t max = 400);
 
 }  // namespace cairn::fs

@@ -20,12 +20,13 @@ error os_error(const std::string& what) { return error{errc::io, what + ": " + s
 }  // namespace
 
 expected<command_outcome> run_to_file(const command_options& o) {
-  int out = ::open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0) return fail(os_error("cannot create " + o.output.string()));
   int err[2];
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(out);
-    return fail(os_error("cannot run `" + o.command + "`"));
+  if (::pipe2(err, O_CLOEXEC) != 0) return fail(os_error("cannot run `" + o.command + "`"));
+  int out = o.output.empty() ? ::dup(err[1])
+                             : ::open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) {
+    ::close(err[0]), ::close(err[1]);
+    return fail(os_error("cannot create " + o.output.string()));
   }
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
@@ -79,7 +80,7 @@ expected<command_outcome> run_to_file(const command_options& o) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     tail.append(buf, static_cast<size_t>(n));
-    if (tail.size() > 8192) tail.erase(0, tail.size() - 2048);
+    if (tail.size() > 8192) tail.erase(0, tail.size() - 4096);
   }
   ::close(err[0]);
   int status = 0;
@@ -87,14 +88,19 @@ expected<command_outcome> run_to_file(const command_options& o) {
   if (cancelled) return fail(errc::cancelled, "`" + o.command + "` was stopped");
   command_outcome r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  if (tail.size() > 400) tail = "..." + tail.substr(tail.size() - 400);
-  for (auto& c : tail)
-    if (c == '\n') c = ' ';
-  r.error_tail = tail;
+  if (tail.size() > 4096) tail.erase(0, tail.size() - 4096);
+  r.tail = std::move(tail);
   std::error_code ec;
-  r.bytes = std::filesystem::file_size(o.output, ec);
+  if (!o.output.empty()) r.bytes = std::filesystem::file_size(o.output, ec);
   return r;
+}
+
+std::string one_line(std::string tail, size_t max) {
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.size() > max) tail = "..." + tail.substr(tail.size() - max);
+  for (auto& c : tail)
+    if (c == '\n' || c == '\r') c = ' ';
+  return tail;
 }
 
 }  // namespace cairn::fs

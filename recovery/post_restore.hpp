@@ -2,7 +2,7 @@
 // the restored system (rebuilding an index, reloading a service). It runs once
 // after the restore, through /bin/sh, with CAIRN_RESTORED_PATH,
 // CAIRN_SOURCE, CAIRN_PLAN and CAIRN_CHECKPOINT in its environment.
-// Blocks the calling thread until the command ends.
+// Blocks the calling thread until the command ends (fs/command.hpp runs it).
 #pragma once
 
 #include <filesystem>
