@@ -87,6 +87,32 @@ struct application::impl {
     return out;
   }
 
+  // Removes the checkpoints `lines` do not keep: from the target first, so
+  // that if this stops half-way the catalog still lists them and the next
+  // forget finishes the job; then from the catalog. Errors go on the lines.
+  status remove_forgotten(std::vector<forget_line>& lines) {
+    CAIRN_TRY(ensure_catalog());
+    caf::scoped_actor self{*sys};
+    auto cat = caf::actor_cast<caf::actor>(catalog);
+    std::map<std::string, expected<open_result>> opened;  // per target, opened once
+    for (auto& line : lines) {
+      if (line.keep) continue;
+      auto it = opened.find(line.target);
+      if (it == opened.end()) it = opened.emplace(line.target, open_target(line.target, open_mode::state)).first;
+      auto id = object_id::parse(line.id);
+      status st = !it->second ? status(fail(it->second.error()))
+                  : !id       ? status(fail(errc::corrupt, "bad checkpoint id in the catalog"))
+                              : it->second->repo->remove_checkpoint(*id);
+      if (!st && st.error().code() != errc::not_found) {
+        line.error = describe(st.error());
+        continue;
+      }
+      auto r = ask<bool>(self, timeouts::catalog, cat, atom::forget::value, line.target, line.id);
+      if (!r) line.error = describe(r.error());
+    }
+    return {};
+  }
+
   // Opens a target's repository for reading through a short-lived target actor.
   expected<open_result> open_target(const std::string& name, open_mode mode,
                                     const repo::create_options& create = {}) {
@@ -577,35 +603,11 @@ expected<std::vector<forget_line>> application::forget(const std::vector<std::st
                                                                           atom::list::value, p->name, t));
       std::vector<config::dated_checkpoint> dated;
       for (const auto& r : rows) dated.push_back({r.id, r.time_ns});
-      auto decisions = config::apply_policy(std::move(dated), p->keep, now);
-      bool removing = std::any_of(decisions.begin(), decisions.end(), [](auto& x) { return !x.keep; });
-      std::shared_ptr<repo::repository> repo;
-      std::string open_error;
-      if (removing && !dry_run) {
-        auto opened = d.open_target(t, open_mode::state);
-        if (opened) repo = opened->repo;
-        else open_error = describe(opened.error());
-      }
-      for (auto& x : decisions) {
-        forget_line line{p->name, t, x.id, x.time_ns, x.keep, std::move(x.reasons), {}};
-        if (!x.keep && !dry_run) {
-          // The target first: if this stops half-way, the catalog still
-          // lists the checkpoint and the next forget finishes the job.
-          auto id = object_id::parse(x.id);
-          status st = !repo ? status(fail(errc::io, open_error))
-                      : !id ? status(fail(errc::corrupt, "bad checkpoint id in the catalog"))
-                            : repo->remove_checkpoint(*id);
-          if (!st && st.error().code() != errc::not_found) {
-            line.error = describe(st.error());
-          } else {
-            auto r = d.ask<bool>(self, timeouts::catalog, cat, atom::forget::value, t, x.id);
-            if (!r) line.error = describe(r.error());
-          }
-        }
-        out.push_back(std::move(line));
-      }
+      for (auto& x : config::apply_policy(std::move(dated), p->keep, now))
+        out.push_back({p->name, t, x.id, x.time_ns, x.keep, std::move(x.reasons), {}});
     }
   }
+  if (!dry_run) CAIRN_TRY(d.remove_forgotten(out));
   return out;
 }
 
@@ -629,7 +631,7 @@ expected<suite_status> application::summary() {
     if (db) {
       CAIRN_ASSIGN(auto runs, (*db)->runs(p.name, 200));
       if (!runs.empty()) s.last_run = runs.front();
-      for (auto it = runs.rbegin(); it != runs.rend(); ++it) record_run(h, it->status, it->started_ns, it->finished_ns);
+      h = history_of(runs);
       for (const auto& t : p.targets) {
         CAIRN_ASSIGN(auto rows, (*db)->checkpoints(p.name, t));
         plan_status::target_line line{t, rows.size(), 0, 0};
@@ -649,28 +651,10 @@ expected<suite_status> application::summary() {
 
 expected<std::vector<forget_line>> application::forget_named(const std::vector<resolved_checkpoint>& checkpoints,
                                                               bool dry_run) {
-  auto& d = *impl_;
-  CAIRN_TRY(d.ensure_catalog());
-  caf::scoped_actor self{*d.sys};
-  auto cat = caf::actor_cast<caf::actor>(d.catalog);
-  std::map<std::string, std::shared_ptr<repo::repository>> repos;
   std::vector<forget_line> out;
-  for (const auto& cp : checkpoints) {
-    forget_line line{cp.row.plan, cp.row.target, cp.row.id, cp.row.time_ns, false, {"named"}, {}};
-    if (!dry_run) {
-      auto& repo = repos[cp.row.target];
-      if (!repo) {
-        auto opened = d.open_target(cp.row.target, open_mode::state);
-        if (!opened) return fail(opened.error());
-        repo = opened->repo;
-      }
-      auto st = repo->remove_checkpoint(cp.id);  // the target first, as forget does
-      if (!st && st.error().code() != errc::not_found) line.error = describe(st.error());
-      else if (auto r = d.ask<bool>(self, timeouts::catalog, cat, atom::forget::value, cp.row.target, cp.row.id); !r)
-        line.error = describe(r.error());
-    }
-    out.push_back(std::move(line));
-  }
+  for (const auto& cp : checkpoints)
+    out.push_back({cp.row.plan, cp.row.target, cp.row.id, cp.row.time_ns, false, {"named"}, {}});
+  if (!dry_run) CAIRN_TRY(impl_->remove_forgotten(out));
   return out;
 }
 
@@ -712,9 +696,7 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
     CAIRN_ASSIGN(auto db, catalog::catalog::open(d.suite->state_dir, true));
     for (const auto& p : d.suite->plans) {
       CAIRN_ASSIGN(auto runs, db->runs(p.name, 200));
-      auto& h = so.history[p.name];
-      for (auto it = runs.rbegin(); it != runs.rend(); ++it)  // oldest first
-        record_run(h, it->status, it->started_ns, it->finished_ns);
+      so.history[p.name] = history_of(runs);
     }
   }
   auto progress_handle = d.sys->spawn(progress, progress_renderer{});

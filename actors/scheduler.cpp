@@ -96,6 +96,12 @@ void record_run(config::run_history& h, const std::string& status, int64_t start
   // cancelled (the daemon or the user stopped it): due again at once
 }
 
+config::run_history history_of(const std::vector<catalog::run_row>& runs) {
+  config::run_history h;
+  for (auto it = runs.rbegin(); it != runs.rend(); ++it) record_run(h, it->status, it->started_ns, it->finished_ns);
+  return h;
+}
+
 scheduler_actor::behavior_type scheduler(self_ptr self, scheduler_options options) {
   self->state.options = std::move(options);
   self->state.since_ns = now_ns();
