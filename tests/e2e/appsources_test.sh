@@ -97,18 +97,5 @@ chmod go-w "$T/cairn.yaml"
 
 note "SIGTERM while a long command runs: it is stopped, the backup ends at once, nothing is committed"
 config "sleep 60"
-n=$(ls "$T/repo/checkpoints" | wc -l)
-"$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2> "$T/err" &
-pid=$!
-for _ in $(seq 1 100); do pgrep -f "^sleep 60" > /dev/null && break; sleep 0.05; done
-start=$(date +%s)
-kill -TERM "$pid"
-set +e
-wait "$pid"
-code=$?
-set -e
-[ "$code" -eq 130 ] || fail "exit $code after SIGTERM, expected 130: $(cat "$T/err")"
-[ $(( $(date +%s) - start )) -lt 10 ] || fail "the backup took more than 10 s to stop"
-pgrep -f "^sleep 60" > /dev/null && fail "the command is still running"
-[ "$(ls "$T/repo/checkpoints" | wc -l)" -eq "$n" ] || fail "an interrupted run committed a checkpoint"
+sigterm_during_sleep
 run 0 cairn check

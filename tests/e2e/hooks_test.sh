@@ -57,19 +57,6 @@ wait "$first"
 
 note "SIGTERM during a long before step: it is terminated, nothing is committed, after runs"
 config "sleep 60" "echo \"\$CAIRN_RUN_STATUS\" >> $T/after.log"
-n=$(ls "$T/repo/checkpoints" | wc -l)
-"$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2> "$T/err" &
-pid=$!
-for _ in $(seq 1 100); do pgrep -f "^sleep 60" > /dev/null && break; sleep 0.05; done
-start=$(date +%s)
-kill -TERM "$pid"
-set +e
-wait "$pid"
-code=$?
-set -e
-[ "$code" -eq 130 ] || fail "exit $code after SIGTERM, expected 130: $(cat "$T/err")"
-[ $(( $(date +%s) - start )) -lt 10 ] || fail "the backup took more than 10 s to stop"
-pgrep -f "^sleep 60" > /dev/null && fail "the before step is still running"
-[ "$(ls "$T/repo/checkpoints" | wc -l)" -eq "$n" ] || fail "an interrupted run committed a checkpoint"
+sigterm_during_sleep
 [ "$(tail -1 "$T/after.log")" = cancelled ] || fail "after saw: $(tail -1 "$T/after.log")"
 run 0 cairn check

@@ -91,6 +91,28 @@ compare_trees() {
 
 random_file() { head -c "$2" /dev/urandom > "$1"; }
 
+# sigterm_during_sleep : starts a backup of $T/cairn.yaml whose run includes
+# `sleep 60` (a step or a source), sends SIGTERM once that sleep runs, and
+# checks that the backup ends within 10 s with exit 130, that the sleep was
+# terminated with it, and that no checkpoint was committed in $T/repo.
+sigterm_during_sleep() {
+  local n pid code start
+  n=$(ls "$T/repo/checkpoints" | wc -l)
+  "$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2> "$T/err" &
+  pid=$!
+  for _ in $(seq 1 100); do pgrep -f "^sleep 60" > /dev/null && break; sleep 0.05; done
+  start=$(date +%s)
+  kill -TERM "$pid"
+  set +e
+  wait "$pid"
+  code=$?
+  set -e
+  [ "$code" -eq 130 ] || fail "exit $code after SIGTERM, expected 130: $(cat "$T/err")"
+  [ $(( $(date +%s) - start )) -lt 10 ] || fail "the backup took more than 10 s to stop"
+  pgrep -f "^sleep 60" > /dev/null && fail "sleep 60 is still running after the backup stopped"
+  [ "$(ls "$T/repo/checkpoints" | wc -l)" -eq "$n" ] || fail "an interrupted run committed a checkpoint"
+}
+
 # flip_byte FILE OFFSET : changes the byte at OFFSET (always to another value).
 flip_byte() {
   local old
