@@ -325,7 +325,7 @@ expected<repo::diff_summary> application::diff(const resolved_checkpoint& older,
 }
 
 expected<restore_report> application::restore(const resolved_checkpoint& cp, const fs::path& to,
-                                               const std::vector<std::string>& paths) {
+                                               const std::vector<std::string>& paths, bool run_checkpoint_steps) {
   auto& d = *impl_;
   CAIRN_ASSIGN(auto opened, d.open_target(cp.row.target, open_mode::read));
   auto progress_handle = d.spawn_progress();
@@ -334,7 +334,10 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   std::error_code ec;
   auto destination = fs::absolute(to, ec);
   if (ec) return fail(errc::invalid_input, "cannot use " + to.string() + " as a destination: " + ec.message());
-  restore_request req{opened.repo, cp.id, destination, paths, true};
+  restore_request req{opened.repo, cp.id, destination, paths, true, {}, run_checkpoint_steps};
+  if (const auto* plan = d.suite->find_plan(cp.row.plan))
+    for (const auto& src : plan->sources)
+      if (!src.post_restore.empty()) req.local_post_restore[src.name] = src.post_restore;
   auto r = d.ask<restore_report>(self, timeouts::restore, caf::actor_cast<caf::actor>(actor),
                                  atom::restore::value, req);
   self->send_exit(actor, caf::exit_reason::user_shutdown);

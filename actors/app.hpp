@@ -154,8 +154,10 @@ public:
   // change by change in path order.
   expected<repo::diff_summary> diff(const resolved_checkpoint& older, const resolved_checkpoint& newer,
                                     const std::function<void(const repo::tree_change&)>& on_change);
+  // Post-restore steps run from the local YAML's plan of the checkpoint;
+  // those the checkpoint carries only with `run_checkpoint_steps`.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
-                                   const std::vector<std::string>& paths);
+                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false);
   expected<std::vector<check_line>> check(const std::string& target, bool read_data);
 
   // Applies the plans' keep: policies (all plans that have one when `plans`
