@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "actors/target.hpp"
 #include "actors/timeouts.hpp"
 #include "base/clock.hpp"
+#include "config/yaml_edit.hpp"
 #include "crypto/secret.hpp"
 #include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
@@ -512,6 +514,31 @@ std::string yaml_of(const config::target_config& t) {
 
 }  // namespace
 
+namespace {
+
+// The recovered YAML uses the recovered credentials, and the commands it
+// would run are shown: they came from a target.
+void adopt_recovered_config(recovery::bootstrap_report& report) {
+  std::ifstream in(report.config, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto adopted = config::adopt_recovered(text, report.config, report.catalog.parent_path() / "credentials");
+  for (auto& n : adopted.notes) report.notes.push_back(std::move(n));
+  if (adopted.yaml == text) return;
+  auto temp = report.config;
+  temp += ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << adopted.yaml;
+    if (!out) return report.notes.push_back("cannot write " + temp.string());
+  }
+  fs::permissions(temp, fs::perms::owner_read | fs::perms::owner_write);
+  std::error_code ec;
+  fs::rename(temp, report.config, ec);
+  if (ec) report.notes.push_back("cannot write " + report.config.string() + ": " + ec.message());
+}
+
+}  // namespace
+
 expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_request& r) {
   crypto::disable_core_dumps();
   if (r.state_dir.empty()) return fail(errc::invalid_input, "bootstrap needs --state-dir DIR");
@@ -571,6 +598,7 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
     }
   }
   caf::anon_send_exit(keyring, caf::exit_reason::user_shutdown);
+  if (report && !report->rebuilt) adopt_recovered_config(*report);
   return report;
 }
 
