@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -22,6 +23,8 @@ targets::retry_options retries(const config::target_config& t) {
   targets::retry_options r;
   if (t.limits.retry_seconds > 0) r.budget = std::chrono::seconds(t.limits.retry_seconds);
   r.max_attempts = 12;
+  // A command that waits on a failing server says so instead of going quiet.
+  r.notice = [](const std::string& line) { std::fprintf(stderr, "cairn: %s\n", line.c_str()); };
   return r;
 }
 

@@ -15,14 +15,17 @@ using namespace cairn::targets;
 
 namespace {
 
-// A private OpenSSH server for this test (tests/support/start-sshd).
+// A private SFTP server for this test: OpenSSH (tests/support/start-sshd) or,
+// as a second implementation, rclone's (start-rclone-sftp; Go's pkg/sftp, which
+// answers reads with at most 32 KiB and names paths relative to its root).
 struct sshd {
   testing::temp_dir dir;
   std::map<std::string, std::string> env;
   bool ok = false;
-  sshd() {
-    if (std::system("test -x /usr/sbin/sshd") != 0) return;
-    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-sshd " + dir.path().string();
+  explicit sshd(const std::string& script = "start-sshd") {
+    auto present = script == "start-sshd" ? "test -x /usr/sbin/sshd" : "command -v rclone > /dev/null";
+    if (std::system(present) != 0) return;
+    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/" + script + " " + dir.path().string();
     ok = testing::run_for_env(cmd, env) && env.count("SSHD_PORT");
   }
   ~sshd() {
@@ -33,7 +36,7 @@ struct sshd {
     o.host = "127.0.0.1";
     o.port = std::stoi(env["SSHD_PORT"]);
     o.user = env["SSHD_USER"];
-    o.path = env["SSHD_ROOT"] + "/" + sub;
+    o.path = (env.count("SFTP_ROOT") ? std::string() : env["SSHD_ROOT"]) + "/" + sub;
     o.identity = env["SSHD_IDENTITY"];
     o.known_hosts = env["SSHD_KNOWN_HOSTS"];
     o.timeout = std::chrono::seconds(10);
@@ -47,6 +50,17 @@ TEST_CASE("sftp_target: conformance against OpenSSH") {
   sshd server;
   if (!server.ok) {
     MESSAGE("no sshd: skipped");
+    return;
+  }
+  int n = 0;
+  testing::run_target_conformance(
+    [&] { return std::make_shared<sftp_target>(server.options("repo" + std::to_string(n++))); });
+}
+
+TEST_CASE("sftp_target: conformance against rclone's SFTP server (32 KiB reads)") {
+  sshd server("start-rclone-sftp");
+  if (!server.ok) {
+    MESSAGE("no rclone: skipped");
     return;
   }
   int n = 0;
