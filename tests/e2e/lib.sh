@@ -169,6 +169,14 @@ start_sshd() {
   eval "$("$CAIRN_SUPPORT_DIR/start-sshd" "$1")"
   SERVER_PIDS+=("$SSHD_PID")
 }
+# start_rclone_sftp DIR : rclone's SFTP server (a second implementation) with
+# the same variables as start_sshd; paths on it are relative to $SSHD_ROOT,
+# so an object at $SSHD_ROOT/x is /x on the server.
+start_rclone_sftp() {
+  command -v rclone >/dev/null || { echo "rclone is not installed"; exit 77; }
+  eval "$("$CAIRN_SUPPORT_DIR/start-rclone-sftp" "$1")"
+  SERVER_PIDS+=("$SSHD_PID")
+}
 start_swift() {
   command -v swift-proxy-server >/dev/null || { echo "swift is not installed"; exit 77; }
   local out=""
