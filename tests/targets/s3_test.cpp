@@ -48,7 +48,49 @@ swift& server() {
   return s;
 }
 
+// s3rver (npm, tests/support/start-s3rver): a second, quick S3 implementation.
+// It does not check signatures, so credential cases run against Swift only.
+struct s3rver {
+  testing::temp_dir dir;
+  std::map<std::string, std::string> env;
+  bool ok = false;
+  s3rver() {
+    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-s3rver " + dir.path().string();
+    ok = testing::run_for_env(cmd, env) && env.count("S3_ENDPOINT");
+  }
+  ~s3rver() {
+    if (ok) std::system(("kill " + env["S3RVER_PID"] + " 2>/dev/null").c_str());
+  }
+  s3_options options(const std::string& prefix) {
+    s3_options o;
+    o.endpoint = env["S3_ENDPOINT"];
+    o.bucket = env["S3_BUCKET"];
+    o.prefix = prefix;
+    o.access_key = env["S3_ACCESS_KEY"];
+    o.secret_key = env["S3_SECRET_KEY"];
+    o.multipart_threshold = 6 << 20;  // exercise multipart with the 9 MiB object
+    o.part_size = 5 << 20;
+    o.timeout = std::chrono::seconds(20);
+    return o;
+  }
+};
+
+s3rver& second_server() {
+  static s3rver s;
+  return s;
+}
+
 }  // namespace
+
+TEST_CASE("s3_target: conformance against s3rver") {
+  if (!second_server().ok) {
+    MESSAGE("no node/npm or s3rver did not start: skipped");
+    return;
+  }
+  static int n = 0;
+  testing::run_target_conformance(
+    [&] { return std::make_shared<s3_target>(second_server().options("conformance/repo" + std::to_string(n++))); });
+}
 
 TEST_CASE("s3_target: conformance against OpenStack Swift s3api") {
   if (!server().ok) {
