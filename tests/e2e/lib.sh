@@ -188,6 +188,17 @@ start_swift() {
   eval "$out"
   SERVER_PIDS+=($SWIFT_PIDS)
 }
+# start_s3rver DIR [BUCKET] : s3rver (npm; a quick second S3 server, installed
+# into tests/support/s3rver by npm ci the first time) with the same variables
+# as start_swift; S3RVER_PID.
+start_s3rver() {
+  local out="" code=0
+  out=$("$CAIRN_SUPPORT_DIR/start-s3rver" "$1" "${2:-cairn}") || code=$?
+  [ "$code" -eq 77 ] && { echo "node/npm are not installed"; exit 77; }
+  [ "$code" -eq 0 ] || fail "s3rver did not start"
+  eval "$out"
+  SERVER_PIDS+=("$S3RVER_PID")
+}
 stop_servers() { [ ${#SERVER_PIDS[@]} -gt 0 ] && kill "${SERVER_PIDS[@]}" 2>/dev/null || true; }
 at_exit stop_servers
 

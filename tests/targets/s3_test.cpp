@@ -141,5 +141,51 @@ TEST_CASE("s3_target: a wrong secret and a missing bucket are clear permanent er
   auto g = missing.get("config");
   for (int i = 0; i < 10 && !g && g.error().transient(); ++i) g = missing.get("config");  // 503 under load
   REQUIRE_FALSE(g);
-  CHECK(g.error().message().find("the bucket does not exist") != std::string::npos);
+  CHECK(g.error().message().find("bucket no-such-bucket does not exist at " + m.endpoint) != std::string::npos);
+}
+
+// Every operation on a missing bucket names it, and none says not_found (which
+// callers read as "no such object": "no Cairn repository here" for config).
+void check_missing_bucket(s3_target& t, const std::string& endpoint) {
+  auto named = [&](const error& e) {
+    CHECK_MESSAGE(e.code() == errc::io, e.message());
+    CHECK_MESSAGE(e.message().find("bucket no-such-bucket does not exist at " + endpoint) != std::string::npos,
+                  e.message());
+  };
+  auto retried = [](auto call) {  // Swift may answer 503 under load
+    auto r = call();
+    for (int i = 0; i < 10 && !r && r.error().transient(); ++i) r = call();
+    return r;
+  };
+  auto g = retried([&] { return t.get("config"); });
+  REQUIRE_FALSE(g);
+  named(g.error());
+  auto s = retried([&] { return t.stat("config"); });
+  REQUIRE_FALSE(s);
+  named(s.error());
+  auto p = retried([&] { return t.put("locks/x", testing::pattern(3, 1)); });
+  REQUIRE_FALSE(p);
+  named(p.error());
+  auto l = retried([&] { return t.list("", [](const object_info&) { return true; }); });
+  REQUIRE_FALSE(l);
+  named(l.error());
+  auto r = retried([&] { return t.remove("locks/x"); });
+  REQUIRE_FALSE(r);
+  named(r.error());
+}
+
+TEST_CASE("s3_target: a missing bucket is named by every operation (Swift)") {
+  if (!server().ok) return;
+  auto o = server().options("x");
+  o.bucket = "no-such-bucket";
+  s3_target t(o);
+  check_missing_bucket(t, o.endpoint);
+}
+
+TEST_CASE("s3_target: a missing bucket is named by every operation (s3rver)") {
+  if (!second_server().ok) return;
+  auto o = second_server().options("x");
+  o.bucket = "no-such-bucket";
+  s3_target t(o);
+  check_missing_bucket(t, o.endpoint);
 }
