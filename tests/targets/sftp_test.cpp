@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -66,6 +67,39 @@ TEST_CASE("sftp_target: conformance against rclone's SFTP server (32 KiB reads)"
   int n = 0;
   testing::run_target_conformance(
     [&] { return std::make_shared<sftp_target>(server.options("repo" + std::to_string(n++))); });
+}
+
+TEST_CASE("sftp_target: an object that ends before its size is corrupt and named") {
+  // sysfs files say 4096 bytes and hold a few: the server's EOF comes early,
+  // as for a file truncated while it is read.
+  sshd server;
+  if (!server.ok || std::system("test -r /sys/devices/system/cpu/online") != 0) return;
+  auto o = server.options("");
+  o.path = "/sys/devices/system/cpu";
+  sftp_target t(o);
+  REQUIRE(t.stat("online")->size == 4096);
+  auto g = t.get("online");
+  REQUIRE_FALSE(g);
+  CHECK(g.error().code() == errc::corrupt);
+  CHECK_MESSAGE(g.error().message().find("online ends at byte ") != std::string::npos, g.error().message());
+  CHECK_MESSAGE(g.error().message().find(", not at 4096") != std::string::npos, g.error().message());
+}
+
+TEST_CASE("sftp_target: a read the server fails is a permanent error naming the object") {
+  // rclone keeps the size it knew (its directory cache) when a file is cut
+  // behind its back, and fails reads past the real end (SSH_FX_FAILURE,
+  // "unexpected EOF"): nothing a retry could cure.
+  sshd server("start-rclone-sftp");
+  if (!server.ok) return;
+  sftp_target t(server.options("r"));
+  REQUIRE_OK(t.put("data/ab/pack", testing::pattern(200'000, 3)));
+  REQUIRE(t.stat("data/ab/pack")->size == 200'000);
+  std::filesystem::resize_file(server.env["SSHD_ROOT"] + "/r/data/ab/pack", 70'000);
+  auto g = t.get("data/ab/pack");
+  REQUIRE_FALSE(g);
+  CHECK_FALSE(g.error().transient());
+  CHECK_MESSAGE(g.error().message().find("read data/ab/pack") != std::string::npos, g.error().message());
+  CHECK_MESSAGE(g.error().message().find("SFTP status 0") == std::string::npos, g.error().message());
 }
 
 TEST_CASE("sftp_target: replacing an object never leaves it missing") {
