@@ -15,7 +15,6 @@ namespace cairn::targets {
 namespace {
 
 constexpr size_t write_block = 64 * 1024;
-constexpr size_t read_block = 64 * 1024;  // servers may answer with less (rclone: 32 KiB)
 constexpr size_t read_depth = 16;
 
 std::string random_suffix() {
@@ -41,6 +40,7 @@ struct sftp_target::connection {
   ssh_session ssh = nullptr;
   sftp_session sftp = nullptr;
   bool broken = false;
+  size_t read_block = 64 * 1024;  // shrinks to what the server answers (rclone: 32 KiB)
   ~connection() {
     if (sftp) sftp_free(sftp);
     if (ssh) {
@@ -305,7 +305,7 @@ expected<byte_buffer> sftp_target::get(std::string_view name, byte_range range) 
   }
   uint64_t length = std::min<uint64_t>(range.length, size - range.offset);
   byte_buffer out(length);
-  auto r = detail::sftp_read_at(f, range.offset, out.data(), length, read_block, read_depth);
+  auto r = detail::sftp_read_at(f, range.offset, out.data(), length, c->read_block, read_depth);
   if (r.in_flight) c->broken = true;  // unanswered replies would confuse the next user
   if (r.outcome == detail::sftp_read_result::ended_early) {
     sftp_close(f);

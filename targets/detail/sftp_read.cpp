@@ -20,7 +20,8 @@ struct request : span {
 }  // namespace
 
 sftp_read_result sftp_read_at(sftp_file file, uint64_t offset, uint8_t* out, size_t length,
-                              size_t block, size_t depth) {
+                              size_t& block, size_t depth) {
+  constexpr size_t smallest_block = 16 * 1024;
   std::deque<request> pending;
   std::vector<span> rest;  // tails of short answers, asked for again first
   size_t issued = 0;
@@ -51,8 +52,10 @@ sftp_read_result sftp_read_at(sftp_file file, uint64_t offset, uint8_t* out, siz
     int got = sftp_async_read(file, out + r.at, static_cast<uint32_t>(r.want), r.id);
     if (got < 0) return {sftp_read_result::failed, 0, !pending.empty()};
     if (got == 0) return {sftp_read_result::ended_early, offset + r.at, !pending.empty()};
-    if (static_cast<size_t>(got) < r.want)
+    if (static_cast<size_t>(got) < r.want) {
       rest.push_back({r.at + static_cast<size_t>(got), r.want - static_cast<size_t>(got)});
+      block = std::max(smallest_block, std::min(block, static_cast<size_t>(got)));
+    }
   }
 }
 

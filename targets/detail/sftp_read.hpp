@@ -18,9 +18,12 @@ struct sftp_read_result {
 // Reads `length` bytes at `offset` into `out`, with up to `depth` requests of
 // at most `block` bytes in flight. A server may answer a request with fewer
 // bytes than asked (the protocol allows it; rclone's sends at most 32 KiB,
-// OpenSSH 64 KiB): the rest is asked for again from where the answer ended.
+// OpenSSH 64 KiB): the rest is asked for again from where the answer ended,
+// and `block` shrinks to what the server sends (not below 16 KiB), so that
+// later requests, also of later reads on this connection, come in order:
+// rclone serves reads out of order slowly (it reopens the file and waits).
 // failed: the cause is in sftp_get_error / ssh_get_error of the session.
 sftp_read_result sftp_read_at(sftp_file file, uint64_t offset, uint8_t* out, size_t length,
-                              size_t block, size_t depth);
+                              size_t& block, size_t depth);
 
 }  // namespace cairn::targets::detail
