@@ -87,6 +87,10 @@ TEST_CASE("s3_target: conformance against s3rver") {
     MESSAGE("no node/npm or s3rver did not start: skipped");
     return;
   }
+  // s3rver gets suffix ranges wrong, ignores conditional PUT and has no
+  // AbortMultipartUpload; the suite uses none of them (the target reads
+  // "bytes=N-M" and "bytes=N-" only), so it runs whole. A case added for one of
+  // them must be skipped here, not weakened for Swift.
   static int n = 0;
   testing::run_target_conformance(
     [&] { return std::make_shared<s3_target>(second_server().options("conformance/repo" + std::to_string(n++))); });
