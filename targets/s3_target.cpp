@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -196,6 +198,18 @@ expected<s3_target::response> s3_target::perform(const request& r) {
   return out;
 }
 
+namespace {
+
+// A decimal size from a server's reply (never an exception out of here).
+std::optional<uint64_t> size_of(std::string_view text) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 // A failed HTTP status to an error: what and where, transient or not.
 error s3_target::http_error(const std::string& what, const response& r) const {
   std::string body(r.body.begin(), r.body.end());
@@ -315,7 +329,9 @@ expected<object_info> s3_target::stat(std::string_view name) {
     return fail(errc::not_found, describe() + ": " + std::string(name) + " not found");
   }
   if (resp.status / 100 != 2) return fail(http_error("stat " + std::string(name), resp));
-  return object_info{std::string(name), std::stoull(resp.headers.count("content-length") ? resp.headers["content-length"] : "0")};
+  auto size = size_of(resp.headers.count("content-length") ? resp.headers["content-length"] : "0");
+  if (!size) return fail(errc::io, describe() + ": stat " + std::string(name) + ": no valid Content-Length");
+  return object_info{std::string(name), *size};
 }
 
 status s3_target::list(std::string_view prefix, const std::function<bool(const object_info&)>& fn) {
@@ -342,7 +358,9 @@ status s3_target::list(std::string_view prefix, const std::function<bool(const o
       auto name = key.substr(base.size());
       auto leaf = name.substr(name.rfind('/') + 1);
       if (leaf.empty() || leaf[0] == '.') continue;
-      if (!fn({name, size.empty() ? 0 : std::stoull(size)})) return {};
+      auto bytes = size_of(size.empty() ? "0" : size);
+      if (!bytes) return fail(errc::io, describe() + ": list: no valid Size for " + name);
+      if (!fn({name, *bytes})) return {};
     }
     size_t t = 0;
     if (xml_value(xml, "IsTruncated", t) != "true") return {};
