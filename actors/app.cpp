@@ -115,6 +115,14 @@ struct application::impl {
     return {};
   }
 
+  // Refuses a target that cannot work as configured (exit 2) before any work
+  // starts, rather than as one target's failure among others.
+  status preflight(const std::string& only) const {
+    for (const auto& t : suite->targets)
+      if (only.empty() || t.name == only) CAIRN_TRY(check_target_config(t));
+    return {};
+  }
+
   // Opens a target's repository for reading through a short-lived target actor.
   expected<open_result> open_target(const std::string& name, open_mode mode,
                                     const repo::create_options& create = {}) {
@@ -228,6 +236,10 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
         return fail(errc::invalid_input, s.where.str() + ": source path " + s.path.string() +
                                            " of plan \"" + p.name + "\" does not exist");
     }
+  }
+  for (const auto& p : d.suite->plans) {
+    if (!plans.empty() && std::find(plans.begin(), plans.end(), p.name) == plans.end()) continue;
+    for (const auto& t : p.targets) CAIRN_TRY(d.preflight(t));
   }
   CAIRN_TRY(d.ensure_catalog());
   auto progress_handle = d.spawn_progress();
@@ -351,6 +363,7 @@ expected<std::vector<check_line>> application::check(const std::string& target, 
   auto& d = *impl_;
   if (!target.empty() && !d.suite->find_target(target))
     return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  CAIRN_TRY(d.preflight(target));
   std::vector<check_line> out;
   for (const auto& t : d.suite->targets) {
     if (!target.empty() && t.name != target) continue;
@@ -622,6 +635,9 @@ expected<std::vector<forget_line>> application::forget(const std::vector<std::st
   if (chosen.empty())
     return fail(errc::invalid_input, d.suite->file.string() + ": no plan has a keep: policy, so there is "
                                      "nothing to forget (add e.g. keep: {daily: 7, weekly: 4} to a plan)");
+  for (const auto* p : chosen)
+    for (const auto& t : p->targets)
+      if (!dry_run && (target.empty() || t == target)) CAIRN_TRY(d.preflight(t));
   CAIRN_TRY(d.ensure_catalog());
   caf::scoped_actor self{*d.sys};
   auto cat = caf::actor_cast<caf::actor>(d.catalog);
@@ -693,6 +709,7 @@ expected<std::vector<prune_line>> application::prune(const std::string& target, 
   auto& d = *impl_;
   if (!target.empty() && !d.suite->find_target(target))
     return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  CAIRN_TRY(d.preflight(target));
   std::vector<prune_line> out;
   for (const auto& t : d.suite->targets) {
     if (!target.empty() && t.name != target) continue;
@@ -711,6 +728,7 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   if (std::none_of(d.suite->plans.begin(), d.suite->plans.end(), [](auto& p) { return !p.when.empty(); }))
     return fail(errc::invalid_input, d.suite->file.string() + ": no plan has a schedule, so the daemon has "
                                      "nothing to do (add e.g. schedule: daily 02:30 to a plan)");
+  CAIRN_TRY(d.preflight(""));
   CAIRN_TRY(d.ensure_catalog());
   CAIRN_ASSIGN(auto lock, cairn::fs::process_lock::acquire(d.suite->state_dir / "locks" / "daemon.lock",
                                                     "a cairn daemon for " + d.suite->state_dir.string()));
