@@ -49,6 +49,7 @@ struct application::impl {
   std::mutex mutex;  // guards supervisor for stop()
   supervisor_actor supervisor;
   scheduler_actor scheduler;
+  progress_actor daemon_progress;  // the daemon's runs report here
   std::atomic<bool> stopping{false};
   std::atomic<bool> reloading{false};
 
@@ -751,10 +752,12 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   auto progress_handle = d.sys->spawn(progress, progress_renderer{});
   {
     std::lock_guard guard(d.mutex);
-    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(), false};
+    // Counted beside the run (a walk of metadata only): the API and status show totals and ETA.
+    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(), true};
     d.supervisor = d.sys->spawn(supervisor, o);
     so.supervisor = d.supervisor;
     d.scheduler = d.sys->spawn<caf::detached>(scheduler, so);
+    d.daemon_progress = progress_handle;
   }
   d.reloading = false;
   if (d.stopping) stop();
@@ -768,6 +771,7 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
     self->send_exit(d.supervisor, caf::exit_reason::user_shutdown);
     d.scheduler = nullptr;
     d.supervisor = nullptr;
+    d.daemon_progress = nullptr;
   }
   self->send_exit(progress_handle, caf::exit_reason::user_shutdown);
   return r;
@@ -807,6 +811,58 @@ void application::reload() {
   if (!d.scheduler) return;
   d.reloading = true;
   caf::anon_send(d.scheduler, atom::finish::value);
+}
+
+expected<std::string> application::run_now(const std::string& plan) {
+  auto& d = *impl_;
+  scheduler_actor scheduler;
+  {
+    std::lock_guard lock(d.mutex);
+    scheduler = d.scheduler;
+  }
+  if (!scheduler) return fail(errc::unsupported, "the daemon is not running plans now (starting or reloading)");
+  caf::scoped_actor self{*d.sys};
+  return d.ask<std::string>(self, std::chrono::seconds(30), caf::actor_cast<caf::actor>(scheduler),
+                            atom::start::value, plan);
+}
+
+expected<bool> application::cancel(const std::string& plan) {
+  auto& d = *impl_;
+  if (!d.suite->find_plan(plan)) return fail(errc::not_found, "no plan named \"" + plan + "\"");
+  scheduler_actor scheduler;
+  {
+    std::lock_guard lock(d.mutex);
+    scheduler = d.scheduler;
+  }
+  if (!scheduler) return false;
+  caf::scoped_actor self{*d.sys};
+  return d.ask<bool>(self, std::chrono::seconds(30), caf::actor_cast<caf::actor>(scheduler), atom::cancel::value,
+                     plan);
+}
+
+std::optional<live_run> application::live() {
+  auto& d = *impl_;
+  scheduler_actor scheduler;
+  progress_actor progress;
+  {
+    std::lock_guard lock(d.mutex);
+    scheduler = d.scheduler;
+    progress = d.daemon_progress;
+  }
+  if (!scheduler || !progress) return std::nullopt;
+  caf::scoped_actor self{*d.sys};
+  auto plan = d.ask<std::string>(self, std::chrono::seconds(10), caf::actor_cast<caf::actor>(scheduler),
+                                 atom::get::value);
+  if (!plan || plan->empty()) return std::nullopt;
+  auto snapshot = d.ask<progress_snapshot>(self, std::chrono::seconds(10), caf::actor_cast<caf::actor>(progress),
+                                           atom::get::value);
+  return live_run{*plan, snapshot ? *snapshot : progress_snapshot{}};
+}
+
+expected<std::vector<catalog::run_row>> application::runs(const std::string& plan, size_t limit) {
+  auto& d = *impl_;
+  CAIRN_ASSIGN(auto db, catalog::catalog::open(d.suite->state_dir, true));
+  return db->runs(plan, static_cast<int>(limit));
 }
 
 void application::stop() {

@@ -102,6 +102,12 @@ struct suite_status {
   std::vector<plan_status> plans;
 };
 
+// A run under the daemon, now.
+struct live_run {
+  std::string plan;
+  progress_snapshot progress;
+};
+
 struct prune_line {
   std::string target;
   std::string error;
@@ -189,6 +195,15 @@ public:
   // the caller reads the configuration again). One daemon per state_dir.
   expected<bool> daemon(const daemon_callbacks& callbacks);
   void reload();
+
+  // While daemon() runs (from other threads, e.g. the API's): start a plan
+  // now ("started", "queued" behind the running one, or "running"), cancel
+  // it (true when it ran or was queued), and what runs now.
+  expected<std::string> run_now(const std::string& plan);
+  expected<bool> cancel(const std::string& plan);
+  std::optional<live_run> live();
+  // Past runs, newest first, from the catalog ("" : every plan).
+  expected<std::vector<catalog::run_row>> runs(const std::string& plan, size_t limit);
 
   void stop();
 

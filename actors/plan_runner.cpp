@@ -73,7 +73,13 @@ void finish_now(self_ptr self) {
   if (!st.promise) return;
   auto& r = st.report;
   std::string status = run_status(r);
-  catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, repo::encode_stats(r.stats), r.error};
+  // The run's cost: what the sources read, and what all targets stored and received.
+  auto cost = r.stats;
+  for (const auto& t : r.targets) {
+    cost.bytes_uploaded += t.stats.bytes_uploaded;
+    cost.bytes_stored += t.stats.bytes_stored;
+  }
+  catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, repo::encode_stats(cost), r.error};
   if (st.run_id != 0) caf::anon_send(st.options.catalog, atom::finish::value, row);
   // Explicitly: a target's pending lock-refresh timer would keep it alive.
   for (auto& s : st.sources) self->send_exit(s, caf::exit_reason::user_shutdown);

@@ -20,6 +20,10 @@ constexpr std::chrono::seconds max_sleep{60};
 void announce(self_ptr self, const std::string& plan) {
   auto& st = self->state;
   const auto* p = st.options.suite->find_plan(plan);
+  if (!p || p->when.empty()) {  // runs only when asked
+    st.due.erase(plan);
+    return;
+  }
   const auto& h = st.options.history[plan];
   int64_t due = config::next_due(p->when, h, st.since_ns, st.options.suite->daemon.retry);
   st.due[plan] = due;
@@ -40,6 +44,15 @@ void run_done(self_ptr self, plan_report report) {
     return;
   }
   announce(self, plan);
+  if (st.cancelled == plan && st.due.count(plan)) {
+    // Cancelled by request: skip this occurrence, not run it again at once.
+    auto h = st.options.history[plan];
+    h.last_good_start_ns = report.time_ns;
+    h.last_attempt_end_ns.reset();
+    st.due[plan] = config::next_due(st.options.suite->find_plan(plan)->when, h, st.since_ns,
+                                    st.options.suite->daemon.retry);
+  }
+  st.cancelled.clear();
   wake(self);
 }
 
@@ -127,6 +140,30 @@ scheduler_actor::behavior_type scheduler(self_ptr self, scheduler_options option
         st.promise.reset();
       }
     },
+    [=](atom::start, const std::string& plan) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!st.options.suite->find_plan(plan))
+        return to_caf(error{errc::not_found, "no plan named \"" + plan + "\""});
+      if (st.draining) return to_caf(error{errc::cancelled, "the daemon is stopping"});
+      if (st.running == plan) return std::string("running");
+      st.due[plan] = 0;  // due before anything else
+      bool queued = !st.running.empty();
+      wake(self);
+      return std::string(queued ? "queued" : "started");
+    },
+    [=](atom::cancel, const std::string& plan) -> bool {
+      auto& st = self->state;
+      if (st.running == plan) {
+        st.cancelled = plan;
+        self->send(st.options.supervisor, atom::cancel::value);
+        return true;
+      }
+      auto it = st.due.find(plan);
+      if (it == st.due.end() || it->second > now_ns()) return false;
+      announce(self, plan);  // a run asked for or due now: back to its schedule
+      return true;
+    },
+    [=](atom::get) -> std::string { return self->state.running; },
     [=](atom::finish) {
       auto& st = self->state;
       st.draining = true;

@@ -28,6 +28,7 @@ struct scheduler_state {
   int64_t since_ns = 0;                 // the daemon's start
   std::map<std::string, int64_t> due;   // per scheduled plan
   std::string running;                  // the plan running now
+  std::string cancelled;                // the running plan was cancelled by request
   uint64_t tick = 0;                    // the only wake-up that counts
   bool draining = false;
   std::optional<caf::typed_response_promise<bool>> promise;

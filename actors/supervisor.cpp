@@ -66,6 +66,10 @@ supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_options opt
       st.stopping = true;
       if (st.current) self->send(st.current, atom::stop::value);
     },
+    [=](atom::cancel) {
+      auto& st = self->state;
+      if (st.current) self->send(st.current, atom::stop::value);
+    },
   };
 }
 

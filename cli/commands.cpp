@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "base/version.hpp"
+#include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/render.hpp"
 
@@ -64,61 +65,6 @@ bool failed(const output& out, const expected<T>& r, int& code) {
   print_error(out, r.error());
   code = exit_code_of(r.error());
   return true;
-}
-
-// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration (a
-// configuration that does not load is reported and the old one kept).
-int run_daemon(const globals& g) {
-  output out{g.json, false};
-  actors::app_options o;
-  o.config_file = config_path(g);
-  if (!g.keyfile.empty()) o.keyfile = g.keyfile;
-  o.ask_password = g.password;
-  o.background = true;
-  auto app = actors::application::start(o);
-  if (!app) {
-    print_error(out, app.error());
-    return exit_code_of(app.error());
-  }
-  actors::daemon_callbacks callbacks;
-  callbacks.on_run = [out](const plan_report& r) { print_daemon_run(out, r); };
-  callbacks.on_next = [out](const next_run& n) { print_next_run(out, n); };
-  callbacks.on_forget = [out](const expected<std::vector<actors::forget_line>>& r) {
-    if (!r) return print_error(out, r.error());
-    // The daemon's log names what it forgot, not every checkpoint it kept.
-    std::vector<actors::forget_line> forgotten;
-    for (const auto& l : *r)
-      if (!l.keep || !l.error.empty()) forgotten.push_back(l);
-    if (!forgotten.empty()) print_forget(out, forgotten, false);
-    std::fflush(stdout);
-  };
-  callbacks.on_prune = [out](const expected<std::vector<actors::prune_line>>& r) {
-    if (!r) print_error(out, r.error());
-    else print_prune(out, *r, false);
-    std::fflush(stdout);
-  };
-  print_daemon_event(out, "started with " + o.config_file.string());
-  daemon_running = true;
-  for (;;) {
-    running_app = app->get();
-    auto r = (*app)->daemon(callbacks);
-    running_app = nullptr;
-    if (!r) {
-      print_error(out, r.error());
-      return exit_code_of(r.error());
-    }
-    if (!*r) break;
-    auto next = actors::application::start(o);
-    if (!next) {
-      print_error(out, next.error());
-      print_daemon_event(out, "kept the previous configuration");
-      continue;
-    }
-    app = std::move(next);
-    print_daemon_event(out, "reloaded " + o.config_file.string());
-  }
-  print_daemon_event(out, "stopped");
-  return exit_ok;
 }
 
 }  // namespace
@@ -243,6 +189,19 @@ int run_command(int argc, char** argv) {
   status->footer("From the catalog only: no target is contacted. Exit code 1 when a plan's last run failed.\n"
                  "Example: cairn status --json");
 
+  auto* run_now = app.add_subcommand("run", "Run a plan now: through the daemon when one runs, else here");
+  run_now->add_option("plan", plan, "The plan")->required()->option_text("PLAN");
+  run_now->footer("The daemon runs it at once, or after the plan it runs now; cairn status shows its\n"
+                  "progress. Without a daemon it runs here, as cairn backup PLAN does. Example: cairn run home");
+  auto* cancel = app.add_subcommand("cancel", "Cancel a plan the daemon runs (or has queued)");
+  cancel->add_option("plan", plan, "The plan")->required()->option_text("PLAN");
+  cancel->footer("Nothing half-written is committed; the next run reuses what was uploaded. Example: cairn cancel home");
+  size_t limit = 20;
+  auto* runs = app.add_subcommand("runs", "List past runs, newest first, with what each cost");
+  runs->add_option("--plan", plan, "Only this plan")->option_text("P");
+  runs->add_option("--limit", limit, "At most this many (default 20)")->option_text("N");
+  runs->footer("Example: cairn runs --plan home");
+
   auto* daemon = app.add_subcommand("daemon", "Run the plans on their schedules (the system service)");
   daemon->footer("Runs each plan whose schedule: says so, one at a time, at low CPU and I/O priority\n"
                  "(daemon.nice, daemon.io); catches up runs missed while the machine was off; retries a\n"
@@ -305,13 +264,32 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
-  if (*daemon) return run_daemon(g);
+  if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
+  if (*run_now) {
+    output out{g.json, false};
+    if (auto code = ask_daemon_to_run(config_path(g), plan, out)) return *code;
+    return with_app(g, [&](actors::application& a, const output& out) {  // no daemon: run it here
+      int code = exit_ok;
+      auto r = a.backup({plan});
+      if (failed(out, r, code)) return code;
+      return print_backup(out, *r);
+    });
+  }
+  if (*cancel) return ask_daemon_to_cancel(config_path(g), plan, output{g.json, false});
+  if (*runs)
+    return with_app(g, [&](actors::application& a, const output& out) {
+      int code = exit_ok;
+      auto r = a.runs(plan, limit);
+      if (failed(out, r, code)) return code;
+      print_runs(out, *r);
+      return code;
+    });
   if (*status)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.summary();
       if (failed(out, r, code)) return code;
-      return print_status(out, *r);
+      return print_status(out, *r, r->daemon_pid ? daemon_live_run(a) : std::nullopt);
     });
   if (*forget || *prune)
     return with_app(g, [&](actors::application& a, const output& out) {

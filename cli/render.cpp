@@ -202,7 +202,7 @@ int print_prune(const output& out, const std::vector<actors::prune_line>& lines,
   return code;
 }
 
-int print_status(const output& out, const actors::suite_status& s) {
+int print_status(const output& out, const actors::suite_status& s, const std::optional<actors::live_run>& live) {
   int code = exit_ok;
   int64_t now = now_ns();
   if (out.json) {
@@ -225,6 +225,11 @@ int print_status(const output& out, const actors::suite_status& s) {
                          {"status", p.last_run->status}, {"error", p.last_run->error}};
       if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
       if (p.running_pid) j["running_pid"] = *p.running_pid;
+      if (live && live->plan == p.plan)
+        j["progress"] = {{"phase", live->progress.phase},        {"files_done", live->progress.done.files},
+                         {"files_total", live->progress.total.files}, {"bytes_done", live->progress.done.bytes},
+                         {"bytes_total", live->progress.total.bytes}, {"bytes_uploaded", live->progress.done.bytes_uploaded},
+                         {"eta_seconds", live->progress.eta_seconds}};
       json targets = json::array();
       for (const auto& t : p.targets) {
         json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
@@ -240,6 +245,14 @@ int print_status(const output& out, const actors::suite_status& s) {
                                               : p.schedule + ", next " + local_time(p.next_due_ns);
     std::printf("%s: %s%s\n", p.plan.c_str(), when.c_str(), p.keep.empty() ? "" : ("; keep " + p.keep).c_str());
     if (p.running_pid) std::printf("  running now (pid %d)\n", *p.running_pid);
+    if (live && live->plan == p.plan) {
+      const auto& g = live->progress;
+      std::string eta = g.eta_seconds >= 0 ? ", about " + std::to_string(static_cast<long>(g.eta_seconds)) + " s left" : "";
+      std::printf("  %s: %s of %s files, %s of %s read, %s uploaded%s\n", g.phase.empty() ? "running" : g.phase.c_str(),
+                  with_commas(g.done.files).c_str(), g.total.files ? with_commas(g.total.files).c_str() : "?",
+                  format_bytes(g.done.bytes).c_str(), g.total.bytes ? format_bytes(g.total.bytes).c_str() : "?",
+                  format_bytes(g.done.bytes_uploaded).c_str(), eta.c_str());
+    }
     if (!p.last_run) {
       std::printf("  never ran\n");
     } else {
@@ -492,6 +505,26 @@ int print_restore(const output& out, const restore_report& r, const std::string&
     std::printf("%zu entries not restored, each named above (nothing, or the older copy, is in its place)\n",
                 r.damaged.size());
   return code;
+}
+
+void print_runs(const output& out, const std::vector<catalog::run_row>& runs) {
+  for (const auto& r : runs) {
+    json stats = json::parse(r.stats_json.empty() ? "{}" : r.stats_json, nullptr, false);
+    if (stats.is_discarded()) stats = json::object();
+    double seconds = r.finished_ns > r.started_ns ? (r.finished_ns - r.started_ns) / 1e9 : 0;
+    if (out.json) {
+      emit({{"type", "run"}, {"plan", r.plan}, {"started", format_time(r.started_ns)},
+            {"finished", r.finished_ns ? format_time(r.finished_ns) : ""}, {"seconds", seconds},
+            {"status", r.status}, {"error", r.error}, {"stats", stats}});
+      continue;
+    }
+    auto n = [&](const char* key) { return stats.contains(key) && stats[key].is_number() ? stats[key].get<uint64_t>() : 0; };
+    std::printf("%s  %-10s %-9s %6.1f s  read %s, uploaded %s, stored %s%s%s\n", local_time(r.started_ns).c_str(),
+                r.plan.c_str(), r.status.c_str(), seconds, format_bytes(n("bytes_read")).c_str(),
+                format_bytes(n("bytes_uploaded")).c_str(), format_bytes(n("bytes_stored")).c_str(),
+                r.error.empty() ? "" : "  ", r.error.c_str());
+  }
+  if (runs.empty() && !out.json) std::printf("no runs yet\n");
 }
 
 void print_keys(const output& out, const std::vector<actors::key_line>& lines) {

@@ -40,7 +40,10 @@ void print_daemon_event(const output& out, const std::string& what);
 int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run);
 int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run);
 // Exit code 1 when some plan's last run failed (for monitoring).
-int print_status(const output& out, const actors::suite_status& s);
+// `live`: the daemon's run in progress, when a daemon answered.
+int print_status(const output& out, const actors::suite_status& s,
+                 const std::optional<actors::live_run>& live = std::nullopt);
+void print_runs(const output& out, const std::vector<catalog::run_row>& runs);
 void print_change(const output& out, const repo::tree_change& c);
 void print_diff_summary(const output& out, const repo::diff_summary& s);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);

@@ -326,7 +326,8 @@ suite_config parser::parse(const YAML::Node& root) {
   c.file = file_;
   if (!root || root.IsNull()) throw config_error{name_ + ": the file is empty"};
   expect_map(root, "the configuration");
-  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon", "limits"}, "the configuration");
+  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon", "limits", "api"},
+             "the configuration");
   if (root["daemon"]) {
     const auto& n = root["daemon"];
     expect_map(n, "daemon");
@@ -361,6 +362,14 @@ suite_config parser::parse(const YAML::Node& root) {
     const char* home = std::getenv("HOME");
     c.state_dir = geteuid() == 0 || !home ? fs::path("/var/lib/cairn")
                                           : fs::path(home) / ".local/state/cairn";
+  }
+  c.api.socket = c.state_dir / "cairn.sock";
+  if (root["api"]) {
+    const auto& n = root["api"];
+    expect_map(n, "api");
+    check_keys(n, {"socket", "group"}, "api");
+    if (n["socket"]) c.api.socket = path_of(n["socket"], "api socket");
+    if (n["group"]) c.api.group = scalar(n["group"], "api group");
   }
   if (root["keyring"]) c.keyring = parse_keyring(root["keyring"]);
   else c.keyring.keyfile = base_ / "cairn.key";

@@ -99,6 +99,12 @@ struct daemon_config {
   std::chrono::seconds prune_every{7 * 86400};  // after a forget, prune a target at most this often
 };
 
+// The daemon's control API (docs/API.md).
+struct api_config {
+  std::filesystem::path socket;   // default state_dir/cairn.sock
+  std::string group;              // members may use the API (besides root and the daemon's user)
+};
+
 struct suite_config {
   std::filesystem::path file;        // absolute
   std::filesystem::path state_dir;
@@ -106,6 +112,7 @@ struct suite_config {
   std::vector<target_config> targets;  // in the order written
   std::vector<plan_config> plans;
   daemon_config daemon;
+  api_config api;
   size_t suite_state_keep = 5;       // suite-state generations kept on each target
   std::string text;                  // the YAML as read, for the suite-state backup
 

@@ -58,6 +58,9 @@ using supervisor_actor = caf::typed_actor<
   // Runs the named plans one after another.
   caf::replies_to<atom::run, run_request>::with<std::vector<plan_report>>,
   // Orderly stop of everything running (SIGINT, SIGTERM).
-  caf::reacts_to<atom::stop>>;
+  caf::reacts_to<atom::stop>,
+  // Cancels the plan running now (its uploaded packs stay usable); the
+  // supervisor goes on taking runs.
+  caf::reacts_to<atom::cancel>>;
 
 }  // namespace cairn

@@ -25,6 +25,13 @@ using scheduler_actor = caf::typed_actor<
   // Stops: cancels the running plan (its uploaded packs stay usable).
   caf::reacts_to<atom::stop>,
   // Drains: starts nothing new, replies to run once the running plan is done.
-  caf::reacts_to<atom::finish>>;
+  caf::reacts_to<atom::finish>,
+  // Runs a plan now (a scheduled one or not): "started", or "queued" behind
+  // the plan running now; not_found for an unknown plan.
+  caf::replies_to<atom::start, std::string>::with<std::string>,
+  // Cancels the plan if it runs now (true) or is queued (true); else false.
+  caf::replies_to<atom::cancel, std::string>::with<bool>,
+  // The plan running now ("" when none).
+  caf::replies_to<atom::get>::with<std::string>>;
 
 }  // namespace cairn

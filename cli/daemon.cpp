@@ -1,0 +1,177 @@
+#include "cli/daemon.hpp"
+
+#include <grp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/client.hpp"
+#include "api/control_api.hpp"
+#include "cli/exit_codes.hpp"
+
+namespace cairn::cli {
+
+extern std::atomic<actors::application*> running_app;
+extern std::atomic<bool> daemon_running;
+
+namespace {
+
+// The control API on the suite's socket: root, this user and api.group.
+expected<std::unique_ptr<api::http_server>> serve(actors::application& app, api::control_api& control,
+                                                  const output& out) {
+  const auto& suite = app.config();
+  api::server_options o;
+  o.socket = suite.api.socket;
+  if (!suite.api.group.empty()) {
+    struct group* g = ::getgrnam(suite.api.group.c_str());
+    if (!g) return fail(errc::invalid_input, suite.file.string() + ": api group \"" + suite.api.group + "\" does not exist");
+    o.group = g->gr_gid;
+  }
+  o.allowed = [group = o.group](const api::peer& p) { return api::default_allowed(p, group); };
+  std::error_code ec;
+  std::filesystem::create_directories(o.socket.parent_path(), ec);
+  auto server = api::http_server::start(std::move(o), [&control](const api::http_request& r) { return control.handle(r); });
+  if (server) print_daemon_event(out, "serving the control API on " + suite.api.socket.string());
+  return server;
+}
+
+std::filesystem::path socket_of(const std::string& config_file) {
+  auto suite = config::load_config(config_file);
+  return suite ? suite->api.socket : std::filesystem::path();
+}
+
+}  // namespace
+
+// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration (a
+// configuration that does not load is reported and the old one kept).
+int run_daemon(const daemon_options& g) {
+  output out{g.json, false};
+  actors::app_options o;
+  o.config_file = g.config_file;
+  if (!g.keyfile.empty()) o.keyfile = g.keyfile;
+  o.ask_password = g.password;
+  o.background = true;
+  auto app = actors::application::start(o);
+  if (!app) {
+    print_error(out, app.error());
+    return exit_code_of(app.error());
+  }
+  actors::daemon_callbacks callbacks;
+  api::control_api* serving = nullptr;  // the API of the application running now
+  callbacks.on_run = [out, &serving](const plan_report& r) {
+    print_daemon_run(out, r);
+    if (serving) serving->publish_run(r);
+  };
+  callbacks.on_next = [out](const next_run& n) { print_next_run(out, n); };
+  callbacks.on_forget = [out](const expected<std::vector<actors::forget_line>>& r) {
+    if (!r) return print_error(out, r.error());
+    // The daemon's log names what it forgot, not every checkpoint it kept.
+    std::vector<actors::forget_line> forgotten;
+    for (const auto& l : *r)
+      if (!l.keep || !l.error.empty()) forgotten.push_back(l);
+    if (!forgotten.empty()) print_forget(out, forgotten, false);
+    std::fflush(stdout);
+  };
+  callbacks.on_prune = [out](const expected<std::vector<actors::prune_line>>& r) {
+    if (!r) print_error(out, r.error());
+    else print_prune(out, *r, false);
+    std::fflush(stdout);
+  };
+  print_daemon_event(out, "started with " + o.config_file.string());
+  daemon_running = true;
+  for (;;) {
+    running_app = app->get();
+    api::control_api control(**app);
+    auto server = serve(**app, control, out);
+    if (!server) {
+      running_app = nullptr;
+      print_error(out, server.error());
+      return exit_code_of(server.error());
+    }
+    serving = &control;
+    auto r = (*app)->daemon(callbacks);
+    serving = nullptr;
+    control.close_streams();
+    server->reset();  // waits for the API's connections to end
+    running_app = nullptr;
+    if (!r) {
+      print_error(out, r.error());
+      return exit_code_of(r.error());
+    }
+    if (!*r) break;
+    auto next = actors::application::start(o);
+    if (!next) {
+      print_error(out, next.error());
+      print_daemon_event(out, "kept the previous configuration");
+      continue;
+    }
+    app = std::move(next);
+    print_daemon_event(out, "reloaded " + o.config_file.string());
+  }
+  print_daemon_event(out, "stopped");
+  return exit_ok;
+}
+
+
+std::optional<int> ask_daemon_to_run(const std::string& config_file, const std::string& plan, const output& out) {
+  auto socket = socket_of(config_file);
+  if (socket.empty()) return std::nullopt;
+  auto reply = api::call(socket, "POST", "/v1/plans/" + plan + "/run");
+  if (!reply && reply.error().code() == errc::not_found) return std::nullopt;
+  if (!reply) {
+    print_error(out, reply.error());
+    return exit_failure;
+  }
+  if (reply->status >= 300) {
+    print_error(out, error{reply->status == 404 ? errc::invalid_input : errc::io, api::error_message(*reply)});
+    return reply->status == 404 ? exit_usage : exit_failure;
+  }
+  auto j = nlohmann::json::parse(reply->body, nullptr, false);
+  std::string state = j.is_discarded() ? "" : j.value("state", "");
+  if (out.json) std::printf("%s\n", nlohmann::json{{"type", "run"}, {"plan", plan}, {"state", state}}.dump().c_str());
+  else std::printf("%s: %s by the daemon (cairn status shows its progress)\n", plan.c_str(),
+                   state == "queued" ? "queued" : state == "running" ? "already running" : "started");
+  return exit_ok;
+}
+
+int ask_daemon_to_cancel(const std::string& config_file, const std::string& plan, const output& out) {
+  auto socket = socket_of(config_file);
+  auto reply = socket.empty() ? expected<api::client_reply>(fail(errc::not_found, "no cairn daemon runs"))
+                              : api::call(socket, "POST", "/v1/plans/" + plan + "/cancel");
+  if (!reply) {
+    print_error(out, reply.error());
+    return exit_failure;
+  }
+  if (reply->status >= 300) {
+    print_error(out, error{errc::io, api::error_message(*reply)});
+    return reply->status == 404 ? exit_usage : exit_failure;
+  }
+  auto j = nlohmann::json::parse(reply->body, nullptr, false);
+  bool cancelled = !j.is_discarded() && j.value("cancelled", false);
+  if (out.json) std::printf("%s\n", nlohmann::json{{"type", "cancel"}, {"plan", plan}, {"cancelled", cancelled}}.dump().c_str());
+  else std::printf("%s: %s\n", plan.c_str(), cancelled ? "cancelled (nothing half-written is kept; the next run reuses what was uploaded)"
+                                                      : "not running");
+  return cancelled ? exit_ok : exit_failure;
+}
+
+std::optional<actors::live_run> daemon_live_run(const actors::application& app) {
+  auto reply = api::call(app.config().api.socket, "GET", "/v1/runs/current");
+  if (!reply || reply->status != 200) return std::nullopt;
+  auto j = nlohmann::json::parse(reply->body, nullptr, false);
+  if (j.is_discarded() || !j.value("running", false)) return std::nullopt;
+  actors::live_run live;
+  live.plan = j.value("plan", "");
+  const auto& p = j["progress"];
+  live.progress.phase = p.value("phase", "");
+  live.progress.current = p.value("current", "");
+  live.progress.done.files = p.value("files_done", uint64_t{0});
+  live.progress.total.files = p.value("files_total", uint64_t{0});
+  live.progress.done.bytes = p.value("bytes_done", uint64_t{0});
+  live.progress.total.bytes = p.value("bytes_total", uint64_t{0});
+  live.progress.done.bytes_uploaded = p.value("bytes_uploaded", uint64_t{0});
+  live.progress.rate = p.value("rate_bytes_per_second", 0.0);
+  live.progress.eta_seconds = p["eta_seconds"].is_number() ? p["eta_seconds"].get<double>() : -1.0;
+  live.progress.elapsed_seconds = p.value("elapsed_seconds", 0.0);
+  return live;
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,128 @@
+# The daemon's control API on its Unix socket, driven with curl as another
+# program would: plans, run now, progress polled and streamed (SSE), cancel
+# mid-run (nothing committed, check passes, the next run commits), runs with
+# their cost, checkpoints and a tree, /metrics, JSON errors, and a caller
+# that is neither root, the daemon's user nor in api.group refused (403).
+source "$CAIRN_E2E_LIB"
+
+mkdir -p "$T/src"
+for i in $(seq 1 8); do random_file "$T/src/f$i.bin" $((6 << 20)); done
+echo "hello" > "$T/src/hello.txt"
+cat > "$T/cairn.yaml" <<YAML
+state_dir: $T/state
+keyring: {mode: keyfile, keyfile: $T/cairn.key}
+targets:
+  repo: {type: local, path: $T/repo, limits: {upload_kbps: 16384}}
+plans:
+  nightly: {sources: [{type: dir, path: $T/src}], targets: [repo], schedule: daily 03:00}
+  now: {sources: [{type: dir, path: $T/src}], targets: [repo]}
+YAML
+run 0 cairn init
+"$CAIRN" -c "$T/cairn.yaml" daemon > "$T/daemon.log" 2>&1 &
+daemon=$!
+at_exit "kill $daemon"
+S="$T/state/cairn.sock"
+for _ in $(seq 1 100); do [ -S "$S" ] && break; sleep 0.1; done
+[ -S "$S" ] || fail "no API socket: $(cat "$T/daemon.log")"
+[ "$(stat -c %a "$S")" = 660 ] || fail "the socket is not 0660"
+api() { curl -s --unix-socket "$S" "$@"; }
+code_of() { curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$S" "$@"; }
+
+note "plans, and JSON errors with a stable code"
+api http://cairn/v1/plans > "$T/plans.json"
+[ "$(jq -r '.plans[].name' "$T/plans.json" | tr '\n' ' ')" = "nightly now " ] || fail "$(cat "$T/plans.json")"
+[ "$(jq -r '.plans[] | select(.name=="nightly") | .schedule' "$T/plans.json")" = "daily 03:00" ] || fail "schedule"
+[ "$(code_of -X POST http://cairn/v1/plans/nope/run)" = 404 ] || fail "unknown plan: $(cat "$T/body")"
+[ "$(jq -r .error.code "$T/body")" = not_found ] || fail "$(cat "$T/body")"
+[ "$(code_of http://cairn/v2/plans)" = 404 ] || fail "unversioned path"
+grep -q "key\|secret" "$T/plans.json" && grep -qi "keyfile" "$T/plans.json" && fail "the API shows key material"
+
+note "run now: progress polled with totals, ETA, monotonic bytes; the event stream sees it"
+curl -sN --unix-socket "$S" http://cairn/v1/events > "$T/events" &
+events=$!
+at_exit "kill $events"
+[ "$(code_of -X POST http://cairn/v1/plans/now/run)" = 202 ] || fail "run: $(cat "$T/body")"
+[ "$(jq -r .state "$T/body")" = started ] || fail "$(cat "$T/body")"
+last=0; seen_running=0; seen_total=0; seen_eta=0
+for _ in $(seq 1 300); do
+  api http://cairn/v1/runs/current > "$T/current"
+  if [ "$(jq -r .running "$T/current")" != true ]; then [ $seen_running = 1 ] && break; sleep 0.1; continue; fi
+  seen_running=1
+  done_bytes=$(jq -r .progress.bytes_done "$T/current")
+  [ "$done_bytes" -ge "$last" ] || fail "bytes went back: $last -> $done_bytes"
+  last=$done_bytes
+  [ "$(jq -r .progress.bytes_total "$T/current")" -gt 0 ] && seen_total=1
+  [ "$(jq -r .progress.eta_seconds "$T/current")" != null ] && seen_eta=1
+  sleep 0.2
+done
+[ $seen_running = 1 ] || fail "the run was never seen running"
+[ $seen_total = 1 ] || fail "the totals were never known"
+[ $seen_eta = 1 ] || fail "no ETA was given"
+for _ in $(seq 1 50); do grep -q "^event: run" "$T/events" && break; sleep 0.1; done
+grep -q "^event: progress" "$T/events" || fail "no progress event: $(head -c 500 "$T/events")"
+grep -A1 "^event: run" "$T/events" | grep -q '"status":"ok"' || fail "no run event: $(tail -c 500 "$T/events")"
+api "http://cairn/v1/runs?plan=now" > "$T/runs"
+[ "$(jq -r '.runs[0].status' "$T/runs")" = ok ] || fail "$(cat "$T/runs")"
+[ "$(jq -r '.runs[0].stats.bytes_uploaded' "$T/runs")" -gt $((40 << 20)) ] || fail "run cost: $(cat "$T/runs")"
+
+note "checkpoints and a checkpoint's tree"
+api "http://cairn/v1/checkpoints?plan=now" > "$T/cps"
+id=$(jq -r '.checkpoints[0].id' "$T/cps")
+[ ${#id} = 64 ] || fail "$(cat "$T/cps")"
+api "http://cairn/v1/checkpoints/$id/tree?path=src" > "$T/tree"
+[ "$(jq -r '.entries[] | select(.name=="hello.txt") | .size' "$T/tree")" = 6 ] || fail "$(cat "$T/tree")"
+
+note "cancel mid-run: nothing committed, check passes, the next run completes"
+# Enough new data that reading is held back by the slow uploads (a cancel
+# once every source was read lets the commit finish, as SIGTERM does).
+for i in $(seq 5 14); do random_file "$T/src/g$i.bin" $((8 << 20)); done
+cairn_cli() { "$CAIRN" -q -c "$T/cairn.yaml" "$@"; }
+run 0 cairn_cli run now
+grep -q "started by the daemon" "$T/out" || fail "$(cat "$T/out")"
+for _ in $(seq 1 100); do
+  api http://cairn/v1/runs/current > "$T/current"
+  [ "$(jq -r '.progress.bytes_done // 0' "$T/current")" -gt $((40 << 20)) ] && break
+  sleep 0.1
+done
+[ "$(jq -r .running "$T/current")" = true ] || fail "the run ended before it could be cancelled"
+run 0 cairn_cli cancel now
+grep -q "cancelled" "$T/out" || fail "$(cat "$T/out")"
+for _ in $(seq 1 100); do [ "$(api http://cairn/v1/runs/current | jq -r .running)" = false ] && break; sleep 0.1; done
+api "http://cairn/v1/runs?plan=now&limit=1" > "$T/runs"; [ "$(jq -r ".runs[0].status" "$T/runs")" = cancelled ] || fail "not recorded as cancelled: $(cat "$T/runs") $(cat "$T/daemon.log")"
+[ "$(api "http://cairn/v1/checkpoints?plan=now" | jq '.checkpoints | length')" = 1 ] || fail "a cancelled run committed"
+run 0 cairn_cli check
+run 0 cairn_cli --json run now
+for _ in $(seq 1 300); do
+  [ "$(api 'http://cairn/v1/runs?plan=now&limit=1' | jq -r '.runs[0].status')" = ok ] && break
+  sleep 0.1
+done
+run 0 cairn_cli runs --plan now
+[ "$(grep -c . "$T/out")" = 3 ] || fail "runs: $(cat "$T/out")"
+grep -q cancelled "$T/out" || fail "runs: $(cat "$T/out")"
+
+note "/metrics in the Prometheus text format"
+api http://cairn/metrics > "$T/metrics"
+grep -q '^cairn_up 1$' "$T/metrics" || fail "$(cat "$T/metrics")"
+grep -q '^cairn_plan_last_run_success{plan="now"} 1$' "$T/metrics" || fail "$(cat "$T/metrics")"
+grep -q '^cairn_checkpoints{plan="now",target="repo"} 2$' "$T/metrics" || fail "$(cat "$T/metrics")"
+if command -v promtool > /dev/null; then promtool check metrics < "$T/metrics" || fail "promtool refused the metrics"; fi
+
+note "status shows the daemon"
+run 0 cairn_cli status
+grep -q "daemon: running" "$T/out" || fail "$(cat "$T/out")"
+
+note "a caller that is not root, the daemon's user or in api.group is refused"
+chmod 666 "$S"  # let it connect: the check is SO_PEERCRED, not the file mode
+chmod 755 "$T/state"
+got=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s -o /dev/null -w '%{http_code}' --unix-socket "$S" \
+  -X POST http://cairn/v1/plans/now/run)
+[ "$got" = 403 ] || fail "nobody got HTTP $got"
+chmod 660 "$S"
+chmod 700 "$T/state"
+
+note "SIGTERM: the daemon stops and removes its socket"
+kill -TERM $daemon
+for _ in $(seq 1 100); do kill -0 $daemon 2> /dev/null || break; sleep 0.1; done
+kill -0 $daemon 2> /dev/null && fail "the daemon did not stop"
+[ ! -e "$S" ] || fail "the socket was left behind"
+true
