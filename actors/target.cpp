@@ -98,14 +98,14 @@ void dispatch(self_ptr self) {
           --s.in_flight;
           s.idle.push_back(up);
           s.unindexed.push_back(pack->record);
-          s.stats.bytes_uploaded += pack->bytes.size();
+          const uint64_t sent = pack->bytes.size();  // before recycle() takes the buffer
+          s.stats.bytes_uploaded += sent;
           // Nobody else holds the pack now (the uploader replied): reuse its buffer.
           auto& writer = pack->record.blobs.empty() || pack->record.blobs.front().type == repo::blob_type::data
                            ? s.data_packs : s.tree_packs;
           writer->recycle(std::move(const_cast<repo::finished_pack&>(*pack).bytes));
           if (s.options.progress)
-            self->send(s.options.progress, atom::add::value,
-                       progress_counters{0, 0, pack->bytes.size(), 0, 0});
+            self->send(s.options.progress, atom::add::value, progress_counters{0, 0, sent, 0, 0});
           if (s.unindexed.size() >= s.options.packs_per_index)
             if (auto idx = write_pending_index(self); !idx) fail_session(self, idx.error());
           release_held(self);
