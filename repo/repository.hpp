@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <string>
@@ -35,6 +36,7 @@ struct load_report {
   size_t packs = 0;
   size_t blobs = 0;
   size_t recovered_packs = 0;  // found by listing data/, not named by any index file
+  std::vector<object_id> damaged_index_files;  // skipped; their packs were scanned
   std::vector<std::string> warnings;
 };
 
@@ -67,8 +69,15 @@ public:
 
   // Reads every index file; with `scan_packs`, also lists data/ and reads the
   // table of contents of packs no index names (left by an interrupted run),
-  // and, with `write_recovered`, writes an index file for them.
+  // and, with `write_recovered`, writes an index file for them. A damaged
+  // index file (corrupt) is skipped with one warning naming it, and then the
+  // packs no healthy index file names are scanned whatever `scan_packs` says.
   expected<load_report> load_index(bool scan_packs, bool write_recovered);
+
+  // Reads and decodes one index file, bounded (max_index_file_bytes) and
+  // checked against the header; corrupt naming it when damaged.
+  expected<std::vector<pack_record>> read_index_file(const object_id& id,
+                                                     std::optional<uint64_t> size = std::nullopt) const;
 
   // Reads, decrypts, decompresses and verifies one blob.
   expected<byte_buffer> read_blob(const object_id& id) const;
@@ -99,8 +108,16 @@ private:
   repository(targets::target_ptr target, repository_header header, crypto::key_ptr keys);
   expected<object_id> write_object(std::string_view prefix, std::string_view kind,
                                    byte_view plaintext);
+  // Reads a sealed object of at most `max_bytes` (its size from the listing,
+  // else from stat), verifies it against its name and opens it.
   expected<byte_buffer> read_object(const std::string& name, std::string_view kind,
-                                    const object_id& id) const;
+                                    const object_id& id, uint64_t max_bytes,
+                                    std::optional<uint64_t> size = std::nullopt) const;
+  // A pack record from a target, against the header's limits (data blobs
+  // at most chunker.max_size).
+  status check_record(const pack_record& record) const;
+  // Indexes packs that no loaded index file names, through their TOCs.
+  expected<std::vector<pack_record>> recover_unindexed_packs(load_report& report);
 
   // Trees are read one by one while walking (restore planning, ls, check);
   // on a remote target each read is a round trip, so a miss fetches the whole
