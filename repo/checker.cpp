@@ -4,47 +4,58 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "repo/tree_walk.hpp"
+
 namespace cairn::repo {
 
 namespace {
 
-struct walker {
-  repository& repo;
-  check_report& report;
-  std::unordered_set<object_id> seen_trees;
-  // Blobs known to be damaged (read_data) -> set when naming files.
-  const std::unordered_set<object_id>* damaged = nullptr;
-  std::vector<std::string> damaged_files;
-
-  void walk(const std::string& where, const object_id& tree_id) {
-    if (!seen_trees.insert(tree_id).second && !damaged) return;
-    auto t = repo.read_tree(tree_id);
-    if (!t) {
-      if (!damaged) report.errors.push_back(where + ": tree " + tree_id.short_hex() + ": " + t.error().message());
-      return;
-    }
-    if (!damaged) ++report.trees;
-    for (const auto& n : t->nodes) {
-      std::string path = where + "/" + n.name;
-      if (n.meta.type == fs::file_type::directory) {
-        walk(path, n.subtree);
-      } else if (n.meta.type == fs::file_type::regular) {
-        if (!damaged) ++report.files;
-        for (const auto& id : n.content) {
-          if (damaged) {
-            if (damaged->count(id)) {
-              damaged_files.push_back(path);
-              break;
-            }
-          } else if (!repo.index().contains(id)) {
-            report.errors.push_back(path + ": chunk " + id.short_hex() + " is missing from the repository");
+// Every distinct tree once (its first path names it), iteratively and
+// depth-bounded; per checkpoint, what restore would refuse (depth, expanded
+// entry count) from the memoized extents, without expanding anything.
+void check_trees(repository& repo, check_report& report,
+                 const std::vector<std::pair<std::string, object_id>>& roots) {
+  tree_measure measure(
+    repo,
+    [&](const std::string& path, const object_id&, const tree& t) {
+      ++report.trees;
+      for (const auto& n : t.nodes) {
+        if (n.meta.type != fs::file_type::regular) continue;
+        ++report.files;
+        for (const auto& id : n.content)
+          if (!repo.index().contains(id)) {
+            report.errors.push_back(path + "/" + n.name + ": chunk " + id.short_hex() +
+                                    " is missing from the repository");
             break;
           }
-        }
       }
-    }
+    },
+    [&](const std::string& path, const object_id& id, const error& e) {
+      report.errors.push_back(path + ": tree " + id.short_hex() + ": " + e.message());
+    });
+  for (const auto& [name, tree] : roots) {
+    auto extent = measure.check_limits(tree, "checkpoint " + name + ":");
+    if (!extent) report.errors.push_back(extent.error().message() + " (restore refuses it)");
   }
-};
+}
+
+// Names the files that use a damaged blob, at the first path of each
+// distinct tree (a directory stored once and shown in several places is
+// named once).
+std::vector<std::string> files_using(repository& repo, const std::unordered_set<object_id>& damaged,
+                                     const std::vector<std::pair<std::string, object_id>>& roots) {
+  std::vector<std::string> out;
+  tree_measure measure(repo, [&](const std::string& path, const object_id&, const tree& t) {
+    for (const auto& n : t.nodes)
+      for (const auto& id : n.content)
+        if (damaged.count(id)) {
+          out.push_back(path + "/" + n.name);
+          break;
+        }
+  }, [](const std::string&, const object_id&, const error&) {});
+  for (const auto& [name, tree] : roots) (void)measure.measure(tree, "checkpoint " + name + ":");
+  return out;
+}
 
 }  // namespace
 
@@ -52,6 +63,7 @@ expected<check_report> check_repository(repository& repo, const check_options& o
   check_report report;
   CAIRN_ASSIGN(auto loaded, repo.load_index(false, false));
   for (auto& w : loaded.warnings) report.errors.push_back(w);
+  report.damaged_index_files = loaded.damaged_index_files;
 
   std::map<object_id, uint64_t> on_target;
   CAIRN_TRY(repo.target()->list(data_prefix, [&](const targets::object_info& info) {
@@ -86,8 +98,7 @@ expected<check_report> check_repository(repository& repo, const check_options& o
     ++report.checkpoints;
     roots.emplace_back(id.short_hex(), c->tree);
   }
-  walker w{repo, report, {}, nullptr, {}};
-  for (const auto& [name, tree] : roots) w.walk("checkpoint " + name + ":", tree);
+  check_trees(repo, report, roots);
 
   if (!options.read_data) return report;
   std::unordered_set<object_id> damaged;
@@ -95,8 +106,12 @@ expected<check_report> check_repository(repository& repo, const check_options& o
   auto hasher = repo.make_hasher();
   for (const auto& [pack_id, size] : on_target) {
     auto name = pack_name(pack_id);
-    auto bytes = repo.target()->get(name);
     ++done;
+    if (size > max_pack_bytes) {
+      report.errors.push_back(name + ": " + std::to_string(size) + " bytes, larger than a pack may be");
+      continue;
+    }
+    auto bytes = read_range(*repo.target(), name, {0, size});
     if (!bytes) {
       report.errors.push_back(name + ": " + bytes.error().message());
       continue;
@@ -126,11 +141,8 @@ expected<check_report> check_repository(repository& repo, const check_options& o
       }
     }
   }
-  if (!damaged.empty()) {
-    walker names{repo, report, {}, &damaged, {}};
-    for (const auto& [name, tree] : roots) names.walk("checkpoint " + name + ":", tree);
-    for (const auto& f : names.damaged_files) report.errors.push_back(f + ": uses a damaged blob");
-  }
+  if (!damaged.empty())
+    for (const auto& f : files_using(repo, damaged, roots)) report.errors.push_back(f + ": uses a damaged blob");
   return report;
 }
 

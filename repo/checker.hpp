@@ -27,6 +27,7 @@ struct check_report {
   size_t blobs = 0;
   size_t unindexed_packs = 0;
   uint64_t bytes_read = 0;
+  std::vector<object_id> damaged_index_files;  // skipped (repair_index rewrites them)
   std::vector<std::string> errors;    // each names what is damaged or missing
   std::vector<std::string> warnings;  // harmless: left by interrupted runs
   bool ok() const { return errors.empty(); }
