@@ -417,6 +417,7 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
       json j{{"type", "checkpoint"}, {"id", r.id}, {"plan", r.plan}, {"target", r.target},
              {"time", format_time(r.time_ns)}, {"host", r.host}, {"files", r.files},
              {"bytes", r.bytes}, {"parent", r.parent}, {"tree", r.tree}};
+      if (r.vanished) j["vanished"] = true;
       auto stats = json::parse(r.stats_json, nullptr, false);
       if (!stats.is_discarded()) j["stats"] = stats;
       auto sources = json::parse(r.sources_json, nullptr, false);
@@ -424,9 +425,10 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
       emit(j);
       continue;
     }
-    std::printf("%-8s  %-19s  %-12s  %-10s  %10s  %10s\n", r.id.substr(0, 8).c_str(),
+    std::printf("%-8s  %-19s  %-12s  %-10s  %10s  %10s%s\n", r.id.substr(0, 8).c_str(),
                 local_time(r.time_ns).c_str(), r.plan.c_str(), r.target.c_str(),
-                with_commas(r.files).c_str(), format_bytes(r.bytes).c_str());
+                with_commas(r.files).c_str(), format_bytes(r.bytes).c_str(),
+                r.vanished ? "  VANISHED (gone from the target, found by cairn check)" : "");
   }
   if (rows.empty() && !out.json) std::printf("no checkpoints yet\n");
 }

@@ -1,5 +1,6 @@
 #include "repo/checker.hpp"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -143,6 +144,70 @@ expected<check_report> check_repository(repository& repo, const check_options& o
   }
   if (!damaged.empty())
     for (const auto& f : files_using(repo, damaged, roots)) report.errors.push_back(f + ": uses a damaged blob");
+  return report;
+}
+
+expected<repair_report> repair_index(repository& repo) {
+  repair_report report;
+  CAIRN_ASSIGN(auto lock, repo.lock(true, "index repair"));
+  std::vector<targets::object_info> files;
+  CAIRN_TRY(repo.target()->list(index_prefix, [&](const targets::object_info& info) {
+    if (object_id::parse(info.name.substr(index_prefix.size()))) files.push_back(info);
+    return true;
+  }));
+  std::unordered_set<object_id> named;  // by a healthy index file
+  std::vector<object_id> damaged;
+  for (const auto& info : files) {
+    auto id = *object_id::parse(info.name.substr(index_prefix.size()));
+    auto packs = repo.read_index_file(id, info.size);
+    if (!packs) {
+      if (packs.error().code() != errc::corrupt) return fail(packs.error());
+      damaged.push_back(id);
+      continue;
+    }
+    for (const auto& p : *packs) named.insert(p.id);
+  }
+  std::vector<targets::object_info> unnamed;
+  CAIRN_TRY(repo.target()->list(data_prefix, [&](const targets::object_info& info) {
+    auto id = object_id::parse(info.name.substr(info.name.rfind('/') + 1));
+    if (id && !named.count(*id)) unnamed.push_back(info);
+    return true;
+  }));
+  std::vector<pack_record> records;
+  for (const auto& info : unnamed) {
+    auto id = *object_id::parse(info.name.substr(info.name.rfind('/') + 1));
+    auto record = read_pack_record(*repo.target(), id, info.size, repo.cipher());
+    if (record)
+      if (auto st = repo.check_record(*record); !st) record = fail(st.error().with_context(pack_name(id)));
+    if (!record) {
+      if (record.error().code() != errc::corrupt) return fail(record.error());
+      report.warnings.push_back(record.error().message() + " (left out of the index)");
+      continue;
+    }
+    records.push_back(std::move(*record));
+  }
+  for (size_t i = 0; i < records.size(); i += packs_per_index_file) {
+    auto end = std::min(records.size(), i + packs_per_index_file);
+    std::vector<pack_record> part(records.begin() + static_cast<std::ptrdiff_t>(i),
+                                  records.begin() + static_cast<std::ptrdiff_t>(end));
+    CAIRN_ASSIGN(auto written, repo.write_index(part));
+    report.new_index_files.push_back(written);
+  }
+  report.packs_indexed = records.size();
+  // Only now: every pack a damaged file could have named is in a new one.
+  for (const auto& id : damaged) {
+    // In mode none an index file's name is a function of its contents: the
+    // rewrite may have put the intact file back under the damaged one's name.
+    if (std::find(report.new_index_files.begin(), report.new_index_files.end(), id) !=
+        report.new_index_files.end()) {
+      report.removed_index_files.push_back(id);
+      continue;
+    }
+    auto st = repo.remove_index_file(id);
+    if (!st && st.error().code() != errc::not_found) return fail(st.error());
+    report.removed_index_files.push_back(id);
+  }
+  CAIRN_TRY(lock->release());
   return report;
 }
 

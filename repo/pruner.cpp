@@ -10,9 +10,6 @@ namespace cairn::repo {
 
 namespace {
 
-// Index files hold at most this many packs (a few MiB each).
-constexpr size_t packs_per_index_file = 2048;
-
 bool removed(const status& s) { return s || s.error().code() == errc::not_found; }
 
 // Every tree and data blob reachable from a checkpoint.

@@ -55,6 +55,9 @@ inline constexpr uint32_t default_min_chunk = 512u << 10;
 inline constexpr uint32_t default_avg_chunk = 1u << 20;
 inline constexpr uint32_t default_max_chunk = 8u << 20;
 
+// Index files written by prune and repair hold at most this many packs.
+inline constexpr size_t packs_per_index_file = 2048;
+
 // Limits on what a reader accepts from a target (docs/FORMAT.md, "Limits").
 // Every length, count and depth read from a target is checked against these
 // before it sizes an allocation, a loop or a recursion, in every key mode.

@@ -79,6 +79,10 @@ public:
   expected<std::vector<pack_record>> read_index_file(const object_id& id,
                                                      std::optional<uint64_t> size = std::nullopt) const;
 
+  // A pack record from a target, against the header's limits (data blobs
+  // at most chunker.max_size).
+  status check_record(const pack_record& record) const;
+
   // Reads, decrypts, decompresses and verifies one blob.
   expected<byte_buffer> read_blob(const object_id& id) const;
   expected<tree> read_tree(const object_id& id) const;
@@ -113,9 +117,6 @@ private:
   expected<byte_buffer> read_object(const std::string& name, std::string_view kind,
                                     const object_id& id, uint64_t max_bytes,
                                     std::optional<uint64_t> size = std::nullopt) const;
-  // A pack record from a target, against the header's limits (data blobs
-  // at most chunker.max_size).
-  status check_record(const pack_record& record) const;
   // Indexes packs that no loaded index file names, through their TOCs.
   expected<std::vector<pack_record>> recover_unindexed_packs(load_report& report);
 

@@ -349,3 +349,32 @@ TEST_CASE("hostile: header sizes out of range are damage") {
   REQUIRE_FALSE(h);
   CHECK(h.error().code() == errc::corrupt);
 }
+
+TEST_CASE("hostile: repair_index rewrites the index of a damaged file, then removes it") {
+  for (auto mode : {crypto::encryption::aes256gcm, crypto::encryption::none}) {
+    world w(mode);
+    auto a = w.store(blob_type::data, {byte_buffer(3000, 1)});
+    auto b = w.store(blob_type::data, {byte_buffer(3000, 2)});
+    auto files = *w.repo->list_index_files();
+    auto victim = files[0];
+    w.mem->mutate(index_name(victim), [](byte_buffer& bytes) { bytes[10] ^= 1; });
+    auto r = w.reopen();
+    auto repaired = repair_index(*r);
+    REQUIRE(repaired);
+    CHECK(repaired->removed_index_files == std::vector<object_id>{victim});
+    CHECK(repaired->packs_indexed == 1);
+    REQUIRE(repaired->new_index_files.size() == 1);
+    if (repaired->new_index_files[0] != victim) CHECK_FALSE(w.mem->stat(index_name(victim)));
+    auto fresh = w.reopen();
+    auto report = fresh->load_index(false, false);
+    REQUIRE(report);
+    CHECK(report->warnings.empty());
+    CHECK(fresh->read_blob(a[0]));
+    CHECK(fresh->read_blob(b[0]));
+    // Nothing left to repair.
+    auto again = repair_index(*w.reopen());
+    REQUIRE(again);
+    CHECK(again->removed_index_files.empty());
+    CHECK(again->new_index_files.empty());
+  }
+}
