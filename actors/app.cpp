@@ -30,6 +30,7 @@
 #include "crypto/secret.hpp"
 #include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
+#include "repo/temporaries.hpp"
 #include "targets/local_target.hpp"
 
 #include <nlohmann/json.hpp>
@@ -129,6 +130,12 @@ struct application::impl {
     self->send_exit(actor, caf::exit_reason::user_shutdown);
     if (r && options.on_warning)
       for (const auto& w : r->warnings) options.on_warning(name + ": " + w);
+    if (r && r->repo && t->type == "local")
+      r->repo->on_exclusive_lock([root = t->path, name, warn = options.on_warning] {
+        auto left = repo::remove_leftover_temporaries(root, repo::repository_lock::stale_after_ns);
+        if (warn)
+          for (const auto& f : left.removed) warn(name + ": removed " + f + ", left by a killed writer");
+      });
     return r;
   }
 };

@@ -94,6 +94,7 @@ expected<std::unique_ptr<repository_lock>> repository::lock(bool exclusive, std:
     return fail(errc::locked, describe() + " is locked by " + held_by->description +
                                 "; it expires 30 minutes after its last refresh");
   }
+  if (exclusive && exclusive_hook_) exclusive_hook_();
   return held;
 }
 

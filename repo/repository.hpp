@@ -3,6 +3,7 @@
 // Thread-safe: every method may be called from several threads at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -104,7 +105,13 @@ public:
   status write_header(const repository_header& header);
 
   // Takes a lock: shared for backups and restores, exclusive for maintenance.
+  // With an exclusive lock held, runs the on_exclusive_lock hook.
   expected<std::unique_ptr<repository_lock>> lock(bool exclusive, std::string purpose);
+
+  // Work only a holder of the exclusive lock may do, run each time one is
+  // taken (removing temporary files killed writers left on a local target:
+  // remove_leftover_temporaries). Set once, before the repository is shared.
+  void on_exclusive_lock(std::function<void()> hook) { exclusive_hook_ = std::move(hook); }
 
   std::string describe() const { return target_->describe(); }
 
@@ -135,6 +142,7 @@ private:
   mutable std::unordered_map<object_id, byte_buffer> trees_;
   mutable size_t tree_bytes_ = 0;
   mutable std::unordered_set<object_id> tree_packs_loaded_;
+  std::function<void()> exclusive_hook_;
 };
 
 // A lock object under locks/. Released on destruction (best effort).

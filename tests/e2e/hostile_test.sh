@@ -61,3 +61,15 @@ run 1 cairn ls latest src
 grep -q "pack_size out of range" "$T/err" || fail "$(cat "$T/err")"
 cp "$T/config-intact" "$T/repo/config"
 run 0 cairn check
+
+note "a killed key change's temporary file goes with the next exclusive lock; a live writer's stays"
+echo partial > "$T/repo/.tmp-999999999-0-0123456789abcdef"
+sleep 60 & live=$!
+at_exit "kill $live"
+echo partial > "$T/repo/.tmp-$live-0-0123456789abcdef"
+run 0 cairn ls latest src  # a shared lock removes nothing
+[ -e "$T/repo/.tmp-999999999-0-0123456789abcdef" ] || fail "a shared lock removed a temporary file"
+run 0 cairn key add --keyfile "$T/second.key"
+[ ! -e "$T/repo/.tmp-999999999-0-0123456789abcdef" ] || fail "the killed writer's temporary file is still there"
+[ -e "$T/repo/.tmp-$live-0-0123456789abcdef" ] || fail "a live writer's temporary file was removed"
+kill "$live"
