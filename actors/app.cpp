@@ -378,9 +378,16 @@ void compare_with_catalog(application::impl& d, const std::string& target, const
     return;
   }
   std::unordered_set<object_id> present(on_target->begin(), on_target->end());
+  // Read-only first: a check on a machine without a catalog must not create one.
+  auto probe = catalog::catalog::open(d.suite->state_dir, true);
+  if (!probe) {
+    if (probe.error().code() != errc::not_found) report.warnings.push_back("catalog: " + probe.error().message());
+    return;
+  }
+  probe->reset();
   auto db = catalog::catalog::open(d.suite->state_dir, false);
   if (!db) {
-    if (db.error().code() != errc::not_found) report.warnings.push_back("catalog: " + db.error().message());
+    report.warnings.push_back("catalog: " + db.error().message());
     return;
   }
   auto rows = (*db)->checkpoints("", target);

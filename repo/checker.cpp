@@ -120,6 +120,8 @@ expected<check_report> check_repository(repository& repo, const check_options& o
     report.bytes_read += bytes->size();
     if (options.on_progress) options.on_progress(done, on_target.size(), report.bytes_read);
     auto record = parse_pack(*bytes, pack_id, repo.cipher());
+    if (record)
+      if (auto st = repo.check_record(*record); !st) record = fail(st.error());
     if (!record) {
       report.errors.push_back(name + ": " + record.error().message());
       // Every blob the index places in this pack is damaged.

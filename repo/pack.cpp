@@ -95,6 +95,18 @@ expected<byte_buffer> read_range(targets::target& target, const std::string& nam
   return bytes;
 }
 
+expected<byte_buffer> read_bounded(targets::target& target, const std::string& name, uint64_t max_bytes) {
+  // One request for at most max_bytes + 1: never more in memory, and the
+  // target's own error (not_found, auth, ...) comes back as it is.
+  auto bytes = target.get(name, {0, max_bytes + 1});
+  if (!bytes && bytes.error().code() == errc::invalid_input)
+    return fail(errc::corrupt, target.describe() + ": " + name + " cannot be read as the repository says");
+  if (bytes && bytes->size() > max_bytes)
+    return fail(errc::corrupt, target.describe() + ": " + name + " is larger than the format allows (more than " +
+                                 std::to_string(max_bytes) + " bytes)");
+  return bytes;
+}
+
 namespace {
 
 expected<std::vector<blob_entry>> open_toc(byte_view sealed_toc, byte_view salt,

@@ -13,19 +13,14 @@ repository::repository(targets::target_ptr target, repository_header header, cry
     cipher_(header_.encryption, keys_) {}
 
 expected<repository_header> repository::read_header(targets::target& target) {
-  auto where = target.describe() + "/" + std::string(header_name);
-  auto info = target.stat(std::string(header_name));
-  if (!info) {
-    if (info.error().code() == errc::not_found)
+  auto bytes = read_bounded(target, std::string(header_name), max_header_bytes);
+  if (!bytes) {
+    if (bytes.error().code() == errc::not_found)
       return fail(errc::not_found,
                   "no Cairn repository at " + target.describe() + " (run: cairn init)");
-    return fail(info.error());
+    return fail(bytes.error());
   }
-  if (info->size > max_header_bytes)
-    return fail(errc::corrupt, where + ": damaged repository header (" + std::to_string(info->size) +
-                                 " bytes, the format allows " + std::to_string(max_header_bytes) + ")");
-  CAIRN_ASSIGN(auto bytes, read_range(target, std::string(header_name), {0, info->size}));
-  return decode_header(bytes, where);
+  return decode_header(*bytes, target.describe() + "/" + std::string(header_name));
 }
 
 expected<std::shared_ptr<repository>> repository::create(targets::target_ptr target,
@@ -79,14 +74,10 @@ expected<object_id> repository::write_object(std::string_view prefix, std::strin
 expected<byte_buffer> repository::read_object(const std::string& name, std::string_view kind,
                                               const object_id& id, uint64_t max_bytes,
                                               std::optional<uint64_t> size) const {
-  if (!size) {
-    CAIRN_ASSIGN(auto info, target_->stat(name));
-    size = info.size;
-  }
-  if (*size > max_bytes)
+  if (size && *size > max_bytes)
     return fail(errc::corrupt, describe() + ": " + name + " is larger than the format allows (" +
                                  std::to_string(*size) + " bytes, at most " + std::to_string(max_bytes) + ")");
-  CAIRN_ASSIGN(auto sealed, read_range(*target_, name, {0, *size}));
+  CAIRN_ASSIGN(auto sealed, read_bounded(*target_, name, max_bytes));
   if (crypto::sha256_of(sealed) != id)
     return fail(errc::corrupt, describe() + ": " + name + " does not match its name (damaged)");
   auto plain = cipher_.open_object(kind, sealed);

@@ -119,8 +119,8 @@ private:
   repository(targets::target_ptr target, repository_header header, crypto::key_ptr keys);
   expected<object_id> write_object(std::string_view prefix, std::string_view kind,
                                    byte_view plaintext);
-  // Reads a sealed object of at most `max_bytes` (its size from the listing,
-  // else from stat), verifies it against its name and opens it.
+  // Reads a sealed object of at most `max_bytes` (refused before reading
+  // when its listed `size` says more), verifies it against its name, opens it.
   expected<byte_buffer> read_object(const std::string& name, std::string_view kind,
                                     const object_id& id, uint64_t max_bytes,
                                     std::optional<uint64_t> size = std::nullopt) const;
