@@ -378,3 +378,20 @@ TEST_CASE("hostile: repair_index rewrites the index of a damaged file, then remo
     CHECK(again->new_index_files.empty());
   }
 }
+
+TEST_CASE("hostile: tree_measure memoizes across roots: a second checkpoint costs only its new trees") {
+  world w;
+  auto shared = w.store_tree(tree{{file_node("a"), file_node("b")}});
+  auto first = w.store_tree(tree{{dir_node("x", shared), dir_node("y", shared)}});
+  auto second = w.store_tree(tree{{dir_node("x", shared), file_node("z")}});
+  tree_measure m(*w.repo);
+  auto a = m.measure(first);
+  REQUIRE(a);
+  CHECK(a->entries == 2 + 2 * 2);  // x, y and their two files each
+  CHECK(a->depth == 1);
+  CHECK(m.trees_read() == 2);
+  auto b = m.measure(second);
+  REQUIRE(b);
+  CHECK(b->entries == 2 + 2);
+  CHECK(m.trees_read() == 3);
+}
