@@ -43,10 +43,17 @@ run 0 cairn checkpoints
 grep -q VANISHED "$T/out" && fail "still marked after it came back: $(cat "$T/out")"
 
 note "a truncated tree pack is damage (exit 1)"
+run 0 cairn --json checkpoints
+oldest=$(json 'select(.type=="checkpoint") | .id' | tail -1)
 cp -a "$T/repo" "$T/repo-intact"
 # The packs under 1 MiB: the tree packs (and the small data pack of c.txt).
 find "$T/repo/data" -type f -size -1024k | while read -r p; do truncate -s $(( $(stat -c %s "$p") / 2 )) "$p"; done
 run 1 cairn ls latest src
+run 1 cairn check
+# Shorter than the first blob's offset: the read starts past the end.
+find "$T/repo/data" -type f -size -1024k | while read -r p; do truncate -s 16 "$p"; done
+run 1 cairn ls latest src
+run 1 cairn diff "${oldest:0:8}" latest
 run 1 cairn check
 rm -rf "$T/repo" && mv "$T/repo-intact" "$T/repo"
 run 0 cairn ls latest src
