@@ -202,9 +202,12 @@ expected<byte_buffer> repository::cached_tree(const object_id& id) const {
   std::lock_guard lock(tree_mutex_);
   for (const auto& b : record->blobs) {
     if (b.type != blob_type::tree || trees_.count(b.id)) continue;
+    // Charged before decompressing, also when it fails: a small pack of
+    // highly compressed (or bogus) trees must not expand past the limit.
+    if (tree_bytes_ + b.raw_length > tree_cache_limit) break;
+    tree_bytes_ += b.raw_length;
     auto plain = open_blob(*pc, b, byte_view(*bytes).subspan(b.offset, b.length), hasher);
     if (!plain) continue;  // stays uncached; read_blob reports it when asked
-    tree_bytes_ += plain->size();
     trees_.emplace(b.id, std::move(*plain));
   }
   if (auto it = trees_.find(id); it != trees_.end()) return it->second;

@@ -2,6 +2,7 @@
 // count and depth is bounded before it sizes an allocation or a walk.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <zstd.h>
 
 #include "repo/checker.hpp"
@@ -394,4 +395,32 @@ TEST_CASE("hostile: tree_measure memoizes across roots: a second checkpoint cost
   REQUIRE(b);
   CHECK(b->entries == 2 + 2);
   CHECK(m.trees_read() == 3);
+}
+
+TEST_CASE("hostile: a small pack of highly compressed trees does not expand the tree cache past its limit") {
+  world w(crypto::encryption::none);
+  // 40 distinct 16 MiB blobs of nearly only zeros (valid blobs in mode none:
+  // their ids are their hashes) compress to a few KiB each, in one pack:
+  // 640 MiB if the cache decompressed and kept them all.
+  pack_writer pw(w.repo->cipher(), w.repo->header().pack_size);
+  auto hasher = w.repo->make_hasher();
+  std::vector<object_id> ids;
+  for (int i = 0; i < 40; ++i) {
+    byte_buffer b(16u << 20, 0);
+    b[0] = static_cast<uint8_t>(i);
+    ids.push_back(hasher.id_of(b));
+    pw.add(blob_type::tree, ids.back(), encode_blob(b, 3), static_cast<uint32_t>(b.size()));
+  }
+  auto pack = pw.finish();
+  REQUIRE(w.repo->store_pack(pack));
+  REQUIRE(w.repo->write_index({pack.record}));
+  auto r = w.reopen();
+  REQUIRE(r->load_index(false, false));
+  auto t = r->read_tree(ids[0]);  // not a tree: corrupt, but read through the cache
+  REQUIRE_FALSE(t);
+  CHECK(t.error().code() == errc::corrupt);
+  CHECK(r->read_tree(ids[39]).error().code() == errc::corrupt);
+  struct rusage use {};
+  getrusage(RUSAGE_SELF, &use);
+  CHECK(use.ru_maxrss < 450 * 1024);  // KiB: the 256 MiB cache and a few blobs, not 640 MiB
 }
