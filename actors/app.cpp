@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "actors/target.hpp"
 #include "actors/timeouts.hpp"
 #include "base/clock.hpp"
+#include "config/yaml_edit.hpp"
 #include "crypto/secret.hpp"
 #include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
@@ -112,6 +114,14 @@ struct application::impl {
       auto r = ask<bool>(self, timeouts::catalog, cat, atom::forget::value, line.target, line.id);
       if (!r) line.error = describe(r.error());
     }
+    return {};
+  }
+
+  // Refuses a target that cannot work as configured (exit 2) before any work
+  // starts, rather than as one target's failure among others.
+  status preflight(const std::string& only) const {
+    for (const auto& t : suite->targets)
+      if (only.empty() || t.name == only) CAIRN_TRY(check_target_config(t));
     return {};
   }
 
@@ -237,6 +247,10 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
                                            " of plan \"" + p.name + "\" does not exist");
     }
   }
+  for (const auto& p : d.suite->plans) {
+    if (!plans.empty() && std::find(plans.begin(), plans.end(), p.name) == plans.end()) continue;
+    for (const auto& t : p.targets) CAIRN_TRY(d.preflight(t));
+  }
   CAIRN_TRY(d.ensure_catalog());
   auto progress_handle = d.spawn_progress();
   {
@@ -335,7 +349,7 @@ expected<repo::diff_summary> application::diff(const resolved_checkpoint& older,
 }
 
 expected<restore_report> application::restore(const resolved_checkpoint& cp, const fs::path& to,
-                                               const std::vector<std::string>& paths) {
+                                               const std::vector<std::string>& paths, bool run_checkpoint_steps) {
   auto& d = *impl_;
   CAIRN_ASSIGN(auto opened, d.open_target(cp.row.target, open_mode::read));
   auto progress_handle = d.spawn_progress();
@@ -344,7 +358,10 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   std::error_code ec;
   auto destination = fs::absolute(to, ec);
   if (ec) return fail(errc::invalid_input, "cannot use " + to.string() + " as a destination: " + ec.message());
-  restore_request req{opened.repo, cp.id, destination, paths, true};
+  restore_request req{opened.repo, cp.id, destination, paths, true, {}, run_checkpoint_steps};
+  if (const auto* plan = d.suite->find_plan(cp.row.plan))
+    for (const auto& src : plan->sources)
+      if (!src.post_restore.empty()) req.local_post_restore[src.name] = src.post_restore;
   auto r = d.ask<restore_report>(self, timeouts::restore, caf::actor_cast<caf::actor>(actor),
                                  atom::restore::value, req);
   self->send_exit(actor, caf::exit_reason::user_shutdown);
@@ -414,6 +431,7 @@ expected<std::vector<check_line>> application::check(const std::string& target, 
   auto& d = *impl_;
   if (!target.empty() && !d.suite->find_target(target))
     return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  CAIRN_TRY(d.preflight(target));
   std::vector<check_line> out;
   for (const auto& t : d.suite->targets) {
     if (!target.empty() && t.name != target) continue;
@@ -589,6 +607,31 @@ std::string yaml_of(const config::target_config& t) {
 
 }  // namespace
 
+namespace {
+
+// The recovered YAML uses the recovered credentials, and the commands it
+// would run are shown: they came from a target.
+void adopt_recovered_config(recovery::bootstrap_report& report) {
+  std::ifstream in(report.config, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto adopted = config::adopt_recovered(text, report.config, report.catalog.parent_path() / "credentials");
+  for (auto& n : adopted.notes) report.notes.push_back(std::move(n));
+  if (adopted.yaml == text) return;
+  auto temp = report.config;
+  temp += ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << adopted.yaml;
+    if (!out) return report.notes.push_back("cannot write " + temp.string());
+  }
+  fs::permissions(temp, fs::perms::owner_read | fs::perms::owner_write);
+  std::error_code ec;
+  fs::rename(temp, report.config, ec);
+  if (ec) report.notes.push_back("cannot write " + report.config.string() + ": " + ec.message());
+}
+
+}  // namespace
+
 expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_request& r) {
   crypto::disable_core_dumps();
   if (r.state_dir.empty()) return fail(errc::invalid_input, "bootstrap needs --state-dir DIR");
@@ -648,6 +691,7 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
     }
   }
   caf::anon_send_exit(keyring, caf::exit_reason::user_shutdown);
+  if (report && !report->rebuilt) adopt_recovered_config(*report);
   return report;
 }
 
@@ -671,6 +715,9 @@ expected<std::vector<forget_line>> application::forget(const std::vector<std::st
   if (chosen.empty())
     return fail(errc::invalid_input, d.suite->file.string() + ": no plan has a keep: policy, so there is "
                                      "nothing to forget (add e.g. keep: {daily: 7, weekly: 4} to a plan)");
+  for (const auto* p : chosen)
+    for (const auto& t : p->targets)
+      if (!dry_run && (target.empty() || t == target)) CAIRN_TRY(d.preflight(t));
   CAIRN_TRY(d.ensure_catalog());
   caf::scoped_actor self{*d.sys};
   auto cat = caf::actor_cast<caf::actor>(d.catalog);
@@ -742,6 +789,7 @@ expected<std::vector<prune_line>> application::prune(const std::string& target, 
   auto& d = *impl_;
   if (!target.empty() && !d.suite->find_target(target))
     return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
+  CAIRN_TRY(d.preflight(target));
   std::vector<prune_line> out;
   for (const auto& t : d.suite->targets) {
     if (!target.empty() && t.name != target) continue;
@@ -760,6 +808,7 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   if (std::none_of(d.suite->plans.begin(), d.suite->plans.end(), [](auto& p) { return !p.when.empty(); }))
     return fail(errc::invalid_input, d.suite->file.string() + ": no plan has a schedule, so the daemon has "
                                      "nothing to do (add e.g. schedule: daily 02:30 to a plan)");
+  CAIRN_TRY(d.preflight(""));
   CAIRN_TRY(d.ensure_catalog());
   CAIRN_ASSIGN(auto lock, cairn::fs::process_lock::acquire(d.suite->state_dir / "locks" / "daemon.lock",
                                                     "a cairn daemon for " + d.suite->state_dir.string()));

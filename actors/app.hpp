@@ -157,8 +157,10 @@ public:
   // change by change in path order.
   expected<repo::diff_summary> diff(const resolved_checkpoint& older, const resolved_checkpoint& newer,
                                     const std::function<void(const repo::tree_change&)>& on_change);
+  // Post-restore steps run from the local YAML's plan of the checkpoint;
+  // those the checkpoint carries only with `run_checkpoint_steps`.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
-                                   const std::vector<std::string>& paths);
+                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are

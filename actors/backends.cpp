@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -22,6 +24,8 @@ targets::retry_options retries(const config::target_config& t) {
   targets::retry_options r;
   if (t.limits.retry_seconds > 0) r.budget = std::chrono::seconds(t.limits.retry_seconds);
   r.max_attempts = 12;
+  // A command that waits on a failing server says so instead of going quiet.
+  r.notice = [](const std::string& line) { std::fprintf(stderr, "cairn: %s\n", line.c_str()); };
   return r;
 }
 
@@ -34,14 +38,27 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
+// "cairn.yaml:4:3: " for a target from a file; nothing for one from a URL.
+std::string where_of(const config::target_config& t) {
+  auto w = t.where.str();
+  return t.where.file.empty() ? "" : w + ": ";
+}
+
 // Two lines: access key id, secret. Like a keyfile, refused when others can read it.
 status read_access_keys(const config::target_config& t, std::string& id, std::string& secret) {
   if (t.access_key_file.empty()) {
     id = env("AWS_ACCESS_KEY_ID");
     secret = env("AWS_SECRET_ACCESS_KEY");
-    if (id.empty() || secret.empty())
-      return fail(errc::auth, t.where.str() + ": target " + t.name +
-                                " needs S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or access_key_file");
+    if (id.empty() || secret.empty()) {  // a configuration error (exit 2), not a refused login
+      std::string missing = id.empty() && secret.empty() ? "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are"
+                            : id.empty()                 ? "AWS_ACCESS_KEY_ID is"
+                                                         : "AWS_SECRET_ACCESS_KEY is";
+      if (t.where.file.empty())  // a target given as a URL (bootstrap)
+        return fail(errc::invalid_input, "no S3 credentials for " + t.endpoint + "/" + t.bucket + ": " + missing +
+                                           " not set");
+      return fail(errc::invalid_input, where_of(t) + "no S3 credentials for target " + t.name + " (" +
+                                         t.endpoint + "): it has no access_key_file and " + missing + " not set");
+    }
     return {};
   }
   struct stat st {};
@@ -49,7 +66,9 @@ status read_access_keys(const config::target_config& t, std::string& id, std::st
     return fail(errc::invalid_input, "access_key_file " + t.access_key_file.string() +
                                        " is readable by others; run: chmod 600 " + t.access_key_file.string());
   std::ifstream in(t.access_key_file);
-  if (!in) return fail(errc::auth, "cannot read access_key_file " + t.access_key_file.string());
+  if (!in)
+    return fail(errc::invalid_input, where_of(t) + "cannot read access_key_file " + t.access_key_file.string() +
+                                       " of target " + t.name + ": " + std::strerror(errno));
   std::getline(in, id);
   std::getline(in, secret);
   if (id.empty() || secret.empty())
@@ -64,6 +83,14 @@ byte_buffer file_bytes(const std::filesystem::path& p) {
 }
 
 }  // namespace
+
+status check_target_config(const config::target_config& t) {
+  if (t.type != "s3") return {};
+  std::string id, secret;
+  auto st = read_access_keys(t, id, secret);
+  explicit_bzero(secret.data(), secret.size());
+  return st;
+}
 
 size_t default_connections(const config::target_config& t) {
   if (t.limits.connections > 0) return static_cast<size_t>(t.limits.connections);

@@ -13,6 +13,10 @@ namespace cairn::actors {
 
 expected<targets::target_ptr> make_backend(const config::target_config& target);
 
+// What a target needs before anything is sent (S3 credentials, readable):
+// invalid_input naming what is missing and the target, a configuration error.
+status check_target_config(const config::target_config& target);
+
 // How many uploads run at once on this target by default.
 size_t default_connections(const config::target_config& target);
 

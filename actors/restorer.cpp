@@ -14,6 +14,7 @@ using self_ptr = restore_actor::stateful_pointer<restorer_state>;
 constexpr size_t batch = 2048;  // entries per create or metadata job
 
 void dispatch(self_ptr self, fetcher_actor f);
+void next_phase(self_ptr self);
 
 void add_batches(self_ptr self, fetch_kind kind) {
   auto& st = self->state;
@@ -21,26 +22,40 @@ void add_batches(self_ptr self, fetch_kind kind) {
   for (size_t b = 0; b < n; b += batch) st.jobs.push_back({kind, b, b + batch, st.execution});
 }
 
-// Runs, once, the post-restore command of every source restored as a whole.
+// Runs, once, the post-restore step of every source restored as a whole: the
+// local YAML's. A step the checkpoint carries came from the target: it runs
+// only with the user's consent (--run-post-restore), else it is shown.
 void run_post_restore_steps(self_ptr self) {
   auto& st = self->state;
   for (const auto& src : st.checkpoint.sources) {
-    if (src.post_restore.empty()) continue;
     const auto& paths = st.request.paths;
     bool whole = paths.empty() || std::find(paths.begin(), paths.end(), src.name) != paths.end();
     if (!whole) continue;
-    recovery::post_restore_step step{src.post_restore, st.request.to / src.name, src.name,
-                                     st.checkpoint.plan, st.request.checkpoint.hex()};
+    auto local = st.request.local_post_restore.find(src.name);
+    std::string command = local != st.request.local_post_restore.end() ? local->second : std::string();
+    if (command.empty() && !src.post_restore.empty()) {
+      if (!st.request.run_checkpoint_steps) {
+        st.report.post_restore.push_back({src.name, src.post_restore, 0, "", false});
+        continue;
+      }
+      command = src.post_restore;
+    }
+    if (command.empty()) continue;
+    recovery::post_restore_step step{command, st.request.to / src.name, src.name, st.checkpoint.plan,
+                                     st.request.checkpoint.hex()};
     auto r = recovery::run_post_restore(step);
-    st.report.post_restore.push_back({src.name, src.post_restore, r.exit_code, r.output});
+    st.report.post_restore.push_back({src.name, command, r.exit_code, r.output, true});
   }
 }
 
 void finish(self_ptr self) {
   auto& st = self->state;
+  if (!st.promise) return;
   for (auto& p : st.execution->apply_directory_metadata())
     st.report.warnings.push_back(p.path + ": " + p.reason);
   for (auto& f : st.execution->files_using(st.damaged)) st.report.damaged.push_back(std::move(f));
+  st.report.files_failed = st.execution->files_not_restored();
+  st.report.files -= std::min(st.report.files, st.report.files_failed);
   run_post_restore_steps(self);
   for (auto& f : st.fetchers) self->send_exit(f, caf::exit_reason::user_shutdown);
   st.fetchers.clear();
@@ -48,34 +63,42 @@ void finish(self_ptr self) {
   st.promise.reset();
 }
 
-// Called when no job is left or running: moves to the next phase. Phases:
-// 0 create entries (only into an older copy), 3 find what is in place there,
-// 1 fetch packs (with the creation when the destination was empty),
-// 2 metadata.
-void next_phase(self_ptr self) {
+void start_phase(self_ptr self, restore_phase next) {
   auto& st = self->state;
-  if (st.phase == 0 || st.phase == 3) {
-    if (st.phase == 0) {
-      st.phase = 3;
-      add_batches(self, fetch_kind::reuse);
-    } else {
-      st.phase = 1;
+  st.phase = next;
+  switch (next) {
+    case restore_phase::create: add_batches(self, fetch_kind::create); break;
+    case restore_phase::reuse: add_batches(self, fetch_kind::reuse); break;
+    case restore_phase::fetch:
       for (size_t i = 0; i < st.execution->plan().packs.size(); ++i)
         st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
-    }
-    for (auto& f : st.fetchers) dispatch(self, f);
-    if (st.in_flight == 0 && st.jobs.empty()) next_phase(self);
-    return;
+      break;
+    case restore_phase::create_and_fetch:
+      add_batches(self, fetch_kind::create);
+      for (size_t i = 0; i < st.execution->plan().packs.size(); ++i)
+        st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
+      break;
+    case restore_phase::finish_files: add_batches(self, fetch_kind::finish); break;
+    case restore_phase::metadata:
+      for (auto& p : st.execution->link_hardlinks()) st.report.damaged.push_back(p.path + ": " + p.reason);
+      add_batches(self, fetch_kind::metadata);
+      break;
   }
-  if (st.phase == 1) {
-    for (auto& p : st.execution->link_hardlinks()) st.report.damaged.push_back(p.path + ": " + p.reason);
-    st.phase = 2;
-    add_batches(self, fetch_kind::metadata);
-    for (auto& f : st.fetchers) dispatch(self, f);
-    if (st.in_flight == 0) finish(self);
-    return;
+  if (st.jobs.empty()) return next_phase(self);
+  auto fetchers = st.fetchers;  // dispatch may finish the restore, which clears them
+  for (auto& f : fetchers) dispatch(self, f);
+}
+
+// Called when no job is left or running: moves to the next phase.
+void next_phase(self_ptr self) {
+  switch (self->state.phase) {
+    case restore_phase::create: return start_phase(self, restore_phase::reuse);
+    case restore_phase::reuse: return start_phase(self, restore_phase::fetch);
+    case restore_phase::fetch:
+    case restore_phase::create_and_fetch: return start_phase(self, restore_phase::finish_files);
+    case restore_phase::finish_files: return start_phase(self, restore_phase::metadata);
+    case restore_phase::metadata: return finish(self);
   }
-  finish(self);
 }
 
 void absorb(self_ptr self, const fetch_job& job, fetch_result& r) {
@@ -87,8 +110,8 @@ void absorb(self_ptr self, const fetch_job& job, fetch_result& r) {
     self->send(st.progress, atom::add::value, progress_counters{0, r.bytes_reused, 0, 0, 0});
   st.damaged.insert(st.damaged.end(), r.damaged.begin(), r.damaged.end());
   for (auto& e : r.errors) st.report.warnings.push_back(std::move(e));
-  // Entries that could not be created or written are not restored; metadata
-  // that could not be applied is a warning.
+  // Entries that could not be created, written or finished are not restored;
+  // metadata that could not be applied is a warning.
   for (auto& p : r.problems)
     (job.kind == fetch_kind::metadata ? st.report.warnings : st.report.damaged)
       .push_back(p.path + ": " + p.reason);
@@ -118,18 +141,21 @@ void dispatch(self_ptr self, fetcher_actor f) {
       [=](caf::error& e) {
         auto& s = self->state;
         --s.in_flight;
-        if (job.kind == fetch_kind::pack)  // the whole pack is lost for this restore
+        if (job.kind == fetch_kind::pack) {  // the whole pack is lost for this restore
           for (const auto& b : s.execution->plan().packs[job.begin].blobs) s.damaged.push_back(b.blob.id);
+          s.execution->lose_pack(job.begin);
+        }
         s.report.warnings.push_back(describe(from_caf(e)));
         dispatch(self, f);
       });
 }
 
-expected<std::shared_ptr<const recovery::restore_plan>> make_plan(self_ptr self) {
+expected<std::shared_ptr<recovery::restore_execution>> make_execution(self_ptr self) {
   const auto& req = self->state.request;
   CAIRN_ASSIGN(self->state.checkpoint, req.repo->read_checkpoint(req.checkpoint));
   CAIRN_ASSIGN(auto plan, recovery::plan_restore(*req.repo, self->state.checkpoint.tree, req.paths));
-  return std::make_shared<const recovery::restore_plan>(std::move(plan));
+  return recovery::restore_execution::create(std::make_shared<const recovery::restore_plan>(std::move(plan)),
+                                             req.to, req.owners);
 }
 
 }  // namespace
@@ -140,10 +166,14 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
     [=](atom::restore, restore_request& req) -> caf::result<restore_report> {
       auto& st = self->state;
       st.request = std::move(req);
-      auto plan = make_plan(self);
-      if (!plan) return to_caf(plan.error());
-      st.execution = std::make_shared<recovery::restore_execution>(*plan, st.request.to, st.request.owners);
-      const auto& p = **plan;
+      // Whether the destination holds an older copy, before anything is made there.
+      std::error_code ec;
+      bool older_copy = std::filesystem::is_directory(st.request.to, ec) &&
+                        !std::filesystem::is_empty(st.request.to, ec);
+      auto execution = make_execution(self);
+      if (!execution) return to_caf(execution.error());
+      st.execution = std::move(*execution);
+      const auto& p = st.execution->plan();
       auto& r = st.report;
       r.files = p.files;
       r.dirs = p.dirs;
@@ -153,23 +183,13 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
         self->send(st.progress, atom::total::value, progress_counters{p.entries.size(), p.bytes, 0, 0, 0});
         self->send(st.progress, atom::set::value, std::string("restoring"), st.request.to.string());
       }
-      // Into an older copy: create first, then see what is in place, then
-      // fetch only the rest. Into an empty destination: all at once.
-      std::error_code ec;
-      bool older_copy = std::filesystem::is_directory(st.request.to, ec) &&
-                        !std::filesystem::is_empty(st.request.to, ec);
-      add_batches(self, fetch_kind::create);
-      if (older_copy) {
-        st.phase = 0;
-      } else {
-        st.phase = 1;
-        for (size_t i = 0; i < p.packs.size(); ++i) st.jobs.push_back({fetch_kind::pack, i, i + 1, st.execution});
-      }
       st.promise = self->make_response_promise<restore_report>();
       auto rp = *st.promise;
       for (size_t i = 0; i < std::max<size_t>(1, fetchers); ++i)
         st.fetchers.push_back(self->spawn<caf::linked + caf::detached>(fetcher, st.request.repo));
-      for (auto& f : st.fetchers) dispatch(self, f);
+      // Into an older copy: create first, then see what is in place, then
+      // fetch only the rest. Into an empty destination: all at once.
+      start_phase(self, older_copy ? restore_phase::create : restore_phase::create_and_fetch);
       return rp;
     },
   };
@@ -193,6 +213,11 @@ fetcher_actor::behavior_type fetcher(fetcher_actor::pointer self,
         }
         case fetch_kind::pack:
           return exec.fetch_pack(*repo, exec.plan().packs[job.begin]);
+        case fetch_kind::finish: {
+          fetch_result r;
+          r.problems = exec.finish_files(job.begin, job.end);
+          return r;
+        }
         case fetch_kind::metadata: {
           fetch_result r;
           r.problems = exec.apply_metadata(job.begin, job.end);

@@ -12,6 +12,10 @@
 
 namespace cairn::actors {
 
+// Into an empty destination: create_and_fetch, finish_files, metadata.
+// Into an older copy: create, reuse, fetch, finish_files, metadata.
+enum class restore_phase : uint8_t { create, reuse, fetch, create_and_fetch, finish_files, metadata };
+
 struct restorer_state {
   static inline const char* name = "restorer";
   restore_request request;
@@ -20,7 +24,7 @@ struct restorer_state {
   std::vector<fetcher_actor> fetchers;
   std::deque<fetch_job> jobs;
   size_t in_flight = 0;
-  int phase = 0;  // 1: create + packs, 2: metadata
+  restore_phase phase = restore_phase::create;
   restore_report report;
   std::vector<object_id> damaged;
   std::optional<caf::typed_response_promise<restore_report>> promise;

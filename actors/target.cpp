@@ -44,8 +44,20 @@ void release_held(self_ptr self) {
   }
 }
 
+// Whether our lock still protects what we uploaded: after lock_grace without
+// a refresh, others may take it for stale and prune our packs.
+status lock_still_ours(self_ptr self) {
+  auto& st = self->state;
+  if (!st.lock || std::chrono::steady_clock::now() - st.lock_refreshed < st.options.lock_grace) return {};
+  auto minutes = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.lock_refreshed);
+  return fail(errc::locked, "the lock could not be refreshed for " + std::to_string(minutes.count()) + " s (" +
+                              (st.lock_error ? st.lock_error->message() : std::string("no reason given")) +
+                              "): others may take it for stale and delete what this run uploaded, so nothing is committed");
+}
+
 void finish_commit(self_ptr self) {
   auto& st = self->state;
+  if (auto held = lock_still_ours(self); !held) return fail_session(self, here(self, held.error()));
   if (auto idx = write_pending_index(self); !idx) return fail_session(self, idx.error());
   st.pending.stats.blobs_new = st.stats.blobs_new;
   st.pending.stats.bytes_new = st.stats.bytes_new;
@@ -125,7 +137,8 @@ expected<open_result> open_with(self_ptr self, repo::repository_header header,
   open_result out{st.repo, false, {}, {}};
   if (writing) {
     CAIRN_ASSIGN(st.lock, st.repo->lock(false, st.options.purpose));
-    self->delayed_send(self, timeouts::lock_refresh, atom::refresh::value);
+    st.lock_refreshed = std::chrono::steady_clock::now();
+    self->delayed_send(self, st.options.lock_refresh, atom::refresh::value);
   }
   if (mode == open_mode::state) return out;
   CAIRN_ASSIGN(auto report, st.repo->load_index(writing, writing));
@@ -234,8 +247,14 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
     [=](atom::refresh) {
       auto& st = self->state;
       if (!st.lock) return;
-      (void)st.lock->refresh();
-      self->delayed_send(self, timeouts::lock_refresh, atom::refresh::value);
+      if (auto r = st.lock->refresh(); r) {
+        st.lock_refreshed = std::chrono::steady_clock::now();
+        st.lock_error.reset();
+      } else {
+        st.lock_error = r.error();
+        if (auto held = lock_still_ours(self); !held) fail_session(self, here(self, held.error()));
+      }
+      self->delayed_send(self, st.options.lock_refresh, atom::refresh::value);
     },
   };
 }

@@ -3,12 +3,14 @@
 // packs go through `connections` uploader actors, each on its own thread.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <optional>
 
 #include "actors/protocol/keyring.hpp"
 #include "actors/protocol/progress.hpp"
 #include "actors/protocol/target.hpp"
+#include "actors/timeouts.hpp"
 
 namespace cairn::actors {
 
@@ -22,6 +24,8 @@ struct target_options {
   size_t connections = 1;            // parallel uploads (targets' limits.connections)
   size_t max_queued_packs = 0;       // finished packs waiting beyond this hold store replies back
   size_t packs_per_index = 8;        // an index file every N packs
+  std::chrono::milliseconds lock_refresh = timeouts::lock_refresh;
+  std::chrono::milliseconds lock_grace = timeouts::lock_grace;
 };
 
 struct target_state {
@@ -29,6 +33,8 @@ struct target_state {
   target_options options;
   std::shared_ptr<repo::repository> repo;
   std::unique_ptr<repo::repository_lock> lock;
+  std::chrono::steady_clock::time_point lock_refreshed;  // last time the lock was written
+  std::optional<error> lock_error;                       // why the last refresh failed
   std::unique_ptr<repo::pack_writer> data_packs;
   std::unique_ptr<repo::pack_writer> tree_packs;
   std::vector<uploader_actor> idle;

@@ -25,4 +25,7 @@ inline constexpr seconds restore = 30 * day;
 inline constexpr seconds check = 30 * day;
 inline constexpr milliseconds progress_tick{250};
 inline constexpr seconds lock_refresh = 5 * minute;
+// A writer whose lock could not be refreshed for this long stops before it
+// commits: others may treat its lock (stale after 30 minutes) as abandoned.
+inline constexpr seconds lock_grace = 15 * minute;
 }  // namespace cairn::timeouts

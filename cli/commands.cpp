@@ -176,12 +176,15 @@ int run_command(int argc, char** argv) {
 
   std::string to;
   std::vector<std::string> paths;
+  bool run_post_restore = false;
   auto* restore = app.add_subcommand("restore", "Restore a checkpoint, or parts of it, into a directory");
   restore->add_option("checkpoint", spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
   restore->add_option("--to", to, "Destination directory (created; DIR/SOURCE/... is recreated)")->required()->option_text("DIR");
   restore->add_option("--path", paths, "Only this file or subtree (repeatable): SOURCE/dir/file")->option_text("P");
   restore->add_option("--plan", plan, "The plan for latest")->option_text("P");
   restore->add_option("--target", target, "Restore from this target")->option_text("T");
+  restore->add_flag("--run-post-restore", run_post_restore,
+                    "Also run post-restore steps that the checkpoint carries but this YAML does not (check them first)");
   restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt");
 
   bool read_data = false, repair = false;
@@ -392,7 +395,7 @@ int run_command(int argc, char** argv) {
       int code = exit_ok;
       auto cp = a.resolve(spec, plan, target);
       if (failed(out, cp, code)) return code;
-      auto r = a.restore(*cp, to, paths);
+      auto r = a.restore(*cp, to, paths, run_post_restore);
       if (failed(out, r, code)) return code;
       return print_restore(out, *r, to);
     });

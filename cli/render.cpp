@@ -463,16 +463,22 @@ int print_restore(const output& out, const restore_report& r, const std::string&
   int code = r.damaged.empty() && r.warnings.empty() ? exit_ok : exit_partial;
   json steps = json::array();
   for (const auto& p : r.post_restore) {
-    if (p.exit_code != 0) code = exit_partial;
-    steps.push_back({{"source", p.source}, {"command", p.command}, {"exit_code", p.exit_code}, {"output", p.output}});
-    if (!out.json) {
-      std::printf("post-restore step of %s: %s: %s\n", p.source.c_str(), p.command.c_str(),
-                  p.exit_code == 0 ? "done" : ("failed with exit code " + std::to_string(p.exit_code)).c_str());
-      if (!p.output.empty()) std::printf("%s%s", p.output.c_str(), p.output.back() == '\n' ? "" : "\n");
+    if (p.ran && p.exit_code != 0) code = exit_partial;
+    steps.push_back({{"source", p.source}, {"command", p.command}, {"ran", p.ran}, {"exit_code", p.exit_code},
+                     {"output", p.output}});
+    if (out.json) continue;
+    if (!p.ran) {
+      print_warning("post-restore step of " + p.source + " not run: it came with the checkpoint, not from this YAML: " +
+                    p.command + " (check it, then restore with --run-post-restore to run it)");
+      continue;
     }
+    std::printf("post-restore step of %s: %s: %s\n", p.source.c_str(), p.command.c_str(),
+                p.exit_code == 0 ? "done" : ("failed with exit code " + std::to_string(p.exit_code)).c_str());
+    if (!p.output.empty()) std::printf("%s%s", p.output.c_str(), p.output.back() == '\n' ? "" : "\n");
   }
   if (out.json) {
-    emit({{"type", "restore"}, {"to", to}, {"files", r.files}, {"dirs", r.dirs}, {"links", r.links},
+    emit({{"type", "restore"}, {"to", to}, {"files", r.files}, {"files_failed", r.files_failed}, {"dirs", r.dirs},
+          {"links", r.links},
           {"bytes", r.bytes}, {"bytes_fetched", r.bytes_fetched}, {"bytes_reused", r.bytes_reused},
           {"damaged", r.damaged},
           {"warnings", r.warnings}, {"post_restore", steps}});
@@ -485,7 +491,8 @@ int print_restore(const output& out, const restore_report& r, const std::string&
     std::printf("  %s were already in place and kept; %s written, %s fetched\n", format_bytes(r.bytes_reused).c_str(),
                 format_bytes(r.bytes).c_str(), format_bytes(r.bytes_fetched).c_str());
   if (!r.damaged.empty())
-    std::printf("%zu file(s) could not be restored completely; see above\n", r.damaged.size());
+    std::printf("%zu entries not restored, each named above (nothing, or the older copy, is in its place)\n",
+                r.damaged.size());
   return code;
 }
 

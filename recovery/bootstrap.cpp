@@ -1,5 +1,8 @@
 #include "recovery/bootstrap.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,8 +96,18 @@ expected<bootstrap_report> install(const suite_payload& p, const bootstrap_optio
   CAIRN_TRY(write_file(catalog::catalog::file_of(state), p.catalog, 0600));
   auto yaml = with_state_dir(p.yaml, state);
   CAIRN_TRY(write_file(config_path(o), as_bytes(yaml), 0600));
-  for (const auto& [name, secret] : p.credentials)
+  for (const auto& [name, secret] : p.credentials) {
+    // The name comes from a target: it must be a target name, never a path.
+    bool plain = !name.empty() && name.size() <= 64 && name != "." && name != ".." &&
+                 std::all_of(name.begin(), name.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+                 });
+    if (!plain) {
+      report.notes.push_back("a recovered credential has a name that is not a target name; it was not written");
+      continue;
+    }
     CAIRN_TRY(write_file(state / "credentials" / name, secret, 0600));
+  }
   if (target) CAIRN_TRY(reconcile(*target, state, report));
   CAIRN_ASSIGN(auto db, catalog::catalog::open(state, true));
   CAIRN_ASSIGN(auto rows, db->checkpoints("", ""));

@@ -1,17 +1,11 @@
 #include "recovery/restore_plan.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
-#include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
-#include "fs/writer.hpp"
+#include "fs/destination.hpp"
 
 namespace cairn::recovery {
 
@@ -29,30 +23,110 @@ std::vector<std::string> split_path(const std::string& p) {
   return parts;
 }
 
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "/" + name;
+}
+
+uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+uint64_t saturating_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+
+// What restore relies on in every tree: names it can create, each once.
+status check_names(const repo::tree& t, const object_id& id) {
+  for (size_t i = 0; i < t.nodes.size(); ++i) {
+    if (!fs::is_plain_name(t.nodes[i].name))
+      return fail(errc::corrupt, "tree " + id.short_hex() + " holds an unsafe entry name");
+    if (i > 0 && !(t.nodes[i - 1].name < t.nodes[i].name))
+      return fail(errc::corrupt, "tree " + id.short_hex() + " holds names out of order or twice");
+  }
+  return {};
+}
+
+}  // namespace
+
+expected<tree_measure> measure_tree(const repo::repository& repo, const object_id& root) {
+  struct frame {
+    object_id id;
+    std::vector<std::pair<object_id, uint64_t>> subtrees;  // distinct, with their reference count
+    size_t next = 0;
+    tree_measure size;
+  };
+  std::unordered_map<object_id, tree_measure> measured;
+  std::unordered_set<object_id> open;  // on the stack: a tree that reaches itself is damaged
+  std::vector<frame> stack;
+  auto enter = [&](const object_id& id) -> status {
+    if (open.count(id)) return fail(errc::corrupt, "tree " + id.short_hex() + " contains itself");
+    if (stack.size() >= max_restore_depth)
+      return fail(errc::unsupported, "directories nested deeper than " + std::to_string(max_restore_depth) +
+                                       " levels (at tree " + id.short_hex() + ")");
+    CAIRN_ASSIGN(auto t, repo.read_tree(id));
+    CAIRN_TRY(check_names(t, id));
+    frame f{id, {}, 0, {t.nodes.size(), 1}};
+    std::unordered_map<object_id, uint64_t> refs;
+    for (const auto& n : t.nodes)
+      if (n.meta.type == fs::file_type::directory && refs[n.subtree]++ == 0) f.subtrees.push_back({n.subtree, 0});
+    for (auto& [sub, count] : f.subtrees) count = refs[sub];
+    open.insert(id);
+    stack.push_back(std::move(f));
+    return {};
+  };
+  CAIRN_TRY(enter(root));
+  while (!stack.empty()) {
+    size_t top = stack.size() - 1;
+    if (stack[top].next < stack[top].subtrees.size()) {
+      auto [sub, count] = stack[top].subtrees[stack[top].next];
+      auto it = measured.find(sub);
+      if (it == measured.end()) {
+        CAIRN_TRY(enter(sub));
+        continue;
+      }
+      auto& size = stack[top].size;
+      size.entries = saturating_add(size.entries, saturating_mul(it->second.entries, count));
+      size.depth = std::max(size.depth, it->second.depth + 1);
+      ++stack[top].next;
+      continue;
+    }
+    measured[stack[top].id] = stack[top].size;
+    open.erase(stack[top].id);
+    stack.pop_back();
+  }
+  return measured[root];
+}
+
+namespace {
+
 struct planner {
   const repo::repository& repo;
   restore_plan plan;
   std::map<std::pair<uint64_t, uint64_t>, size_t> inodes;  // (dev, inode) -> first entry
   std::map<uint32_t, std::map<object_id, planned_blob>> by_pack;
+  std::deque<std::pair<std::string, object_id>> to_read;  // directories whose tree comes next
+  uint64_t path_bytes = 0;
+
+  status add_entry(const std::string& path, const repo::node& n) {
+    path_bytes += path.size();
+    if (plan.entries.size() >= max_restore_entries || path_bytes > max_restore_path_bytes)
+      return fail(errc::unsupported, "the checkpoint is larger than one restore takes on (" +
+                                       std::to_string(max_restore_entries) + " entries): restore parts of it with --path");
+    plan.entries.push_back(restore_entry{path, n, no_link, false});
+    return {};
+  }
 
   status add_node(const std::string& path, const repo::node& n) {
-    restore_entry e{path, n, no_link};
-    e.node.subtree = n.subtree;
-    if (n.meta.type == fs::file_type::regular && n.meta.nlink > 1) {
-      auto key = std::make_pair(n.meta.dev, n.meta.inode);
-      auto [it, fresh] = inodes.emplace(key, plan.entries.size());
-      if (!fresh) e.hardlink_of = it->second;
-    }
     size_t index = plan.entries.size();
-    plan.entries.push_back(std::move(e));
-    const auto& node = plan.entries.back().node;
-    switch (node.meta.type) {
+    CAIRN_TRY(add_entry(path, n));
+    auto& e = plan.entries.back();
+    switch (n.meta.type) {
       case fs::file_type::directory:
         ++plan.dirs;
-        return add_tree(path, node.subtree);
+        to_read.emplace_back(path, n.subtree);
+        return {};
       case fs::file_type::regular:
         ++plan.files;
-        if (plan.entries.back().hardlink_of == no_link) add_content(index, path, node);
+        if (n.meta.nlink > 1) {
+          auto [it, fresh] = inodes.emplace(std::make_pair(n.meta.dev, n.meta.inode), index);
+          if (!fresh) e.hardlink_of = it->second;
+        }
+        if (e.hardlink_of == no_link) add_content(index, e);
         return {};
       default:
         ++plan.links;
@@ -60,13 +134,13 @@ struct planner {
     }
   }
 
-  void add_content(size_t index, const std::string& path, const repo::node& n) {
+  void add_content(size_t index, restore_entry& e) {
     uint64_t offset = 0;
-    bool missing = false;
-    for (const auto& id : n.content) {
+    for (const auto& id : e.node.content) {
       auto loc = repo.index().find(id);
       if (!loc) {
-        missing = true;
+        e.missing_content = true;
+        plan.missing.push_back(e.path + ": a content blob is missing from the repository");
         break;
       }
       auto& slot = by_pack[loc->pack][id];
@@ -74,36 +148,52 @@ struct planner {
       slot.targets.push_back({static_cast<uint32_t>(index), offset});
       offset += loc->raw_length;
     }
-    if (missing) plan.missing.push_back(path + ": a content blob is missing from the repository");
-    plan.bytes += n.meta.size;
+    plan.bytes += e.node.meta.size;
   }
 
-  status add_tree(const std::string& path, const object_id& id) {
-    CAIRN_ASSIGN(auto t, repo.read_tree(id));
-    for (const auto& n : t.nodes) CAIRN_TRY(add_node(path + "/" + n.name, n));
+  // Breadth first, so no tree is held while its subtrees are read: parents
+  // still come before their children, and a directory's entries stay together.
+  status add_trees() {
+    while (!to_read.empty()) {
+      auto [path, id] = std::move(to_read.front());
+      to_read.pop_front();
+      CAIRN_ASSIGN(auto t, repo.read_tree(id));
+      CAIRN_TRY(check_names(t, id));
+      for (const auto& n : t.nodes) CAIRN_TRY(add_node(join(path, n.name), n));
+    }
+    return {};
+  }
+
+  status check_size(const object_id& tree) {
+    CAIRN_ASSIGN(auto size, measure_tree(repo, tree));
+    if (size.entries > max_restore_entries)
+      return fail(errc::unsupported, "the checkpoint would restore " + std::to_string(size.entries) +
+                                       " entries, more than one restore takes on (" +
+                                       std::to_string(max_restore_entries) + "): restore parts of it with --path");
     return {};
   }
 
   // Walks from the root to `path`, adding the missing parent directories.
-  status add_path(const object_id& root, const std::string& path,
-                  std::unordered_set<std::string>& parents) {
+  status add_path(const object_id& root, const std::string& path, std::unordered_set<std::string>& parents) {
     auto parts = split_path(path);
     if (parts.empty()) return add_root(root);
     object_id tree_id = root;
     std::string prefix;
     for (size_t i = 0; i < parts.size(); ++i) {
       CAIRN_ASSIGN(auto t, repo.read_tree(tree_id));
+      CAIRN_TRY(check_names(t, tree_id));
       auto it = std::find_if(t.nodes.begin(), t.nodes.end(),
                              [&](const repo::node& n) { return n.name == parts[i]; });
-      if (it == t.nodes.end())
+      if (it == t.nodes.end() || (i + 1 < parts.size() && it->meta.type != fs::file_type::directory))
         return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
-      std::string here = prefix.empty() ? parts[i] : prefix + "/" + parts[i];
-      if (i + 1 == parts.size()) return add_node(here, *it);
-      if (it->meta.type != fs::file_type::directory)
-        return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
+      std::string here = join(prefix, parts[i]);
+      if (i + 1 == parts.size()) {
+        if (it->meta.type == fs::file_type::directory) CAIRN_TRY(check_size(it->subtree));
+        CAIRN_TRY(add_node(here, *it));
+        return add_trees();
+      }
       if (parents.insert(here).second) {
-        restore_entry e{here, *it, no_link};
-        plan.entries.push_back(std::move(e));
+        CAIRN_TRY(add_entry(here, *it));
         ++plan.dirs;
       }
       tree_id = it->subtree;
@@ -113,21 +203,17 @@ struct planner {
   }
 
   status add_root(const object_id& root) {
-    CAIRN_ASSIGN(auto t, repo.read_tree(root));
-    for (const auto& n : t.nodes) CAIRN_TRY(add_node(n.name, n));
-    return {};
+    CAIRN_TRY(check_size(root));
+    to_read.emplace_back(std::string(), root);
+    return add_trees();
   }
 };
-
-bool all_zero(const byte_buffer& b) {
-  return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
-}
 
 }  // namespace
 
 expected<restore_plan> plan_restore(const repo::repository& repo, const object_id& root_tree,
                                     const std::vector<std::string>& paths) {
-  planner p{repo, {}, {}, {}};
+  planner p{repo, {}, {}, {}, {}, 0};
   std::unordered_set<std::string> parents;
   if (paths.empty()) {
     CAIRN_TRY(p.add_root(root_tree));
@@ -144,295 +230,6 @@ expected<restore_plan> plan_restore(const repo::repository& repo, const object_i
     p.plan.packs.push_back(std::move(w));
   }
   return std::move(p.plan);
-}
-
-namespace {
-
-// The directory part of an entry's relative path ("" for a top-level entry).
-std::string parent_of(const std::string& relative) {
-  auto slash = relative.rfind('/');
-  return slash == std::string::npos ? std::string() : relative.substr(0, slash);
-}
-
-bool has_content(const restore_entry& e) {
-  return e.node.meta.type == fs::file_type::regular && e.hardlink_of == no_link &&
-         !e.node.content.empty();
-}
-
-}  // namespace
-
-restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
-                                     std::filesystem::path to, bool owners)
-  : plan_(std::move(plan)), to_(std::move(to)), owners_(owners),
-    state_(new std::atomic<uint8_t>[plan_->entries.size()]), reused_(plan_->entries.size()) {
-  for (size_t i = 0; i < plan_->entries.size(); ++i) state_[i] = 0;
-  std::error_code ec;
-  std::filesystem::create_directories(to_, ec);
-}
-
-std::string restore_execution::path_of(size_t entry) const {
-  return (to_ / plan_->entries[entry].path).string();
-}
-
-// Runs `make` for entry `i`; when its directory is missing, creates it (never
-// through a symlink: see make_directories_below) and tries once more.
-template <class F>
-status restore_execution::with_parents(size_t i, F&& make) {
-  auto st = make();
-  if (st || st.error().code() != errc::not_found) return st;
-  CAIRN_TRY(fs::make_directories_below(to_.string(), parent_of(plan_->entries[i].path)));
-  return make();
-}
-
-std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_t end) {
-  std::vector<entry_problem> problems;
-  end = std::min(end, plan_->entries.size());
-  for (size_t i = begin; i < end; ++i) {
-    const auto& e = plan_->entries[i];
-    const auto& m = e.node.meta;
-    if (has_content(e) || e.hardlink_of != no_link) continue;  // fetch_pack, link_hardlinks
-    std::string path = path_of(i);
-    status st;
-    switch (m.type) {
-      case fs::file_type::directory:
-        st = with_parents(i, [&] { return fs::make_directory(path); });
-        break;
-      case fs::file_type::symlink:
-        st = with_parents(i, [&] { return fs::make_symlink(m.link_target, path); });
-        break;
-      case fs::file_type::regular:
-        st = with_parents(i, [&]() -> status {
-          CAIRN_ASSIGN(int fd, fs::create_file(path));
-          return fs::finish_file(fd, 0, path);
-        });
-        break;
-      default:
-        st = with_parents(i, [&] { return fs::make_special(path, m); });
-        break;
-    }
-    if (!st) problems.push_back({e.path, st.error().message()});
-  }
-  return problems;
-}
-
-uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo::repository& repo) {
-  uint64_t kept = 0;
-  auto hasher = repo.make_hasher();
-  byte_buffer buffer;
-  end = std::min(end, plan_->entries.size());
-  for (size_t i = begin; i < end; ++i) {
-    const auto& e = plan_->entries[i];
-    if (!has_content(e) || e.hardlink_of != no_link) continue;
-    int fd = ::open(path_of(i).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) continue;
-    struct stat st {};
-    // Never through a hard link: writing into it would change the other name.
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-      ::close(fd);
-      continue;
-    }
-    uint64_t offset = 0;
-    std::vector<uint64_t> in_place;
-    for (const auto& id : e.node.content) {
-      auto loc = repo.index().find(id);
-      if (!loc) break;
-      uint64_t len = loc->raw_length;
-      if (offset + len > static_cast<uint64_t>(st.st_size)) break;
-      buffer.resize(len);
-      ssize_t got = ::pread(fd, buffer.data(), len, static_cast<off_t>(offset));
-      if (got == static_cast<ssize_t>(len) && hasher.id_of(buffer) == id) {
-        in_place.push_back(offset);
-        kept += len;
-      }
-      offset += len;
-    }
-    ::close(fd);
-    if (in_place.empty()) continue;
-    reused_[i] = std::move(in_place);
-    state_[i] = 3;
-  }
-  return kept;
-}
-
-bool restore_execution::reused(uint32_t entry, uint64_t offset) const {
-  const auto& r = reused_[entry];
-  return !r.empty() && std::binary_search(r.begin(), r.end(), offset);
-}
-
-expected<int> restore_execution::open_content(uint32_t entry) {
-  std::string path = path_of(entry);
-  auto& state = state_[entry];
-  if (state.load() == 3) {  // an existing file whose other chunks stay: no truncation
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == EACCES && ::chmod(path.c_str(), 0600) == 0)  // read-only: its mode comes last
-      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return fail(errc::io, "open " + path + ": " + std::strerror(errno));
-    return fd;
-  }
-  uint8_t expected_state = 0;
-  if (state.compare_exchange_strong(expected_state, 1)) {
-    // First writer: create it, replacing whatever an earlier restore left.
-    // Its directory is made safe first: a symlink there must not lead the
-    // write elsewhere (create_file opens with O_NOFOLLOW for the last part).
-    auto parents = fs::make_directories_below(to_.string(), parent_of(plan_->entries[entry].path));
-    auto fd = parents ? fs::create_file(path) : expected<int>(cairn::fail(parents.error()));
-    state = 2;
-    return fd;
-  }
-  while (state.load() == 1) std::this_thread::yield();  // another thread is creating it
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return fail(errc::io, "open " + path + ": " + std::strerror(errno));
-  return fd;
-}
-
-fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const pack_work& work) {
-  fetch_outcome out;
-  auto info = repo.index().pack(work.pack);
-  auto name = repo::pack_name(info.id);
-  auto cipher = repo.cipher().for_pack(info.salt);
-  auto hasher = repo.make_hasher();
-  // Coalesce blobs whose gaps are small into one ranged read of at most 8 MiB
-  // (several fetchers each hold one range in memory).
-  constexpr uint64_t max_gap = 1 << 20;
-  constexpr uint64_t max_range = 8 << 20;
-  constexpr size_t max_open = 64;
-  // Only the blobs some target still needs (reuse_existing may have found
-  // the rest in place); a pack with none is not read at all.
-  std::vector<const planned_blob*> needed;
-  for (const auto& pb : work.blobs)
-    if (std::any_of(pb.targets.begin(), pb.targets.end(), [&](const blob_target& t) { return !reused(t.entry, t.offset); }))
-      needed.push_back(&pb);
-  std::unordered_map<uint32_t, int> fds;
-  std::unordered_set<uint32_t> failed;  // entries that could not be written: reported once
-  auto close_all = [&] {
-    for (auto& [entry, fd] : fds) ::close(fd);
-    fds.clear();
-  };
-  size_t i = 0;
-  while (i < needed.size()) {
-    size_t j = i + 1;
-    uint64_t start = needed[i]->blob.offset;
-    uint64_t end = start + needed[i]->blob.length;
-    while (j < needed.size() && needed[j]->blob.offset <= end + max_gap &&
-           needed[j]->blob.offset + needed[j]->blob.length - start <= max_range) {
-      end = std::max<uint64_t>(end, needed[j]->blob.offset + needed[j]->blob.length);
-      ++j;
-    }
-    auto range = repo.target()->get(name, {start, end - start});
-    if (range) out.bytes_fetched += range->size();
-    for (size_t k = i; k < j; ++k) {
-      const auto& pb = *needed[k];
-      expected<byte_buffer> plain = fail(errc::io, "");
-      if (!range) {
-        plain = fail(range.error());
-      } else if (range->size() < pb.blob.offset - start + pb.blob.length) {
-        plain = fail(errc::corrupt, name + " is shorter than the index says");
-      } else {
-        plain = repo::open_blob(
-          *cipher, pb.blob, byte_view(*range).subspan(pb.blob.offset - start, pb.blob.length), hasher);
-      }
-      if (!plain) {
-        out.damaged.push_back(pb.blob.id);
-        out.errors.push_back("blob " + pb.blob.id.short_hex() + " in " + name + ": " +
-                             plain.error().message());
-        continue;
-      }
-      bool zero = all_zero(*plain);
-      for (const auto& t : pb.targets) {
-        if (failed.count(t.entry) || reused(t.entry, t.offset)) continue;
-        // A hole in a new file needs no write (apply_metadata sets the size);
-        // in a kept file, old bytes there must be overwritten.
-        bool kept_file = state_[t.entry].load() == 3;
-        if (zero && !kept_file) continue;
-        auto it = fds.find(t.entry);
-        if (it == fds.end()) {
-          if (fds.size() >= max_open) close_all();  // stay far below RLIMIT_NOFILE
-          auto fd = open_content(t.entry);
-          if (!fd) {
-            failed.insert(t.entry);
-            out.problems.push_back({plan_->entries[t.entry].path, fd.error().message()});
-            continue;
-          }
-          it = fds.emplace(t.entry, *fd).first;
-        }
-        auto st = kept_file ? fs::write_all(it->second, t.offset, *plain, path_of(t.entry))
-                            : fs::write_sparse(it->second, t.offset, *plain, path_of(t.entry));
-        if (!st) {
-          failed.insert(t.entry);
-          out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});
-          continue;
-        }
-        out.bytes_written += plain->size();
-      }
-    }
-    i = j;
-  }
-  close_all();
-  return out;
-}
-
-std::vector<entry_problem> restore_execution::link_hardlinks() {
-  std::vector<entry_problem> problems;
-  for (size_t i = 0; i < plan_->entries.size(); ++i) {
-    const auto& e = plan_->entries[i];
-    if (e.hardlink_of == no_link) continue;
-    std::string first = path_of(e.hardlink_of), path = path_of(i);
-    // The first name may have had only holes: make sure it exists.
-    if (state_[e.hardlink_of] == 0 && ::access(first.c_str(), F_OK) != 0)
-      if (auto fd = open_content(static_cast<uint32_t>(e.hardlink_of))) ::close(*fd);
-    auto st = with_parents(i, [&] { return fs::make_hardlink(first, path); });
-    if (!st) problems.push_back({e.path, st.error().message()});
-  }
-  return problems;
-}
-
-std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_t end) {
-  std::vector<entry_problem> problems;
-  fs::apply_options options{owners_};
-  end = std::min(end, plan_->entries.size());
-  for (size_t i = begin; i < end; ++i) {
-    const auto& e = plan_->entries[i];
-    if (e.hardlink_of != no_link || e.node.meta.type == fs::file_type::directory) continue;
-    std::string path = path_of(i);
-    if (has_content(e)) {
-      // Files whose blobs were all holes were never opened: create them now.
-      if (state_[i] == 0)
-        if (auto fd = open_content(static_cast<uint32_t>(i))) ::close(*fd);
-      if (::truncate(path.c_str(), static_cast<off_t>(e.node.meta.size)) != 0) {
-        problems.push_back({e.path, std::string("set size: ") + std::strerror(errno)});
-        continue;
-      }
-    }
-    auto st = fs::apply_metadata(path, e.node.meta, options);
-    if (!st) problems.push_back({e.path, st.error().message()});
-  }
-  return problems;
-}
-
-std::vector<entry_problem> restore_execution::apply_directory_metadata() {
-  std::vector<entry_problem> problems;
-  fs::apply_options options{owners_};
-  for (size_t k = plan_->entries.size(); k-- > 0;) {  // parents come before children
-    const auto& e = plan_->entries[k];
-    if (e.node.meta.type != fs::file_type::directory) continue;
-    auto st = fs::apply_metadata(path_of(k), e.node.meta, options);
-    if (!st) problems.push_back({e.path, st.error().message()});
-  }
-  return problems;
-}
-
-std::vector<std::string> restore_execution::files_using(const std::vector<object_id>& damaged) const {
-  std::unordered_set<object_id> bad(damaged.begin(), damaged.end());
-  std::vector<std::string> out;
-  for (const auto& e : plan_->entries) {
-    if (!has_content(e)) continue;
-    for (const auto& id : e.node.content)
-      if (bad.count(id)) {
-        out.push_back(e.path + ": content damaged in the repository (blob " + id.short_hex() + ")");
-        break;
-      }
-  }
-  return out;
 }
 
 }  // namespace cairn::recovery

@@ -1,16 +1,17 @@
 // Restore planning: from a checkpoint's trees (optionally only some paths) to
 // the entries to recreate and, per pack, the blobs to fetch and where each one
-// goes. Execution is split so an actor can run packs in parallel:
-// restore_execution below. A restore_plan is immutable once built.
+// goes. Trees come from a target, so an attacker may have written them: the
+// planner refuses unsafe or unsorted names, and measures the checkpoint
+// (reading each distinct tree once) before expanding it, so a tree graph that
+// reuses subtrees to blow up, or nests too deep, is refused without the
+// memory it would take. Iterative throughout. A restore_plan is immutable
+// once built; restore_execution.hpp carries it out.
 #pragma once
 
-#include <atomic>
+#include <cstdint>
 #include <deque>
-#include <filesystem>
-#include <memory>
 #include <limits>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "repo/repository.hpp"
@@ -19,10 +20,16 @@ namespace cairn::recovery {
 
 inline constexpr size_t no_link = std::numeric_limits<size_t>::max();
 
+// What one restore may take on (see docs/FORMAT.md, "Limits").
+inline constexpr uint64_t max_restore_entries = 50'000'000;
+inline constexpr uint32_t max_restore_depth = 4096;      // directory levels below a source
+inline constexpr uint64_t max_restore_path_bytes = 4ull << 30;  // all entry paths together
+
 struct restore_entry {
   std::string path;           // relative to the destination: "source/dir/file"
   repo::node node;
   size_t hardlink_of = no_link;  // index of the entry whose inode this shares
+  bool missing_content = false;  // a content blob is not in the repository
 };
 
 struct blob_target {
@@ -48,84 +55,21 @@ struct restore_plan {
   std::vector<std::string> missing;
 };
 
+// The size of a checkpoint's tree graph as a restore would expand it.
+struct tree_measure {
+  uint64_t entries = 0;  // every reference of a subtree counted (saturating)
+  uint32_t depth = 0;    // levels of directories
+};
+
+// Reads each distinct tree below `root` once. corrupt when a tree has an
+// unsafe name ("", ".", "..", '/' or NUL), names out of order or twice, or
+// refers to itself.
+expected<tree_measure> measure_tree(const repo::repository& repo, const object_id& root);
+
 // `paths` are "source/sub/path" in the checkpoint's namespace; empty: all.
-// not_found names a path that is not in the checkpoint.
+// not_found names a path that is not in the checkpoint; corrupt a tree that
+// is damaged, unsafe or beyond the limits above.
 expected<restore_plan> plan_restore(const repo::repository& repo, const object_id& root_tree,
                                     const std::vector<std::string>& paths);
-
-struct entry_problem {
-  std::string path;
-  std::string reason;
-};
-
-struct fetch_outcome {
-  uint64_t bytes_written = 0;
-  uint64_t bytes_reused = 0;   // already in place in the destination (reuse_existing)
-  uint64_t bytes_fetched = 0;
-  std::vector<object_id> damaged;
-  std::vector<std::string> errors;
-  std::vector<entry_problem> problems;  // from create_entries and apply_metadata
-};
-
-// Carries out a plan into a destination. Every step may run on several
-// threads at once; file creation is spread over them because creating an
-// inode costs ~0.1 ms on common filesystems. Order of use:
-//   create_entries (batches) and fetch_pack (per pack), in any order, in parallel
-//   -> link_hardlinks -> apply_metadata (batches, in parallel) -> apply_directory_metadata
-// Into a destination that holds an older copy, only what differs is written:
-//   create_entries (all) -> reuse_existing (batches) -> fetch_pack -> ...
-class restore_execution {
-public:
-  restore_execution(std::shared_ptr<const restore_plan> plan, std::filesystem::path to,
-                    bool owners);
-
-  const restore_plan& plan() const { return *plan_; }
-
-  // Directories, symlinks, special files and files without content, for
-  // entries [begin, end). Missing parents are created on the way.
-  std::vector<entry_problem> create_entries(size_t begin, size_t end);
-
-  // For the files of entries [begin, end) that exist in the destination
-  // already (regular, one link): reads each chunk's range there and keeps the
-  // chunks whose content has the right id; fetch_pack then writes only the
-  // others, into the file as it is. Returns the bytes kept.
-  uint64_t reuse_existing(size_t begin, size_t end, const repo::repository& repo);
-
-  // Reads the blobs of one pack (coalescing neighbours into one ranged read),
-  // verifies each against its id and writes it at its offsets; all-zero 4 KiB
-  // blocks are skipped so they stay holes. The first write to a file creates
-  // (or truncates) it.
-  fetch_outcome fetch_pack(const repo::repository& repo, const pack_work& work);
-
-  std::vector<entry_problem> link_hardlinks();
-
-  // Sets the final size (trailing holes), owner, xattrs, mode and mtime of the
-  // non-directory entries [begin, end).
-  std::vector<entry_problem> apply_metadata(size_t begin, size_t end);
-
-  // Directories last, deepest first: their mtimes and read-only modes must
-  // come after everything inside them was written.
-  std::vector<entry_problem> apply_directory_metadata();
-
-  // Files that use any of `damaged` blobs: "path: reason".
-  std::vector<std::string> files_using(const std::vector<object_id>& damaged) const;
-
-private:
-  std::string path_of(size_t entry) const;
-  expected<int> open_content(uint32_t entry);
-  template <class F>
-  status with_parents(size_t entry, F&& make);
-
-  std::shared_ptr<const restore_plan> plan_;
-  std::filesystem::path to_;
-  bool owners_;
-  bool reused(uint32_t entry, uint64_t offset) const;
-
-  // Per entry: 0 not created, 1 being created, 2 created, 3 an existing file
-  // whose content is partly or wholly kept (content files).
-  std::unique_ptr<std::atomic<uint8_t>[]> state_;
-  // Per entry: offsets of chunks already in place (sorted; set by reuse_existing).
-  std::vector<std::vector<uint64_t>> reused_;
-};
 
 }  // namespace cairn::recovery

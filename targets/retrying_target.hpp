@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
 
 #include "targets/target_wrapper.hpp"
 
@@ -14,6 +16,11 @@ struct retry_options {
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{15'000};
   std::chrono::seconds budget{300};  // give up after this much time in one call
+  // Called once per call whose retries go on longer than `notice_after`, with
+  // one line naming the target, the operation, the error and the budget left
+  // (so a backup that waits on a flaky server says why). May run on any thread.
+  std::function<void(const std::string&)> notice = nullptr;
+  std::chrono::milliseconds notice_after{3'000};
 };
 
 class retrying_target : public target_wrapper {
@@ -30,7 +37,7 @@ public:
 
 private:
   template <class F>
-  auto retry(F&& call) -> decltype(call());
+  auto retry(std::string_view what, F&& call) -> decltype(call());
   retry_options options_;
 };
 

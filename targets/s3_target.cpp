@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -189,6 +191,7 @@ expected<s3_target::response> s3_target::perform(const request& r) {
     else
       curl_easy_cleanup(h);
   }
+  if (rc == CURLE_OK && out.status / 100 == 2) bucket_seen_ = true;
   if (rc != CURLE_OK)  // resets, timeouts, refused connections: worth retrying
     return fail(errc::transient, describe() + ": " + r.method + " " + (r.key.empty() ? "bucket" : r.key) +
                                    ": " + curl_easy_strerror(rc));
@@ -197,8 +200,18 @@ expected<s3_target::response> s3_target::perform(const request& r) {
 
 namespace {
 
+// A decimal size from a server's reply (never an exception out of here).
+std::optional<uint64_t> size_of(std::string_view text) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 // A failed HTTP status to an error: what and where, transient or not.
-error http_error(const std::string& where, const std::string& what, const s3_target::response& r) {
+error s3_target::http_error(const std::string& what, const response& r) const {
   std::string body(r.body.begin(), r.body.end());
   size_t at = 0;
   std::string code = xml_value(body, "Code", at);
@@ -207,13 +220,27 @@ error http_error(const std::string& where, const std::string& what, const s3_tar
   if (r.status == 404) e = errc::not_found;
   if (r.status == 401 || r.status == 403) e = errc::auth;
   if (r.status == 408 || r.status == 429 || r.status >= 500) e = errc::transient;
-  if (code == "NoSuchBucket") return error{errc::not_found, where + ": the bucket does not exist"};
+  if (code == "NoSuchBucket") return no_bucket();
   if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId")
-    return error{errc::auth, where + ": the server refused the access key or secret (" + code + ")"};
-  return error{e, where + ": " + what + ": " + detail};
+    return error{errc::auth, describe() + ": the server refused the access key or secret (" + code + ")"};
+  return error{e, describe() + ": " + what + ": " + detail};
 }
 
-}  // namespace
+// Permanent, and never not_found: callers read that as "no such object" (and
+// a missing config object as "no repository here").
+error s3_target::no_bucket() const {
+  return error{errc::io, "bucket " + options_.bucket + " does not exist at " + options_.endpoint};
+}
+
+// HEAD answers 404 without a body for a missing object and a missing bucket
+// alike: ask about the bucket itself, once it has been seen no more.
+expected<bool> s3_target::bucket_exists() {
+  if (bucket_seen_) return true;
+  CAIRN_ASSIGN(auto resp, perform(request{"HEAD", "", {}, {}, {}, true}));
+  if (resp.status == 404) return false;
+  if (resp.status / 100 == 2) bucket_seen_ = true;
+  return true;  // or not allowed to ask (403): the object's 404 stands
+}
 
 status s3_target::put(std::string_view name, byte_view data) {
   if (!valid_object_name(name))
@@ -221,14 +248,14 @@ status s3_target::put(std::string_view name, byte_view data) {
   if (data.size() > options_.multipart_threshold) return put_multipart(name, data);
   request r{"PUT", key_of(name), {}, {}, data};
   CAIRN_ASSIGN(auto resp, perform(r));
-  if (resp.status / 100 != 2) return fail(http_error(describe(), "put " + std::string(name), resp));
+  if (resp.status / 100 != 2) return fail(http_error("put " + std::string(name), resp));
   return {};
 }
 
 status s3_target::put_multipart(std::string_view name, byte_view data) {
   auto key = key_of(name);
   CAIRN_ASSIGN(auto start, perform(request{"POST", key, {{"uploads", ""}}, {}, {}}));
-  if (start.status / 100 != 2) return fail(http_error(describe(), "start upload of " + std::string(name), start));
+  if (start.status / 100 != 2) return fail(http_error("start upload of " + std::string(name), start));
   std::string body(start.body.begin(), start.body.end());
   size_t at = 0;
   auto upload = xml_value(body, "UploadId", at);
@@ -242,7 +269,7 @@ status s3_target::put_multipart(std::string_view name, byte_view data) {
     if (!resp || resp->status / 100 != 2) {
       abort();  // never leaves a partial object behind
       if (!resp) return fail(resp.error());
-      return fail(http_error(describe(), "upload part of " + std::string(name), *resp));
+      return fail(http_error("upload part of " + std::string(name), *resp));
     }
     complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + resp->headers["etag"] +
                 "</ETag></Part>";
@@ -254,7 +281,7 @@ status s3_target::put_multipart(std::string_view name, byte_view data) {
   if (!done || done->status / 100 != 2 || text.find("<Error>") != std::string::npos) {
     abort();
     if (!done) return fail(done.error());
-    return fail(http_error(describe(), "complete upload of " + std::string(name), *done));
+    return fail(http_error("complete upload of " + std::string(name), *done));
   }
   return {};
 }
@@ -278,9 +305,8 @@ expected<byte_buffer> s3_target::get(std::string_view name, byte_range range) {
     return byte_buffer{};
   }
   if (resp.status / 100 != 2) {
-    auto e = http_error(describe(), "get " + std::string(name), resp);
-    if (e.code() == errc::not_found && e.message().find("bucket") == std::string::npos)
-      return fail(errc::not_found, describe() + ": " + std::string(name) + " not found");
+    auto e = http_error("get " + std::string(name), resp);
+    if (e.code() == errc::not_found) return fail(errc::not_found, describe() + ": " + std::string(name) + " not found");
     return fail(e);
   }
   if (!range.whole() && resp.status == 200 && range.offset > 0) {  // a server that ignored Range
@@ -297,9 +323,15 @@ expected<object_info> s3_target::stat(std::string_view name) {
     return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
   request r{"HEAD", key_of(name), {}, {}, {}, true};
   CAIRN_ASSIGN(auto resp, perform(r));
-  if (resp.status == 404) return fail(errc::not_found, describe() + ": " + std::string(name) + " not found");
-  if (resp.status / 100 != 2) return fail(http_error(describe(), "stat " + std::string(name), resp));
-  return object_info{std::string(name), std::stoull(resp.headers.count("content-length") ? resp.headers["content-length"] : "0")};
+  if (resp.status == 404) {
+    CAIRN_ASSIGN(bool bucket, bucket_exists());
+    if (!bucket) return fail(no_bucket());
+    return fail(errc::not_found, describe() + ": " + std::string(name) + " not found");
+  }
+  if (resp.status / 100 != 2) return fail(http_error("stat " + std::string(name), resp));
+  auto size = size_of(resp.headers.count("content-length") ? resp.headers["content-length"] : "0");
+  if (!size) return fail(errc::io, describe() + ": stat " + std::string(name) + ": no valid Content-Length");
+  return object_info{std::string(name), *size};
 }
 
 status s3_target::list(std::string_view prefix, const std::function<bool(const object_info&)>& fn) {
@@ -309,7 +341,7 @@ status s3_target::list(std::string_view prefix, const std::function<bool(const o
     request r{"GET", "", {{"list-type", "2"}, {"prefix", base + std::string(prefix)}}, {}, {}};
     if (!token.empty()) r.query["continuation-token"] = token;
     CAIRN_ASSIGN(auto resp, perform(r));
-    if (resp.status / 100 != 2) return fail(http_error(describe(), "list", resp));
+    if (resp.status / 100 != 2) return fail(http_error("list", resp));
     std::string xml(resp.body.begin(), resp.body.end());
     size_t at = 0;
     while (true) {
@@ -326,7 +358,9 @@ status s3_target::list(std::string_view prefix, const std::function<bool(const o
       auto name = key.substr(base.size());
       auto leaf = name.substr(name.rfind('/') + 1);
       if (leaf.empty() || leaf[0] == '.') continue;
-      if (!fn({name, size.empty() ? 0 : std::stoull(size)})) return {};
+      auto bytes = size_of(size.empty() ? "0" : size);
+      if (!bytes) return fail(errc::io, describe() + ": list: no valid Size for " + name);
+      if (!fn({name, *bytes})) return {};
     }
     size_t t = 0;
     if (xml_value(xml, "IsTruncated", t) != "true") return {};
@@ -340,8 +374,8 @@ status s3_target::remove(std::string_view name) {
   if (!valid_object_name(name))
     return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
   CAIRN_ASSIGN(auto resp, perform(request{"DELETE", key_of(name), {}, {}, {}}));
-  if (resp.status / 100 != 2 && resp.status != 404)
-    return fail(http_error(describe(), "remove " + std::string(name), resp));
+  if (resp.status / 100 != 2 && (resp.status != 404 || http_error("", resp).code() != errc::not_found))
+    return fail(http_error("remove " + std::string(name), resp));
   return {};
 }
 

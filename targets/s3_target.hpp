@@ -6,6 +6,7 @@
 // aborted and never becomes an object. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -53,10 +54,14 @@ private:
   std::string url_of(const std::string& key, const std::string& query) const;
   std::string key_of(std::string_view name) const;
   status put_multipart(std::string_view name, byte_view data);
+  error http_error(const std::string& what, const response& r) const;
+  error no_bucket() const;
+  expected<bool> bucket_exists();
 
   s3_options options_;
   std::mutex mutex_;
   std::vector<void*> handles_;  // idle CURL easy handles (reused connections)
+  std::atomic<bool> bucket_seen_{false};  // a request on the bucket succeeded
 };
 
 }  // namespace cairn::targets

@@ -8,12 +8,14 @@
 #include <cstdlib>
 #include <random>
 
+#include "targets/detail/sftp_read.hpp"
+
 namespace cairn::targets {
 
 namespace {
 
 constexpr size_t write_block = 64 * 1024;
-constexpr int read_depth = 16;
+constexpr size_t read_depth = 16;
 
 std::string random_suffix() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -38,6 +40,7 @@ struct sftp_target::connection {
   ssh_session ssh = nullptr;
   sftp_session sftp = nullptr;
   bool broken = false;
+  size_t read_block = 64 * 1024;  // shrinks to what the server answers (rclone: 32 KiB)
   ~connection() {
     if (sftp) sftp_free(sftp);
     if (ssh) {
@@ -66,19 +69,26 @@ private:
 namespace {
 
 // What an SFTP failure means: not_found, transient (the connection), or io.
+// A failure without an SFTP status (SSH_FX_OK) came from the SSH layer: the
+// channel closed or the server broke the protocol; the connection is dropped
+// either way, and only a lost one is worth a retry.
 error sftp_error(sftp_target::connection& c, const std::string& what, const std::string& where) {
   int code = c.sftp ? sftp_get_error(c.sftp) : -1;
-  bool connected = c.ssh && ssh_is_connected(c.ssh);
+  bool connected = c.ssh && ssh_is_connected(c.ssh) && c.sftp && c.sftp->channel &&
+                   ssh_channel_is_open(c.sftp->channel) && !ssh_channel_is_eof(c.sftp->channel);
+  const char* detail = c.ssh ? ssh_get_error(c.ssh) : "";
+  std::string because = detail && *detail ? std::string(" (") + detail + ")" : "";
   if (!connected || code == SSH_FX_CONNECTION_LOST || code == SSH_FX_NO_CONNECTION) {
     c.broken = true;
-    return error{errc::transient, where + ": " + what + ": connection lost (" +
-                                    (c.ssh ? ssh_get_error(c.ssh) : "") + ")"};
+    return error{errc::transient, where + ": " + what + ": connection lost" + because};
   }
   if (code == SSH_FX_NO_SUCH_FILE) return error{errc::not_found, where + ": " + what + ": no such file"};
   if (code == SSH_FX_PERMISSION_DENIED) return error{errc::io, where + ": " + what + ": permission denied"};
-  const char* detail = ssh_get_error(c.ssh);
-  return error{errc::io, where + ": " + what + " failed (SFTP status " + std::to_string(code) + ")" +
-                           (detail && *detail ? std::string(": ") + detail : "")};
+  if (code == SSH_FX_OK) {
+    c.broken = true;
+    return error{errc::io, where + ": " + what + " failed: SSH error" + because};
+  }
+  return error{errc::io, where + ": " + what + " failed (SFTP status " + std::to_string(code) + ")" + because};
 }
 
 expected<std::unique_ptr<sftp_target::connection>> open_connection(const sftp_options& o,
@@ -295,35 +305,16 @@ expected<byte_buffer> sftp_target::get(std::string_view name, byte_range range) 
   }
   uint64_t length = std::min<uint64_t>(range.length, size - range.offset);
   byte_buffer out(length);
-  sftp_seek64(f, range.offset);
-  // Pipelined reads: several requests in flight hide the round trips.
-  std::vector<std::pair<int, size_t>> pending;  // request id, offset in out
-  size_t issued = 0, done = 0;
-  bool failed = false;
-  while (done < length && !failed) {
-    while (issued < length && pending.size() < read_depth) {
-      size_t n = std::min(write_block, length - issued);
-      int id = sftp_async_read_begin(f, static_cast<uint32_t>(n));
-      if (id < 0) {
-        failed = true;
-        break;
-      }
-      pending.emplace_back(id, issued);
-      issued += n;
-    }
-    if (pending.empty()) break;
-    auto [id, at] = pending.front();
-    pending.erase(pending.begin());
-    size_t want = std::min(write_block, length - at);
-    int got = sftp_async_read(f, out.data() + at, static_cast<uint32_t>(want), static_cast<uint32_t>(id));
-    if (got != static_cast<int>(want)) failed = true;
-    else done += want;
-  }
-  if (failed) {
-    auto e = sftp_error(*c, "read " + std::string(name), describe());
-    c->broken = true;  // pending replies would confuse the next user of this connection
+  auto r = detail::sftp_read_at(f, range.offset, out.data(), length, c->read_block, read_depth);
+  if (r.in_flight) c->broken = true;  // unanswered replies would confuse the next user
+  if (r.outcome == detail::sftp_read_result::ended_early) {
     sftp_close(f);
-    if (e.code() == errc::io) e = error{errc::transient, e.message()};
+    return fail(errc::corrupt, describe() + ": " + std::string(name) + " ends at byte " + std::to_string(r.end) +
+                                 ", not at " + std::to_string(size) + " as its size said (changed or truncated while read)");
+  }
+  if (r.outcome == detail::sftp_read_result::failed) {
+    auto e = sftp_error(*c, "read " + std::string(name), describe());
+    sftp_close(f);
     return fail(e);
   }
   sftp_close(f);

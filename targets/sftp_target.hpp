@@ -4,7 +4,11 @@
 // temporary name and renamed into place; OpenSSH will not rename onto an
 // existing name, so replacing (config, suite/latest, locks) moves the old
 // object aside first, and a reader that finds the name missing in that window
-// gets the old object back. Thread-safe.
+// gets the old object back (rclone's server renames over an existing name,
+// so there the first rename succeeds). Reads are pipelined, and an answer
+// shorter than asked is continued (rclone's server sends at most 32 KiB).
+// Data is fsynced only where the server offers fsync@openssh.com (OpenSSH
+// does, rclone 1.60 does not). Thread-safe.
 #pragma once
 
 #include <chrono>

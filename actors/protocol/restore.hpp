@@ -8,9 +8,10 @@
 #include <caf/typed_actor.hpp>
 
 #include <filesystem>
+#include <map>
 
 #include "actors/protocol/atoms.hpp"
-#include "recovery/restore_plan.hpp"
+#include "recovery/restore_execution.hpp"
 #include "repo/repository.hpp"
 
 namespace cairn {
@@ -21,6 +22,11 @@ struct restore_request {
   std::filesystem::path to;
   std::vector<std::string> paths;  // "source/dir/file"; empty: everything
   bool owners = true;              // chown when running as root
+  // Post-restore steps come from the local YAML (source name -> command):
+  // those a checkpoint carries came from the target and run only with
+  // `run_checkpoint_steps` (cairn restore --run-post-restore).
+  std::map<std::string, std::string> local_post_restore;
+  bool run_checkpoint_steps = false;
 };
 
 struct post_restore_result {
@@ -28,10 +34,12 @@ struct post_restore_result {
   std::string command;
   int exit_code = 0;
   std::string output;  // the last lines it printed
+  bool ran = true;     // false: the checkpoint's step, shown but not run (no consent)
 };
 
 struct restore_report {
-  uint64_t files = 0;
+  uint64_t files = 0;           // restored entirely
+  uint64_t files_failed = 0;    // not restored (named in damaged)
   uint64_t dirs = 0;
   uint64_t links = 0;
   uint64_t bytes = 0;           // content restored
@@ -39,14 +47,15 @@ struct restore_report {
   uint64_t bytes_reused = 0;    // already in place in an older copy at the destination
   std::vector<std::string> damaged;  // "path: reason": not restored, or not entirely
   std::vector<std::string> warnings; // metadata that could not be applied
-  std::vector<post_restore_result> post_restore;  // steps that ran after the restore
+  std::vector<post_restore_result> post_restore;  // steps run (or withheld) after the restore
 };
 
 enum class fetch_kind : uint8_t {
   create,    // entries [begin, end): directories, symlinks, special and empty files
   reuse,     // entries [begin, end): find chunks already in place in existing files
   pack,      // plan.packs[begin]: fetch, verify and write its blobs
-  metadata,  // entries [begin, end): size, owner, xattrs, mode, mtime
+  finish,    // entries [begin, end): files restored entirely renamed into place
+  metadata,  // entries [begin, end): owner, xattrs, mode, mtime
 };
 
 // One unit of restore work for a fetcher.

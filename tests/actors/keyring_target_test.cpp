@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "actors/keyring.hpp"
 #include "actors/progress.hpp"
 #include "actors/target.hpp"
@@ -28,8 +30,11 @@ struct fixture : testing::actor_fixture {
     return sys->spawn<caf::detached>(actors::keyring, o);
   }
 
-  target_actor target(keyring_actor k) {
+  target_actor target(keyring_actor k, std::chrono::milliseconds refresh = timeouts::lock_refresh,
+                      std::chrono::milliseconds grace = timeouts::lock_grace) {
     target_options o{"test", faulty, k, progress_actor{}, {}, "test"};
+    o.lock_refresh = refresh;
+    o.lock_grace = grace;
     o.create.pack_size = 64 << 10;
     o.packs_per_index = 2;
     return sys->spawn<caf::detached>(actors::target, o);
@@ -141,6 +146,53 @@ TEST_CASE("target: a failed upload fails the commit and writes no checkpoint") {
     return true;
   });
   CHECK(names.empty());
+  f.stop(w);
+  f.stop(k);
+}
+
+TEST_CASE("target: a lock that cannot be refreshed for long stops the run before it commits") {
+  fixture f;
+  auto k = f.keyring("cairn.key");
+  auto t = f.target(k);
+  REQUIRE(f.ask<open_result>(t, atom::open::value, open_mode::create));
+  f.stop(t);
+  using std::chrono::milliseconds;
+  auto w = f.target(k, milliseconds(20), milliseconds(150));
+  auto opened = f.ask<open_result>(w, atom::open::value, open_mode::write);
+  REQUIRE(opened);
+  f.faulty->add_rule({.op = targets::operation::put, .prefix = "locks/", .code = errc::transient});
+  for (int i = 0; i < 3; ++i) REQUIRE(f.ask<bool>(w, atom::store::value, f.blob(*opened->repo, i)));
+  std::this_thread::sleep_for(milliseconds(400));
+  repo::checkpoint cp;
+  cp.plan = "p";
+  auto committed = f.ask<commit_result>(w, atom::commit::value, commit_request{cp});
+  REQUIRE_FALSE(committed);
+  CHECK(committed.error().message().find("lock could not be refreshed") != std::string::npos);
+  size_t checkpoints = 0;
+  (void)f.mem->list("checkpoints/", [&](const targets::object_info&) {
+    ++checkpoints;
+    return true;
+  });
+  CHECK(checkpoints == 0);
+  f.stop(w);
+  f.stop(k);
+}
+
+TEST_CASE("target: a lock refreshed in time commits") {
+  fixture f;
+  auto k = f.keyring("cairn.key");
+  auto t = f.target(k);
+  REQUIRE(f.ask<open_result>(t, atom::open::value, open_mode::create));
+  f.stop(t);
+  using std::chrono::milliseconds;
+  auto w = f.target(k, milliseconds(20), milliseconds(150));
+  auto opened = f.ask<open_result>(w, atom::open::value, open_mode::write);
+  REQUIRE(opened);
+  REQUIRE(f.ask<bool>(w, atom::store::value, f.blob(*opened->repo, 1)));
+  std::this_thread::sleep_for(milliseconds(400));
+  repo::checkpoint cp;
+  cp.plan = "p";
+  CHECK(f.ask<commit_result>(w, atom::commit::value, commit_request{cp}));
   f.stop(w);
   f.stop(k);
 }

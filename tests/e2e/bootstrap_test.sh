@@ -49,6 +49,7 @@ grep -q "does not open" "$T/err" || fail "$(cat "$T/err")"
 note "bootstrap from target one with only the keyfile"
 run 0 "$CAIRN" bootstrap "$T/repo1" --keyfile "$T/saved.key" --state-dir "$T/new-state" --config-out "$T/new.yaml"
 grep -q "9 checkpoints of 2 plan(s)" "$T/out" || fail "$(cat "$T/out")"
+grep -q "runs commands; check them in .*post_restore: touch" "$T/err" || fail "the recovered commands are not shown: $(cat "$T/err")"
 sed -i "s|keyfile: $T/cairn.key|keyfile: $T/saved.key|" "$T/new.yaml"
 run 0 "$CAIRN" -q -c "$T/new.yaml" --json checkpoints
 [ "$(json '.id' | sort)" = "$before" ] || fail "the recovered catalog does not list every checkpoint"

@@ -66,6 +66,8 @@ start=$(date +%s)
 run 1 cairn backup
 [ $(( $(date +%s) - start )) -lt 120 ] || fail "the failing backup did not give up within its budget"
 grep -q "nas" "$T/err" || fail "the error does not name the target: $(cat "$T/err")"
+# While it retries it says so (once per operation), rather than going quiet.
+grep -qE "failed [0-9]+ times, retrying for up to [0-9]+ s more: " "$T/err" || fail "no retry notice: $(cat "$T/err")"
 stop_proxy
 
 note "afterwards, directly: check passes, the first checkpoint restores, the next backup completes"

@@ -169,6 +169,14 @@ start_sshd() {
   eval "$("$CAIRN_SUPPORT_DIR/start-sshd" "$1")"
   SERVER_PIDS+=("$SSHD_PID")
 }
+# start_rclone_sftp DIR : rclone's SFTP server (a second implementation) with
+# the same variables as start_sshd; paths on it are relative to $SSHD_ROOT,
+# so an object at $SSHD_ROOT/x is /x on the server.
+start_rclone_sftp() {
+  command -v rclone >/dev/null || { echo "rclone is not installed"; exit 77; }
+  eval "$("$CAIRN_SUPPORT_DIR/start-rclone-sftp" "$1")"
+  SERVER_PIDS+=("$SSHD_PID")
+}
 start_swift() {
   command -v swift-proxy-server >/dev/null || { echo "swift is not installed"; exit 77; }
   local out=""
@@ -179,6 +187,17 @@ start_swift() {
   [ -n "$out" ] || fail "Swift did not start"
   eval "$out"
   SERVER_PIDS+=($SWIFT_PIDS)
+}
+# start_s3rver DIR [BUCKET] : s3rver (npm; a quick second S3 server, installed
+# into tests/support/s3rver by npm ci the first time) with the same variables
+# as start_swift; S3RVER_PID.
+start_s3rver() {
+  local out="" code=0
+  out=$("$CAIRN_SUPPORT_DIR/start-s3rver" "$1" "${2:-cairn}") || code=$?
+  [ "$code" -eq 77 ] && { echo "node/npm are not installed"; exit 77; }
+  [ "$code" -eq 0 ] || fail "s3rver did not start"
+  eval "$out"
+  SERVER_PIDS+=("$S3RVER_PID")
 }
 stop_servers() { [ ${#SERVER_PIDS[@]} -gt 0 ] && kill "${SERVER_PIDS[@]}" 2>/dev/null || true; }
 at_exit stop_servers

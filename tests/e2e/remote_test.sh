@@ -71,6 +71,13 @@ grep -q "4 checkpoints" "$T/out" || fail "$(cat "$T/out")"
 AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY \
   run 0 "$CAIRN" bootstrap "s3+http://${S3_ENDPOINT#http://}/$S3_BUCKET/laptop" --keyfile "$T/cairn.key" --state-dir "$T/b2"
 [ -s "$T/b2/credentials/nas" ] && [ -s "$T/b2/credentials/cloud" ] || fail "the target credentials were not in the suite state"
+note "the recovered YAML uses the recovered credentials: no environment needed"
+grep -q "access_key_file: \"$T/b2/credentials/cloud\"" "$T/b2/cairn.yaml" || fail "$(cat "$T/b2/cairn.yaml")"
+grep -q "identity: \"$T/b2/credentials/nas\"" "$T/b2/cairn.yaml" || fail "$(cat "$T/b2/cairn.yaml")"
+[ "$(tail -c 1 "$T/b2/cairn.yaml" | od -An -c | tr -d ' ')" = '\n' ] || fail "the recovered YAML does not end with a newline"
+for t in nas cloud; do
+  run 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$CAIRN" -q -c "$T/b2/cairn.yaml" ls latest --target "$t"
+done
 
 note "a wrong S3 secret and an unknown host key: clear errors naming the target, nothing committed"
 sed "s|$T/s3.keys|$T/wrong.keys|" "$T/cairn.yaml" > "$T/wrong.yaml"

@@ -10,7 +10,6 @@
 #include "fs/exclude.hpp"
 #include "fs/file_reader.hpp"
 #include "fs/metadata.hpp"
-#include "fs/writer.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace cairn;
@@ -87,33 +86,6 @@ TEST_CASE("metadata: directory listing is sorted bytewise and keeps odd names") 
   auto names = list_directory(dir.path().string());
   REQUIRE(names);
   CHECK(*names == std::vector<std::string>{"a", "b", "line\nbreak", "with space", "\xff\xfe"});
-}
-
-TEST_CASE("writer: files with holes and metadata are recreated") {
-  testing::temp_dir dir;
-  auto path = (dir / "sparse").string();
-  auto fd = create_file(path);
-  REQUIRE(fd);
-  byte_buffer data(4096, 'x');
-  REQUIRE(write_at(*fd, 10 << 20, data, path));
-  REQUIRE(finish_file(*fd, 20 << 20, path));
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  CHECK(st.st_size == 20 << 20);
-  CHECK(st.st_blocks * 512 < 1 << 20);  // still sparse
-
-  metadata m;
-  m.type = file_type::regular;
-  m.mode = 02640;
-  m.mtime_ns = 1'500'000'000'000'000'001;
-  m.atime_ns = 1'400'000'000'000'000'000;
-  m.uid = getuid();
-  m.gid = getgid();
-  REQUIRE(apply_metadata(path, m, {}));
-  auto back = read_metadata(path);
-  CHECK(back->mode == 02640);
-  CHECK(back->mtime_ns == m.mtime_ns);
-  CHECK(back->atime_ns == m.atime_ns);
 }
 
 TEST_CASE("file_reader: reads a file to its end") {

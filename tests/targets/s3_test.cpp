@@ -48,7 +48,53 @@ swift& server() {
   return s;
 }
 
+// s3rver (npm, tests/support/start-s3rver): a second, quick S3 implementation.
+// It does not check signatures, so credential cases run against Swift only.
+struct s3rver {
+  testing::temp_dir dir;
+  std::map<std::string, std::string> env;
+  bool ok = false;
+  s3rver() {
+    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-s3rver " + dir.path().string();
+    ok = testing::run_for_env(cmd, env) && env.count("S3_ENDPOINT");
+  }
+  ~s3rver() {
+    if (ok) std::system(("kill " + env["S3RVER_PID"] + " 2>/dev/null").c_str());
+  }
+  s3_options options(const std::string& prefix) {
+    s3_options o;
+    o.endpoint = env["S3_ENDPOINT"];
+    o.bucket = env["S3_BUCKET"];
+    o.prefix = prefix;
+    o.access_key = env["S3_ACCESS_KEY"];
+    o.secret_key = env["S3_SECRET_KEY"];
+    o.multipart_threshold = 6 << 20;  // exercise multipart with the 9 MiB object
+    o.part_size = 5 << 20;
+    o.timeout = std::chrono::seconds(20);
+    return o;
+  }
+};
+
+s3rver& second_server() {
+  static s3rver s;
+  return s;
+}
+
 }  // namespace
+
+TEST_CASE("s3_target: conformance against s3rver") {
+  if (!second_server().ok) {
+    MESSAGE("no node/npm or s3rver did not start: skipped");
+    return;
+  }
+  // s3rver gets suffix ranges wrong, ignores conditional PUT and has no
+  // AbortMultipartUpload; the suite uses none of them (the target reads
+  // "bytes=N-M" and "bytes=N-" only), so it runs whole. A case added for one of
+  // them must be skipped here, not weakened for Swift.
+  static int n = 0;
+  testing::run_target_conformance(
+    [&] { return std::make_shared<s3_target>(second_server().options("conformance/repo" + std::to_string(n++))); });
+}
 
 TEST_CASE("s3_target: conformance against OpenStack Swift s3api") {
   if (!server().ok) {
@@ -99,5 +145,51 @@ TEST_CASE("s3_target: a wrong secret and a missing bucket are clear permanent er
   auto g = missing.get("config");
   for (int i = 0; i < 10 && !g && g.error().transient(); ++i) g = missing.get("config");  // 503 under load
   REQUIRE_FALSE(g);
-  CHECK(g.error().message().find("the bucket does not exist") != std::string::npos);
+  CHECK(g.error().message().find("bucket no-such-bucket does not exist at " + m.endpoint) != std::string::npos);
+}
+
+// Every operation on a missing bucket names it, and none says not_found (which
+// callers read as "no such object": "no Cairn repository here" for config).
+void check_missing_bucket(s3_target& t, const std::string& endpoint) {
+  auto named = [&](const error& e) {
+    CHECK_MESSAGE(e.code() == errc::io, e.message());
+    CHECK_MESSAGE(e.message().find("bucket no-such-bucket does not exist at " + endpoint) != std::string::npos,
+                  e.message());
+  };
+  auto retried = [](auto call) {  // Swift may answer 503 under load
+    auto r = call();
+    for (int i = 0; i < 10 && !r && r.error().transient(); ++i) r = call();
+    return r;
+  };
+  auto g = retried([&] { return t.get("config"); });
+  REQUIRE_FALSE(g);
+  named(g.error());
+  auto s = retried([&] { return t.stat("config"); });
+  REQUIRE_FALSE(s);
+  named(s.error());
+  auto p = retried([&] { return t.put("locks/x", testing::pattern(3, 1)); });
+  REQUIRE_FALSE(p);
+  named(p.error());
+  auto l = retried([&] { return t.list("", [](const object_info&) { return true; }); });
+  REQUIRE_FALSE(l);
+  named(l.error());
+  auto r = retried([&] { return t.remove("locks/x"); });
+  REQUIRE_FALSE(r);
+  named(r.error());
+}
+
+TEST_CASE("s3_target: a missing bucket is named by every operation (Swift)") {
+  if (!server().ok) return;
+  auto o = server().options("x");
+  o.bucket = "no-such-bucket";
+  s3_target t(o);
+  check_missing_bucket(t, o.endpoint);
+}
+
+TEST_CASE("s3_target: a missing bucket is named by every operation (s3rver)") {
+  if (!second_server().ok) return;
+  auto o = second_server().options("x");
+  o.bucket = "no-such-bucket";
+  s3_target t(o);
+  check_missing_bucket(t, o.endpoint);
 }

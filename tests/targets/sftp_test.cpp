@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -15,14 +16,17 @@ using namespace cairn::targets;
 
 namespace {
 
-// A private OpenSSH server for this test (tests/support/start-sshd).
+// A private SFTP server for this test: OpenSSH (tests/support/start-sshd) or,
+// as a second implementation, rclone's (start-rclone-sftp; Go's pkg/sftp, which
+// answers reads with at most 32 KiB and names paths relative to its root).
 struct sshd {
   testing::temp_dir dir;
   std::map<std::string, std::string> env;
   bool ok = false;
-  sshd() {
-    if (std::system("test -x /usr/sbin/sshd") != 0) return;
-    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/start-sshd " + dir.path().string();
+  explicit sshd(const std::string& script = "start-sshd") {
+    auto present = script == "start-sshd" ? "test -x /usr/sbin/sshd" : "command -v rclone > /dev/null";
+    if (std::system(present) != 0) return;
+    std::string cmd = std::string(CAIRN_TEST_SUPPORT_DIR) + "/" + script + " " + dir.path().string();
     ok = testing::run_for_env(cmd, env) && env.count("SSHD_PORT");
   }
   ~sshd() {
@@ -33,7 +37,7 @@ struct sshd {
     o.host = "127.0.0.1";
     o.port = std::stoi(env["SSHD_PORT"]);
     o.user = env["SSHD_USER"];
-    o.path = env["SSHD_ROOT"] + "/" + sub;
+    o.path = (env.count("SFTP_ROOT") ? std::string() : env["SSHD_ROOT"]) + "/" + sub;
     o.identity = env["SSHD_IDENTITY"];
     o.known_hosts = env["SSHD_KNOWN_HOSTS"];
     o.timeout = std::chrono::seconds(10);
@@ -52,6 +56,50 @@ TEST_CASE("sftp_target: conformance against OpenSSH") {
   int n = 0;
   testing::run_target_conformance(
     [&] { return std::make_shared<sftp_target>(server.options("repo" + std::to_string(n++))); });
+}
+
+TEST_CASE("sftp_target: conformance against rclone's SFTP server (32 KiB reads)") {
+  sshd server("start-rclone-sftp");
+  if (!server.ok) {
+    MESSAGE("no rclone: skipped");
+    return;
+  }
+  int n = 0;
+  testing::run_target_conformance(
+    [&] { return std::make_shared<sftp_target>(server.options("repo" + std::to_string(n++))); });
+}
+
+TEST_CASE("sftp_target: an object that ends before its size is corrupt and named") {
+  // sysfs files say 4096 bytes and hold a few: the server's EOF comes early,
+  // as for a file truncated while it is read.
+  sshd server;
+  if (!server.ok || std::system("test -r /sys/devices/system/cpu/online") != 0) return;
+  auto o = server.options("");
+  o.path = "/sys/devices/system/cpu";
+  sftp_target t(o);
+  REQUIRE(t.stat("online")->size == 4096);
+  auto g = t.get("online");
+  REQUIRE_FALSE(g);
+  CHECK(g.error().code() == errc::corrupt);
+  CHECK_MESSAGE(g.error().message().find("online ends at byte ") != std::string::npos, g.error().message());
+  CHECK_MESSAGE(g.error().message().find(", not at 4096") != std::string::npos, g.error().message());
+}
+
+TEST_CASE("sftp_target: a read the server fails is a permanent error naming the object") {
+  // rclone keeps the size it knew (its directory cache) when a file is cut
+  // behind its back, and fails reads past the real end (SSH_FX_FAILURE,
+  // "unexpected EOF"): nothing a retry could cure.
+  sshd server("start-rclone-sftp");
+  if (!server.ok) return;
+  sftp_target t(server.options("r"));
+  REQUIRE_OK(t.put("data/ab/pack", testing::pattern(200'000, 3)));
+  REQUIRE(t.stat("data/ab/pack")->size == 200'000);
+  std::filesystem::resize_file(server.env["SSHD_ROOT"] + "/r/data/ab/pack", 70'000);
+  auto g = t.get("data/ab/pack");
+  REQUIRE_FALSE(g);
+  CHECK_FALSE(g.error().transient());
+  CHECK_MESSAGE(g.error().message().find("read data/ab/pack") != std::string::npos, g.error().message());
+  CHECK_MESSAGE(g.error().message().find("SFTP status 0") == std::string::npos, g.error().message());
 }
 
 TEST_CASE("sftp_target: replacing an object never leaves it missing") {

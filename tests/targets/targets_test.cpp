@@ -105,3 +105,21 @@ TEST_CASE("retrying_target: retries transient errors not permanent ones") {
   CHECK(st.error().code() == errc::auth);
   CHECK(faulty->failures() == 4);  // tried once only
 }
+
+TEST_CASE("retrying_target: a retry that goes on says so once, naming the operation") {
+  auto mem = std::make_shared<memory_target>();
+  auto faulty = std::make_shared<faulty_target>(mem);
+  std::vector<std::string> lines;
+  retry_options o{.max_attempts = 6, .initial_backoff = std::chrono::milliseconds(2)};
+  o.notice = [&](const std::string& line) { lines.push_back(line); };
+  o.notice_after = std::chrono::milliseconds(5);
+  retrying_target t(faulty, o);
+  faulty->add_rule({.op = operation::put, .prefix = "data/", .times = 4});
+  CHECK(t.put("data/x", testing::pattern(5, 1)));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("put data/x") != std::string::npos);
+  CHECK(lines[0].find("retrying for up to") != std::string::npos);
+  lines.clear();
+  CHECK(t.put("data/y", testing::pattern(5, 1)));  // no failure, no line
+  CHECK(lines.empty());
+}

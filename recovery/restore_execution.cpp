@@ -1,0 +1,402 @@
+#include "recovery/restore_execution.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cairn::recovery {
+
+namespace {
+
+// No blob may be larger than this, whatever an index says (the chunker's
+// largest chunk is 8 MiB): bytes from a target do not size our buffers.
+constexpr uint64_t max_blob_bytes = 64u << 20;
+
+std::string parent_of(const std::string& relative) {
+  auto slash = relative.rfind('/');
+  return slash == std::string::npos ? std::string() : relative.substr(0, slash);
+}
+
+std::string leaf_of(const std::string& relative) {
+  auto slash = relative.rfind('/');
+  return slash == std::string::npos ? relative : relative.substr(slash + 1);
+}
+
+bool has_content(const restore_entry& e) {
+  return e.node.meta.type == fs::file_type::regular && e.hardlink_of == no_link && !e.node.content.empty();
+}
+
+bool all_zero(const byte_buffer& b) {
+  return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
+}
+
+}  // namespace
+
+expected<std::shared_ptr<restore_execution>> restore_execution::create(
+  std::shared_ptr<const restore_plan> plan, const std::filesystem::path& to, bool owners) {
+  CAIRN_ASSIGN(auto dest, fs::destination::open(to));
+  return std::shared_ptr<restore_execution>(new restore_execution(std::move(plan), std::move(dest), owners));
+}
+
+restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
+                                     std::shared_ptr<fs::destination> dest, bool owners)
+  : plan_(std::move(plan)), dest_(std::move(dest)), owners_(owners),
+    temp_prefix_(".cairn-restore-" + std::to_string(::getpid()) + "-"),
+    state_(new std::atomic<uint8_t>[plan_->entries.size()]),
+    failed_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
+    older_(plan_->entries.size()), reused_(plan_->entries.size()) {
+  for (size_t i = 0; i < plan_->entries.size(); ++i) {
+    state_[i] = 0;
+    failed_[i] = plan_->entries[i].missing_content ? 1 : 0;
+  }
+}
+
+expected<fs::dir_ptr> restore_execution::parent_dir(size_t entry, bool create) const {
+  return dest_->directory(parent_of(plan_->entries[entry].path), create);
+}
+
+std::string restore_execution::temp_name(size_t entry) const { return temp_prefix_ + std::to_string(entry); }
+
+std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_t end) {
+  std::vector<entry_problem> problems;
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
+    const auto& m = e.node.meta;
+    if (has_content(e) || e.hardlink_of != no_link) continue;  // fetch_pack, link_hardlinks
+    auto st = [&]() -> status {
+      CAIRN_ASSIGN(auto parent, parent_dir(i, true));
+      std::string name = leaf_of(e.path);
+      switch (m.type) {
+        case fs::file_type::directory: {
+          CAIRN_ASSIGN(ids_[i], dest_->make_directory(*parent, name));
+          return {};
+        }
+        case fs::file_type::symlink: {
+          CAIRN_ASSIGN(ids_[i], dest_->make_symlink(*parent, name, m.link_target));
+          return {};
+        }
+        case fs::file_type::regular: {  // no content: a new empty (or all-hole) file
+          CAIRN_ASSIGN(int fd, dest_->create_temp(*parent, temp_name(i), &ids_[i]));
+          int r = ::ftruncate(fd, static_cast<off_t>(m.size));
+          int err = errno;
+          ::close(fd);
+          if (r != 0) {
+            (void)dest_->remove(*parent, temp_name(i));
+            return fail(errc::io, "set size of " + dest_->path_of(e.path) + ": " + std::strerror(err));
+          }
+          return dest_->commit(*parent, temp_name(i), name);
+        }
+        default: {
+          CAIRN_ASSIGN(ids_[i], dest_->make_special(*parent, name, m));
+          return {};
+        }
+      }
+    }();
+    if (!st) {
+      mark_failed(i);
+      problems.push_back({e.path, st.error().message()});
+    }
+  }
+  return problems;
+}
+
+uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo::repository& repo) {
+  uint64_t kept = 0;
+  auto hasher = repo.make_hasher();
+  byte_buffer buffer;
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
+    if (!has_content(e) || failed(i)) continue;
+    auto parent = parent_dir(i, false);
+    if (!parent) continue;
+    fs::identity older;
+    auto fd = dest_->open_existing(**parent, leaf_of(e.path), &older);
+    if (!fd) continue;
+    struct stat st {};
+    ::fstat(*fd, &st);
+    uint64_t offset = 0;
+    std::vector<range> in_place;
+    for (const auto& id : e.node.content) {
+      auto loc = repo.index().find(id);
+      if (!loc || loc->raw_length > max_blob_bytes) break;
+      uint64_t len = loc->raw_length;
+      if (offset + len > static_cast<uint64_t>(st.st_size)) break;
+      buffer.resize(len);
+      ssize_t got = ::pread(*fd, buffer.data(), len, static_cast<off_t>(offset));
+      if (got == static_cast<ssize_t>(len) && hasher.id_of(buffer) == id) {
+        in_place.push_back({offset, len});
+        kept += len;
+      }
+      offset += len;
+    }
+    ::close(*fd);
+    if (in_place.empty()) continue;
+    bool identical = in_place.size() == e.node.content.size() &&
+                     static_cast<uint64_t>(st.st_size) == e.node.meta.size;
+    reused_[i] = std::move(in_place);
+    if (identical) {
+      ids_[i] = older;
+      state_[i] = 4;
+    } else {
+      older_[i] = older;
+      state_[i] = 3;
+    }
+  }
+  return kept;
+}
+
+bool restore_execution::reused(uint32_t entry, uint64_t offset) const {
+  const auto& r = reused_[entry];
+  auto it = std::lower_bound(r.begin(), r.end(), offset, [](const range& a, uint64_t o) { return a.offset < o; });
+  return it != r.end() && it->offset == offset;
+}
+
+// Makes the entry's temporary file and copies into it the chunks of an older
+// copy that are in place; `fd` is then open for writing.
+status restore_execution::start_file(uint32_t entry, int& fd) {
+  const auto& e = plan_->entries[entry];
+  CAIRN_ASSIGN(auto parent, parent_dir(entry, true));
+  CAIRN_ASSIGN(int out, dest_->create_temp(*parent, temp_name(entry), &ids_[entry]));
+  if (older_[entry].known()) {
+    fs::identity now;
+    auto in = dest_->open_existing(*parent, leaf_of(e.path), &now);
+    status st = in && now == older_[entry] ? status{}
+                                           : status(fail(errc::io, dest_->path_of(e.path) + " changed while restoring"));
+    for (const auto& r : reused_[entry]) {
+      if (!st) break;
+      st = fs::copy_range(*in, out, r.offset, r.length, dest_->path_of(e.path));
+    }
+    if (in) ::close(*in);
+    if (!st) {
+      ::close(out);
+      (void)dest_->remove(*parent, temp_name(entry));
+      return st;
+    }
+  }
+  fd = out;
+  return {};
+}
+
+expected<int> restore_execution::open_content(uint32_t entry) {
+  auto& state = state_[entry];
+  uint8_t s = state.load();
+  while (s == 0 || s == 3) {
+    if (!state.compare_exchange_weak(s, 1)) continue;
+    int fd = -1;
+    auto st = start_file(entry, fd);
+    if (!st) mark_failed(entry);
+    state.store(2);
+    if (!st) return tl::unexpected(st.error());
+    return fd;
+  }
+  while (state.load() == 1) std::this_thread::yield();  // another thread is making it
+  if (failed(entry)) return fail(errc::io, "not restored");
+  CAIRN_ASSIGN(auto parent, parent_dir(entry, false));
+  return dest_->open_for_write(*parent, temp_name(entry), ids_[entry]);
+}
+
+fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const pack_work& work) {
+  fetch_outcome out;
+  auto info = repo.index().pack(work.pack);
+  auto name = repo::pack_name(info.id);
+  auto cipher = repo.cipher().for_pack(info.salt);
+  auto hasher = repo.make_hasher();
+  // Coalesce blobs whose gaps are small into one ranged read of at most 8 MiB
+  // (several fetchers each hold one range in memory).
+  constexpr uint64_t max_gap = 1 << 20;
+  constexpr uint64_t max_range = 8 << 20;
+  constexpr size_t max_open = 64;
+  auto lost = [&](const planned_blob& pb, const std::string& why) {
+    out.damaged.push_back(pb.blob.id);
+    out.errors.push_back("blob " + pb.blob.id.short_hex() + " in " + name + ": " + why);
+    for (const auto& t : pb.targets) mark_failed(t.entry);
+  };
+  // Only the blobs some target still needs (reuse_existing may have found
+  // the rest in place); a pack with none is not read at all.
+  std::vector<const planned_blob*> needed;
+  for (const auto& pb : work.blobs) {
+    bool wanted = std::any_of(pb.targets.begin(), pb.targets.end(),
+                              [&](const blob_target& t) { return !failed(t.entry) && !reused(t.entry, t.offset); });
+    if (!wanted) continue;
+    if (pb.blob.length > max_blob_bytes || pb.blob.raw_length > max_blob_bytes)
+      lost(pb, "the index gives it a size no blob may have");
+    else
+      needed.push_back(&pb);
+  }
+  std::unordered_map<uint32_t, int> fds;
+  auto close_all = [&] {
+    for (auto& [entry, fd] : fds) ::close(fd);
+    fds.clear();
+  };
+  size_t i = 0;
+  while (i < needed.size()) {
+    size_t j = i + 1;
+    uint64_t start = needed[i]->blob.offset;
+    uint64_t end = start + needed[i]->blob.length;
+    while (j < needed.size() && needed[j]->blob.offset <= end + max_gap &&
+           needed[j]->blob.offset + needed[j]->blob.length - start <= max_range) {
+      end = std::max<uint64_t>(end, needed[j]->blob.offset + needed[j]->blob.length);
+      ++j;
+    }
+    auto data = repo.target()->get(name, {start, end - start});
+    if (data) out.bytes_fetched += data->size();
+    for (size_t k = i; k < j; ++k) {
+      const auto& pb = *needed[k];
+      expected<byte_buffer> plain = fail(errc::io, "");
+      if (!data)
+        plain = fail(data.error());
+      else if (data->size() < pb.blob.offset - start + pb.blob.length)
+        plain = fail(errc::corrupt, name + " is shorter than the index says");
+      else
+        plain = repo::open_blob(*cipher, pb.blob, byte_view(*data).subspan(pb.blob.offset - start, pb.blob.length), hasher);
+      if (!plain) {
+        lost(pb, plain.error().message());
+        continue;
+      }
+      // A hole in a new file needs no write (finish_files makes a file
+      // that got none, and sets its size).
+      if (all_zero(*plain)) continue;
+      for (const auto& t : pb.targets) {
+        if (failed(t.entry) || reused(t.entry, t.offset)) continue;
+        auto it = fds.find(t.entry);
+        if (it == fds.end()) {
+          if (fds.size() >= max_open) close_all();  // stay far below RLIMIT_NOFILE
+          auto fd = open_content(t.entry);
+          if (!fd) {
+            mark_failed(t.entry);
+            out.problems.push_back({plan_->entries[t.entry].path, fd.error().message()});
+            continue;
+          }
+          it = fds.emplace(t.entry, *fd).first;
+        }
+        auto st = fs::write_sparse(it->second, t.offset, *plain, dest_->path_of(plan_->entries[t.entry].path));
+        if (!st) {
+          mark_failed(t.entry);
+          out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});
+          continue;
+        }
+        out.bytes_written += plain->size();
+      }
+    }
+    i = j;
+  }
+  close_all();
+  return out;
+}
+
+void restore_execution::lose_pack(size_t pack) {
+  for (const auto& pb : plan_->packs[pack].blobs)
+    for (const auto& t : pb.targets) mark_failed(t.entry);
+}
+
+std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t end) {
+  std::vector<entry_problem> problems;
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
+    if (!has_content(e) || state_[i].load() == 4) continue;  // identical copy in place
+    if (failed(i)) {  // named already; leave nothing, or the older copy
+      if (state_[i].load() == 2)
+        if (auto parent = parent_dir(i, false)) (void)dest_->remove(**parent, temp_name(i));
+      continue;
+    }
+    auto st = [&]() -> status {
+      CAIRN_ASSIGN(int fd, open_content(static_cast<uint32_t>(i)));  // made now if all were holes
+      int r = ::ftruncate(fd, static_cast<off_t>(e.node.meta.size));
+      int err = errno;
+      ::close(fd);
+      if (r != 0) return fail(errc::io, "set size of " + dest_->path_of(e.path) + ": " + std::strerror(err));
+      CAIRN_ASSIGN(auto parent, parent_dir(i, false));
+      return dest_->commit(*parent, temp_name(i), leaf_of(e.path));
+    }();
+    if (!st) {
+      mark_failed(i);
+      problems.push_back({e.path, st.error().message()});
+      if (auto parent = parent_dir(i, false)) (void)dest_->remove(**parent, temp_name(i));
+    }
+  }
+  return problems;
+}
+
+std::vector<entry_problem> restore_execution::link_hardlinks() {
+  std::vector<entry_problem> problems;
+  for (size_t i = 0; i < plan_->entries.size(); ++i) {
+    const auto& e = plan_->entries[i];
+    if (e.hardlink_of == no_link) continue;
+    size_t first = e.hardlink_of;
+    auto st = [&]() -> status {
+      if (failed(first))
+        return fail(errc::io, "its content (shared with " + plan_->entries[first].path + ") was not restored");
+      CAIRN_ASSIGN(auto from, parent_dir(first, false));
+      CAIRN_ASSIGN(auto to, parent_dir(i, true));
+      CAIRN_TRY(dest_->make_hardlink(*from, leaf_of(plan_->entries[first].path), ids_[first], *to, leaf_of(e.path)));
+      ids_[i] = ids_[first];
+      return {};
+    }();
+    if (!st) {
+      mark_failed(i);
+      problems.push_back({e.path, st.error().message()});
+    }
+  }
+  return problems;
+}
+
+std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_t end) {
+  std::vector<entry_problem> problems;
+  fs::apply_options options{owners_};
+  end = std::min(end, plan_->entries.size());
+  for (size_t i = begin; i < end; ++i) {
+    const auto& e = plan_->entries[i];
+    if (e.hardlink_of != no_link || e.node.meta.type == fs::file_type::directory || failed(i)) continue;
+    auto parent = parent_dir(i, false);
+    auto st = parent ? dest_->apply_metadata(**parent, leaf_of(e.path), ids_[i], e.node.meta, options)
+                     : status(tl::unexpected(parent.error()));
+    if (!st) problems.push_back({e.path, st.error().message()});
+  }
+  return problems;
+}
+
+std::vector<entry_problem> restore_execution::apply_directory_metadata() {
+  std::vector<entry_problem> problems;
+  fs::apply_options options{owners_};
+  for (size_t k = plan_->entries.size(); k-- > 0;) {  // parents come before children
+    const auto& e = plan_->entries[k];
+    if (e.node.meta.type != fs::file_type::directory || failed(k)) continue;
+    auto parent = parent_dir(k, false);
+    auto st = parent ? dest_->apply_metadata(**parent, leaf_of(e.path), ids_[k], e.node.meta, options)
+                     : status(tl::unexpected(parent.error()));
+    if (!st) problems.push_back({e.path, st.error().message()});
+  }
+  return problems;
+}
+
+std::vector<std::string> restore_execution::files_using(const std::vector<object_id>& damaged) const {
+  std::unordered_set<object_id> bad(damaged.begin(), damaged.end());
+  std::vector<std::string> out;
+  for (const auto& e : plan_->entries) {
+    if (!has_content(e)) continue;
+    for (const auto& id : e.node.content)
+      if (bad.count(id)) {
+        out.push_back(e.path + ": content damaged in the repository (blob " + id.short_hex() + ")");
+        break;
+      }
+  }
+  return out;
+}
+
+uint64_t restore_execution::files_not_restored() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < plan_->entries.size(); ++i)
+    if (plan_->entries[i].node.meta.type == fs::file_type::regular && failed(i)) ++n;
+  return n;
+}
+
+}  // namespace cairn::recovery

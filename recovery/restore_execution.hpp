@@ -1,0 +1,117 @@
+// Carrying out a restore plan into a destination, split so an actor can run
+// it on several threads. Everything goes through fs::destination: no step
+// follows a symlink or writes through a hard link that was in the
+// destination, and metadata goes only to inodes this restore created or
+// verified. A file's content is written under a temporary name and renamed
+// into place only when all of it was restored: a file that could not be
+// restored leaves nothing behind, or the older copy that was there.
+//
+// Order of use (each step may run on several threads at once, on distinct
+// ranges of entries):
+//   create_entries and fetch_pack, in any order, in parallel
+//   -> finish_files -> link_hardlinks -> apply_metadata -> apply_directory_metadata
+// Into a destination that holds an older copy, only what differs is fetched:
+//   create_entries (all) -> reuse_existing -> fetch_pack -> finish_files -> ...
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs/destination.hpp"
+#include "recovery/restore_plan.hpp"
+
+namespace cairn::recovery {
+
+struct entry_problem {
+  std::string path;
+  std::string reason;
+};
+
+struct fetch_outcome {
+  uint64_t bytes_written = 0;
+  uint64_t bytes_reused = 0;   // already in place in the destination (reuse_existing)
+  uint64_t bytes_fetched = 0;
+  std::vector<object_id> damaged;
+  std::vector<std::string> errors;
+  std::vector<entry_problem> problems;  // entries not restored (create, write, finish)
+};
+
+class restore_execution {
+public:
+  // Opens (creating it when missing) the destination.
+  static expected<std::shared_ptr<restore_execution>> create(std::shared_ptr<const restore_plan> plan,
+                                                             const std::filesystem::path& to, bool owners);
+
+  const restore_plan& plan() const { return *plan_; }
+
+  // Directories, symlinks, special files and empty files of entries
+  // [begin, end). Missing parents are created on the way.
+  std::vector<entry_problem> create_entries(size_t begin, size_t end);
+
+  // For the files of entries [begin, end) that exist in the destination
+  // already (regular, one link): reads each chunk's range there and keeps the
+  // chunks whose content has the right id, so fetch_pack fetches only the
+  // others. Returns the bytes kept.
+  uint64_t reuse_existing(size_t begin, size_t end, const repo::repository& repo);
+
+  // Reads the blobs of one pack (coalescing neighbours into one ranged read),
+  // verifies each against its id and writes it into the temporary files of
+  // the entries that use it; all-zero 4 KiB blocks stay holes.
+  fetch_outcome fetch_pack(const repo::repository& repo, const pack_work& work);
+
+  // When a pack's job failed as a whole: the files it feeds are not restored.
+  void lose_pack(size_t pack);
+
+  // Files of entries [begin, end) with content: those restored entirely get
+  // their size and are renamed into place; the others are removed.
+  std::vector<entry_problem> finish_files(size_t begin, size_t end);
+
+  std::vector<entry_problem> link_hardlinks();
+
+  // Owner, xattrs, mode and mtime of the non-directory entries [begin, end).
+  std::vector<entry_problem> apply_metadata(size_t begin, size_t end);
+
+  // Directories last, deepest first: their mtimes and read-only modes must
+  // come after everything inside them was written.
+  std::vector<entry_problem> apply_directory_metadata();
+
+  // Files that use any of `damaged` blobs: "path: reason".
+  std::vector<std::string> files_using(const std::vector<object_id>& damaged) const;
+
+  // Regular files that were not restored.
+  uint64_t files_not_restored() const;
+
+private:
+  restore_execution(std::shared_ptr<const restore_plan> plan, std::shared_ptr<fs::destination> dest,
+                    bool owners);
+  struct range {
+    uint64_t offset, length;
+  };
+  expected<fs::dir_ptr> parent_dir(size_t entry, bool create) const;
+  std::string temp_name(size_t entry) const;
+  expected<int> open_content(uint32_t entry);
+  status start_file(uint32_t entry, int& fd);
+  bool reused(uint32_t entry, uint64_t offset) const;
+  void mark_failed(size_t entry) { failed_[entry].store(1); }
+  bool failed(size_t entry) const { return failed_[entry].load() != 0; }
+
+  std::shared_ptr<const restore_plan> plan_;
+  std::shared_ptr<fs::destination> dest_;
+  bool owners_;
+  std::string temp_prefix_;
+
+  // Per content entry: 0 nothing yet, 1 its temporary file is being made,
+  // 2 made, 3 an older copy is partly in place, 4 the older copy is identical.
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
+  std::unique_ptr<std::atomic<uint8_t>[]> failed_;
+  // The inode each entry is (set by the one thread that creates it, read
+  // after the phase that created it, or after state_ says 2).
+  std::vector<fs::identity> ids_;
+  std::vector<fs::identity> older_;         // the older copy, state 3
+  std::vector<std::vector<range>> reused_;  // chunks in place in the older copy (sorted)
+};
+
+}  // namespace cairn::recovery

@@ -1,0 +1,175 @@
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include "recovery/restore_plan.hpp"
+#include "repo/compression.hpp"
+#include "repo/pack.hpp"
+#include "repo/tree.hpp"
+#include "targets/memory_target.hpp"
+
+using namespace cairn;
+using namespace cairn::recovery;
+
+namespace {
+
+// A repository in memory (mode none: what an attacker can write to a
+// target unhindered) and trees stored as a backup would store them.
+struct hostile_repo {
+  std::shared_ptr<targets::memory_target> mem = std::make_shared<targets::memory_target>();
+  std::shared_ptr<repo::repository> repository;
+  std::unique_ptr<repo::pack_writer> writer;
+  std::vector<repo::pack_record> records;
+
+  hostile_repo() {
+    repo::create_options o;
+    o.encryption = crypto::encryption::none;
+    o.pack_size = 1 << 20;
+    auto r = repo::repository::create(mem, o, nullptr, {});
+    REQUIRE(r);
+    repository = *r;
+    writer = std::make_unique<repo::pack_writer>(repository->cipher(), repository->header().pack_size);
+  }
+
+  object_id store(const repo::tree& t) {
+    auto bytes = repo::encode_tree(t);
+    auto id = repository->make_hasher().id_of(bytes);
+    if (repository->index().claim(id)) {
+      writer->add(repo::blob_type::tree, id, repo::encode_blob(bytes, 3), static_cast<uint32_t>(bytes.size()));
+      if (writer->full()) flush();
+    }
+    return id;
+  }
+
+  void flush() {
+    if (writer->empty()) return;
+    auto p = writer->finish();
+    REQUIRE(repository->store_pack(p));
+    records.push_back(p.record);
+  }
+
+  void finish() {
+    flush();
+    REQUIRE(repository->write_index(records));
+  }
+};
+
+repo::node dir_node(const std::string& name, const object_id& subtree) {
+  repo::node n;
+  n.name = name;
+  n.meta.type = fs::file_type::directory;
+  n.meta.mode = 0755;
+  n.subtree = subtree;
+  return n;
+}
+
+repo::node file_node(const std::string& name) {
+  repo::node n;
+  n.name = name;
+  n.meta.type = fs::file_type::regular;
+  n.meta.mode = 0644;
+  return n;
+}
+
+repo::node link_node(const std::string& name, const std::string& target) {
+  repo::node n;
+  n.name = name;
+  n.meta.type = fs::file_type::symlink;
+  n.meta.link_target = target;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("restore_plan: a tree graph that reuses subtrees to blow up is refused before expansion") {
+  hostile_repo h;
+  repo::tree leaf;
+  for (int i = 0; i < 64; ++i) leaf.nodes.push_back(file_node("f" + std::to_string(100 + i)));
+  object_id level = h.store(leaf);
+  for (int depth = 0; depth < 6; ++depth) {  // 64^7 entries once expanded
+    repo::tree t;
+    for (int i = 0; i < 64; ++i) t.nodes.push_back(dir_node("d" + std::to_string(100 + i), level));
+    level = h.store(t);
+  }
+  repo::tree root;
+  root.nodes.push_back(dir_node("src", level));
+  auto root_id = h.store(root);
+  h.finish();
+
+  auto size = measure_tree(*h.repository, root_id);
+  REQUIRE(size);
+  CHECK(size->entries > max_restore_entries);
+  auto start = std::chrono::steady_clock::now();
+  auto plan = plan_restore(*h.repository, root_id, {});
+  REQUIRE_FALSE(plan);
+  CHECK(plan.error().message().find("restore parts of it") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  // --path into the bomb is measured too.
+  CHECK_FALSE(plan_restore(*h.repository, root_id, {"src/d100"}));
+}
+
+TEST_CASE("restore_plan: a directory chain deeper than the limit is refused, without recursion") {
+  hostile_repo h;
+  repo::tree bottom;
+  bottom.nodes.push_back(file_node("deep.txt"));
+  object_id level = h.store(bottom);
+  for (uint32_t i = 0; i < max_restore_depth + 100; ++i) {
+    repo::tree t;
+    t.nodes.push_back(dir_node("d", level));
+    level = h.store(t);
+  }
+  h.finish();
+  auto plan = plan_restore(*h.repository, level, {});
+  REQUIRE_FALSE(plan);
+  CHECK(plan.error().message().find("deeper than") != std::string::npos);
+}
+
+TEST_CASE("restore_plan: duplicate, unsorted and unsafe names are refused as damage") {
+  struct row {
+    const char* what;
+    std::vector<repo::node> nodes;
+  };
+  hostile_repo h;
+  repo::tree empty;
+  auto empty_id = h.store(empty);
+  std::vector<row> rows = {
+    {"a directory and a symlink of one name", {dir_node("a", empty_id), link_node("a", "/outside")}},
+    {"names out of order", {file_node("b"), file_node("a")}},
+    {"..", {dir_node("..", empty_id)}},
+    {".", {file_node(".")}},
+    {"empty name", {file_node("")}},
+    {"a slash", {file_node("a/../../x")}},
+  };
+  std::vector<object_id> roots;
+  for (auto& r : rows) {
+    repo::tree inner{r.nodes};
+    repo::tree root;
+    root.nodes.push_back(dir_node("src", h.store(inner)));
+    roots.push_back(h.store(root));
+  }
+  h.finish();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(rows[i].what);
+    auto plan = plan_restore(*h.repository, roots[i], {});
+    REQUIRE_FALSE(plan);
+    CHECK(plan.error().code() == errc::corrupt);
+  }
+}
+
+TEST_CASE("restore_plan: reused subtrees within the limits are expanded, parents first") {
+  hostile_repo h;
+  repo::tree leaf;
+  leaf.nodes.push_back(file_node("x"));
+  auto leaf_id = h.store(leaf);
+  repo::tree src;
+  src.nodes = {dir_node("a", leaf_id), dir_node("b", leaf_id)};
+  repo::tree root;
+  root.nodes.push_back(dir_node("src", h.store(src)));
+  auto root_id = h.store(root);
+  h.finish();
+  auto plan = plan_restore(*h.repository, root_id, {});
+  REQUIRE(plan);
+  std::vector<std::string> paths;
+  for (const auto& e : plan->entries) paths.push_back(e.path);
+  CHECK(paths == std::vector<std::string>{"src", "src/a", "src/b", "src/a/x", "src/b/x"});
+}
