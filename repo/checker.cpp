@@ -31,8 +31,8 @@ void check_trees(repository& repo, check_report& report,
           }
       }
     },
-    [&](const std::string& path, const object_id& id, const error& e) {
-      report.errors.push_back(path + ": tree " + id.short_hex() + ": " + e.message());
+    [&](const std::string& path, const object_id&, const error& e) {
+      report.errors.push_back(path + ": " + e.message());  // read_tree names the tree
     });
   for (const auto& [name, tree] : roots) {
     auto extent = measure.check_limits(tree, "checkpoint " + name + ":");
