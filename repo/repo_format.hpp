@@ -74,11 +74,12 @@ inline constexpr uint64_t max_lock_bytes = 64u << 10;
 // A sealed blob is at most this much longer than its plaintext (encoding
 // byte, AEAD tag; zstd is only kept when smaller).
 inline constexpr uint32_t max_blob_overhead = 64;
-// Directory levels below a checkpoint's root tree (the root is depth 0).
+// Trees on any path from a checkpoint's root tree, the root included (the
+// restore planner's max_restore_depth counts the same way).
 inline constexpr uint32_t max_tree_depth = 4096;
 // Entries of a checkpoint counted as restore would see them: a subtree
-// referenced twice counts twice.
-inline constexpr uint64_t max_checkpoint_entries = 100'000'000;
+// referenced twice counts twice (the restore planner's max_restore_entries).
+inline constexpr uint64_t max_checkpoint_entries = 50'000'000;
 // Smallest encodings, to check a count against the bytes that remain.
 inline constexpr size_t min_tree_node_bytes = 18;  // name(2) type(1) 14 varints and strs(14) xattrs(1)
 inline constexpr size_t min_blob_entry_bytes = 36;  // type(1) id(32) 3 varints

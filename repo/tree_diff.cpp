@@ -46,9 +46,9 @@ struct differ {
   uint64_t compared = 0;
 
   status push(std::string prefix, const object_id& older, const object_id& newer) {
-    if (stack.size() > max_tree_depth)
+    if (stack.size() >= max_tree_depth)
       return fail(errc::corrupt, prefix + ": more than " + std::to_string(max_tree_depth) +
-                                   " directory levels deep (the format's limit)");
+                                   " levels deep (the format's limit)");
     CAIRN_ASSIGN(auto a, repo.read_tree(older));
     CAIRN_ASSIGN(auto b, repo.read_tree(newer));
     compared += a.nodes.size() + b.nodes.size();

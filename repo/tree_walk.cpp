@@ -21,8 +21,8 @@ void add_child(tree_extent& parent, const tree_extent& child) {
 }
 
 std::string too_deep(const std::string& path, const object_id& id) {
-  return path + ": tree " + id.short_hex() + " is more than " + std::to_string(max_tree_depth) +
-         " directory levels deep (the format's limit)";
+  return path + ": tree " + id.short_hex() + " lies more than " + std::to_string(max_tree_depth) +
+         " levels deep (the format's limit)";
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ tree_measure::tree_measure(const repository& repo, visitor on_tree, error_sink o
 
 expected<tree_extent> tree_measure::measure(const object_id& root, const std::string& path) {
   if (auto it = memo_.find(root); it != memo_.end()) {
-    if (it->second.depth > max_tree_depth) return fail(errc::corrupt, too_deep(path, root));
+    if (it->second.depth >= max_tree_depth) return fail(errc::corrupt, too_deep(path, root));
     return it->second;
   }
   // An explicit stack instead of recursion: its height is the depth, and
@@ -40,7 +40,7 @@ expected<tree_extent> tree_measure::measure(const object_id& root, const std::st
   std::vector<frame> stack;
   std::unordered_set<object_id> on_stack;
   auto open = [&](const object_id& id, std::string where) -> status {
-    if (stack.size() > max_tree_depth) return fail(errc::corrupt, too_deep(where, id));
+    if (stack.size() >= max_tree_depth) return fail(errc::corrupt, too_deep(where, id));
     if (!on_stack.insert(id).second)
       return fail(errc::corrupt, where + ": tree " + id.short_hex() + " contains itself (damaged)");
     frame f{id, std::move(where), {}, 0, {}};
@@ -64,7 +64,7 @@ expected<tree_extent> tree_measure::measure(const object_id& root, const std::st
       const auto& [name, child] = top.subdirs[top.next++];
       if (auto it = memo_.find(child); it != memo_.end()) {
         add_child(top.extent, it->second);
-        if (top.extent.depth + stack.size() - 1 > max_tree_depth)
+        if (top.extent.depth + stack.size() - 1 >= max_tree_depth)
           return fail(errc::corrupt, too_deep(top.path + "/" + name, child));
         continue;
       }

@@ -21,7 +21,8 @@ struct tree_extent {
   // Entries below the tree when every reference of a subtree is expanded
   // (what restore creates), saturating at UINT64_MAX.
   uint64_t entries = 0;
-  // Directory levels below the tree: 0 when it holds no directory.
+  // Directory levels below the tree: 0 when it holds no directory (a path
+  // from it passes depth + 1 trees).
   uint32_t depth = 0;
 };
 
@@ -38,8 +39,9 @@ public:
 
   // The expanded size and depth below `root`, memoized per tree id, so a
   // second root sharing subtrees costs only what is new. corrupt when a tree
-  // cannot be read (without an error sink), when the graph is deeper than
-  // max_tree_depth (the walk stops there) or contains a cycle.
+  // cannot be read (without an error sink), when a path from `root` passes
+  // more than max_tree_depth trees (root included; the walk stops there), or
+  // when the graph contains a cycle.
   expected<tree_extent> measure(const object_id& root, const std::string& path = "");
 
   // measure(), then refuses (corrupt, one line naming the checkpoint's root

@@ -278,10 +278,11 @@ TEST_CASE("hostile: a directory chain deeper than the limit is an error, not a c
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == errc::corrupt);
   CHECK(r.error().message().find("levels deep") != std::string::npos);
-  // A chain just at the limit is fine.
-  auto ok = m.measure(ids[max_tree_depth]);
+  // A chain of just max_tree_depth trees is fine, one more is not.
+  auto ok = m.measure(ids[max_tree_depth - 1]);
   REQUIRE(ok);
-  CHECK(ok->depth == max_tree_depth);
+  CHECK(ok->depth == max_tree_depth - 1);
+  CHECK_FALSE(m.measure(ids[max_tree_depth]));
 
   // Two chains one level apart differ at every level.
   auto diff = diff_trees(*w.repo, ids[ids.size() - 2], root, [](const tree_change&) {});
