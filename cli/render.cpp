@@ -540,6 +540,12 @@ void print_bootstrap(const output& out, const recovery::bootstrap_report& r) {
   std::printf("next: cairn -c %s checkpoints\n", r.config.c_str());
 }
 
+static std::vector<std::string> damaged_index_names(const repo::check_report& r) {
+  std::vector<std::string> out;
+  for (const auto& id : r.damaged_index_files) out.push_back(std::string(repo::index_prefix) + id.hex());
+  return out;
+}
+
 int print_check(const output& out, const std::vector<actors::check_line>& lines) {
   clear_progress(out);
   int code = exit_ok;
@@ -551,7 +557,8 @@ int print_check(const output& out, const std::vector<actors::check_line>& lines)
       emit({{"type", "check"}, {"target", l.target}, {"ok", ok}, {"error", l.error},
             {"checkpoints", r.checkpoints}, {"trees", r.trees}, {"files", r.files},
             {"packs", r.packs}, {"blobs", r.blobs}, {"bytes_read", r.bytes_read},
-            {"errors", r.errors}, {"warnings", r.warnings}});
+            {"errors", r.errors}, {"warnings", r.warnings},
+            {"damaged_index_files", damaged_index_names(r)}});
       continue;
     }
     if (!l.error.empty()) {  // errors from opening already name the target

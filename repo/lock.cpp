@@ -80,7 +80,7 @@ expected<std::unique_ptr<repository_lock>> repository::lock(bool exclusive, std:
   }
   for (const auto& other : oversized) (void)target_->remove(other);
   for (const auto& other : others) {
-    auto sealed = target_->get(other);
+    auto sealed = read_bounded(*target_, other, max_lock_bytes);
     if (!sealed) continue;  // released meanwhile
     auto plain = cipher_.open_object(kind_lock, *sealed);
     json j = plain ? json::parse(plain->begin(), plain->end(), nullptr, false) : json();

@@ -63,7 +63,7 @@ expected<std::vector<pack_record>> repack(repository& repo, const std::vector<co
   auto hasher = repo.make_hasher();
   for (const auto* p : packs) {
     if (cancel && cancel->load()) return fail(errc::cancelled, "prune was stopped (nothing was removed)");
-    auto bytes = repo.target()->get(pack_name(p->info.id));
+    auto bytes = read_range(*repo.target(), pack_name(p->info.id), {0, p->info.size});
     auto record = bytes ? parse_pack(*bytes, p->info.id, repo.cipher()) : expected<pack_record>(fail(bytes.error()));
     if (!record) {
       report.warnings.push_back("pack " + p->info.id.short_hex() + " kept as it is: " + record.error().message());
