@@ -20,8 +20,15 @@ void add_child(tree_extent& parent, const tree_extent& child) {
   parent.depth = std::max(parent.depth, child.depth + 1);
 }
 
+// A path thousands of levels deep would make a line of megabytes.
+std::string shortened(const std::string& path) {
+  constexpr size_t keep = 160;
+  if (path.size() <= 2 * keep) return path;
+  return path.substr(0, keep) + "/.../" + path.substr(path.size() - keep);
+}
+
 std::string too_deep(const std::string& path, const object_id& id) {
-  return path + ": tree " + id.short_hex() + " lies more than " + std::to_string(max_tree_depth) +
+  return shortened(path) + ": tree " + id.short_hex() + " lies more than " + std::to_string(max_tree_depth) +
          " levels deep (the format's limit)";
 }
 
