@@ -47,8 +47,9 @@ struct differ {
 
   status push(std::string prefix, const object_id& older, const object_id& newer) {
     if (stack.size() >= max_tree_depth)
-      return fail(errc::corrupt, prefix + ": more than " + std::to_string(max_tree_depth) +
-                                   " levels deep (the format's limit)");
+      return fail(errc::corrupt, (prefix.size() > 320 ? prefix.substr(0, 160) + "/.../" + prefix.substr(prefix.size() - 160)
+                                                     : prefix) +
+                                   ": more than " + std::to_string(max_tree_depth) + " levels deep (the format's limit)");
     CAIRN_ASSIGN(auto a, repo.read_tree(older));
     CAIRN_ASSIGN(auto b, repo.read_tree(newer));
     compared += a.nodes.size() + b.nodes.size();

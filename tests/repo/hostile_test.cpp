@@ -289,6 +289,7 @@ TEST_CASE("hostile: a directory chain deeper than the limit is an error, not a c
   auto diff = diff_trees(*w.repo, ids[ids.size() - 2], root, [](const tree_change&) {});
   REQUIRE_FALSE(diff);
   CHECK(diff.error().code() == errc::corrupt);
+  CHECK(diff.error().message().size() < 500);
 
   auto report = check_repository(*w.reopen(), {});
   REQUIRE(report);
