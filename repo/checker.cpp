@@ -162,6 +162,7 @@ expected<repair_report> repair_index(repository& repo) {
   for (const auto& info : files) {
     auto id = *object_id::parse(info.name.substr(index_prefix.size()));
     auto packs = repo.read_index_file(id, info.size);
+    if (!packs && packs.error().code() == errc::not_found) continue;  // gone since the listing
     if (!packs) {
       if (packs.error().code() != errc::corrupt) return fail(packs.error());
       damaged.push_back(id);

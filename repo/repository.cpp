@@ -112,9 +112,16 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
     return true;
   });
   if (!listed) return fail(listed.error());
+  bool vanished = false;
   for (const auto& info : index_files) {
     auto id = *object_id::parse(info.name.substr(index_prefix.size()));
     auto packs = read_index_file(id, info.size);
+    if (!packs && packs.error().code() == errc::not_found) {
+      // Removed since the listing by a prune (readers take no lock): its
+      // packs are now in index files this listing may not have seen.
+      vanished = true;
+      continue;
+    }
     if (!packs) {
       // One damaged index file must not cost every restore: the packs it
       // named are found below through their own tables of contents.
@@ -128,7 +135,7 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
     for (const auto& p : *packs) index_.add(p);
     ++report.index_files;
   }
-  if (scan_packs || !report.damaged_index_files.empty()) {
+  if (scan_packs || vanished || !report.damaged_index_files.empty()) {
     CAIRN_ASSIGN(auto recovered, recover_unindexed_packs(report));
     report.recovered_packs = recovered.size();
     if (scan_packs && write_recovered && !recovered.empty()) CAIRN_TRY(write_index(recovered));

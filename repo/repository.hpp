@@ -72,7 +72,8 @@ public:
   // table of contents of packs no index names (left by an interrupted run),
   // and, with `write_recovered`, writes an index file for them. A damaged
   // index file (corrupt) is skipped with one warning naming it, and then the
-  // packs no healthy index file names are scanned whatever `scan_packs` says.
+  // packs no healthy index file names are scanned whatever `scan_packs` says;
+  // so they are when an index file vanished after the listing (a prune).
   expected<load_report> load_index(bool scan_packs, bool write_recovered);
 
   // Reads and decodes one index file, bounded (max_index_file_bytes) and

@@ -427,3 +427,43 @@ TEST_CASE("hostile: a small pack of highly compressed trees does not expand the 
   getrusage(RUSAGE_SELF, &use);
   CHECK(use.ru_maxrss < 450 * 1024);  // KiB: the 256 MiB cache and a few blobs, not 640 MiB
 }
+
+namespace {
+
+// Removes an index file the first time it is read, as a concurrent prune would
+// between the reader's listing and its read.
+class vanishing_index : public targets::memory_target {
+public:
+  std::string victim;
+  expected<byte_buffer> get(std::string_view name, targets::byte_range range) override {
+    if (!victim.empty() && name == victim) {
+      (void)remove(name);
+      victim.clear();
+    }
+    return memory_target::get(name, range);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hostile: an index file removed during loading (a concurrent prune) is not an error") {
+  auto mem = std::make_shared<vanishing_index>();
+  create_options o;
+  o.encryption = crypto::encryption::none;
+  auto repo = *repository::create(mem, o, nullptr, {});
+  pack_writer w(repo->cipher(), repo->header().pack_size);
+  auto hasher = repo->make_hasher();
+  byte_buffer b(3000, 7);
+  auto id = hasher.id_of(b);
+  w.add(blob_type::data, id, encode_blob(b, 3), 3000);
+  auto pack = w.finish();
+  REQUIRE(repo->store_pack(pack));
+  auto index = repo->write_index({pack.record});
+  REQUIRE(index);
+  mem->victim = index_name(*index);
+  auto reader = *repository::open(mem, *repository::read_header(*mem), nullptr);
+  auto report = reader->load_index(false, false);
+  REQUIRE(report);
+  CHECK(report->warnings.empty());
+  CHECK(reader->read_blob(id));  // found through the pack's own table of contents
+}
