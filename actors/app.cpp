@@ -387,14 +387,7 @@ std::vector<std::string> repair_notes(const repo::repair_report& r) {
 // are errors (their restore would fail) and are marked in the catalog, so
 // `cairn checkpoints` shows them without talking to the target.
 void compare_with_catalog(application::impl& d, const std::string& target, const repo::repository& repo,
-                                       repo::check_report& report) {
-  auto on_target = repo.list_checkpoints();
-  if (!on_target) {
-    if (on_target.error().code() != errc::unsupported)
-      report.errors.push_back("cannot list checkpoints: " + on_target.error().message());
-    return;
-  }
-  std::unordered_set<object_id> present(on_target->begin(), on_target->end());
+                          repo::check_report& report) {
   // Read-only first: a check on a machine without a catalog must not create one.
   auto probe = catalog::catalog::open(d.suite->state_dir, true);
   if (!probe) {
@@ -407,11 +400,20 @@ void compare_with_catalog(application::impl& d, const std::string& target, const
     report.warnings.push_back("catalog: " + db.error().message());
     return;
   }
+  // The catalog before the target: a backup writes the target first, so a
+  // row read now is on the target by the time it is listed.
   auto rows = (*db)->checkpoints("", target);
   if (!rows) {
     report.warnings.push_back("catalog: " + rows.error().message());
     return;
   }
+  auto on_target = repo.list_checkpoints();
+  if (!on_target) {
+    if (on_target.error().code() != errc::unsupported)
+      report.errors.push_back("cannot list checkpoints: " + on_target.error().message());
+    return;
+  }
+  std::unordered_set<object_id> present(on_target->begin(), on_target->end());
   for (const auto& row : *rows) {
     auto id = object_id::parse(row.id);
     bool gone = !id || !present.count(*id);
