@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "actors/backends.hpp"
 #include "actors/catalog_writer.hpp"
@@ -31,6 +32,7 @@
 #include "crypto/secret.hpp"
 #include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
+#include "repo/temporaries.hpp"
 #include "targets/local_target.hpp"
 
 #include <nlohmann/json.hpp>
@@ -137,6 +139,14 @@ struct application::impl {
     auto r = ask<open_result>(self, timeouts::open, caf::actor_cast<caf::actor>(actor),
                               atom::open::value, mode);
     self->send_exit(actor, caf::exit_reason::user_shutdown);
+    if (r && options.on_warning)
+      for (const auto& w : r->warnings) options.on_warning(name + ": " + w);
+    if (r && r->repo && t->type == "local")
+      r->repo->on_exclusive_lock([root = t->path, name, warn = options.on_warning] {
+        auto left = repo::remove_leftover_temporaries(root, repo::repository_lock::stale_after_ns);
+        if (warn)
+          for (const auto& f : left.removed) warn(name + ": removed " + f + ", left by a killed writer");
+      });
     return r;
   }
 };
@@ -360,7 +370,67 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   return r;
 }
 
-expected<std::vector<check_line>> application::check(const std::string& target, bool read_data) {
+namespace {
+
+std::vector<std::string> repair_notes(const repo::repair_report& r) {
+  std::vector<std::string> notes;
+  for (const auto& id : r.new_index_files)
+    notes.push_back("index repaired: wrote " + std::string(repo::index_prefix) + id.hex());
+  for (const auto& id : r.removed_index_files)
+    notes.push_back("index repaired: removed the damaged " + std::string(repo::index_prefix) + id.hex());
+  if (!r.removed_index_files.empty() || r.packs_indexed)
+    notes.push_back("index repaired: " + std::to_string(r.packs_indexed) + " pack(s) indexed from their own tables of contents");
+  for (const auto& w : r.warnings) notes.push_back(w);
+  return notes;
+}
+
+// Checkpoints the catalog lists for `target` that the target no longer holds
+// are errors (their restore would fail) and are marked in the catalog, so
+// `cairn checkpoints` shows them without talking to the target.
+void compare_with_catalog(application::impl& d, const std::string& target, const repo::repository& repo,
+                          repo::check_report& report) {
+  // Read-only first: a check on a machine without a catalog must not create one.
+  auto probe = catalog::catalog::open(d.suite->state_dir, true);
+  if (!probe) {
+    if (probe.error().code() != errc::not_found) report.warnings.push_back("catalog: " + probe.error().message());
+    return;
+  }
+  probe->reset();
+  auto db = catalog::catalog::open(d.suite->state_dir, false);
+  if (!db) {
+    report.warnings.push_back("catalog: " + db.error().message());
+    return;
+  }
+  // The catalog before the target: a backup writes the target first, so a
+  // row read now is on the target by the time it is listed.
+  auto rows = (*db)->checkpoints("", target);
+  if (!rows) {
+    report.warnings.push_back("catalog: " + rows.error().message());
+    return;
+  }
+  auto on_target = repo.list_checkpoints();
+  if (!on_target) {
+    if (on_target.error().code() != errc::unsupported)
+      report.errors.push_back("cannot list checkpoints: " + on_target.error().message());
+    return;
+  }
+  std::unordered_set<object_id> present(on_target->begin(), on_target->end());
+  for (const auto& row : *rows) {
+    auto id = object_id::parse(row.id);
+    bool gone = !id || !present.count(*id);
+    if (gone)
+      report.errors.push_back("checkpoint " + row.id.substr(0, 8) + " (plan " + row.plan + ", " +
+                              format_time(row.time_ns) + ") is in the catalog but gone from the target");
+    if (gone != row.vanished) {
+      auto st = (*db)->set_vanished(target, row.id, gone, now_ns());
+      if (!st) report.warnings.push_back("catalog: " + st.error().message());
+    }
+  }
+}
+
+}  // namespace
+
+expected<std::vector<check_line>> application::check(const std::string& target, bool read_data, bool repair) {
   auto& d = *impl_;
   if (!target.empty() && !d.suite->find_target(target))
     return fail(errc::invalid_input, "no target named \"" + target + "\" in " + d.suite->file.string());
@@ -374,6 +444,16 @@ expected<std::vector<check_line>> application::check(const std::string& target, 
       line.error = describe(opened.error());
       out.push_back(std::move(line));
       continue;
+    }
+    std::vector<std::string> repaired;
+    if (repair) {
+      auto r = repo::repair_index(*opened->repo);
+      if (!r) {
+        line.error = describe(r.error().with_context(t.name + ": index repair"));
+        out.push_back(std::move(line));
+        continue;
+      }
+      repaired = repair_notes(*r);
     }
     repo::check_options o;
     o.read_data = read_data;
@@ -389,6 +469,8 @@ expected<std::vector<check_line>> application::check(const std::string& target, 
     auto r = repo::check_repository(*opened->repo, o);
     if (!r) line.error = describe(r.error());
     else line.report = std::move(*r);
+    for (auto& note : repaired) line.report.warnings.push_back(std::move(note));
+    if (r) compare_with_catalog(d, t.name, *opened->repo, line.report);
     out.push_back(std::move(line));
   }
   return out;

@@ -31,6 +31,9 @@ struct app_options {
   progress_renderer renderer;                    // called every 250 ms during long commands
   size_t threads = 0;                            // 0: one per core
   bool background = false;  // cairn daemon: lower CPU and I/O priority (daemon.nice, daemon.io)
+  // One line per harmless problem met while opening a repository (a damaged
+  // index file that was skipped), prefixed by the target's name.
+  std::function<void(const std::string&)> on_warning;
 };
 
 
@@ -164,7 +167,11 @@ public:
   // those the checkpoint carries only with `run_checkpoint_steps`.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
                                    const std::vector<std::string>& paths, bool run_checkpoint_steps = false);
-  expected<std::vector<check_line>> check(const std::string& target, bool read_data);
+  // Checks every target (or one). With `repair`, first rewrites the index of
+  // a target whose index files are damaged (repo::repair_index). Compares the
+  // catalog with each target: checkpoints it lists that the target lost are
+  // errors and are marked vanished in the catalog (cairn checkpoints shows it).
+  expected<std::vector<check_line>> check(const std::string& target, bool read_data, bool repair = false);
 
   // Applies the plans' keep: policies (all plans that have one when `plans`
   // is empty) on every target (or one): removes the checkpoints they do not

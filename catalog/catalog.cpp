@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 
 #include <fstream>
+#include <set>
 
 namespace cairn::catalog {
 
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS file_cache(
   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
   inode INTEGER NOT NULL, chunks BLOB NOT NULL, xattrs BLOB NOT NULL,
   PRIMARY KEY(plan, target, dir, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vanished_checkpoints(
+  target TEXT NOT NULL, id TEXT NOT NULL, seen_ns INTEGER NOT NULL, PRIMARY KEY(target, id));
 CREATE TABLE IF NOT EXISTS runs(
   id INTEGER PRIMARY KEY, plan TEXT NOT NULL, started_ns INTEGER NOT NULL,
   finished_ns INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, stats TEXT NOT NULL DEFAULT '',
@@ -230,6 +233,13 @@ expected<std::vector<checkpoint_row>> catalog::checkpoints(const std::string& pl
       r.sources_json = q.getColumn(10).getString();
       rows.push_back(std::move(r));
     }
+    // A catalog opened read-only may predate the table (check creates it).
+    SQLite::Statement has(impl_->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='vanished_checkpoints'");
+    if (!has.executeStep()) return rows;
+    std::set<std::pair<std::string, std::string>> gone;
+    SQLite::Statement v(impl_->db, "SELECT target, id FROM vanished_checkpoints");
+    while (v.executeStep()) gone.emplace(v.getColumn(0).getString(), v.getColumn(1).getString());
+    for (auto& r : rows) r.vanished = gone.count({r.target, r.id}) != 0;
     return rows;
   });
 }
@@ -239,6 +249,22 @@ status catalog::forget_checkpoint(const std::string& target, const std::string& 
     SQLite::Statement q(impl_->db, "DELETE FROM checkpoints WHERE target=? AND id=?");
     q.bind(1, target);
     q.bind(2, id);
+    q.exec();
+    SQLite::Statement v(impl_->db, "DELETE FROM vanished_checkpoints WHERE target=? AND id=?");
+    v.bind(1, target);
+    v.bind(2, id);
+    v.exec();
+    return {};
+  });
+}
+
+status catalog::set_vanished(const std::string& target, const std::string& id, bool vanished, int64_t now_ns) {
+  return guarded("mark checkpoint", impl_->db.getFilename(), [&]() -> status {
+    SQLite::Statement q(impl_->db, vanished ? "INSERT OR REPLACE INTO vanished_checkpoints VALUES(?1, ?2, ?3)"
+                                            : "DELETE FROM vanished_checkpoints WHERE target=?1 AND id=?2");
+    q.bind(1, target);
+    q.bind(2, id);
+    if (vanished) q.bind(3, static_cast<int64_t>(now_ns));
     q.exec();
     return {};
   });

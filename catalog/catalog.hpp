@@ -27,6 +27,10 @@ struct checkpoint_row {
   uint64_t bytes = 0;
   std::string stats_json;
   std::string sources_json;
+  // `cairn check` found the catalog lists it but the target no longer holds
+  // it (kept in the vanished_checkpoints table until check sees it again or
+  // it is forgotten).
+  bool vanished = false;
 };
 
 // What a file looked like when its content was last stored for a target.
@@ -72,6 +76,8 @@ public:
   expected<std::vector<checkpoint_row>> checkpoints(const std::string& plan,
                                                     const std::string& target);
   status forget_checkpoint(const std::string& target, const std::string& id);
+  // Marks (or unmarks) a checkpoint that check found missing on its target.
+  status set_vanished(const std::string& target, const std::string& id, bool vanished, int64_t now_ns);
 
   // The file cache of one directory of one source, for one target.
   expected<std::vector<cache_entry>> cached_directory(const std::string& plan,

@@ -48,6 +48,7 @@ int with_app(const globals& g, F&& fn) {
   if (!g.keyfile.empty()) o.keyfile = g.keyfile;
   o.ask_password = g.password;
   o.renderer = progress_line(out.progress);
+  o.on_warning = print_warning;
   auto app = actors::application::start(std::move(o));
   if (!app) {
     print_error(out, app.error());
@@ -132,9 +133,11 @@ int run_command(int argc, char** argv) {
                     "Also run post-restore steps that the checkpoint carries but this YAML does not (check them first)");
   restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt");
 
-  bool read_data = false;
+  bool read_data = false, repair = false;
   auto* check = app.add_subcommand("check", "Verify repositories: structure, and with --read-data every byte");
   check->add_flag("--read-data", read_data, "Download and verify every pack and blob");
+  check->add_flag("--repair", repair,
+                  "First rewrite a damaged index from the packs' own tables of contents (exclusive lock)");
   check->add_option("--target", target, "Only this target")->option_text("T");
   check->footer("Example: cairn check --read-data");
 
@@ -377,7 +380,7 @@ int run_command(int argc, char** argv) {
   if (*check)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;
-      auto r = a.check(target, read_data);
+      auto r = a.check(target, read_data, repair);
       if (failed(out, r, code)) return code;
       return print_check(out, *r);
     });

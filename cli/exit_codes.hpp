@@ -19,6 +19,8 @@ enum exit_code : int {
 
 inline int exit_code_of(const error& e) {
   switch (e.code()) {
+    // Only for what the user gave (arguments, YAML, keyfiles): bytes read
+    // from a target are never invalid_input but corrupt (exit 1).
     case errc::invalid_input: return exit_usage;
     case errc::cancelled: return exit_interrupted;
     case errc::tpm_unavailable: return exit_tpm_unavailable;

@@ -430,6 +430,7 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
       json j{{"type", "checkpoint"}, {"id", r.id}, {"plan", r.plan}, {"target", r.target},
              {"time", format_time(r.time_ns)}, {"host", r.host}, {"files", r.files},
              {"bytes", r.bytes}, {"parent", r.parent}, {"tree", r.tree}};
+      if (r.vanished) j["vanished"] = true;
       auto stats = json::parse(r.stats_json, nullptr, false);
       if (!stats.is_discarded()) j["stats"] = stats;
       auto sources = json::parse(r.sources_json, nullptr, false);
@@ -437,9 +438,10 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
       emit(j);
       continue;
     }
-    std::printf("%-8s  %-19s  %-12s  %-10s  %10s  %10s\n", r.id.substr(0, 8).c_str(),
+    std::printf("%-8s  %-19s  %-12s  %-10s  %10s  %10s%s\n", r.id.substr(0, 8).c_str(),
                 local_time(r.time_ns).c_str(), r.plan.c_str(), r.target.c_str(),
-                with_commas(r.files).c_str(), format_bytes(r.bytes).c_str());
+                with_commas(r.files).c_str(), format_bytes(r.bytes).c_str(),
+                r.vanished ? "  VANISHED (gone from the target, found by cairn check)" : "");
   }
   if (rows.empty() && !out.json) std::printf("no checkpoints yet\n");
 }
@@ -571,6 +573,12 @@ void print_bootstrap(const output& out, const recovery::bootstrap_report& r) {
   std::printf("next: cairn -c %s checkpoints\n", r.config.c_str());
 }
 
+static std::vector<std::string> damaged_index_names(const repo::check_report& r) {
+  std::vector<std::string> out;
+  for (const auto& id : r.damaged_index_files) out.push_back(std::string(repo::index_prefix) + id.hex());
+  return out;
+}
+
 int print_check(const output& out, const std::vector<actors::check_line>& lines) {
   clear_progress(out);
   int code = exit_ok;
@@ -582,7 +590,8 @@ int print_check(const output& out, const std::vector<actors::check_line>& lines)
       emit({{"type", "check"}, {"target", l.target}, {"ok", ok}, {"error", l.error},
             {"checkpoints", r.checkpoints}, {"trees", r.trees}, {"files", r.files},
             {"packs", r.packs}, {"blobs", r.blobs}, {"bytes_read", r.bytes_read},
-            {"errors", r.errors}, {"warnings", r.warnings}});
+            {"errors", r.errors}, {"warnings", r.warnings},
+            {"damaged_index_files", damaged_index_names(r)}});
       continue;
     }
     if (!l.error.empty()) {  // errors from opening already name the target

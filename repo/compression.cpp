@@ -13,6 +13,14 @@ struct cctx_deleter {
 struct dctx_deleter {
   void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
 };
+// Single-pass decompression writes into the caller's buffer, but a frame may
+// still ask for a window; no blob needs one larger than the biggest blob.
+ZSTD_DCtx* make_dctx() {
+  auto* c = ZSTD_createDCtx();
+  ZSTD_DCtx_setParameter(c, ZSTD_d_windowLogMax, 28);  // 256 MiB = max_tree_bytes
+  return c;
+}
+
 }  // namespace
 
 byte_buffer encode_blob(byte_view plaintext, int zstd_level) {
@@ -39,7 +47,9 @@ byte_buffer encode_blob(byte_view plaintext, int zstd_level) {
 }
 
 expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
-  thread_local std::unique_ptr<ZSTD_DCtx, dctx_deleter> ctx{ZSTD_createDCtx()};
+  thread_local std::unique_ptr<ZSTD_DCtx, dctx_deleter> ctx{make_dctx()};
+  if (expected_size > max_tree_bytes && expected_size > max_chunk_limit)
+    return fail(errc::corrupt, "blob size " + std::to_string(expected_size) + " exceeds the format's limit");
   if (encoded.empty()) return fail(errc::corrupt, "empty blob");
   auto payload = encoded.subspan(1);
   switch (static_cast<blob_encoding>(encoded[0])) {
@@ -47,14 +57,17 @@ expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
       if (payload.size() != expected_size) return fail(errc::corrupt, "bad blob size");
       return byte_buffer(payload.begin(), payload.end());
     case blob_encoding::zstd: {
+      // The output buffer is exactly expected_size (bounded by the caller,
+      // see repo_format.hpp): zstd never writes past it, whatever the frame
+      // claims, and a frame without a content size cannot grow beyond it.
       auto size = ZSTD_getFrameContentSize(payload.data(), payload.size());
-      if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-          size != expected_size)
-        return fail(errc::corrupt, "bad compressed blob size");
-      byte_buffer out(size);
-      size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), payload.data(),
-                                     payload.size());
-      if (ZSTD_isError(n) || n != size) return fail(errc::corrupt, "damaged compressed blob");
+      if (size == ZSTD_CONTENTSIZE_ERROR) return fail(errc::corrupt, "damaged compressed blob (frame header)");
+      if (size != ZSTD_CONTENTSIZE_UNKNOWN && size != expected_size)
+        return fail(errc::corrupt, "compressed blob claims " + std::to_string(size) + " bytes, expected " +
+                                     std::to_string(expected_size));
+      byte_buffer out(expected_size);
+      size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), payload.data(), payload.size());
+      if (ZSTD_isError(n) || n != expected_size) return fail(errc::corrupt, "damaged compressed blob");
       return out;
     }
   }

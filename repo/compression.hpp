@@ -10,7 +10,8 @@ namespace cairn::repo {
 // Returns [encoding byte][payload].
 byte_buffer encode_blob(byte_view plaintext, int zstd_level);
 // Inverse of encode_blob; corrupt on malformed input. `expected_size` bounds
-// the output so a damaged blob cannot make us allocate without limit.
+// the output so a damaged blob cannot make us allocate without limit; callers
+// bound it first by the format (repo_format.hpp), and larger ones are corrupt.
 expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size);
 
 }  // namespace cairn::repo

@@ -54,6 +54,11 @@ crypto::key_slot slot_from_json(const json& j) {
       throw std::runtime_error("unknown KDF " + k.at("algorithm").get<std::string>());
     s.kdf = {k.at("memory_kib").get<uint32_t>(), k.at("iterations").get<uint32_t>(),
              k.at("parallelism").get<uint32_t>()};
+    // The same bounds as crypto::argon2id; refused here, as damage, before
+    // a password prompt or an allocation depends on them.
+    if (s.kdf.memory_kib < 8 || s.kdf.memory_kib > 4u * 1024 * 1024 || s.kdf.iterations < 1 ||
+        s.kdf.iterations > 100 || s.kdf.parallelism < 1 || s.kdf.parallelism > 64)
+      throw std::runtime_error("key slot " + s.id + ": Argon2id parameters out of range");
   }
   if (j.contains("fingerprint")) s.fingerprint = j["fingerprint"].get<std::string>();
   if (j.contains("pcrs")) s.pcrs = j["pcrs"].get<std::vector<int>>();
@@ -76,6 +81,16 @@ json settings_of(const repository_header& h, bool with_seed) {
               {"compression", {{"algorithm", "zstd"}, {"level", h.zstd_level}}},
               {"encryption", crypto::to_string(h.encryption)},
               {"pack_size", h.pack_size}};
+}
+
+// Settings a reader sizes buffers and loops by (repo_format.hpp, "Limits").
+const char* bad_settings(const repository_header& h) {
+  const auto& c = h.chunker;
+  if (c.min_size < 64 || c.min_size > c.avg_size || c.avg_size > c.max_size || c.max_size > max_chunk_limit)
+    return "chunker sizes out of range";
+  if (h.pack_size < 4096 || h.pack_size > max_pack_size_setting) return "pack_size out of range";
+  if (h.zstd_level < -7 || h.zstd_level > 22) return "compression level out of range";
+  return nullptr;
 }
 
 }  // namespace
@@ -116,8 +131,9 @@ byte_buffer encode_header(const repository_header& h) {
 expected<repository_header> decode_header(byte_view bytes, std::string_view where) {
   auto prefix = std::string(where) + ": ";
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("magic", "") != header_magic)
-    return fail(errc::invalid_input, prefix + "not a Cairn repository header");
+  if (j.is_discarded() || !j.is_object() || !j.contains("magic") || !j["magic"].is_string() ||
+      j["magic"].get<std::string>() != header_magic)
+    return fail(errc::corrupt, prefix + "not a Cairn repository header (damaged or not Cairn's)");
   try {
     repository_header h;
     h.format_version = j.at("format_version").get<int>();
@@ -144,7 +160,11 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     if (!enc) return fail(enc.error().with_context(std::string(where)));
     h.encryption = *enc;
     h.pack_size = j.at("pack_size").get<uint32_t>();
-    for (const auto& s : j.at("key_slots")) h.key_slots.push_back(slot_from_json(s));
+    if (auto why = bad_settings(h)) return fail(errc::corrupt, prefix + "damaged repository header (" + why + ")");
+    const auto& slots = j.at("key_slots");
+    if (!slots.is_array() || slots.size() > max_key_slots)
+      return fail(errc::corrupt, prefix + "damaged repository header (key_slots)");
+    for (const auto& s : slots) h.key_slots.push_back(slot_from_json(s));
     auto sealed = from_base64(j.at("sealed").get<std::string>());
     if (!sealed) return fail(errc::corrupt, prefix + "damaged repository header");
     h.sealed = *sealed;

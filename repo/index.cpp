@@ -20,26 +20,40 @@ void write_blobs(byte_writer& w, const std::vector<blob_entry>& blobs) {
   }
 }
 
-bool read_blobs(byte_reader& r, std::vector<blob_entry>& out) {
+// One entry as read from a target: every number is bounded by the format's
+// limits, so nothing downstream allocates or fetches more than a blob can be.
+const char* bad_entry(const blob_entry& b, uint64_t pack_size) {
+  uint64_t max_raw = b.type == blob_type::tree ? max_tree_bytes : max_chunk_limit;
+  if (b.raw_length > max_raw) return "a blob claims more plaintext than the format allows";
+  if (b.length > uint64_t{b.raw_length} + max_blob_overhead)
+    return "a blob is longer than its plaintext can seal to";
+  if (b.offset < pack_salt_size || uint64_t{b.offset} + b.length > pack_size)
+    return "a blob lies outside its pack";
+  return nullptr;
+}
+
+// Fills `out`, or returns what is wrong (nullptr when fine).
+const char* read_blobs(byte_reader& r, uint64_t pack_size, std::vector<blob_entry>& out) {
   uint64_t count = r.varint();
-  if (!r.ok() || count > r.remaining() / 36) return false;
+  if (!r.ok() || count > r.remaining() / min_blob_entry_bytes) return "blob count exceeds the bytes present";
   out.reserve(count);
   for (uint64_t i = 0; i < count && r.ok(); ++i) {
     blob_entry b;
     uint8_t type = r.u8();
-    if (type > static_cast<uint8_t>(blob_type::tree)) return false;
+    if (type > static_cast<uint8_t>(blob_type::tree)) return "unknown blob type";
     b.type = static_cast<blob_type>(type);
     auto id = r.raw(object_id::size);
-    if (!r.ok()) return false;
+    if (!r.ok()) return "truncated";
     b.id = object_id::from_view(id);
     uint64_t offset = r.varint(), length = r.varint(), raw = r.varint();
-    if (offset > UINT32_MAX || length > UINT32_MAX || raw > UINT32_MAX) return false;
+    if (offset > UINT32_MAX || length > UINT32_MAX || raw > UINT32_MAX) return "blob position out of range";
     b.offset = static_cast<uint32_t>(offset);
     b.length = static_cast<uint32_t>(length);
     b.raw_length = static_cast<uint32_t>(raw);
+    if (auto why = bad_entry(b, pack_size)) return why;
     out.push_back(b);
   }
-  return r.ok();
+  return r.ok() ? nullptr : "truncated";
 }
 
 }  // namespace
@@ -56,8 +70,11 @@ expected<std::vector<blob_entry>> decode_toc(byte_view bytes) {
   byte_reader r(bytes);
   if (r.u8() != toc_version) return fail(errc::corrupt, "unknown pack table of contents version");
   std::vector<blob_entry> blobs;
-  if (!read_blobs(r, blobs) || !r.done())
-    return fail(errc::corrupt, "damaged pack table of contents");
+  // The pack's size is checked against each entry by parse_pack and
+  // read_pack_record; here the format's bound.
+  if (auto why = read_blobs(r, max_pack_bytes, blobs))
+    return fail(errc::corrupt, std::string("damaged pack table of contents (") + why + ")");
+  if (!r.done()) return fail(errc::corrupt, "damaged pack table of contents (trailing bytes)");
   return blobs;
 }
 
@@ -79,16 +96,23 @@ expected<std::vector<pack_record>> decode_index_file(byte_view bytes) {
   byte_reader r(bytes);
   if (r.u8() != index_version) return fail(errc::corrupt, "unknown index version");
   uint64_t count = r.varint();
-  if (!r.ok() || count > r.remaining() / 65) return fail(errc::corrupt, "damaged index");
-  std::vector<pack_record> packs(count);
-  for (auto& p : packs) {
+  if (!r.ok() || count > r.remaining() / min_pack_record_bytes)
+    return fail(errc::corrupt, "damaged index (pack count exceeds the bytes present)");
+  std::vector<pack_record> packs;
+  packs.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    pack_record p;
     auto id = r.raw(object_id::size);
     auto salt = r.raw(32);
-    if (!r.ok()) return fail(errc::corrupt, "damaged index");
+    if (!r.ok()) return fail(errc::corrupt, "damaged index (truncated)");
     p.id = object_id::from_view(id);
     std::copy(salt.begin(), salt.end(), p.salt.begin());
     p.size = r.varint();
-    if (!read_blobs(r, p.blobs)) return fail(errc::corrupt, "damaged index");
+    if (!r.ok() || p.size > max_pack_bytes || p.size < pack_salt_size + pack_trailer_size)
+      return fail(errc::corrupt, "damaged index (pack size out of range)");
+    if (auto why = read_blobs(r, p.size, p.blobs))
+      return fail(errc::corrupt, std::string("damaged index (") + why + ")");
+    packs.push_back(std::move(p));
   }
   if (!r.done()) return fail(errc::corrupt, "damaged index (trailing bytes)");
   return packs;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
@@ -40,6 +41,25 @@ bool stale(const json& j, int64_t now) {
   return false;
 }
 
+struct live_lock {
+  bool exclusive = false;
+  std::string description;  // "prune on host (pid 12, since ...)"
+};
+
+// A live lock, or nullopt for a stale or malformed one (a lock is bytes from
+// the target: in mode none anyone can write one, so no field is trusted).
+std::optional<live_lock> read_lock(const json& j, int64_t now) {
+  try {
+    if (!j.is_object() || stale(j, now)) return std::nullopt;
+    return live_lock{j.value("exclusive", false),
+                     j.value("purpose", "another run") + " on " + j.value("host", "?") + " (pid " +
+                       std::to_string(j.value("pid", int64_t{0})) + ", since " +
+                       format_time(j.value("created", int64_t{0})) + ")"};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 expected<std::unique_ptr<repository_lock>> repository::lock(bool exclusive, std::string purpose) {
@@ -49,31 +69,32 @@ expected<std::unique_ptr<repository_lock>> repository::lock(bool exclusive, std:
   CAIRN_TRY(target_->put(name, cipher_.seal_object(kind_lock, info)));
   auto held = std::make_unique<repository_lock>(target_, cipher_, name, info);
   std::vector<std::string> others;
+  std::vector<std::string> oversized;  // not a lock this program wrote: never read whole
   auto listed = target_->list(lock_prefix, [&](const targets::object_info& o) {
-    if (o.name != name) others.push_back(o.name);
+    if (o.name != name) (o.size > max_lock_bytes ? oversized : others).push_back(o.name);
     return true;
   });
   if (!listed) {
     if (listed.error().code() == errc::unsupported) return held;  // cannot see others
     return fail(listed.error());
   }
+  for (const auto& other : oversized) (void)target_->remove(other);
   for (const auto& other : others) {
-    auto sealed = target_->get(other);
+    auto sealed = read_bounded(*target_, other, max_lock_bytes);
     if (!sealed) continue;  // released meanwhile
     auto plain = cipher_.open_object(kind_lock, *sealed);
     json j = plain ? json::parse(plain->begin(), plain->end(), nullptr, false) : json();
-    if (!plain || j.is_discarded() || stale(j, now)) {
+    auto held_by = plain && !j.is_discarded() ? read_lock(j, now) : std::nullopt;
+    if (!held_by) {  // damaged, or stale
       (void)target_->remove(other);
       continue;
     }
-    if (!exclusive && !j.value("exclusive", false)) continue;
+    if (!exclusive && !held_by->exclusive) continue;
     (void)held->release();
-    return fail(errc::locked,
-                describe() + " is locked by " + j.value("purpose", "another run") + " on " +
-                  j.value("host", "?") + " (pid " + std::to_string(j.value("pid", int64_t{0})) +
-                  ", since " + format_time(j.value("created", int64_t{0})) +
-                  "); it expires 30 minutes after its last refresh");
+    return fail(errc::locked, describe() + " is locked by " + held_by->description +
+                                "; it expires 30 minutes after its last refresh");
   }
+  if (exclusive && exclusive_hook_) exclusive_hook_();
   return held;
 }
 

@@ -69,6 +69,11 @@ finished_pack pack_writer::finish() {
 
 expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
                                 byte_view sealed, crypto::id_hasher& hasher) {
+  // Entries from an index or a TOC were bounded when decoded; entries built
+  // elsewhere are bounded here, before decompression allocates raw_length.
+  uint64_t max_raw = entry.type == blob_type::tree ? max_tree_bytes : max_chunk_limit;
+  if (entry.raw_length > max_raw || sealed.size() > uint64_t{entry.raw_length} + max_blob_overhead)
+    return fail(errc::corrupt, "blob length out of the format's range");
   auto aad = blob_aad(entry.type, entry.id);
   auto encoded = cipher.open(entry.offset, aad, sealed);
   if (!encoded) return fail(errc::corrupt, "blob does not decrypt");
@@ -76,6 +81,30 @@ expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& e
   if (!plain) return plain;
   if (hasher.id_of(*plain) != entry.id) return fail(errc::corrupt, "blob does not match its id");
   return plain;
+}
+
+expected<byte_buffer> read_range(targets::target& target, const std::string& name,
+                                 targets::byte_range range) {
+  auto bytes = target.get(name, range);
+  // A range past the end is the caller's mistake for the target, but here
+  // the range came from the repository's own records: the object is damaged.
+  if (!bytes && bytes.error().code() == errc::invalid_input)
+    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
+  if (bytes && range.length != UINT64_MAX && bytes->size() != range.length)
+    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
+  return bytes;
+}
+
+expected<byte_buffer> read_bounded(targets::target& target, const std::string& name, uint64_t max_bytes) {
+  // One request for at most max_bytes + 1: never more in memory, and the
+  // target's own error (not_found, auth, ...) comes back as it is.
+  auto bytes = target.get(name, {0, max_bytes + 1});
+  if (!bytes && bytes.error().code() == errc::invalid_input)
+    return fail(errc::corrupt, target.describe() + ": " + name + " cannot be read as the repository says");
+  if (bytes && bytes->size() > max_bytes)
+    return fail(errc::corrupt, target.describe() + ": " + name + " is larger than the format allows (more than " +
+                                 std::to_string(max_bytes) + " bytes)");
+  return bytes;
 }
 
 namespace {
@@ -92,7 +121,7 @@ expected<uint32_t> trailer_toc_length(byte_view trailer, uint64_t pack_size) {
   byte_reader r(trailer);
   uint32_t length = r.u32();
   if (r.u32() != pack_magic) return fail(errc::corrupt, "not a pack (bad magic)");
-  if (length + pack_trailer_size + pack_salt_size > pack_size)
+  if (length > max_toc_bytes || length + pack_trailer_size + pack_salt_size > pack_size)
     return fail(errc::corrupt, "bad table of contents length");
   return length;
 }
@@ -104,14 +133,21 @@ expected<pack_record> read_pack_record(targets::target& target, const object_id&
   auto name = pack_name(pack_id);
   if (pack_size < pack_salt_size + pack_trailer_size)
     return fail(errc::corrupt, name + ": too short to be a pack");
-  CAIRN_ASSIGN(auto trailer, target.get(name, {pack_size - pack_trailer_size, pack_trailer_size}));
+  if (pack_size > max_pack_bytes)
+    return fail(errc::corrupt, name + ": larger than a pack may be (" + std::to_string(pack_size) + " bytes)");
+  CAIRN_ASSIGN(auto trailer, read_range(target, name, {pack_size - pack_trailer_size, pack_trailer_size}));
   auto length = trailer_toc_length(trailer, pack_size);
   if (!length) return fail(length.error().with_context(name));
   uint64_t toc_start = pack_size - pack_trailer_size - *length;
-  CAIRN_ASSIGN(auto salt, target.get(name, {0, pack_salt_size}));
-  CAIRN_ASSIGN(auto sealed_toc, target.get(name, {toc_start, *length}));
+  CAIRN_ASSIGN(auto salt, read_range(target, name, {0, pack_salt_size}));
+  CAIRN_ASSIGN(auto sealed_toc, read_range(target, name, {toc_start, *length}));
+  if (salt.size() != pack_salt_size || sealed_toc.size() != *length)
+    return fail(errc::corrupt, name + ": shorter than its listing says");
   auto blobs = open_toc(sealed_toc, salt, cipher);
   if (!blobs) return fail(blobs.error().with_context(name));
+  for (const auto& b : *blobs)
+    if (uint64_t{b.offset} + b.length > toc_start)
+      return fail(errc::corrupt, name + ": table of contents points outside the pack");
   pack_record record;
   record.id = pack_id;
   std::copy(salt.begin(), salt.end(), record.salt.begin());
@@ -124,6 +160,7 @@ expected<pack_record> parse_pack(byte_view pack, const object_id& pack_id,
                                  const crypto::object_cipher& cipher) {
   if (pack.size() < pack_salt_size + pack_trailer_size)
     return fail(errc::corrupt, "too short to be a pack");
+  if (pack.size() > max_pack_bytes) return fail(errc::corrupt, "larger than a pack may be");
   if (crypto::sha256_of(pack) != pack_id) return fail(errc::corrupt, "pack does not match its name");
   auto length = trailer_toc_length(pack.last(pack_trailer_size), pack.size());
   if (!length) return fail(length.error());

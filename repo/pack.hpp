@@ -58,6 +58,15 @@ std::array<uint8_t, 33> blob_aad(blob_type type, const object_id& id);
 expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
                                 byte_view sealed, crypto::id_hasher& hasher);
 
+// Reads `range` of an object whose extent the repository recorded: a range
+// the object no longer holds (truncated) is corrupt, never invalid_input.
+expected<byte_buffer> read_range(targets::target& target, const std::string& name,
+                                 targets::byte_range range);
+
+// Reads a whole object that may hold at most `max_bytes` (a format limit):
+// corrupt when it is larger, without reading more than max_bytes + 1.
+expected<byte_buffer> read_bounded(targets::target& target, const std::string& name, uint64_t max_bytes);
+
 // Reads a pack's salt and table of contents from the target (two ranged reads).
 expected<pack_record> read_pack_record(targets::target& target, const object_id& pack_id,
                                        uint64_t pack_size, const crypto::object_cipher& cipher);

@@ -10,9 +10,6 @@ namespace cairn::repo {
 
 namespace {
 
-// Index files hold at most this many packs (a few MiB each).
-constexpr size_t packs_per_index_file = 2048;
-
 bool removed(const status& s) { return s || s.error().code() == errc::not_found; }
 
 // Every tree and data blob reachable from a checkpoint.
@@ -66,7 +63,7 @@ expected<std::vector<pack_record>> repack(repository& repo, const std::vector<co
   auto hasher = repo.make_hasher();
   for (const auto* p : packs) {
     if (cancel && cancel->load()) return fail(errc::cancelled, "prune was stopped (nothing was removed)");
-    auto bytes = repo.target()->get(pack_name(p->info.id));
+    auto bytes = read_range(*repo.target(), pack_name(p->info.id), {0, p->info.size});
     auto record = bytes ? parse_pack(*bytes, p->info.id, repo.cipher()) : expected<pack_record>(fail(bytes.error()));
     if (!record) {
       report.warnings.push_back("pack " + p->info.id.short_hex() + " kept as it is: " + record.error().message());

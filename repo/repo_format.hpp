@@ -55,4 +55,34 @@ inline constexpr uint32_t default_min_chunk = 512u << 10;
 inline constexpr uint32_t default_avg_chunk = 1u << 20;
 inline constexpr uint32_t default_max_chunk = 8u << 20;
 
+// Index files written by prune and repair hold at most this many packs.
+inline constexpr size_t packs_per_index_file = 2048;
+
+// Limits on what a reader accepts from a target (docs/FORMAT.md, "Limits").
+// Every length, count and depth read from a target is checked against these
+// before it sizes an allocation, a loop or a recursion, in every key mode.
+inline constexpr uint32_t max_chunk_limit = 64u << 20;        // header chunker.max_size
+inline constexpr uint32_t max_pack_size_setting = 256u << 20;  // header pack_size
+inline constexpr uint64_t max_pack_bytes = 1ull << 30;        // one pack object
+inline constexpr uint32_t max_toc_bytes = 64u << 20;          // sealed table of contents
+inline constexpr uint32_t max_tree_bytes = 256u << 20;        // one tree blob (plaintext)
+inline constexpr uint64_t max_index_file_bytes = 512ull << 20;
+inline constexpr uint64_t max_checkpoint_bytes = 16u << 20;
+inline constexpr uint64_t max_header_bytes = 4u << 20;
+inline constexpr size_t max_key_slots = 256;
+inline constexpr uint64_t max_lock_bytes = 64u << 10;
+// A sealed blob is at most this much longer than its plaintext (encoding
+// byte, AEAD tag; zstd is only kept when smaller).
+inline constexpr uint32_t max_blob_overhead = 64;
+// Trees on any path from a checkpoint's root tree, the root included (the
+// restore planner's max_restore_depth counts the same way).
+inline constexpr uint32_t max_tree_depth = 4096;
+// Entries of a checkpoint counted as restore would see them: a subtree
+// referenced twice counts twice (the restore planner's max_restore_entries).
+inline constexpr uint64_t max_checkpoint_entries = 50'000'000;
+// Smallest encodings, to check a count against the bytes that remain.
+inline constexpr size_t min_tree_node_bytes = 18;  // name(2) type(1) 14 varints and strs(14) xattrs(1)
+inline constexpr size_t min_blob_entry_bytes = 36;  // type(1) id(32) 3 varints
+inline constexpr size_t min_pack_record_bytes = 66;  // id(32) salt(32) size(1) count(1)
+
 }  // namespace cairn::repo

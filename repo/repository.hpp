@@ -3,8 +3,10 @@
 // Thread-safe: every method may be called from several threads at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <string>
@@ -35,6 +37,7 @@ struct load_report {
   size_t packs = 0;
   size_t blobs = 0;
   size_t recovered_packs = 0;  // found by listing data/, not named by any index file
+  std::vector<object_id> damaged_index_files;  // skipped; their packs were scanned
   std::vector<std::string> warnings;
 };
 
@@ -67,8 +70,20 @@ public:
 
   // Reads every index file; with `scan_packs`, also lists data/ and reads the
   // table of contents of packs no index names (left by an interrupted run),
-  // and, with `write_recovered`, writes an index file for them.
+  // and, with `write_recovered`, writes an index file for them. A damaged
+  // index file (corrupt) is skipped with one warning naming it, and then the
+  // packs no healthy index file names are scanned whatever `scan_packs` says;
+  // so they are when an index file vanished after the listing (a prune).
   expected<load_report> load_index(bool scan_packs, bool write_recovered);
+
+  // Reads and decodes one index file, bounded (max_index_file_bytes) and
+  // checked against the header; corrupt naming it when damaged.
+  expected<std::vector<pack_record>> read_index_file(const object_id& id,
+                                                     std::optional<uint64_t> size = std::nullopt) const;
+
+  // A pack record from a target, against the header's limits (data blobs
+  // at most chunker.max_size).
+  status check_record(const pack_record& record) const;
 
   // Reads, decrypts, decompresses and verifies one blob.
   expected<byte_buffer> read_blob(const object_id& id) const;
@@ -91,7 +106,13 @@ public:
   status write_header(const repository_header& header);
 
   // Takes a lock: shared for backups and restores, exclusive for maintenance.
+  // With an exclusive lock held, runs the on_exclusive_lock hook.
   expected<std::unique_ptr<repository_lock>> lock(bool exclusive, std::string purpose);
+
+  // Work only a holder of the exclusive lock may do, run each time one is
+  // taken (removing temporary files killed writers left on a local target:
+  // remove_leftover_temporaries). Set once, before the repository is shared.
+  void on_exclusive_lock(std::function<void()> hook) { exclusive_hook_ = std::move(hook); }
 
   std::string describe() const { return target_->describe(); }
 
@@ -99,8 +120,13 @@ private:
   repository(targets::target_ptr target, repository_header header, crypto::key_ptr keys);
   expected<object_id> write_object(std::string_view prefix, std::string_view kind,
                                    byte_view plaintext);
+  // Reads a sealed object of at most `max_bytes` (refused before reading
+  // when its listed `size` says more), verifies it against its name, opens it.
   expected<byte_buffer> read_object(const std::string& name, std::string_view kind,
-                                    const object_id& id) const;
+                                    const object_id& id, uint64_t max_bytes,
+                                    std::optional<uint64_t> size = std::nullopt) const;
+  // Indexes packs that no loaded index file names, through their TOCs.
+  expected<std::vector<pack_record>> recover_unindexed_packs(load_report& report);
 
   // Trees are read one by one while walking (restore planning, ls, check);
   // on a remote target each read is a round trip, so a miss fetches the whole
@@ -117,6 +143,7 @@ private:
   mutable std::unordered_map<object_id, byte_buffer> trees_;
   mutable size_t tree_bytes_ = 0;
   mutable std::unordered_set<object_id> tree_packs_loaded_;
+  std::function<void()> exclusive_hook_;
 };
 
 // A lock object under locks/. Released on destruction (best effort).

@@ -1,5 +1,9 @@
 #include "repo/tree_diff.hpp"
 
+#include <vector>
+
+#include "repo/repo_format.hpp"
+
 namespace cairn::repo {
 
 namespace {
@@ -31,25 +35,53 @@ struct differ {
     emit(c);
   }
 
-  status walk(const std::string& prefix, const object_id& older, const object_id& newer) {
-    if (older == newer) return {};
+  // One pair of directories being merged; the stack replaces recursion, so
+  // its height is the depth, checked before every push.
+  struct frame {
+    std::string prefix;
+    tree a, b;
+    size_t i = 0, j = 0;
+  };
+  std::vector<frame> stack;
+  uint64_t compared = 0;
+
+  status push(std::string prefix, const object_id& older, const object_id& newer) {
+    if (stack.size() >= max_tree_depth)
+      return fail(errc::corrupt, (prefix.size() > 320 ? prefix.substr(0, 160) + "/.../" + prefix.substr(prefix.size() - 160)
+                                                     : prefix) +
+                                   ": more than " + std::to_string(max_tree_depth) + " levels deep (the format's limit)");
     CAIRN_ASSIGN(auto a, repo.read_tree(older));
     CAIRN_ASSIGN(auto b, repo.read_tree(newer));
-    size_t i = 0, j = 0;
-    while (i < a.nodes.size() || j < b.nodes.size()) {
-      const node* x = i < a.nodes.size() ? &a.nodes[i] : nullptr;
-      const node* y = j < b.nodes.size() ? &b.nodes[j] : nullptr;
+    compared += a.nodes.size() + b.nodes.size();
+    if (compared > 2 * max_checkpoint_entries)
+      return fail(errc::corrupt, "the checkpoints expand to more entries than the format allows (" +
+                                   std::to_string(max_checkpoint_entries) + " each)");
+    stack.push_back({std::move(prefix), std::move(a), std::move(b), 0, 0});
+    return {};
+  }
+
+  status walk(const object_id& older, const object_id& newer) {
+    if (older == newer) return {};
+    CAIRN_TRY(push("", older, newer));
+    while (!stack.empty()) {
+      auto& f = stack.back();
+      const node* x = f.i < f.a.nodes.size() ? &f.a.nodes[f.i] : nullptr;
+      const node* y = f.j < f.b.nodes.size() ? &f.b.nodes[f.j] : nullptr;
+      if (!x && !y) {
+        stack.pop_back();
+        continue;
+      }
       int order = !x ? 1 : !y ? -1 : x->name < y->name ? -1 : x->name > y->name ? 1 : 0;
-      std::string path = prefix + (order <= 0 ? x->name : y->name);
+      std::string path = f.prefix + (order <= 0 ? x->name : y->name);
       if (order < 0) {
-        report(change_kind::removed, path, x, nullptr), ++i;
+        report(change_kind::removed, path, x, nullptr), ++f.i;
         continue;
       }
       if (order > 0) {
-        report(change_kind::added, path, nullptr, y), ++j;
+        report(change_kind::added, path, nullptr, y), ++f.j;
         continue;
       }
-      ++i, ++j;
+      ++f.i, ++f.j;
       if (x->meta.type != y->meta.type) {
         report(change_kind::type, path, x, y);
         continue;
@@ -60,7 +92,7 @@ struct differ {
         if (x->meta.mode != y->meta.mode || x->meta.uid != y->meta.uid || x->meta.gid != y->meta.gid ||
             x->meta.xattrs != y->meta.xattrs)
           report(change_kind::metadata, path, x, y);
-        CAIRN_TRY(walk(path + "/", x->subtree, y->subtree));
+        if (x->subtree != y->subtree) CAIRN_TRY(push(path + "/", x->subtree, y->subtree));  // invalidates f
         continue;
       }
       if (x->content != y->content || x->meta.size != y->meta.size) report(change_kind::content, path, x, y);
@@ -85,8 +117,8 @@ std::string_view to_string(change_kind kind) {
 
 expected<diff_summary> diff_trees(const repository& repo, const object_id& older, const object_id& newer,
                                   const std::function<void(const tree_change&)>& on_change) {
-  differ d{repo, on_change, {}};
-  CAIRN_TRY(d.walk("", older, newer));
+  differ d{repo, on_change, {}, {}, 0};
+  CAIRN_TRY(d.walk(older, newer));
   return d.summary;
 }
 

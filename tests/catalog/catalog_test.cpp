@@ -55,6 +55,33 @@ TEST_CASE("catalog: checkpoints by plan and target newest first") {
   CHECK(c->checkpoints("", "usb")->size() == 1);
 }
 
+TEST_CASE("catalog: check marks vanished checkpoints until they return or are forgotten") {
+  testing::temp_dir dir;
+  auto c = std::move(*catalog::catalog::open(dir.path()));
+  for (char x : {'a', 'b'}) {
+    checkpoint_row r;
+    r.id = std::string(64, x);
+    r.target = "usb";
+    r.plan = "home";
+    r.tree = std::string(64, '0');
+    REQUIRE(c->record_checkpoint(r));
+  }
+  REQUIRE(c->set_vanished("usb", std::string(64, 'a'), true, 5));
+  auto rows = c->checkpoints("", "");
+  REQUIRE(rows->size() == 2);
+  for (const auto& r : *rows) CHECK(r.vanished == (r.id[0] == 'a'));
+  // A read-only open (cairn checkpoints) sees the mark too.
+  auto ro = std::move(*catalog::catalog::open(dir.path(), true));
+  CHECK(ro->checkpoints("", "")->size() == 2);
+  REQUIRE(c->set_vanished("usb", std::string(64, 'a'), false, 6));
+  auto back = c->checkpoints("", "");
+  for (const auto& r : *back) CHECK_FALSE(r.vanished);
+  REQUIRE(c->set_vanished("usb", std::string(64, 'b'), true, 7));
+  REQUIRE(c->forget_checkpoint("usb", std::string(64, 'b')));
+  REQUIRE(c->checkpoints("", "")->size() == 1);
+  CHECK_FALSE(c->checkpoints("", "")->front().vanished);
+}
+
 TEST_CASE("catalog: the file cache stores a directory's entries with odd names") {
   testing::temp_dir dir;
   auto c = std::move(*catalog::catalog::open(dir.path()));
