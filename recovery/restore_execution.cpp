@@ -246,7 +246,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
       end = std::max<uint64_t>(end, needed[j]->blob.offset + needed[j]->blob.length);
       ++j;
     }
-    auto data = repo.target()->get(name, {start, end - start});
+    auto data = repo::read_range(*repo.target(), name, {start, end - start});
     if (data) out.bytes_fetched += data->size();
     for (size_t k = i; k < j; ++k) {
       const auto& pb = *needed[k];

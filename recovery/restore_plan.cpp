@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "fs/destination.hpp"
+#include "repo/tree_walk.hpp"
 
 namespace cairn::recovery {
 
@@ -27,70 +27,7 @@ std::string join(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "/" + name;
 }
 
-uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-uint64_t saturating_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
-
-// What restore relies on in every tree: names it can create, each once.
-status check_names(const repo::tree& t, const object_id& id) {
-  for (size_t i = 0; i < t.nodes.size(); ++i) {
-    if (!fs::is_plain_name(t.nodes[i].name))
-      return fail(errc::corrupt, "tree " + id.short_hex() + " holds an unsafe entry name");
-    if (i > 0 && !(t.nodes[i - 1].name < t.nodes[i].name))
-      return fail(errc::corrupt, "tree " + id.short_hex() + " holds names out of order or twice");
-  }
-  return {};
-}
-
 }  // namespace
-
-expected<tree_measure> measure_tree(const repo::repository& repo, const object_id& root) {
-  struct frame {
-    object_id id;
-    std::vector<std::pair<object_id, uint64_t>> subtrees;  // distinct, with their reference count
-    size_t next = 0;
-    tree_measure size;
-  };
-  std::unordered_map<object_id, tree_measure> measured;
-  std::unordered_set<object_id> open;  // on the stack: a tree that reaches itself is damaged
-  std::vector<frame> stack;
-  auto enter = [&](const object_id& id) -> status {
-    if (open.count(id)) return fail(errc::corrupt, "tree " + id.short_hex() + " contains itself");
-    if (stack.size() >= max_restore_depth)
-      return fail(errc::unsupported, "directories nested deeper than " + std::to_string(max_restore_depth) +
-                                       " levels (at tree " + id.short_hex() + ")");
-    CAIRN_ASSIGN(auto t, repo.read_tree(id));
-    CAIRN_TRY(check_names(t, id));
-    frame f{id, {}, 0, {t.nodes.size(), 1}};
-    std::unordered_map<object_id, uint64_t> refs;
-    for (const auto& n : t.nodes)
-      if (n.meta.type == fs::file_type::directory && refs[n.subtree]++ == 0) f.subtrees.push_back({n.subtree, 0});
-    for (auto& [sub, count] : f.subtrees) count = refs[sub];
-    open.insert(id);
-    stack.push_back(std::move(f));
-    return {};
-  };
-  CAIRN_TRY(enter(root));
-  while (!stack.empty()) {
-    size_t top = stack.size() - 1;
-    if (stack[top].next < stack[top].subtrees.size()) {
-      auto [sub, count] = stack[top].subtrees[stack[top].next];
-      auto it = measured.find(sub);
-      if (it == measured.end()) {
-        CAIRN_TRY(enter(sub));
-        continue;
-      }
-      auto& size = stack[top].size;
-      size.entries = saturating_add(size.entries, saturating_mul(it->second.entries, count));
-      size.depth = std::max(size.depth, it->second.depth + 1);
-      ++stack[top].next;
-      continue;
-    }
-    measured[stack[top].id] = stack[top].size;
-    open.erase(stack[top].id);
-    stack.pop_back();
-  }
-  return measured[root];
-}
 
 namespace {
 
@@ -104,9 +41,10 @@ struct planner {
 
   status add_entry(const std::string& path, const repo::node& n) {
     path_bytes += path.size();
-    if (plan.entries.size() >= max_restore_entries || path_bytes > max_restore_path_bytes)
+    if (plan.entries.size() >= repo::max_checkpoint_entries || path_bytes > max_restore_path_bytes)
       return fail(errc::unsupported, "the checkpoint is larger than one restore takes on (" +
-                                       std::to_string(max_restore_entries) + " entries): restore parts of it with --path");
+                                       std::to_string(repo::max_checkpoint_entries) +
+                                       " entries): restore parts of it with --path");
     plan.entries.push_back(restore_entry{path, n, no_link, false});
     return {};
   }
@@ -157,19 +95,16 @@ struct planner {
     while (!to_read.empty()) {
       auto [path, id] = std::move(to_read.front());
       to_read.pop_front();
-      CAIRN_ASSIGN(auto t, repo.read_tree(id));
-      CAIRN_TRY(check_names(t, id));
+      CAIRN_ASSIGN(auto t, repo.read_tree(id));  // names validated on decode
       for (const auto& n : t.nodes) CAIRN_TRY(add_node(join(path, n.name), n));
     }
     return {};
   }
 
+  // Measured (each distinct tree read once) before anything is expanded.
   status check_size(const object_id& tree) {
-    CAIRN_ASSIGN(auto size, measure_tree(repo, tree));
-    if (size.entries > max_restore_entries)
-      return fail(errc::unsupported, "the checkpoint would restore " + std::to_string(size.entries) +
-                                       " entries, more than one restore takes on (" +
-                                       std::to_string(max_restore_entries) + "): restore parts of it with --path");
+    repo::tree_measure measure(repo);
+    CAIRN_TRY(measure.check_limits(tree));
     return {};
   }
 
@@ -181,7 +116,6 @@ struct planner {
     std::string prefix;
     for (size_t i = 0; i < parts.size(); ++i) {
       CAIRN_ASSIGN(auto t, repo.read_tree(tree_id));
-      CAIRN_TRY(check_names(t, tree_id));
       auto it = std::find_if(t.nodes.begin(), t.nodes.end(),
                              [&](const repo::node& n) { return n.name == parts[i]; });
       if (it == t.nodes.end() || (i + 1 < parts.size() && it->meta.type != fs::file_type::directory))

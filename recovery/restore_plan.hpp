@@ -1,10 +1,10 @@
 // Restore planning: from a checkpoint's trees (optionally only some paths) to
 // the entries to recreate and, per pack, the blobs to fetch and where each one
-// goes. Trees come from a target, so an attacker may have written them: the
-// planner refuses unsafe or unsorted names, and measures the checkpoint
-// (reading each distinct tree once) before expanding it, so a tree graph that
-// reuses subtrees to blow up, or nests too deep, is refused without the
-// memory it would take. Iterative throughout. A restore_plan is immutable
+// goes. Trees come from a target, so an attacker may have written them: their
+// names are validated when decoded, and the planner measures the checkpoint
+// (repo::tree_measure: each distinct tree read once) before expanding it, so a
+// tree graph that reuses subtrees to blow up, or nests too deep, is refused
+// without the memory it would take. Iterative throughout. A restore_plan is immutable
 // once built; restore_execution.hpp carries it out.
 #pragma once
 
@@ -20,10 +20,8 @@ namespace cairn::recovery {
 
 inline constexpr size_t no_link = std::numeric_limits<size_t>::max();
 
-// What one restore may take on (see docs/FORMAT.md, "Limits").
-inline constexpr uint64_t max_restore_entries = 50'000'000;
-inline constexpr uint32_t max_restore_depth = 4096;      // directory levels below a source
-inline constexpr uint64_t max_restore_path_bytes = 4ull << 30;  // all entry paths together
+// All entry paths of one restore together (entries and depth: repo_format.hpp).
+inline constexpr uint64_t max_restore_path_bytes = 4ull << 30;
 
 struct restore_entry {
   std::string path;           // relative to the destination: "source/dir/file"
@@ -54,17 +52,6 @@ struct restore_plan {
   // Files with a blob the index does not know: "path: reason".
   std::vector<std::string> missing;
 };
-
-// The size of a checkpoint's tree graph as a restore would expand it.
-struct tree_measure {
-  uint64_t entries = 0;  // every reference of a subtree counted (saturating)
-  uint32_t depth = 0;    // levels of directories
-};
-
-// Reads each distinct tree below `root` once. corrupt when a tree has an
-// unsafe name ("", ".", "..", '/' or NUL), names out of order or twice, or
-// refers to itself.
-expected<tree_measure> measure_tree(const repo::repository& repo, const object_id& root);
 
 // `paths` are "source/sub/path" in the checkpoint's namespace; empty: all.
 // not_found names a path that is not in the checkpoint; corrupt a tree that
