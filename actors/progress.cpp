@@ -50,6 +50,12 @@ progress_actor::behavior_type progress(progress_actor::stateful_pointer<progress
       update_estimate(self->state, seconds());
       return self->state.snapshot;
     },
+    [=](atom::begin) {
+      auto& st = self->state;
+      st.snapshot = progress_snapshot{};
+      st.samples.clear();
+      st.start = std::chrono::steady_clock::now();
+    },
     [=](atom::tick) {
       update_estimate(self->state, seconds());
       if (self->state.renderer) self->state.renderer(self->state.snapshot);

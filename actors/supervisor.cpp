@@ -56,6 +56,8 @@ supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_options opt
       if (st.queue.empty())
         for (const auto& p : st.options.suite->plans) st.queue.push_back(p.name);
       st.next = 0;
+      // A run's progress starts from zero (the daemon's progress actor outlives its runs).
+      if (st.options.progress) self->send(st.options.progress, atom::begin::value);
       st.promise = self->make_response_promise<std::vector<plan_report>>();
       auto rp = *st.promise;
       run_next(self);

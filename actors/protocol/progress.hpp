@@ -56,6 +56,8 @@ using progress_actor = caf::typed_actor<
   // Current snapshot.
   caf::replies_to<atom::get>::with<progress_snapshot>,
   // Timer: hands a snapshot to the renderer.
-  caf::reacts_to<atom::tick>>;
+  caf::reacts_to<atom::tick>,
+  // A new run starts: counters, totals, rate and clock from zero.
+  caf::reacts_to<atom::begin>>;
 
 }  // namespace cairn

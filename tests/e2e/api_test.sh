@@ -1,6 +1,6 @@
 # The daemon's control API on its Unix socket, driven with curl as another
 # program would: plans, run now, progress polled and streamed (SSE), cancel
-# mid-run (nothing committed, check passes, the next run commits), runs with
+# mid-run (check passes, the next run reuses what was uploaded), runs with
 # their cost, checkpoints and a tree, /metrics, JSON errors, and a caller
 # that is neither root, the daemon's user nor in api.group refused (403).
 source "$CAIRN_E2E_LIB"
@@ -72,7 +72,7 @@ id=$(jq -r '.checkpoints[0].id' "$T/cps")
 api "http://cairn/v1/checkpoints/$id/tree?path=src" > "$T/tree"
 [ "$(jq -r '.entries[] | select(.name=="hello.txt") | .size' "$T/tree")" = 6 ] || fail "$(cat "$T/tree")"
 
-note "cancel mid-run: nothing committed, check passes, the next run completes"
+note "cancel mid-run: nothing committed, check passes, the next run reuses the uploaded packs"
 # Enough new data that reading is held back by the slow uploads (a cancel
 # once every source was read lets the commit finish, as SIGTERM does).
 for i in $(seq 5 14); do random_file "$T/src/g$i.bin" $((8 << 20)); done
@@ -81,7 +81,7 @@ run 0 cairn_cli run now
 grep -q "started by the daemon" "$T/out" || fail "$(cat "$T/out")"
 for _ in $(seq 1 100); do
   api http://cairn/v1/runs/current > "$T/current"
-  [ "$(jq -r '.progress.bytes_done // 0' "$T/current")" -gt $((40 << 20)) ] && break
+  [ "$(jq -r '.progress.bytes_uploaded // 0' "$T/current")" -gt $((16 << 20)) ] && break
   sleep 0.1
 done
 [ "$(jq -r .running "$T/current")" = true ] || fail "the run ended before it could be cancelled"
@@ -91,11 +91,16 @@ for _ in $(seq 1 100); do [ "$(api http://cairn/v1/runs/current | jq -r .running
 api "http://cairn/v1/runs?plan=now&limit=1" > "$T/runs"; [ "$(jq -r ".runs[0].status" "$T/runs")" = cancelled ] || fail "not recorded as cancelled: $(cat "$T/runs") $(cat "$T/daemon.log")"
 [ "$(api "http://cairn/v1/checkpoints?plan=now" | jq '.checkpoints | length')" = 1 ] || fail "a cancelled run committed"
 run 0 cairn_cli check
+packs_kept=$(find "$T/repo/data" -type f | wc -l)
+[ "$packs_kept" -gt 4 ] || fail "the cancelled run left no uploaded pack to reuse"
+ls -la "$T/repo/index" "$T/repo/data"/* > "$T/before-rerun" 2>&1
 run 0 cairn_cli --json run now
 for _ in $(seq 1 300); do
   [ "$(api 'http://cairn/v1/runs?plan=now&limit=1' | jq -r '.runs[0].status')" = ok ] && break
   sleep 0.1
 done
+uploaded=$(api 'http://cairn/v1/runs?plan=now&limit=1' | jq -r '.runs[0].stats.bytes_uploaded')
+[ "$uploaded" -lt $((70 << 20)) ] || fail "the run after a cancel uploaded everything again ($uploaded bytes): $(cat "$T/before-rerun" "$T/daemon.log"; api "http://cairn/v1/runs?plan=now")"
 run 0 cairn_cli runs --plan now
 [ "$(grep -c . "$T/out")" = 3 ] || fail "runs: $(cat "$T/out")"
 grep -q cancelled "$T/out" || fail "runs: $(cat "$T/out")"
