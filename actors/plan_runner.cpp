@@ -40,17 +40,51 @@ void commit_targets(self_ptr self);
 void write_suite_states(self_ptr self);
 
 void finish_now(self_ptr self);
+void notify_failure(self_ptr self);
+
+// After a failed or partial run: the plan's (or the suite's) on_failure
+// command, so people hear of it without watching. Its own failure is a warning.
+void notify_failure(self_ptr self) {
+  auto& st = self->state;
+  auto status = run_status(st.report);
+  const auto& command = st.plan->on_failure.empty() ? st.options.suite->on_failure : st.plan->on_failure;
+  if (command.empty() || st.failure_notified || (status != "failed" && status != "partial")) return finish_now(self);
+  st.failure_notified = true;
+  std::string targets, error = st.report.error;
+  for (const auto& t : st.report.targets)
+    if (!t.committed) {
+      targets += (targets.empty() ? "" : ",") + t.target;
+      if (error.empty()) error = t.target + ": " + t.error;
+    }
+  auto runner = self->spawn<caf::detached>(hook);
+  hook_request req{command,
+                   {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", status}, {"CAIRN_FAILED_TARGETS", targets},
+                    {"CAIRN_TARGET", targets.substr(0, targets.find(','))}, {"CAIRN_ERROR", error}},
+                   {}};
+  self->request(runner, timeouts::run, atom::run::value, req)
+    .then(
+      [=](hook_outcome& o) {
+        if (o.exit_code != 0)
+          self->state.report.warnings.push_back("the on_failure command exited with " + std::to_string(o.exit_code) +
+                                                (o.error.empty() ? "" : ": " + o.error));
+        finish_now(self);
+      },
+      [=](caf::error& e) {
+        self->state.report.warnings.push_back("the on_failure command did not run: " + describe(from_caf(e)));
+        finish_now(self);
+      });
+}
 
 // Records the run's outcome, releases the plan lock and replies; first runs
 // the plan's `after` step, whatever the outcome (it may restart a service
-// that `before` stopped).
+// that `before` stopped), then on_failure when the run failed.
 void finish(self_ptr self) {
   auto& st = self->state;
   *st.scan_cancel = true;
   if (!st.promise) return;
   // Not when this run never got the plan's lock: another run of the plan is
   // under way, and its own after step will follow its before step.
-  if (st.plan->after.empty() || st.after_started || !st.lock) return finish_now(self);
+  if (st.plan->after.empty() || st.after_started || !st.lock) return notify_failure(self);
   st.after_started = true;
   auto runner = self->spawn<caf::detached>(hook);
   hook_request req{st.plan->after, {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", run_status(st.report)}}, {}};
@@ -60,11 +94,11 @@ void finish(self_ptr self) {
         if (o.exit_code != 0)
           self->state.report.warnings.push_back("the after step `" + self->state.plan->after + "` exited with " +
                                                 std::to_string(o.exit_code) + (o.error.empty() ? "" : ": " + o.error));
-        finish_now(self);
+        notify_failure(self);
       },
       [=](caf::error& e) {
         self->state.report.warnings.push_back("the after step did not run: " + describe(from_caf(e)));
-        finish_now(self);
+        notify_failure(self);
       });
 }
 

@@ -58,6 +58,7 @@ struct plan_runner_state {
   std::vector<target_actor> state_only;          // other targets of the suite, for its state
   bool stopping = false;
   bool committing = false;
+  bool failure_notified = false;  // on_failure ran (or was not needed)
   bool after_started = false;  // the `after` step runs once, in finish
 };
 

@@ -268,9 +268,10 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   p.where = where(key);
   check_name(key, name, "plan name");
   expect_map(n, "plan \"" + name + "\"");
-  check_keys(n, {"sources", "targets", "schedule", "keep", "before", "after"}, "plan \"" + name + "\"");
+  check_keys(n, {"sources", "targets", "schedule", "keep", "before", "after", "on_failure"}, "plan \"" + name + "\"");
   if (n["before"]) p.before = scalar(n["before"], "before");
   if (n["after"]) p.after = scalar(n["after"], "after");
+  if (n["on_failure"]) p.on_failure = scalar(n["on_failure"], "on_failure");
   if (n["keep"]) {
     const auto& k = n["keep"];
     std::string what = "keep of plan \"" + name + "\"";
@@ -326,7 +327,7 @@ suite_config parser::parse(const YAML::Node& root) {
   c.file = file_;
   if (!root || root.IsNull()) throw config_error{name_ + ": the file is empty"};
   expect_map(root, "the configuration");
-  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon", "limits", "api"},
+  check_keys(root, {"state_dir", "keyring", "targets", "plans", "suite_state", "daemon", "limits", "api", "on_failure"},
              "the configuration");
   if (root["daemon"]) {
     const auto& n = root["daemon"];
@@ -363,6 +364,7 @@ suite_config parser::parse(const YAML::Node& root) {
     c.state_dir = geteuid() == 0 || !home ? fs::path("/var/lib/cairn")
                                           : fs::path(home) / ".local/state/cairn";
   }
+  if (root["on_failure"]) c.on_failure = scalar(root["on_failure"], "on_failure");
   c.api.socket = c.state_dir / "cairn.sock";
   if (root["api"]) {
     const auto& n = root["api"];
@@ -511,9 +513,12 @@ expected<suite_config> load_config(const fs::path& file) {
   // user running Cairn, often root: nobody else may be able to change it.
   struct stat st {};
   if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    if (!c->on_failure.empty())
+      return fail(errc::invalid_input, file.string() + ": on_failure runs a command, and " + file.string() +
+                                         " can be changed by other users: chmod go-w " + file.string());
     for (const auto& p : c->plans) {
-      if (!p.before.empty() || !p.after.empty())
-        return fail(errc::invalid_input, p.where.str() + ": plan \"" + p.name + "\" runs a command (before/after), and " +
+      if (!p.before.empty() || !p.after.empty() || !p.on_failure.empty())
+        return fail(errc::invalid_input, p.where.str() + ": plan \"" + p.name + "\" runs a command (before/after/on_failure), and " +
                                            file.string() + " can be changed by other users: chmod go-w " + file.string());
       for (const auto& src : p.sources)
         if (src.type == "command" || !src.post_restore.empty())

@@ -86,6 +86,7 @@ struct plan_config {
   std::vector<std::string> targets;  // names from suite_config::targets
   std::string before;                // a command run before the sources are read; failing, no checkpoint
   std::string after;                 // a command run after every run, with CAIRN_RUN_STATUS set
+  std::string on_failure;            // a command run after a failed or partial run (else the suite's)
   schedule when;                     // cairn daemon: when it runs by itself (empty: never)
   keep_policy keep;                  // which checkpoints to keep (empty: all)
   location where;
@@ -113,6 +114,7 @@ struct suite_config {
   std::vector<plan_config> plans;
   daemon_config daemon;
   api_config api;
+  std::string on_failure;            // run after a failed or partial run of a plan without its own
   size_t suite_state_keep = 5;       // suite-state generations kept on each target
   std::string text;                  // the YAML as read, for the suite-state backup
 
