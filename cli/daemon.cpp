@@ -2,11 +2,15 @@
 
 #include <grp.h>
 
+#include <mutex>
+
 #include <nlohmann/json.hpp>
 
 #include "api/client.hpp"
 #include "api/control_api.hpp"
 #include "cli/exit_codes.hpp"
+#include "base/clock.hpp"
+#include "cli/systemd_notify.hpp"
 
 namespace cairn::cli {
 
@@ -76,6 +80,20 @@ int run_daemon(const daemon_options& g) {
     else print_prune(out, *r, false);
     std::fflush(stdout);
   };
+  actors::application* current = nullptr;  // the application serving now (for STATUS)
+  std::mutex current_mutex;
+  systemd_notifier systemd([&]() -> std::string {
+    std::lock_guard lock(current_mutex);
+    if (!current) return "";
+    auto live = current->live();
+    if (!live) return "waiting for the next scheduled run";
+    const auto& p = live->progress;
+    std::string line = live->plan + ": " + (p.phase.empty() ? "running" : p.phase) + ", " +
+                       format_bytes(p.done.bytes) + (p.total.bytes ? " of " + format_bytes(p.total.bytes) : "") +
+                       " read, " + format_bytes(p.done.bytes_uploaded) + " uploaded";
+    if (p.eta_seconds >= 0) line += ", about " + std::to_string(static_cast<long>(p.eta_seconds)) + " s left";
+    return line;
+  });
   print_daemon_event(out, "started with " + o.config_file.string());
   daemon_running = true;
   for (;;) {
@@ -88,7 +106,16 @@ int run_daemon(const daemon_options& g) {
       return exit_code_of(server.error());
     }
     serving = &control;
+    {
+      std::lock_guard lock(current_mutex);
+      current = app->get();
+    }
+    systemd.ready();
     auto r = (*app)->daemon(callbacks);
+    {
+      std::lock_guard lock(current_mutex);
+      current = nullptr;
+    }
     serving = nullptr;
     control.close_streams();
     server->reset();  // waits for the API's connections to end
@@ -98,6 +125,7 @@ int run_daemon(const daemon_options& g) {
       return exit_code_of(r.error());
     }
     if (!*r) break;
+    systemd.reloading();
     auto next = actors::application::start(o);
     if (!next) {
       print_error(out, next.error());

@@ -18,7 +18,18 @@ plans:
   now: {sources: [{type: dir, path: $T/src}], targets: [repo]}
 YAML
 run 0 cairn init
-"$CAIRN" -c "$T/cairn.yaml" daemon > "$T/daemon.log" 2>&1 &
+# systemd's side of Type=notify: a datagram socket that keeps what it gets.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n"); f.flush()
+' "$T/notify.sock" "$T/notify.log" &
+at_exit "kill $!"
+for _ in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 "$CAIRN" -c "$T/cairn.yaml" daemon > "$T/daemon.log" 2>&1 &
 daemon=$!
 at_exit "kill $daemon"
 S="$T/state/cairn.sock"
@@ -125,9 +136,15 @@ got=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s -o /dev/null -w
 chmod 660 "$S"
 chmod 700 "$T/state"
 
+note "systemd was told: READY, STATUS of the run, watchdog keep-alives"
+grep -q "^READY=1" "$T/notify.log" || fail "no READY: $(cat "$T/notify.log")"
+grep -q "^WATCHDOG=1" "$T/notify.log" || fail "no watchdog keep-alive: $(cat "$T/notify.log")"
+grep -q "^STATUS=now: " "$T/notify.log" || fail "no STATUS of a run: $(cat "$T/notify.log")"
+
 note "SIGTERM: the daemon stops and removes its socket"
 kill -TERM $daemon
 for _ in $(seq 1 100); do kill -0 $daemon 2> /dev/null || break; sleep 0.1; done
 kill -0 $daemon 2> /dev/null && fail "the daemon did not stop"
 [ ! -e "$S" ] || fail "the socket was left behind"
+grep -q "^STOPPING=1" "$T/notify.log" || fail "no STOPPING: $(cat "$T/notify.log")"
 true
