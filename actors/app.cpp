@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <set>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -30,6 +32,7 @@
 #include "base/clock.hpp"
 #include "config/yaml_edit.hpp"
 #include "crypto/secret.hpp"
+#include "fs/machine_state.hpp"
 #include "fs/process_lock.hpp"
 #include "repo/repo_format.hpp"
 #include "repo/temporaries.hpp"
@@ -52,6 +55,7 @@ struct application::impl {
   supervisor_actor supervisor;
   scheduler_actor scheduler;
   progress_actor daemon_progress;  // the daemon's runs report here
+  std::shared_ptr<pause_gate> gate = std::make_shared<pause_gate>();
   std::atomic<bool> stopping{false};
   std::atomic<bool> reloading{false};
 
@@ -806,6 +810,65 @@ expected<std::vector<prune_line>> application::prune(const std::string& target, 
   return out;
 }
 
+namespace {
+
+// daemon.pause_when: looks at the machine every pause_check and holds the
+// gate (with the reason) while a condition is true. Stops with the daemon.
+class pause_watch {
+public:
+  pause_watch(const config::daemon_config& config, std::shared_ptr<pause_gate> gate)
+    : config_(config), gate_(std::move(gate)) {
+    if (!config_.pause_on_battery && config_.pause_cpu_some_avg10 <= 0 && config_.pause_io_some_avg10 <= 0) return;
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~pause_watch() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    for (const auto& r : held_) gate_->release(r);
+  }
+
+private:
+  void set(const std::string& reason, bool on) {
+    if (on && gate_->hold(reason)) held_.insert(reason);
+    if (!on && gate_->release(reason)) held_.erase(reason);
+  }
+  void look() {
+    set("on battery", config_.pause_on_battery && cairn::fs::on_battery(config_.sysfs_root));
+    auto busy = [&](const char* resource, double limit) {
+      if (limit <= 0) return;
+      auto p = cairn::fs::pressure_some_avg10(config_.procfs_root, resource);
+      // One reason per resource; its text names the threshold, not the moving value.
+      set(std::string("machine busy (") + resource + " pressure above " + std::to_string(static_cast<int>(limit)) + "%)",
+          p && *p > limit);
+    };
+    busy("cpu", config_.pause_cpu_some_avg10);
+    busy("io", config_.pause_io_some_avg10);
+  }
+  void loop() {
+    std::unique_lock lock(mutex_);
+    do {
+      lock.unlock();
+      look();
+      lock.lock();
+    } while (!cv_.wait_for(lock, config_.pause_check, [this] { return done_; }));
+  }
+
+  config::daemon_config config_;
+  std::shared_ptr<pause_gate> gate_;
+  std::set<std::string> held_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
 expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   auto& d = *impl_;
   if (std::none_of(d.suite->plans.begin(), d.suite->plans.end(), [](auto& p) { return !p.when.empty(); }))
@@ -835,14 +898,16 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
   {
     std::lock_guard guard(d.mutex);
     // Counted beside the run (a walk of metadata only): the API and status show totals and ETA.
-    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(), true};
+    supervisor_options o{d.suite, d.keyring, d.catalog, progress_handle, d.threads(), true, d.gate};
     d.supervisor = d.sys->spawn(supervisor, o);
     so.supervisor = d.supervisor;
+    so.gate = d.gate;
     d.scheduler = d.sys->spawn<caf::detached>(scheduler, so);
     d.daemon_progress = progress_handle;
   }
   d.reloading = false;
   if (d.stopping) stop();
+  pause_watch watch(d.suite->daemon, d.gate);
   caf::scoped_actor self{*d.sys};
   expected<bool> r = fail(errc::io, "no reply");
   self->request(d.scheduler, caf::infinite, atom::run::value)
@@ -938,7 +1003,7 @@ std::optional<live_run> application::live() {
   if (!plan || plan->empty()) return std::nullopt;
   auto snapshot = d.ask<progress_snapshot>(self, std::chrono::seconds(10), caf::actor_cast<caf::actor>(progress),
                                            atom::get::value);
-  return live_run{*plan, snapshot ? *snapshot : progress_snapshot{}};
+  return live_run{*plan, snapshot ? *snapshot : progress_snapshot{}, d.gate->why()};
 }
 
 expected<std::vector<catalog::run_row>> application::runs(const std::string& plan, size_t limit) {
@@ -946,6 +1011,28 @@ expected<std::vector<catalog::run_row>> application::runs(const std::string& pla
   CAIRN_ASSIGN(auto db, catalog::catalog::open(d.suite->state_dir, true));
   return db->runs(plan, static_cast<int>(limit));
 }
+
+namespace {
+const std::string paused_by_request = "paused by request";
+}
+
+expected<bool> application::pause(const std::string& plan) {
+  auto& d = *impl_;
+  if (!plan.empty()) {
+    if (!d.suite->find_plan(plan)) return fail(errc::not_found, "no plan named \"" + plan + "\"");
+    auto now = live();
+    if (!now || now->plan != plan) return fail(errc::not_found, "plan \"" + plan + "\" is not running");
+  }
+  return d.gate->hold(paused_by_request);
+}
+
+expected<bool> application::resume(const std::string& plan) {
+  auto& d = *impl_;
+  if (!plan.empty() && !d.suite->find_plan(plan)) return fail(errc::not_found, "no plan named \"" + plan + "\"");
+  return d.gate->release(paused_by_request);
+}
+
+std::string application::paused_why() const { return impl_->gate->why(); }
 
 void application::stop() {
   auto& d = *impl_;

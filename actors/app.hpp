@@ -109,6 +109,7 @@ struct suite_status {
 struct live_run {
   std::string plan;
   progress_snapshot progress;
+  std::string paused;  // why it waits ("" when it goes on)
 };
 
 struct prune_line {
@@ -209,6 +210,13 @@ public:
   expected<std::string> run_now(const std::string& plan);
   expected<bool> cancel(const std::string& plan);
   std::optional<live_run> live();
+  // Holds reading and uploads at the next chunk and pack (locks stay
+  // refreshed) and starts no new run, until resume(). `plan`: only when it
+  // runs now (not_found otherwise); "": the whole daemon.
+  expected<bool> pause(const std::string& plan);
+  expected<bool> resume(const std::string& plan);
+  // "" when not paused; else why (by request, on battery, machine busy).
+  std::string paused_why() const;
   // Past runs, newest first, from the catalog ("" : every plan).
   expected<std::vector<catalog::run_row>> runs(const std::string& plan, size_t limit);
 

@@ -5,6 +5,8 @@
 // memory stays flat however large the tree. Detached: file I/O blocks.
 #pragma once
 
+#include "base/pause_gate.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -34,6 +36,8 @@ struct source_options {
   std::shared_ptr<const std::atomic<bool>> cancel_scan;
   // Set when the run stops: a running command or database copy is stopped.
   std::shared_ptr<const std::atomic<bool>> cancel_stage;
+  // While it holds, reading waits (the daemon's pause).
+  std::shared_ptr<const pause_gate> gate;
 };
 
 class dir_walk;

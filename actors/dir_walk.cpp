@@ -135,6 +135,10 @@ bool dir_walk::window_full() const {
 }
 
 void dir_walk::pump() {
+  if (options_.gate && options_.gate->paused() && !stopped_) {  // paused: look again in a moment
+    self_->delayed_send(self_, std::chrono::milliseconds(250), atom::resume::value);
+    return;
+  }
   int budget = 1024;  // entries per turn, so replies get their turn too
   while (!stopped_ && promise_) {
     if (reading_) {

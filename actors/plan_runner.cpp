@@ -180,6 +180,7 @@ void start_sources(self_ptr self) {
     o.state_dir = st.options.suite->state_dir;
     o.chunker = st.options.chunker;
     o.cancel_stage = st.stage_cancel;
+    o.gate = st.options.gate;
     return o;
   };
   for (const auto& src : st.plan->sources) {
@@ -470,6 +471,7 @@ void open_targets(self_ptr self) {
     }
     target_options o{cfg->name, *backend, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
     o.connections = default_connections(*cfg);
+    o.gate = st.options.gate;
     st.targets[i] = self->spawn<caf::linked + caf::detached>(target, o);
     self->request(st.targets[i], timeouts::open, atom::open::value, open_mode::write)
       .then(

@@ -5,6 +5,8 @@
 // commits its checkpoint. Scheduled; all waiting is asynchronous.
 #pragma once
 
+#include "base/pause_gate.hpp"
+
 #include <chrono>
 #include <functional>
 
@@ -31,6 +33,7 @@ struct plan_options {
   // totals and ETA. The count walks beside the backup (its own actors), never
   // before it; nobody showing progress means no count at all.
   bool scan = true;
+  std::shared_ptr<pause_gate> gate;  // may be null
 };
 
 struct plan_runner_state {

@@ -61,7 +61,8 @@ void wake(self_ptr self) {
   auto& st = self->state;
   if (st.draining) return;
   int64_t now = now_ns();
-  if (st.running.empty()) {
+  bool paused = st.options.gate && st.options.gate->paused();
+  if (st.running.empty() && !paused) {
     auto first = std::min_element(st.due.begin(), st.due.end(),
                                   [](const auto& a, const auto& b) { return a.second < b.second; });
     if (first != st.due.end() && first->second <= now) {

@@ -5,6 +5,8 @@
 // so a suspend or a clock change delays nothing by more than a minute.
 #pragma once
 
+#include "base/pause_gate.hpp"
+
 #include <functional>
 #include <map>
 
@@ -20,6 +22,7 @@ struct scheduler_options {
   std::map<std::string, config::run_history> history;  // from the catalog, per plan
   std::function<void(const plan_report&)> on_run;      // called on the scheduler's thread
   std::function<void(const next_run&)> on_next;
+  std::shared_ptr<const pause_gate> gate;  // while it holds, no run starts
 };
 
 struct scheduler_state {

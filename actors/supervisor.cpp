@@ -29,7 +29,7 @@ void run_next(self_ptr self) {
   }
   const auto& name = st.queue[st.next];
   plan_options o{st.options.suite, name, st.options.keyring, st.options.catalog,
-                 st.options.progress, {}, st.options.sealers, st.options.scan};
+                 st.options.progress, {}, st.options.sealers, st.options.scan, st.options.gate};
   st.current = self->spawn<caf::monitored>(plan_runner, o);
   self->request(st.current, timeouts::run, atom::run::value)
     .then([=](plan_report& r) { plan_done(self, std::move(r)); },

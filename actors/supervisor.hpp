@@ -4,6 +4,8 @@
 // orderly stop of the running plan. Scheduled.
 #pragma once
 
+#include "base/pause_gate.hpp"
+
 #include "actors/plan_runner.hpp"
 
 namespace cairn::actors {
@@ -15,6 +17,7 @@ struct supervisor_options {
   progress_actor progress;
   size_t sealers = 2;
   bool scan = true;  // count sources for the progress line (see plan_options)
+  std::shared_ptr<pause_gate> gate;  // the daemon's: reading and uploads wait while it holds
 };
 
 struct supervisor_state {

@@ -85,6 +85,13 @@ void maybe_finish(self_ptr self) {
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
+  if (st.options.gate && st.options.gate->paused() && !st.aborting) {
+    if (!st.recheck_pending) {
+      st.recheck_pending = true;
+      self->delayed_send(self, std::chrono::milliseconds(250), atom::resume::value);
+    }
+    return;
+  }
   while (!st.idle.empty() && !st.queue.empty()) {
     auto up = st.idle.back();
     st.idle.pop_back();
@@ -243,6 +250,11 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       auto st = recovery::write_suite_state(*self->state.options.backend, o.bytes->view(), o.time_ns, o.keep);
       if (!st) return to_caf(here(self, st.error()));
       return true;
+    },
+    [=](atom::resume) {
+      self->state.recheck_pending = false;
+      dispatch(self);
+      maybe_finish(self);
     },
     [=](atom::refresh) {
       auto& st = self->state;

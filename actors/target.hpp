@@ -3,6 +3,8 @@
 // packs go through `connections` uploader actors, each on its own thread.
 #pragma once
 
+#include "base/pause_gate.hpp"
+
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -26,6 +28,7 @@ struct target_options {
   size_t packs_per_index = 8;        // an index file every N packs
   std::chrono::milliseconds lock_refresh = timeouts::lock_refresh;
   std::chrono::milliseconds lock_grace = timeouts::lock_grace;
+  std::shared_ptr<const pause_gate> gate;  // while it holds, no new upload starts (locks stay refreshed)
 };
 
 struct target_state {
@@ -35,6 +38,7 @@ struct target_state {
   std::unique_ptr<repo::repository_lock> lock;
   std::chrono::steady_clock::time_point lock_refreshed;  // last time the lock was written
   std::optional<error> lock_error;                       // why the last refresh failed
+  bool recheck_pending = false;                          // a paused dispatch looks again soon
   std::unique_ptr<repo::pack_writer> data_packs;
   std::unique_ptr<repo::pack_writer> tree_packs;
   std::vector<uploader_actor> idle;

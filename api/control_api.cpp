@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/plan_runner.hpp"
@@ -90,7 +92,10 @@ json plan_json(const actors::plan_status& p, const std::optional<actors::live_ru
             {"last_good_ns", p.last_good_ns ? json(*p.last_good_ns) : json(nullptr)},
             {"running", live && live->plan == p.plan},
             {"targets", targets}};
-  if (live && live->plan == p.plan) j["progress"] = progress_json(live->progress);
+  if (live && live->plan == p.plan) {
+    j["progress"] = progress_json(live->progress);
+    j["paused"] = live->paused;
+  }
   return j;
 }
 
@@ -132,12 +137,24 @@ http_response control_api::handle(const http_request& req) {
       if (!r) return failed(r.error());
       return ok({{"plan", parts[2]}, {"state", *r}}, 202);
     }
+    if (parts.size() == 4 && post && (parts[3] == "pause" || parts[3] == "resume")) {
+      auto r = parts[3] == "pause" ? app_.pause(parts[2]) : app_.resume(parts[2]);
+      if (!r) return failed(r.error());
+      return ok({{"plan", parts[2]}, {"paused", !app_.paused_why().empty()}, {"why", app_.paused_why()}});
+    }
     if (parts.size() == 4 && post && parts[3] == "cancel") {
       auto r = app_.cancel(parts[2]);
       if (!r) return failed(r.error());
       return ok({{"plan", parts[2]}, {"cancelled", *r}});
     }
   }
+  if (parts.size() == 2 && (parts[1] == "pause" || parts[1] == "resume") && post) {
+    auto r = parts[1] == "pause" ? app_.pause("") : app_.resume("");
+    if (!r) return failed(r.error());
+    return ok({{"paused", !app_.paused_why().empty()}, {"why", app_.paused_why()}});
+  }
+  if (parts.size() == 2 && parts[1] == "daemon" && get)
+    return ok({{"pid", static_cast<int64_t>(::getpid())}, {"paused", !app_.paused_why().empty()}, {"why", app_.paused_why()}});
   if (parts.size() == 2 && parts[1] == "runs" && get) return runs(req);
   if (parts.size() == 3 && parts[1] == "runs" && parts[2] == "current" && get) return current();
   if (parts.size() == 2 && parts[1] == "checkpoints" && get) return checkpoints(req);
@@ -185,7 +202,7 @@ http_response control_api::runs(const http_request& req) {
 http_response control_api::current() {
   auto live = app_.live();
   if (!live) return ok({{"running", false}});
-  return ok({{"running", true}, {"plan", live->plan}, {"progress", progress_json(live->progress)}});
+  return ok({{"running", true}, {"plan", live->plan}, {"paused", live->paused}, {"progress", progress_json(live->progress)}});
 }
 
 http_response control_api::checkpoints(const http_request& req) {
@@ -255,7 +272,8 @@ http_response control_api::events() {
         }
     }
     if (auto live = app_.live())
-      out += "event: progress\ndata: " + dump({{"plan", live->plan}, {"progress", progress_json(live->progress)}}) + "\n";
+      out += "event: progress\ndata: " +
+             dump({{"plan", live->plan}, {"paused", live->paused}, {"progress", progress_json(live->progress)}}) + "\n";
     else
       out += ": idle\n\n";  // a comment keeps the connection alive
     return true;

@@ -199,6 +199,13 @@ int run_command(int argc, char** argv) {
   auto* cancel = app.add_subcommand("cancel", "Cancel a plan the daemon runs (or has queued)");
   cancel->add_option("plan", plan, "The plan")->required()->option_text("PLAN");
   cancel->footer("Nothing half-written is committed; the next run reuses what was uploaded. Example: cairn cancel home");
+  auto* pause = app.add_subcommand("pause", "Pause the daemon's run (or the whole daemon): reading and uploads wait");
+  pause->add_option("plan", plan, "Only while this plan runs")->option_text("PLAN");
+  pause->footer("Reading stops at the next chunk and uploads at the next pack; locks stay refreshed and\n"
+                "no new run starts until cairn resume. Example: cairn pause");
+  auto* resume = app.add_subcommand("resume", "Resume what cairn pause held");
+  resume->add_option("plan", plan, "The plan")->option_text("PLAN");
+  resume->footer("Example: cairn resume");
   size_t limit = 20;
   auto* runs = app.add_subcommand("runs", "List past runs, newest first, with what each cost");
   runs->add_option("--plan", plan, "Only this plan")->option_text("P");
@@ -279,6 +286,8 @@ int run_command(int argc, char** argv) {
     });
   }
   if (*cancel) return ask_daemon_to_cancel(config_path(g), plan, output{g.json, false});
+  if (*pause) return ask_daemon_to(config_path(g), "pause", plan, output{g.json, false});
+  if (*resume) return ask_daemon_to(config_path(g), "resume", plan, output{g.json, false});
   if (*runs)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;

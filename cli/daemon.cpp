@@ -181,6 +181,27 @@ int ask_daemon_to_cancel(const std::string& config_file, const std::string& plan
   return cancelled ? exit_ok : exit_failure;
 }
 
+int ask_daemon_to(const std::string& config_file, const std::string& verb, const std::string& plan, const output& out) {
+  auto socket = socket_of(config_file);
+  auto path = plan.empty() ? "/v1/" + verb : "/v1/plans/" + plan + "/" + verb;
+  auto reply = socket.empty() ? expected<api::client_reply>(fail(errc::not_found, "no cairn daemon runs"))
+                              : api::call(socket, "POST", path);
+  if (!reply) {
+    print_error(out, reply.error());
+    return exit_failure;
+  }
+  if (reply->status >= 300) {
+    print_error(out, error{errc::io, api::error_message(*reply)});
+    return reply->status == 404 ? exit_usage : exit_failure;
+  }
+  auto j = nlohmann::json::parse(reply->body, nullptr, false);
+  std::string why = j.is_discarded() ? "" : j.value("why", "");
+  if (out.json) std::printf("%s\n", nlohmann::json{{"type", verb}, {"plan", plan}, {"paused", !why.empty()}, {"why", why}}.dump().c_str());
+  else std::printf("%s%s\n", plan.empty() ? "daemon: " : (plan + ": ").c_str(),
+                   why.empty() ? "running" : ("paused (" + why + ")").c_str());
+  return exit_ok;
+}
+
 std::optional<actors::live_run> daemon_live_run(const actors::application& app) {
   auto reply = api::call(app.config().api.socket, "GET", "/v1/runs/current");
   if (!reply || reply->status != 200) return std::nullopt;
@@ -188,6 +209,7 @@ std::optional<actors::live_run> daemon_live_run(const actors::application& app) 
   if (j.is_discarded() || !j.value("running", false)) return std::nullopt;
   actors::live_run live;
   live.plan = j.value("plan", "");
+  live.paused = j.value("paused", "");
   const auto& p = j["progress"];
   live.progress.phase = p.value("phase", "");
   live.progress.current = p.value("current", "");

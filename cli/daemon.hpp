@@ -26,6 +26,8 @@ int run_daemon(const daemon_options& options);
 // std::nullopt: no daemon listens (the caller may run the plan itself).
 std::optional<int> ask_daemon_to_run(const std::string& config_file, const std::string& plan, const output& out);
 int ask_daemon_to_cancel(const std::string& config_file, const std::string& plan, const output& out);
+// pause or resume ("pause"/"resume") a plan's run, or the whole daemon (plan "").
+int ask_daemon_to(const std::string& config_file, const std::string& verb, const std::string& plan, const output& out);
 
 // The daemon's run in progress, if a daemon answers.
 std::optional<actors::live_run> daemon_live_run(const actors::application& app);

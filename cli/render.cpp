@@ -229,7 +229,7 @@ int print_status(const output& out, const actors::suite_status& s, const std::op
         j["progress"] = {{"phase", live->progress.phase},        {"files_done", live->progress.done.files},
                          {"files_total", live->progress.total.files}, {"bytes_done", live->progress.done.bytes},
                          {"bytes_total", live->progress.total.bytes}, {"bytes_uploaded", live->progress.done.bytes_uploaded},
-                         {"eta_seconds", live->progress.eta_seconds}};
+                         {"eta_seconds", live->progress.eta_seconds}, {"paused", live->paused}};
       json targets = json::array();
       for (const auto& t : p.targets) {
         json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
@@ -248,6 +248,7 @@ int print_status(const output& out, const actors::suite_status& s, const std::op
     if (live && live->plan == p.plan) {
       const auto& g = live->progress;
       std::string eta = g.eta_seconds >= 0 ? ", about " + std::to_string(static_cast<long>(g.eta_seconds)) + " s left" : "";
+      if (!live->paused.empty()) std::printf("  paused: %s\n", live->paused.c_str());
       std::printf("  %s: %s of %s files, %s of %s read, %s uploaded%s\n", g.phase.empty() ? "running" : g.phase.c_str(),
                   with_commas(g.done.files).c_str(), g.total.files ? with_commas(g.total.files).c_str() : "?",
                   format_bytes(g.done.bytes).c_str(), g.total.bytes ? format_bytes(g.total.bytes).c_str() : "?",

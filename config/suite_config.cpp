@@ -332,7 +332,23 @@ suite_config parser::parse(const YAML::Node& root) {
   if (root["daemon"]) {
     const auto& n = root["daemon"];
     expect_map(n, "daemon");
-    check_keys(n, {"retry", "nice", "io", "prune_every"}, "daemon");
+    check_keys(n, {"retry", "nice", "io", "prune_every", "pause_when", "pause_check", "sysfs_root", "procfs_root"},
+               "daemon");
+    if (n["pause_when"]) {
+      const auto& w = n["pause_when"];
+      expect_map(w, "daemon pause_when");
+      check_keys(w, {"on_battery", "cpu_some_avg10", "io_some_avg10"}, "daemon pause_when");
+      if (w["on_battery"]) c.daemon.pause_on_battery = flag(w["on_battery"], "pause_when on_battery");
+      if (w["cpu_some_avg10"]) c.daemon.pause_cpu_some_avg10 = static_cast<double>(number(w["cpu_some_avg10"], "pause_when cpu_some_avg10", 100));
+      if (w["io_some_avg10"]) c.daemon.pause_io_some_avg10 = static_cast<double>(number(w["io_some_avg10"], "pause_when io_some_avg10", 100));
+    }
+    if (n["pause_check"]) {
+      auto d = parse_duration(scalar(n["pause_check"], "daemon pause_check"));
+      if (!d) error_at(n["pause_check"], "daemon pause_check: " + d.error().message());
+      c.daemon.pause_check = *d;
+    }
+    if (n["sysfs_root"]) c.daemon.sysfs_root = path_of(n["sysfs_root"], "daemon sysfs_root");
+    if (n["procfs_root"]) c.daemon.procfs_root = path_of(n["procfs_root"], "daemon procfs_root");
     if (n["prune_every"]) {
       auto d = parse_duration(scalar(n["prune_every"], "daemon prune_every"));
       if (!d) error_at(n["prune_every"], "daemon prune_every: " + d.error().message());

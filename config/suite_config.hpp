@@ -98,6 +98,13 @@ struct daemon_config {
   int nice = 10;                        // CPU priority of the daemon (0..19)
   bool idle_io = true;                  // I/O only when the disk is otherwise idle
   std::chrono::seconds prune_every{7 * 86400};  // after a forget, prune a target at most this often
+  // pause_when: a run pauses while one of these holds, and goes on after.
+  bool pause_on_battery = false;
+  double pause_cpu_some_avg10 = 0;  // /proc/pressure/cpu "some avg10" above this (0: never)
+  double pause_io_some_avg10 = 0;   // /proc/pressure/io "some avg10" above this (0: never)
+  std::chrono::seconds pause_check{10};  // how often the conditions are looked at
+  std::filesystem::path sysfs_root = "/sys";    // for tests
+  std::filesystem::path procfs_root = "/proc";  // for tests
 };
 
 // The daemon's control API (docs/API.md).

@@ -87,6 +87,8 @@ using target_actor = caf::typed_actor<
   caf::replies_to<atom::abort>::with<bool>,
   // Timer: rewrites the repository lock so others do not take it for stale.
   caf::reacts_to<atom::refresh>,
+  // Timer: uploads held back by a pause look again.
+  caf::reacts_to<atom::resume>,
   // Writes a suite-state generation and its pointer, then prunes old ones.
   caf::replies_to<atom::record, suite_object>::with<bool>>;
 
