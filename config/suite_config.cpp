@@ -7,7 +7,8 @@
 
 #include <fstream>
 #include <set>
-#include <sstream>
+
+#include "config/detail/yaml_screen.hpp"
 
 namespace cairn::config {
 
@@ -472,6 +473,9 @@ const plan_config* suite_config::find_plan(std::string_view name) const {
 
 expected<suite_config> parse_config(std::string_view text, const fs::path& file) {
   std::string name = file.string();
+  // Before YAML::Load builds a graph: it follows aliases, keeps only the first
+  // document and recurses per level (README, Configuration).
+  CAIRN_TRY(detail::screen_yaml(text, name));
   try {
     YAML::Node root = YAML::Load(std::string(text));
     reject_duplicate_keys(root, name);
@@ -485,6 +489,8 @@ expected<suite_config> parse_config(std::string_view text, const fs::path& file)
     if (e.mark.is_null()) return fail(errc::invalid_input, name + ": " + e.msg);
     return fail(errc::invalid_input, name + ":" + std::to_string(e.mark.line + 1) + ":" +
                                        std::to_string(e.mark.column + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {  // bad_alloc, a conversion yaml-cpp did not expect
+    return fail(errc::invalid_input, name + ": cannot read the configuration: " + e.what());
   }
 }
 
@@ -494,9 +500,12 @@ expected<suite_config> load_config(const fs::path& file) {
   if (!in)
     return fail(errc::invalid_input, "cannot read configuration " + file.string() + ": " +
                                        (fs::exists(file, ec) ? "permission denied" : "no such file"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto c = parse_config(buffer.str(), file);
+  // One byte more than the limit, so parse_config refuses a larger file
+  // without reading all of it (a device, a runaway file).
+  std::string text(detail::max_yaml_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  auto c = parse_config(text, file);
   if (!c) return c;
   // The YAML can run commands (command sources, post_restore steps) as the
   // user running Cairn, often root: nobody else may be able to change it.
