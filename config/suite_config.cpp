@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <fstream>
 #include <set>
 
@@ -425,11 +426,13 @@ status parse_target_url(const std::string& url, target_config& t) {
   std::string host = hostport.substr(0, colon);
   int port = 0;
   if (colon != std::string::npos) {
-    try {
-      port = std::stoi(hostport.substr(colon + 1));
-    } catch (...) {
+    // The whole field, 1-65535: stoi took "22x" as 22 and "-1" or "99999" as given.
+    auto digits = std::string_view(hostport).substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc() || end != digits.data() + digits.size())
       return fail(errc::invalid_input, "\"" + url + "\": the port is not a number");
-    }
+    if (port < 1 || port > 65535)
+      return fail(errc::invalid_input, "\"" + url + "\": the port must be 1-65535");
   }
   if (host.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no host");
   if (scheme == "sftp") {
