@@ -149,6 +149,13 @@ TEST_CASE("config: an explicit document start and end, and comments after it, ar
         "/etc/cairn/cairn.yaml:1:12: state_dir must be a single value");
 }
 
+TEST_CASE("config: an endless file is read no further than the 1 MiB limit") {
+  auto c = load_config("/dev/zero");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message() ==
+        "/dev/zero:1:1048577: the file is larger than 1 MiB; a configuration is never that big");
+}
+
 TEST_CASE("config: a missing file is a clear error") {
   auto c = load_config("/nonexistent/cairn.yaml");
   REQUIRE_FALSE(c);
