@@ -5,9 +5,11 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <fstream>
 #include <set>
-#include <sstream>
+
+#include "config/detail/yaml_screen.hpp"
 
 namespace cairn::config {
 
@@ -451,11 +453,13 @@ status parse_target_url(const std::string& url, target_config& t) {
   std::string host = hostport.substr(0, colon);
   int port = 0;
   if (colon != std::string::npos) {
-    try {
-      port = std::stoi(hostport.substr(colon + 1));
-    } catch (...) {
+    // The whole field, 1-65535: stoi took "22x" as 22 and "-1" or "99999" as given.
+    auto digits = std::string_view(hostport).substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc() || end != digits.data() + digits.size())
       return fail(errc::invalid_input, "\"" + url + "\": the port is not a number");
-    }
+    if (port < 1 || port > 65535)
+      return fail(errc::invalid_input, "\"" + url + "\": the port must be 1-65535");
   }
   if (host.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no host");
   if (scheme == "sftp") {
@@ -499,6 +503,9 @@ const plan_config* suite_config::find_plan(std::string_view name) const {
 
 expected<suite_config> parse_config(std::string_view text, const fs::path& file) {
   std::string name = file.string();
+  // Before YAML::Load builds a graph: it follows aliases, keeps only the first
+  // document and recurses per level (README, Configuration).
+  CAIRN_TRY(detail::screen_yaml(text, name));
   try {
     YAML::Node root = YAML::Load(std::string(text));
     reject_duplicate_keys(root, name);
@@ -512,6 +519,8 @@ expected<suite_config> parse_config(std::string_view text, const fs::path& file)
     if (e.mark.is_null()) return fail(errc::invalid_input, name + ": " + e.msg);
     return fail(errc::invalid_input, name + ":" + std::to_string(e.mark.line + 1) + ":" +
                                        std::to_string(e.mark.column + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {  // bad_alloc, a conversion yaml-cpp did not expect
+    return fail(errc::invalid_input, name + ": cannot read the configuration: " + e.what());
   }
 }
 
@@ -521,9 +530,12 @@ expected<suite_config> load_config(const fs::path& file) {
   if (!in)
     return fail(errc::invalid_input, "cannot read configuration " + file.string() + ": " +
                                        (fs::exists(file, ec) ? "permission denied" : "no such file"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto c = parse_config(buffer.str(), file);
+  // One byte more than the limit, so parse_config refuses a larger file
+  // without reading all of it (a device, a runaway file).
+  std::string text(detail::max_yaml_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  auto c = parse_config(text, file);
   if (!c) return c;
   // The YAML can run commands (command sources, post_restore steps) as the
   // user running Cairn, often root: nobody else may be able to change it.

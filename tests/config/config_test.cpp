@@ -98,6 +98,64 @@ TEST_CASE("config: bad input gets one line with file line and column") {
   }
 }
 
+// What yaml-cpp would build a graph from, or silently cut, is refused before
+// YAML::Load: anchors and aliases (a self-reference crashed every command, an
+// alias bomb took a minute of CPU), NUL and other control bytes, a second
+// document, deep nesting and files over 1 MiB.
+TEST_CASE("config: YAML that is dangerous or silently cut is refused with its place") {
+  struct row {
+    std::string text;
+    std::string expected;
+  };
+  std::string base = "targets:\n  usb:\n    type: local\n    path: /x\n";
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    std::string prev(1, static_cast<char>(c - 1)), ref = "*" + prev;
+    bomb += std::string(1, c) + ": &" + c + " [" + ref + ", " + ref + ", " + ref + ", " + ref + ", " +
+            ref + ", " + ref + ", " + ref + ", " + ref + ", " + ref + "]\n";
+  }
+  std::string deep = "state_dir: " + std::string(65, '[') + std::string(65, ']') + "\n";
+  std::string huge = base;
+  while (huge.size() <= (1u << 20)) huge += "# " + std::string(98, 'x') + "\n";
+  const row rows[] = {
+    {"a: &a [*a]\n", "/etc/cairn/cairn.yaml:1:4: YAML anchors (&a) are not supported: write the value out"},
+    {bomb, "/etc/cairn/cairn.yaml:1:4: YAML anchors (&a) are not supported: write the value out"},
+    {base + "plans: &p {}\n", "/etc/cairn/cairn.yaml:5:8: YAML anchors (&p) are not supported: write the value out"},
+    {base + "plans: *p\n", "/etc/cairn/cairn.yaml:5:8: the referenced anchor is not defined"},
+    {"state_dir: \"/tmp/a\\0b\"\n" + base,
+     "/etc/cairn/cairn.yaml:1:12: a value holds a NUL byte (\\0), which no path, name or command may hold"},
+    {std::string("state_dir: /tmp/a\0b\n", 20) + base,
+     "/etc/cairn/cairn.yaml:1:18: control character 0x00 in the file (a NUL byte, or not a text file?)"},
+    {base + "\x04plans: {}\n",
+     "/etc/cairn/cairn.yaml:5:1: control character 0x04 in the file (a NUL byte, or not a text file?)"},
+    {base + "---\nplans: {}\n",
+     "/etc/cairn/cairn.yaml:5:1: a second YAML document (after --- or ...): the configuration is one document"},
+    {base + "...\nplans: {}\n",
+     "/etc/cairn/cairn.yaml:6:1: a second YAML document (after --- or ...): the configuration is one document"},
+    // The top-level mapping is the first level: the 64th '[' is the 65th.
+    {deep, "/etc/cairn/cairn.yaml:1:75: nested deeper than 64 levels"},
+    {huge, "/etc/cairn/cairn.yaml:10386:51: the file is larger than 1 MiB; a configuration is never that big"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text.substr(0, 200));
+    CHECK(error_of(r.text) == r.expected);
+  }
+}
+
+TEST_CASE("config: an explicit document start and end, and comments after it, are fine") {
+  std::string base = "targets:\n  usb:\n    type: local\n    path: /x\n";
+  CHECK(error_of("---\n" + base + "...\n# the end\n") == "");
+  CHECK(error_of("state_dir: " + std::string(10, '[') + std::string(10, ']') + "\n" + base) ==
+        "/etc/cairn/cairn.yaml:1:12: state_dir must be a single value");
+}
+
+TEST_CASE("config: an endless file is read no further than the 1 MiB limit") {
+  auto c = load_config("/dev/zero");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message() ==
+        "/dev/zero:1:1048577: the file is larger than 1 MiB; a configuration is never that big");
+}
+
 TEST_CASE("config: a missing file is a clear error") {
   auto c = load_config("/nonexistent/cairn.yaml");
   REQUIRE_FALSE(c);
@@ -155,6 +213,16 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
      "/etc/cairn/cairn.yaml:2:3: target \"nas\" of type sftp needs an identity (a private key file)"},
     {"targets:\n  nas:\n    url: sftp://nas.lan:ssh/srv\n",
      "/etc/cairn/cairn.yaml:3:10: \"sftp://nas.lan:ssh/srv\": the port is not a number"},
+    {"targets:\n  nas:\n    url: sftp://nas.lan:22x/srv\n",
+     "/etc/cairn/cairn.yaml:3:10: \"sftp://nas.lan:22x/srv\": the port is not a number"},
+    {"targets:\n  nas:\n    url: sftp://nas.lan:/srv\n",
+     "/etc/cairn/cairn.yaml:3:10: \"sftp://nas.lan:/srv\": the port is not a number"},
+    {"targets:\n  nas:\n    url: sftp://nas.lan:99999999999/srv\n",
+     "/etc/cairn/cairn.yaml:3:10: \"sftp://nas.lan:99999999999/srv\": the port is not a number"},
+    {"targets:\n  nas:\n    url: sftp://nas.lan:70000/srv\n",
+     "/etc/cairn/cairn.yaml:3:10: \"sftp://nas.lan:70000/srv\": the port must be 1-65535"},
+    {"targets:\n  c:\n    url: s3+http://host:0/b\n",
+     "/etc/cairn/cairn.yaml:3:10: \"s3+http://host:0/b\": the port must be 1-65535"},
     {"targets:\n  c:\n    url: s3://host\n", "/etc/cairn/cairn.yaml:3:10: \"s3://host\" names no bucket"},
     {"targets:\n  c:\n    url: ftp://host/x\n",
      "/etc/cairn/cairn.yaml:3:10: unknown URL scheme \"ftp\" (use a path, file://, sftp://, s3:// or s3+http://)"},

@@ -43,6 +43,55 @@ run 2 cairn backup
 grep -qE "cairn.yaml:[0-9]+:[0-9]+: source path .*nothing-here.* does not exist" "$T/err" || fail "$(cat "$T/err")"
 cp "$T/good.yaml" "$T/cairn.yaml"
 
+# refused PATTERN : the last command exited 2 with one line naming cairn.yaml:line:col.
+refused() {
+  grep -qE "cairn.yaml:[0-9]+:[0-9]+: $1" "$T/err" || fail "expected '$1': $(cat "$T/err")"
+  [ "$(wc -l < "$T/err")" -eq 1 ] || fail "more than one line: $(cat "$T/err")"
+}
+
+note "YAML anchors and aliases are refused before any graph is built"
+printf 'a: &a [*a]\n' > "$T/cairn.yaml"  # crashed every command with SIGSEGV
+run 2 cairn backup
+refused "YAML anchors \(&a\) are not supported"
+{
+  echo 'a: &a [x, x, x, x, x, x, x, x, x]'
+  p=a
+  for c in b c d e f g h i j; do
+    echo "$c: &$c [*$p, *$p, *$p, *$p, *$p, *$p, *$p, *$p, *$p]"
+    p=$c
+  done
+  cat "$T/good.yaml"
+} > "$T/cairn.yaml"
+start=$(date +%s)
+run 2 cairn backup  # the alias bomb took 58 s of CPU before being refused
+refused "YAML anchors \(&a\) are not supported"
+[ $(( $(date +%s) - start )) -le 5 ] || fail "the alias bomb took $(( $(date +%s) - start )) s"
+
+note "a NUL in a path, a second document and text after ... are refused"
+sed "s|path: $T/src|path: \"$T/src\\\\0/etc\"|" "$T/good.yaml" > "$T/cairn.yaml"
+run 2 cairn backup
+refused "a value holds a NUL byte"
+sed "s|path: $T/src|path: $T/src\\x00/etc|" "$T/good.yaml" > "$T/cairn.yaml"  # GNU sed: a NUL byte
+run 2 cairn backup
+refused "control character 0x00 in the file"
+{ cat "$T/good.yaml"; printf -- '---\nplans: {}\n'; } > "$T/cairn.yaml"
+run 2 cairn backup
+refused "a second YAML document"
+{ cat "$T/good.yaml"; printf -- '...\nplans: {}\n'; } > "$T/cairn.yaml"
+run 2 cairn backup
+refused "a second YAML document"
+{ cat "$T/good.yaml"; printf -- '...\n# only a comment after the end\n'; } > "$T/cairn.yaml"
+run 0 cairn checkpoints
+
+note "a file over 1 MiB and nesting deeper than 64 levels are refused"
+{ cat "$T/good.yaml"; head -c $((2 << 20)) /dev/zero | tr '\0' '#' | fold -w 99; echo; } > "$T/cairn.yaml"
+run 2 cairn backup
+refused "the file is larger than 1 MiB"
+{ cat "$T/good.yaml"; printf 'limits: %s%s\n' "$(printf '[%.0s' $(seq 70))" "$(printf ']%.0s' $(seq 70))"; } > "$T/cairn.yaml"
+run 2 cairn backup
+refused "nested deeper than 64 levels"
+cp "$T/good.yaml" "$T/cairn.yaml"
+
 note "unknown plan and a bad command line"
 run 2 cairn backup nosuchplan
 grep -q 'no plan named "nosuchplan"' "$T/err" || fail "$(cat "$T/err")"
