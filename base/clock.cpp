@@ -44,7 +44,11 @@ expected<int64_t> parse_time(std::string_view text) {
   }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000 + frac;
+  int64_t seconds = static_cast<int64_t>(timegm(&tm));
+  // Nanoseconds since 1970 in an int64 reach from 1677 to 2262.
+  if (seconds > INT64_MAX / 1'000'000'000 - 1 || seconds < INT64_MIN / 1'000'000'000 + 1)
+    return fail(errc::invalid_input, "a time out of range (1678-2261): " + s);
+  return seconds * 1'000'000'000 + frac;
 }
 
 std::string format_bytes(uint64_t bytes) {

@@ -88,10 +88,12 @@ expected<suite_state_header> read_suite_state_header(byte_view object, std::stri
   auto end = text.find('\n');
   if (end == std::string_view::npos) return fail(errc::corrupt, prefix + "not a Cairn suite state");
   json j = json::parse(text.substr(0, end), nullptr, false);
-  if (j.is_discarded() || j.value("magic", "") != magic)
+  if (j.is_discarded() || !j.is_object() || !j.contains("magic") || !j["magic"].is_string() ||
+      j["magic"].get<std::string>() != magic)
     return fail(errc::corrupt, prefix + "not a Cairn suite state (or its header is damaged)");
   try {
     suite_state_header h;
+    if (!j.at("format_version").is_number_integer()) return fail(errc::corrupt, prefix + "damaged suite-state header");
     h.format_version = j.at("format_version").get<int>();
     if (h.format_version > 1)
       return fail(errc::unsupported, prefix + "suite state format " + std::to_string(h.format_version) +
@@ -105,6 +107,7 @@ expected<suite_state_header> read_suite_state_header(byte_view object, std::stri
     if (!enc) return fail(enc.error().with_context(std::string(where)));
     h.encryption = *enc;
     CAIRN_ASSIGN(h.key_slots, repo::decode_key_slots(j.at("key_slots").dump(), where));
+    if (!j.at("payload_size").is_number_unsigned()) return fail(errc::corrupt, prefix + "damaged suite-state header");
     h.payload_size = j.at("payload_size").get<uint64_t>();
     h.payload_sha256 = j.at("payload_sha256").get<std::string>();
     if (object.size() != end + 1 + h.payload_size)
@@ -124,7 +127,7 @@ expected<suite_payload> open_suite_state(byte_view object, const suite_state_hea
   auto plain = cipher.open_object(kind, sealed);
   if (!plain) return fail(errc::corrupt, "the suite state's payload does not open: " + plain.error().message());
   auto payload = decode_payload(*plain);
-  explicit_bzero(plain->data(), plain->size());
+  if (!plain->empty()) explicit_bzero(plain->data(), plain->size());
   return payload;
 }
 
@@ -150,8 +153,21 @@ expected<std::vector<std::string>> suite_state_generations(targets::target& targ
   auto pointer = target.get(std::string(suite_pointer));
   if (pointer) {
     json j = json::parse(pointer->begin(), pointer->end(), nullptr, false);
-    if (!j.is_discarded() && j.value("magic", "") == "cairn-suite-pointer")
-      return j.value("generations", std::vector<std::string>{});
+    if (!j.is_discarded() && j.is_object() && j.contains("magic") && j["magic"].is_string() &&
+        j["magic"].get<std::string>() == "cairn-suite-pointer" && j.contains("generations") &&
+        j["generations"].is_array()) {
+      // Names from the target: only generations under suite/, never a path elsewhere.
+      std::vector<std::string> names;
+      for (const auto& g : j["generations"]) {
+        if (!g.is_string()) continue;
+        auto name = g.get<std::string>();
+        bool plain = name.rfind(suite_prefix, 0) == 0 && name.size() > suite_prefix.size() && name.size() < 256 &&
+                     name.find('/', suite_prefix.size()) == std::string::npos && name.find("..") == std::string::npos &&
+                     name != suite_pointer;
+        if (plain) names.push_back(std::move(name));
+      }
+      return names;
+    }
     notes.push_back(std::string(suite_pointer) + " is damaged; looking for generations by listing");
   } else if (pointer.error().code() != errc::not_found) {
     return fail(pointer.error());

@@ -1,5 +1,7 @@
 #include "repo/checkpoint.hpp"
 
+#include "repo/detail/json_field.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
@@ -28,19 +30,19 @@ json stats_to_json(const checkpoint_stats& s) {
 
 checkpoint_stats stats_from_json(const json& j) {
   checkpoint_stats s;
-  s.files = j.value("files", uint64_t{0});
-  s.dirs = j.value("dirs", uint64_t{0});
-  s.bytes = j.value("bytes", uint64_t{0});
-  s.files_new = j.value("files_new", uint64_t{0});
-  s.files_changed = j.value("files_changed", uint64_t{0});
-  s.files_unchanged = j.value("files_unchanged", uint64_t{0});
-  s.files_skipped = j.value("files_skipped", uint64_t{0});
-  s.bytes_read = j.value("bytes_read", uint64_t{0});
-  s.bytes_new = j.value("bytes_new", uint64_t{0});
-  s.bytes_stored = j.value("bytes_stored", uint64_t{0});
-  s.bytes_uploaded = j.value("bytes_uploaded", uint64_t{0});
-  s.blobs_new = j.value("blobs_new", uint64_t{0});
-  s.duration_ns = j.value("duration_ns", int64_t{0});
+  s.files = detail::int_field<uint64_t>(j, "files", 0);
+  s.dirs = detail::int_field<uint64_t>(j, "dirs", 0);
+  s.bytes = detail::int_field<uint64_t>(j, "bytes", 0);
+  s.files_new = detail::int_field<uint64_t>(j, "files_new", 0);
+  s.files_changed = detail::int_field<uint64_t>(j, "files_changed", 0);
+  s.files_unchanged = detail::int_field<uint64_t>(j, "files_unchanged", 0);
+  s.files_skipped = detail::int_field<uint64_t>(j, "files_skipped", 0);
+  s.bytes_read = detail::int_field<uint64_t>(j, "bytes_read", 0);
+  s.bytes_new = detail::int_field<uint64_t>(j, "bytes_new", 0);
+  s.bytes_stored = detail::int_field<uint64_t>(j, "bytes_stored", 0);
+  s.bytes_uploaded = detail::int_field<uint64_t>(j, "bytes_uploaded", 0);
+  s.blobs_new = detail::int_field<uint64_t>(j, "blobs_new", 0);
+  s.duration_ns = detail::int_field<int64_t>(j, "duration_ns", 0);
   return s;
 }
 

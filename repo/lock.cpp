@@ -10,6 +10,7 @@
 
 #include "base/clock.hpp"
 #include "crypto/secret.hpp"
+#include "repo/detail/json_field.hpp"
 #include "repo/repository.hpp"
 
 namespace cairn::repo {
@@ -33,9 +34,11 @@ byte_buffer lock_json(bool exclusive, const std::string& purpose, int64_t create
 }
 
 bool stale(const json& j, int64_t now) {
-  if (now - j.value("refreshed", int64_t{0}) > repository_lock::stale_after_ns) return true;
-  if (j.value("host", "") == host_name()) {
-    auto pid = static_cast<pid_t>(j.value("pid", int64_t{0}));
+  // Written by anyone with access to the target: no field's type or range is trusted.
+  if (!j.is_object()) return true;
+  if (detail::int_field<int64_t>(j, "refreshed", 0) < now - repository_lock::stale_after_ns) return true;
+  if (detail::string_field(j, "host") == host_name()) {
+    auto pid = detail::int_field<pid_t>(j, "pid", 0);
     if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) return true;
   }
   return false;
@@ -51,10 +54,11 @@ struct live_lock {
 std::optional<live_lock> read_lock(const json& j, int64_t now) {
   try {
     if (!j.is_object() || stale(j, now)) return std::nullopt;
-    return live_lock{j.value("exclusive", false),
-                     j.value("purpose", "another run") + " on " + j.value("host", "?") + " (pid " +
-                       std::to_string(j.value("pid", int64_t{0})) + ", since " +
-                       format_time(j.value("created", int64_t{0})) + ")"};
+    bool exclusive = j.contains("exclusive") && j["exclusive"].is_boolean() && j["exclusive"].get<bool>();
+    return live_lock{exclusive, detail::string_field(j, "purpose", "another run") + " on " +
+                                  detail::string_field(j, "host", "?") + " (pid " +
+                                  std::to_string(detail::int_field<int64_t>(j, "pid", 0)) + ", since " +
+                                  format_time(detail::int_field<int64_t>(j, "created", 0)) + ")"};
   } catch (const std::exception&) {
     return std::nullopt;
   }
