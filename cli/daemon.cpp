@@ -140,21 +140,33 @@ int run_daemon(const daemon_options& g) {
 }
 
 
-std::optional<int> ask_daemon_to_run(const std::string& config_file, const std::string& plan, const output& out) {
+namespace {
+
+// POSTs to the daemon's API. not_found: no daemon listens; invalid_input: the
+// API said 404 (an unknown plan, or one that is not running); io: the rest.
+expected<nlohmann::json> post_to_daemon(const std::string& config_file, const std::string& path) {
   auto socket = socket_of(config_file);
-  if (socket.empty()) return std::nullopt;
-  auto reply = api::call(socket, "POST", "/v1/plans/" + plan + "/run");
-  if (!reply && reply.error().code() == errc::not_found) return std::nullopt;
-  if (!reply) {
-    print_error(out, reply.error());
-    return exit_failure;
-  }
-  if (reply->status >= 300) {
-    print_error(out, error{reply->status == 404 ? errc::invalid_input : errc::io, api::error_message(*reply)});
-    return reply->status == 404 ? exit_usage : exit_failure;
-  }
-  auto j = nlohmann::json::parse(reply->body, nullptr, false);
-  std::string state = j.is_discarded() ? "" : j.value("state", "");
+  if (socket.empty()) return fail(errc::not_found, "no cairn daemon runs");
+  CAIRN_ASSIGN(auto reply, api::call(socket, "POST", path));
+  if (reply.status >= 300)
+    return fail(reply.status == 404 ? errc::invalid_input : errc::io, api::error_message(reply));
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(errc::io, "the daemon's reply is not JSON: " + reply.body);
+  return j;
+}
+
+int failed_with(const output& out, const error& e) {
+  print_error(out, e);
+  return exit_code_of(e);
+}
+
+}  // namespace
+
+std::optional<int> ask_daemon_to_run(const std::string& config_file, const std::string& plan, const output& out) {
+  auto j = post_to_daemon(config_file, "/v1/plans/" + plan + "/run");
+  if (!j && j.error().code() == errc::not_found) return std::nullopt;  // no daemon: the caller runs it
+  if (!j) return failed_with(out, j.error());
+  std::string state = j->value("state", "");
   if (out.json) std::printf("%s\n", nlohmann::json{{"type", "run"}, {"plan", plan}, {"state", state}}.dump().c_str());
   else std::printf("%s: %s by the daemon (cairn status shows its progress)\n", plan.c_str(),
                    state == "queued" ? "queued" : state == "running" ? "already running" : "started");
@@ -162,19 +174,9 @@ std::optional<int> ask_daemon_to_run(const std::string& config_file, const std::
 }
 
 int ask_daemon_to_cancel(const std::string& config_file, const std::string& plan, const output& out) {
-  auto socket = socket_of(config_file);
-  auto reply = socket.empty() ? expected<api::client_reply>(fail(errc::not_found, "no cairn daemon runs"))
-                              : api::call(socket, "POST", "/v1/plans/" + plan + "/cancel");
-  if (!reply) {
-    print_error(out, reply.error());
-    return exit_failure;
-  }
-  if (reply->status >= 300) {
-    print_error(out, error{errc::io, api::error_message(*reply)});
-    return reply->status == 404 ? exit_usage : exit_failure;
-  }
-  auto j = nlohmann::json::parse(reply->body, nullptr, false);
-  bool cancelled = !j.is_discarded() && j.value("cancelled", false);
+  auto j = post_to_daemon(config_file, "/v1/plans/" + plan + "/cancel");
+  if (!j) return failed_with(out, j.error());
+  bool cancelled = j->value("cancelled", false);
   if (out.json) std::printf("%s\n", nlohmann::json{{"type", "cancel"}, {"plan", plan}, {"cancelled", cancelled}}.dump().c_str());
   else std::printf("%s: %s\n", plan.c_str(), cancelled ? "cancelled (nothing half-written is kept; the next run reuses what was uploaded)"
                                                       : "not running");
@@ -182,20 +184,9 @@ int ask_daemon_to_cancel(const std::string& config_file, const std::string& plan
 }
 
 int ask_daemon_to(const std::string& config_file, const std::string& verb, const std::string& plan, const output& out) {
-  auto socket = socket_of(config_file);
-  auto path = plan.empty() ? "/v1/" + verb : "/v1/plans/" + plan + "/" + verb;
-  auto reply = socket.empty() ? expected<api::client_reply>(fail(errc::not_found, "no cairn daemon runs"))
-                              : api::call(socket, "POST", path);
-  if (!reply) {
-    print_error(out, reply.error());
-    return exit_failure;
-  }
-  if (reply->status >= 300) {
-    print_error(out, error{errc::io, api::error_message(*reply)});
-    return reply->status == 404 ? exit_usage : exit_failure;
-  }
-  auto j = nlohmann::json::parse(reply->body, nullptr, false);
-  std::string why = j.is_discarded() ? "" : j.value("why", "");
+  auto j = post_to_daemon(config_file, plan.empty() ? "/v1/" + verb : "/v1/plans/" + plan + "/" + verb);
+  if (!j) return failed_with(out, j.error());
+  std::string why = j->value("why", "");
   if (out.json) std::printf("%s\n", nlohmann::json{{"type", verb}, {"plan", plan}, {"paused", !why.empty()}, {"why", why}}.dump().c_str());
   else std::printf("%s%s\n", plan.empty() ? "daemon: " : (plan + ": ").c_str(),
                    why.empty() ? "running" : ("paused (" + why + ")").c_str());

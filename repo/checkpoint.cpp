@@ -77,7 +77,7 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(errc::corrupt, "damaged checkpoint");
   try {
-    if (j.at("version").get<int>() != 1) return fail(errc::unsupported, "unknown checkpoint version");
+    if (detail::int_at<int>(j, "version") != 1) return fail(errc::unsupported, "unknown checkpoint version");
     checkpoint c;
     c.plan = j.at("plan").get<std::string>();
     c.host = j.value("host", "");

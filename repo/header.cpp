@@ -1,3 +1,4 @@
+#include "repo/detail/json_field.hpp"
 #include "repo/header.hpp"
 
 #include <nlohmann/json.hpp>
@@ -52,8 +53,8 @@ crypto::key_slot slot_from_json(const json& j) {
     const auto& k = j["kdf"];
     if (k.at("algorithm").get<std::string>() != "argon2id")
       throw std::runtime_error("unknown KDF " + k.at("algorithm").get<std::string>());
-    s.kdf = {k.at("memory_kib").get<uint32_t>(), k.at("iterations").get<uint32_t>(),
-             k.at("parallelism").get<uint32_t>()};
+    s.kdf = {detail::int_at<uint32_t>(k, "memory_kib"), detail::int_at<uint32_t>(k, "iterations"),
+             detail::int_at<uint32_t>(k, "parallelism")};
     // The same bounds as crypto::argon2id; refused here, as damage, before
     // a password prompt or an allocation depends on them.
     if (s.kdf.memory_kib < 8 || s.kdf.memory_kib > 4u * 1024 * 1024 || s.kdf.iterations < 1 ||
@@ -136,7 +137,7 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     return fail(errc::corrupt, prefix + "not a Cairn repository header (damaged or not Cairn's)");
   try {
     repository_header h;
-    h.format_version = j.at("format_version").get<int>();
+    h.format_version = detail::int_at<int>(j, "format_version");
     if (h.format_version > format_version)
       return fail(errc::unsupported,
                   prefix + "repository format " + std::to_string(h.format_version) +
@@ -149,17 +150,17 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     const auto& c = j.at("chunker");
     if (c.at("algorithm").get<std::string>() != "fastcdc-gear64")
       return fail(errc::unsupported, prefix + "unknown chunker " + c.at("algorithm").dump());
-    h.chunker = {c.at("min_size").get<uint32_t>(), c.at("avg_size").get<uint32_t>(),
-                 c.at("max_size").get<uint32_t>(), 0};
+    h.chunker = {detail::int_at<uint32_t>(c, "min_size"), detail::int_at<uint32_t>(c, "avg_size"),
+                 detail::int_at<uint32_t>(c, "max_size"), 0};
     auto id_algorithm = j.at("id_algorithm").get<std::string>();
     if (id_algorithm != "hmac-sha256" && id_algorithm != "sha256")
       return fail(errc::unsupported, prefix + "unknown id algorithm " + id_algorithm);
     h.keyed_ids = id_algorithm == "hmac-sha256";
-    h.zstd_level = j.at("compression").at("level").get<int>();
+    h.zstd_level = detail::int_at<int>(j.at("compression"), "level");
     auto enc = crypto::parse_encryption(j.at("encryption").get<std::string>());
     if (!enc) return fail(enc.error().with_context(std::string(where)));
     h.encryption = *enc;
-    h.pack_size = j.at("pack_size").get<uint32_t>();
+    h.pack_size = detail::int_at<uint32_t>(j, "pack_size");
     if (auto why = bad_settings(h)) return fail(errc::corrupt, prefix + "damaged repository header (" + why + ")");
     const auto& slots = j.at("key_slots");
     if (!slots.is_array() || slots.size() > max_key_slots)
@@ -183,9 +184,9 @@ status verify_header(repository_header& h, const crypto::object_cipher& cipher) 
   auto plain = cipher.open_object(kind_header, h.sealed);
   if (!plain) return fail(errc::corrupt, "the repository header's sealed settings do not open");
   json sealed = json::parse(plain->begin(), plain->end(), nullptr, false);
-  if (sealed.is_discarded() || !sealed.contains("chunker"))
+  if (sealed.is_discarded() || !sealed.is_object() || !sealed.contains("chunker") || !sealed["chunker"].is_object())
     return fail(errc::corrupt, "the repository header's sealed settings are damaged");
-  uint64_t seed = sealed["chunker"].value("seed", uint64_t{0});
+  uint64_t seed = detail::int_field<uint64_t>(sealed["chunker"], "seed", 0);
   sealed["chunker"].erase("seed");
   if (sealed != settings_of(h, false))
     return fail(errc::corrupt, "the repository header was modified (settings differ from their sealed copy)");

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,30 @@ T int_field(const nlohmann::json& j, const char* key, T fallback) {
       return v >= 0 && static_cast<uint64_t>(v) <= std::numeric_limits<T>::max() ? static_cast<T>(v) : fallback;
   }
   return fallback;
+}
+
+// `key` of object `j` as an integer of type T, like j.at(key).get<T>() but
+// throwing std::out_of_range (which callers turn into "damaged") for a value
+// that is absent, not an integer, or out of T's range.
+template <class T>
+T int_at(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) throw std::out_of_range(std::string("missing ") + key);
+  const auto& v = j[key];
+  if (!v.is_number_integer()) throw std::out_of_range(std::string(key) + " is not an integer");
+  if (v.is_number_unsigned()) {
+    auto u = v.template get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) throw std::out_of_range(std::string(key) + " is out of range");
+    return static_cast<T>(u);
+  }
+  auto i = v.template get<int64_t>();
+  if constexpr (std::numeric_limits<T>::is_signed) {
+    if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max())
+      throw std::out_of_range(std::string(key) + " is out of range");
+  } else {
+    if (i < 0 || static_cast<uint64_t>(i) > std::numeric_limits<T>::max())
+      throw std::out_of_range(std::string(key) + " is out of range");
+  }
+  return static_cast<T>(i);
 }
 
 // `key` of object `j` as a string; `fallback` when absent or not a string.
