@@ -45,7 +45,8 @@ catalog::cache_entry entry_of(const std::string& name, const fs::metadata& m,
 
 dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source_options options)
   : self_(self), options_(std::move(options)), targets_(options_.context->targets.size()),
-    chunker_(options_.chunker), excludes_(options_.source.exclude) {
+    chunker_(options_.chunker), excludes_(options_.source.exclude),
+    tags_(options_.source.exclude_caches, options_.source.exclude_if_present) {
   active_ = targets_ >= 32 ? ~0u : (1u << targets_) - 1;
   auto db = catalog::catalog::open(options_.state_dir, true);
   if (db) cache_ = std::move(*db);
@@ -56,6 +57,10 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
 
 bool dir_walk::other_file_system(const fs::metadata& m) const {
   return options_.source.one_file_system && m.dev != root_dev_;
+}
+
+void dir_walk::drop_tagged(const fs::directory& dir, std::vector<std::string>& names) const {
+  if (auto keep = tags_.kept(dir, names)) names = std::move(*keep);
 }
 
 source_totals dir_walk::count() {
@@ -74,6 +79,7 @@ source_totals dir_walk::count() {
     if (!dir) continue;
     auto names = dir->names();
     if (!names) continue;
+    drop_tagged(*dir, *names);
     std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache(targets_);
     if (cache_)
       for (size_t t = 0; t < targets_; ++t)
@@ -115,6 +121,7 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   auto handle = fs::directory::open(root_path);
   auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
   if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
+  drop_tagged(*handle, *names);
   meta->atime_ns = 0;
   root_dev_ = meta->dev;
   auto root = std::make_unique<pending_dir>();
@@ -231,6 +238,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
       auto handle = fs::directory::open(abs);
       auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
       if (names) {
+        drop_tagged(*handle, *names);
         child->names = std::move(*names);
         child->handle.emplace(std::move(*handle));
       } else {
