@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "actors/error.hpp"
+#include "actors/source_scan.hpp"
 #include "actors/timeouts.hpp"
 #include "repo/tree.hpp"
 
@@ -13,11 +14,6 @@ namespace {
 
 std::string child_rel(const std::string& rel, const std::string& name) {
   return rel.empty() ? name : rel + "/" + name;
-}
-
-bool same_file(const catalog::cache_entry& e, const fs::metadata& m) {
-  return e.size == m.size && e.mtime_ns == m.mtime_ns && e.ctime_ns == m.ctime_ns &&
-         e.inode == m.inode;
 }
 
 // True when a directory's new cache rows equal what the catalog holds already,
@@ -64,49 +60,12 @@ void dir_walk::drop_tagged(const fs::directory& dir, std::vector<std::string>& n
 }
 
 source_totals dir_walk::count() {
-  source_totals totals;
-  if (auto root = fs::read_metadata(options_.source.path.string())) root_dev_ = root->dev;
-  struct item {
-    std::string abs, rel;
-  };
-  std::vector<item> to_walk{{options_.source.path.string(), ""}};
-  while (!to_walk.empty()) {
-    if (options_.cancel_scan && *options_.cancel_scan) break;
-    auto [abs, rel] = std::move(to_walk.back());
-    to_walk.pop_back();
-    ++totals.dirs;
-    auto dir = fs::directory::open(abs);
-    if (!dir) continue;
-    auto names = dir->names();
-    if (!names) continue;
-    drop_tagged(*dir, *names);
-    std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache(targets_);
-    if (cache_)
-      for (size_t t = 0; t < targets_; ++t)
-        if (auto rows = cache_->cached_directory(options_.plan, options_.target_names[t], rel))
-          for (auto& r : *rows) cache[t].emplace(r.name, std::move(r));
-    for (const auto& name : *names) {
-      auto path = fs::join_path(abs, name);
-      auto m = dir->stat(name);
-      if (!m || excludes_.excluded(path, m->type == fs::file_type::directory)) continue;
-      if (m->type == fs::file_type::directory) {
-        if (!other_file_system(*m)) to_walk.push_back({path, child_rel(rel, name)});
-      } else if (m->type == fs::file_type::regular) {
-        ++totals.files;
-        totals.bytes += m->size;
-        bool known = true;
-        for (size_t t = 0; t < targets_ && known; ++t) {
-          auto it = cache[t].find(name);
-          known = it != cache[t].end() && same_file(it->second, *m);
-        }
-        if (!known) {
-          ++totals.files_to_read;
-          totals.bytes_to_read += m->size;
-        }
-      }
-    }
-  }
-  return totals;
+  scan_options o;
+  o.plan = options_.plan;
+  o.targets = options_.target_names;
+  o.cache = cache_.get();
+  o.cancel = options_.cancel_scan.get();
+  return scan_source(options_.source, o);
 }
 
 void dir_walk::start(caf::typed_response_promise<source_result> promise) {
