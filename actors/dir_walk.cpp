@@ -85,6 +85,7 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   root_dev_ = meta->dev;
   auto root = std::make_unique<pending_dir>();
   root->handle.emplace(std::move(*handle));
+  root->rel = options_.source.name;  // file-cache keys: sources of one plan must not share them
   root->abs = root_path;
   root->meta = std::move(*meta);
   root->names = std::move(*names);

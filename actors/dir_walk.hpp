@@ -17,7 +17,7 @@ namespace cairn::actors {
 struct pending_dir {
   pending_dir* parent = nullptr;
   size_t slot = 0;                 // our node in the parent
-  std::string rel;                 // relative to the source root ("" for the root)
+  std::string rel;                 // SOURCE/dir/...: the file cache's key for this directory
   std::string abs;
   fs::metadata meta;
   std::optional<fs::directory> handle;  // open while the walk is inside this directory

@@ -45,7 +45,7 @@ source_totals scan_source(const config::source_config& source, const scan_option
   struct item {
     std::string abs, rel;
   };
-  std::vector<item> to_walk{{source.path.string(), ""}};
+  std::vector<item> to_walk{{source.path.string(), source.name}};  // file-cache keys, as dir_walk's
   while (!to_walk.empty()) {
     if (o.cancel && *o.cancel) break;
     auto [abs, rel] = std::move(to_walk.back());
@@ -63,7 +63,7 @@ source_totals scan_source(const config::source_config& source, const scan_option
       if (!m || excludes.excluded(path, m->type == fs::file_type::directory)) continue;
       if (m->type == fs::file_type::directory) {
         if (!source.one_file_system || m->dev == root_dev)
-          to_walk.push_back({path, rel.empty() ? name : rel + "/" + name});
+          to_walk.push_back({path, rel + "/" + name});
       } else if (m->type == fs::file_type::regular) {
         ++totals.files;
         totals.bytes += m->size;

@@ -54,3 +54,22 @@ grep -q 'no plan named "nope"' "$T/err" || fail "$(cat "$T/err")"
 mv "$T/src" "$T/gone"
 run 1 cairn backup --dry-run main
 grep -q "cairn.yaml:6:.*source" "$T/out" || fail "$(cat "$T/out")"
+
+note "two sources of one plan keep their own file caches: a second backup reads nothing"
+mkdir -p "$T/one" "$T/two"
+echo 1 > "$T/one/x"
+echo 2 > "$T/two/y"
+cat > "$T/cairn.yaml" <<YAML
+state_dir: $T/state
+keyring: {mode: keyfile, keyfile: $T/cairn.key}
+targets: {repo: {type: local, path: $T/repo}}
+plans:
+  two:
+    sources: [{type: dir, path: $T/one}, {type: dir, path: $T/two}]
+    targets: [repo]
+YAML
+run 0 cairn backup two
+run 0 cairn --json backup --dry-run two
+[ "$(json 'select(.type=="dry_run") | .files_to_read')" -eq 0 ] || fail "$(cat "$T/out")"
+run 0 cairn --json backup two
+[ "$(checkpoint_stat files_unchanged)" -eq 2 ] || fail "a source's files were read again: $(cat "$T/out")"
