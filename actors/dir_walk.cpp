@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "actors/error.hpp"
+#include "actors/source_scan.hpp"
 #include "actors/timeouts.hpp"
 #include "repo/tree.hpp"
 
@@ -13,11 +14,6 @@ namespace {
 
 std::string child_rel(const std::string& rel, const std::string& name) {
   return rel.empty() ? name : rel + "/" + name;
-}
-
-bool same_file(const catalog::cache_entry& e, const fs::metadata& m) {
-  return e.size == m.size && e.mtime_ns == m.mtime_ns && e.ctime_ns == m.ctime_ns &&
-         e.inode == m.inode;
 }
 
 // True when a directory's new cache rows equal what the catalog holds already,
@@ -45,7 +41,8 @@ catalog::cache_entry entry_of(const std::string& name, const fs::metadata& m,
 
 dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source_options options)
   : self_(self), options_(std::move(options)), targets_(options_.context->targets.size()),
-    chunker_(options_.chunker), excludes_(options_.source.exclude) {
+    chunker_(options_.chunker), excludes_(options_.source.exclude),
+    tags_(options_.source.exclude_caches, options_.source.exclude_if_present) {
   active_ = targets_ >= 32 ? ~0u : (1u << targets_) - 1;
   auto db = catalog::catalog::open(options_.state_dir, true);
   if (db) cache_ = std::move(*db);
@@ -58,49 +55,17 @@ bool dir_walk::other_file_system(const fs::metadata& m) const {
   return options_.source.one_file_system && m.dev != root_dev_;
 }
 
+void dir_walk::drop_tagged(const fs::directory& dir, std::vector<std::string>& names) const {
+  if (auto keep = tags_.kept(dir, names)) names = std::move(*keep);
+}
+
 source_totals dir_walk::count() {
-  source_totals totals;
-  if (auto root = fs::read_metadata(options_.source.path.string())) root_dev_ = root->dev;
-  struct item {
-    std::string abs, rel;
-  };
-  std::vector<item> to_walk{{options_.source.path.string(), ""}};
-  while (!to_walk.empty()) {
-    if (options_.cancel_scan && *options_.cancel_scan) break;
-    auto [abs, rel] = std::move(to_walk.back());
-    to_walk.pop_back();
-    ++totals.dirs;
-    auto dir = fs::directory::open(abs);
-    if (!dir) continue;
-    auto names = dir->names();
-    if (!names) continue;
-    std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache(targets_);
-    if (cache_)
-      for (size_t t = 0; t < targets_; ++t)
-        if (auto rows = cache_->cached_directory(options_.plan, options_.target_names[t], rel))
-          for (auto& r : *rows) cache[t].emplace(r.name, std::move(r));
-    for (const auto& name : *names) {
-      auto path = fs::join_path(abs, name);
-      auto m = dir->stat(name);
-      if (!m || excludes_.excluded(path, m->type == fs::file_type::directory)) continue;
-      if (m->type == fs::file_type::directory) {
-        if (!other_file_system(*m)) to_walk.push_back({path, child_rel(rel, name)});
-      } else if (m->type == fs::file_type::regular) {
-        ++totals.files;
-        totals.bytes += m->size;
-        bool known = true;
-        for (size_t t = 0; t < targets_ && known; ++t) {
-          auto it = cache[t].find(name);
-          known = it != cache[t].end() && same_file(it->second, *m);
-        }
-        if (!known) {
-          ++totals.files_to_read;
-          totals.bytes_to_read += m->size;
-        }
-      }
-    }
-  }
-  return totals;
+  scan_options o;
+  o.plan = options_.plan;
+  o.targets = options_.target_names;
+  o.cache = cache_.get();
+  o.cancel = options_.cancel_scan.get();
+  return scan_source(options_.source, o);
 }
 
 void dir_walk::start(caf::typed_response_promise<source_result> promise) {
@@ -115,10 +80,12 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   auto handle = fs::directory::open(root_path);
   auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
   if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
+  drop_tagged(*handle, *names);
   meta->atime_ns = 0;
   root_dev_ = meta->dev;
   auto root = std::make_unique<pending_dir>();
   root->handle.emplace(std::move(*handle));
+  root->rel = options_.source.name;  // file-cache keys: sources of one plan must not share them
   root->abs = root_path;
   root->meta = std::move(*meta);
   root->names = std::move(*names);
@@ -235,6 +202,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
       auto handle = fs::directory::open(abs);
       auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
       if (names) {
+        drop_tagged(*handle, *names);
         child->names = std::move(*names);
         child->handle.emplace(std::move(*handle));
       } else {

@@ -8,6 +8,7 @@
 #include "actors/dir_source.hpp"
 #include "catalog/catalog.hpp"
 #include "crypto/id_hasher.hpp"
+#include "fs/directory_tags.hpp"
 #include "fs/exclude.hpp"
 #include "fs/file_reader.hpp"
 
@@ -16,7 +17,7 @@ namespace cairn::actors {
 struct pending_dir {
   pending_dir* parent = nullptr;
   size_t slot = 0;                 // our node in the parent
-  std::string rel;                 // relative to the source root ("" for the root)
+  std::string rel;                 // SOURCE/dir/...: the file cache's key for this directory
   std::string abs;
   fs::metadata meta;
   std::optional<fs::directory> handle;  // open while the walk is inside this directory
@@ -62,6 +63,8 @@ private:
   bool window_full() const;
   void visit(pending_dir* dir, const std::string& name);
   bool other_file_system(const fs::metadata& m) const;
+  // A tagged directory's entries shrink to the tags it keeps (fs/directory_tags.hpp).
+  void drop_tagged(const fs::directory& dir, std::vector<std::string>& names) const;
   void load_cache(pending_dir* dir);
   bool reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
                 std::vector<std::vector<object_id>>& out) const;
@@ -86,6 +89,7 @@ private:
   size_t targets_;
   repo::chunker chunker_;
   fs::exclude_matcher excludes_;
+  fs::directory_tags tags_;  // exclude_caches, exclude_if_present
   uint64_t root_dev_ = 0;  // one_file_system: directories on other devices stay empty
   std::unique_ptr<catalog::catalog> cache_;
   std::vector<crypto::id_hasher> hashers_;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 
+#include "actors/dry_run.hpp"
 #include "base/version.hpp"
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
@@ -68,6 +69,18 @@ bool failed(const output& out, const expected<T>& r, int& code) {
   return true;
 }
 
+// Without the application: it would create the catalog, and a dry run writes nothing.
+int backup_dry_run_command(const globals& g, const std::vector<std::string>& plans) {
+  output out{g.json, false};
+  auto suite = config::load_config(config_path(g));
+  auto r = suite ? actors::dry_run(*suite, plans) : expected<std::vector<actors::dry_run_source>>(fail(suite.error()));
+  if (!r) {
+    print_error(out, r.error());
+    return exit_code_of(r.error());
+  }
+  return print_dry_run(out, *r);
+}
+
 }  // namespace
 
 int run_command(int argc, char** argv) {
@@ -95,6 +108,9 @@ int run_command(int argc, char** argv) {
   std::vector<std::string> plans;
   auto* backup = app.add_subcommand("backup", "Back up plans (all when none is named)");
   backup->add_option("plans", plans, "Plans to run")->option_text("PLAN...");
+  bool backup_dry_run = false;
+  backup->add_flag("--dry-run", backup_dry_run,
+                   "Only list the files a backup would read, and the totals: no target, key or command is used");
   backup->footer("Example: cairn backup home --json");
 
   std::string plan, target;
@@ -340,6 +356,7 @@ int run_command(int argc, char** argv) {
       print_init(out, *r);
       return code;
     });
+  if (*backup && backup_dry_run) return backup_dry_run_command(g, plans);
   if (*backup)
     return with_app(g, [&](actors::application& a, const output& out) {
       int code = exit_ok;

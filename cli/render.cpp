@@ -608,4 +608,37 @@ int print_check(const output& out, const std::vector<actors::check_line>& lines)
   return code;
 }
 
+int print_dry_run(const output& out, const std::vector<actors::dry_run_source>& sources) {
+  int code = exit_ok;
+  source_totals all;
+  for (const auto& s : sources) {
+    if (!s.note.empty() && s.to_read.empty() && s.type != "command") code = exit_failure;  // the backup would fail
+    for (const auto& f : s.to_read) {
+      if (out.json) emit({{"type", "would_read"}, {"plan", s.plan}, {"source", s.source}, {"path", f.path}, {"size", f.size}});
+      else std::printf("%s  %s\n", format_bytes(f.size).c_str(), printable(f.path).c_str());
+    }
+    const auto& t = s.totals;
+    if (out.json) {
+      emit({{"type", "dry_run_source"}, {"plan", s.plan}, {"source", s.source}, {"source_type", s.type},
+            {"what", s.what}, {"files", t.files}, {"bytes", t.bytes}, {"files_to_read", t.files_to_read},
+            {"bytes_to_read", t.bytes_to_read}, {"note", s.note}});
+    } else {
+      std::printf("%s/%s (%s %s): would read %s files, %s of %s files, %s\n", s.plan.c_str(), s.source.c_str(),
+                  s.type.c_str(), printable(s.what).c_str(), with_commas(t.files_to_read).c_str(),
+                  format_bytes(t.bytes_to_read).c_str(), with_commas(t.files).c_str(), format_bytes(t.bytes).c_str());
+      if (!s.note.empty()) std::printf("  %s\n", printable(s.note).c_str());
+    }
+    all.files += t.files, all.bytes += t.bytes;
+    all.files_to_read += t.files_to_read, all.bytes_to_read += t.bytes_to_read;
+  }
+  if (out.json)
+    emit({{"type", "dry_run"}, {"files", all.files}, {"bytes", all.bytes}, {"files_to_read", all.files_to_read},
+          {"bytes_to_read", all.bytes_to_read}});
+  else
+    std::printf("total: would read %s files, %s of %s files, %s (dry run: nothing was stored)\n",
+                with_commas(all.files_to_read).c_str(), format_bytes(all.bytes_to_read).c_str(),
+                with_commas(all.files).c_str(), format_bytes(all.bytes).c_str());
+  return code;
+}
+
 }  // namespace cairn::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/app.hpp"
+#include "actors/dry_run.hpp"
 
 namespace cairn::cli {
 
@@ -25,6 +26,9 @@ void clear_progress(const output& out);
 void print_init(const output& out, const actors::init_report& r);
 // Returns the exit code the run deserves.
 int print_backup(const output& out, const std::vector<plan_report>& reports);
+// backup --dry-run: each file a backup would read, per source and in total.
+// Returns the exit code (1 when a source cannot be read at all: the backup would fail).
+int print_dry_run(const output& out, const std::vector<actors::dry_run_source>& sources);
 void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_row>& rows);
 void print_listing(const output& out, const actors::resolved_checkpoint& cp, const std::string& path,
                    const std::vector<repo::node>& nodes);

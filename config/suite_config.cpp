@@ -82,6 +82,7 @@ private:
   plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                          const std::vector<target_config>& targets) const;
   source_config parse_source(const YAML::Node& n) const;
+  void read_exclude_file(const YAML::Node& n, source_config& s) const;
 
   fs::path file_;
   std::string name_;
@@ -221,6 +222,26 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   return t;
 }
 
+// One pattern a line; blank lines and lines starting with '#' are ignored,
+// as in restic's --exclude-file and rsync's --exclude-from.
+void parser::read_exclude_file(const YAML::Node& n, source_config& s) const {
+  s.exclude_from = path_of(n, "exclude_from");
+  std::error_code ec;
+  if (fs::is_directory(s.exclude_from, ec)) error_at(n, "exclude_from " + s.exclude_from.string() + " is a directory");
+  std::ifstream in(s.exclude_from);
+  if (!in)
+    error_at(n, "cannot read exclude_from " + s.exclude_from.string() + ": " +
+                  (fs::exists(s.exclude_from, ec) ? "permission denied" : "no such file"));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    auto last = line.find_last_not_of(" \t\r");
+    s.exclude.push_back(line.substr(first, last - first + 1));
+  }
+  if (in.bad()) error_at(n, "cannot read exclude_from " + s.exclude_from.string());
+}
+
 source_config parser::parse_source(const YAML::Node& n) const {
   source_config s;
   s.where = where(n);
@@ -228,7 +249,9 @@ source_config parser::parse_source(const YAML::Node& n) const {
   if (!n["type"]) error_at(n, "a source needs a type (dir, sqlite or command)");
   s.type = scalar(n["type"], "source type");
   if (s.type == "dir")
-    check_keys(n, {"type", "path", "name", "exclude", "one_file_system", "post_restore"}, "dir source");
+    check_keys(n, {"type", "path", "name", "exclude", "exclude_from", "exclude_caches", "exclude_if_present",
+                   "one_file_system", "post_restore"},
+               "dir source");
   else if (s.type == "sqlite")
     check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
   else if (s.type == "command")
@@ -258,6 +281,14 @@ source_config parser::parse_source(const YAML::Node& n) const {
     check_name(n["output"] ? n["output"] : n["name"], s.output, "output");
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
+  if (n["exclude_from"]) read_exclude_file(n["exclude_from"], s);
+  if (n["exclude_caches"]) s.exclude_caches = flag(n["exclude_caches"], "exclude_caches");
+  if (n["exclude_if_present"]) {
+    s.exclude_if_present = string_list(n["exclude_if_present"], "exclude_if_present");
+    for (const auto& name : s.exclude_if_present)
+      if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+        error_at(n["exclude_if_present"], "exclude_if_present entries are file names (no '/'), not \"" + name + "\"");
+  }
   if (n["one_file_system"]) s.one_file_system = flag(n["one_file_system"], "one_file_system");
   if (n["post_restore"]) s.post_restore = scalar(n["post_restore"], "post_restore");
   return s;

@@ -74,7 +74,10 @@ struct source_config {
   std::filesystem::path path;      // dir: the tree; sqlite: the database file
   std::string command;             // command: run by /bin/sh, its standard output is stored
   std::string output;              // command: the file name of that output in the checkpoint
-  std::vector<std::string> exclude;
+  std::vector<std::string> exclude;  // with the patterns read from exclude_from appended
+  std::filesystem::path exclude_from;  // dir: a file of patterns, one a line (read at load)
+  bool exclude_caches = false;         // dir: skip the contents of directories with a CACHEDIR.TAG
+  std::vector<std::string> exclude_if_present;  // dir: skip the contents of directories holding one of these names
   bool one_file_system = false;    // do not descend into other mounted file systems
   std::string post_restore;        // a shell command run once after a restore of this source
   location where;
