@@ -17,6 +17,7 @@
 
 #include "base/clock.hpp"
 #include "catalog/catalog.hpp"
+#include "repo/pack.hpp"
 #include "repo/repo_format.hpp"
 #include "repo/repository.hpp"
 
@@ -163,7 +164,7 @@ expected<bootstrap_report> bootstrap_from_target(targets::target& target, const 
   std::optional<error> auth_failure;
   for (const auto& name : names) {
     auto where = target.describe() + "/" + name;
-    auto object = target.get(name);
+    auto object = repo::read_bounded(target, name, max_suite_state_bytes);
     if (!object) {
       report.notes.push_back(where + ": " + describe(object.error()) + "; trying an older one");
       continue;
@@ -193,6 +194,9 @@ expected<bootstrap_report> bootstrap_from_file(const fs::path& file, const unloc
   CAIRN_TRY(check_destination(o));
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(errc::invalid_input, "cannot read suite-state file " + file.string());
+  std::error_code ec;
+  if (fs::file_size(file, ec) > max_suite_state_bytes)
+    return fail(errc::corrupt, file.string() + " is larger than a suite state may be (4 GiB)");
   byte_buffer object((std::istreambuf_iterator<char>(in)), {});
   bootstrap_report report;
   CAIRN_ASSIGN(auto payload, open_object(object, file.string(), unlock, report));

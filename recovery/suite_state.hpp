@@ -26,6 +26,9 @@ namespace cairn::recovery {
 
 inline constexpr std::string_view suite_prefix = "suite/";
 inline constexpr std::string_view suite_pointer = "suite/latest";
+// A suite-state object (header, the catalog, the YAML, credentials) is read
+// whole: larger ones are refused, not allocated (docs/FORMAT.md, "Limits").
+inline constexpr uint64_t max_suite_state_bytes = 4ull << 30;
 
 struct suite_payload {
   std::string suite_id;
