@@ -169,7 +169,8 @@ api http://cairn/metrics > "$T/metrics"
 grep -q '^cairn_up 1$' "$T/metrics" || fail "$(cat "$T/metrics")"
 grep -q '^cairn_plan_last_run_success{plan="now"} 1$' "$T/metrics" || fail "$(cat "$T/metrics")"
 grep -q '^cairn_checkpoints{plan="now",target="repo"} 4$' "$T/metrics" || fail "$(cat "$T/metrics")"
-if command -v promtool > /dev/null; then promtool check metrics < "$T/metrics" || fail "promtool refused the metrics"; fi
+command -v promtool > /dev/null || fail "promtool is missing (scripts/install-deps installs prometheus)"
+promtool check metrics < "$T/metrics" > "$T/promtool" 2>&1 || fail "promtool refused the metrics: $(cat "$T/promtool")"
 
 note "status shows the daemon"
 run 0 cairn_cli status
