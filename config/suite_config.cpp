@@ -371,9 +371,10 @@ suite_config parser::parse(const YAML::Node& root) {
     if (n["pause_when"]) {
       const auto& w = n["pause_when"];
       expect_map(w, "daemon pause_when");
-      check_keys(w, {"on_battery", "cpu_some_avg10", "io_some_avg10"}, "daemon pause_when");
+      check_keys(w, {"on_battery", "cpu_some_avg10", "io_some_avg10", "command"}, "daemon pause_when");
       if (w["on_battery"]) c.daemon.pause_on_battery = flag(w["on_battery"], "pause_when on_battery");
       if (w["cpu_some_avg10"]) c.daemon.pause_cpu_some_avg10 = static_cast<double>(number(w["cpu_some_avg10"], "pause_when cpu_some_avg10", 100));
+      if (w["command"]) c.daemon.pause_command = scalar(w["command"], "pause_when command");
       if (w["io_some_avg10"]) c.daemon.pause_io_some_avg10 = static_cast<double>(number(w["io_some_avg10"], "pause_when io_some_avg10", 100));
     }
     if (n["pause_check"]) {

@@ -107,6 +107,8 @@ struct daemon_config {
   // pause_when: a run pauses while one of these holds, and goes on after.
   bool pause_on_battery = false;
   double pause_cpu_some_avg10 = 0;  // /proc/pressure/cpu "some avg10" above this (0: never)
+  // Run through /bin/sh every pause_check: exit 0 pauses (e.g. a metered network: nmcli).
+  std::string pause_command;
   double pause_io_some_avg10 = 0;   // /proc/pressure/io "some avg10" above this (0: never)
   std::chrono::seconds pause_check{10};  // how often the conditions are looked at
   std::filesystem::path sysfs_root = "/sys";    // for tests

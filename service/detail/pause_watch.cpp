@@ -1,12 +1,15 @@
 #include "service/detail/pause_watch.hpp"
 
+#include "fs/command.hpp"
 #include "fs/machine_state.hpp"
 
 namespace cairn::service::detail {
 
 pause_watch::pause_watch(const config::daemon_config& config, std::shared_ptr<pause_gate> gate)
   : config_(config), gate_(std::move(gate)) {
-  if (!config_.pause_on_battery && config_.pause_cpu_some_avg10 <= 0 && config_.pause_io_some_avg10 <= 0) return;
+  if (!config_.pause_on_battery && config_.pause_cpu_some_avg10 <= 0 && config_.pause_io_some_avg10 <= 0 &&
+      config_.pause_command.empty())
+    return;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -16,6 +19,7 @@ pause_watch::~pause_watch() {
     std::lock_guard lock(mutex_);
     done_ = true;
   }
+  stopping_ = true;
   cv_.notify_all();
   thread_.join();
   for (const auto& r : held_) gate_->release(r);
@@ -37,6 +41,14 @@ void pause_watch::look() {
   };
   busy("cpu", config_.pause_cpu_some_avg10);
   busy("io", config_.pause_io_some_avg10);
+  if (!config_.pause_command.empty()) {
+    cairn::fs::command_options o;
+    o.command = config_.pause_command;
+    o.cancel = &stopping_;
+    auto r = cairn::fs::run_to_file(o);
+    // A command that cannot start, or is stopped, does not pause anything.
+    set("pause_when command says so", r && r->exit_code == 0);
+  }
 }
 
 void pause_watch::loop() {

@@ -3,6 +3,7 @@
 // pressure above a threshold. A thread of its own; stops with the object.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,7 @@ private:
   std::mutex mutex_;
   std::condition_variable cv_;
   bool done_ = false;
+  std::atomic<bool> stopping_{false};  // ends a pause_when command still running
   std::thread thread_;
 };
 

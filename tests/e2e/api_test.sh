@@ -142,7 +142,7 @@ mkdir -p "$T/sys/class/power_supply/AC" "$T/sys/class/power_supply/BAT0"
 echo Mains > "$T/sys/class/power_supply/AC/type"; echo 0 > "$T/sys/class/power_supply/AC/online"
 echo Battery > "$T/sys/class/power_supply/BAT0/type"; echo Discharging > "$T/sys/class/power_supply/BAT0/status"
 cat >> "$T/cairn.yaml" <<YAML
-daemon: {pause_when: {on_battery: true}, pause_check: 1s, sysfs_root: $T/sys}
+daemon: {pause_when: {on_battery: true, command: "test -e $T/metered"}, pause_check: 1s, sysfs_root: $T/sys}
 YAML
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 "$CAIRN" -c "$T/cairn.yaml" daemon >> "$T/daemon.log" 2>&1 &
 daemon=$!
@@ -163,6 +163,14 @@ for _ in $(seq 1 300); do
 done
 [ "$(api 'http://cairn/v1/runs?plan=now&limit=1' | jq -r '.runs[0].status')" = ok ] || fail "no run after mains power came back"
 [ "$(api http://cairn/v1/daemon | jq -r .paused)" = false ] || fail "still paused on mains"
+
+note "pause_when command: exit 0 pauses (as a metered-network check would), non-zero resumes"
+touch "$T/metered"
+for _ in $(seq 1 40); do [ "$(api http://cairn/v1/daemon | jq -r .why)" = "pause_when command says so" ] && break; sleep 0.1; done
+[ "$(api http://cairn/v1/daemon | jq -r .why)" = "pause_when command says so" ] || fail "not paused by the command: $(api http://cairn/v1/daemon)"
+rm "$T/metered"
+for _ in $(seq 1 40); do [ "$(api http://cairn/v1/daemon | jq -r .paused)" = false ] && break; sleep 0.1; done
+[ "$(api http://cairn/v1/daemon | jq -r .paused)" = false ] || fail "still paused after the command said no"
 
 note "/metrics in the Prometheus text format"
 api http://cairn/metrics > "$T/metrics"
