@@ -159,6 +159,10 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     h.zstd_level = detail::int_at<int>(j.at("compression"), "level");
     auto enc = crypto::parse_encryption(j.at("encryption").get<std::string>());
     if (!enc) return fail(enc.error().with_context(std::string(where)));
+    // The crypto layer seals and opens write-only repositories; opening one
+    // as a repository is not wired up yet (issue 13).
+    if (*enc == crypto::encryption::x25519)
+      return fail(errc::unsupported, prefix + "a write-only repository (x25519-aes-256-gcm): this version of Cairn cannot open it yet");
     h.encryption = *enc;
     h.pack_size = detail::int_at<uint32_t>(j, "pack_size");
     if (auto why = bad_settings(h)) return fail(errc::corrupt, prefix + "damaged repository header (" + why + ")");
