@@ -217,8 +217,8 @@ expected<init_report> application::init() {
   }
   repo::create_options create;
   create.chunker.seed = std::stoull(seed_text);
-  bool keyfile_existed = d.suite->keyring.mode != "keyfile" || fs::exists(d.suite->keyring.keyfile);
-  bool recovery_existed = d.suite->keyring.mode != "tpm" || fs::exists(d.suite->keyring.recovery_keyfile);
+  bool keyfile_existed = d.suite->keyring.mode != config::keyring_mode::keyfile || fs::exists(d.suite->keyring.keyfile);
+  bool recovery_existed = d.suite->keyring.mode != config::keyring_mode::tpm || fs::exists(d.suite->keyring.recovery_keyfile);
   init_report report;
   for (const auto& t : d.suite->targets) {
     auto r = d.open_target(t.name, open_mode::create, create);
@@ -649,7 +649,9 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
   register_protocols(cfg);
   caf::actor_system sys{cfg};
   keyring_options k;
-  k.config.mode = r.keyfile ? "keyfile" : r.password ? "password" : "none";
+  k.config.mode = r.keyfile    ? config::keyring_mode::keyfile
+                  : r.password ? config::keyring_mode::password
+                               : config::keyring_mode::none;
   k.keyfile = r.keyfile;
   k.ask_password = r.password;
   keyring_actor keyring = sys.spawn<caf::detached>(actors::keyring, k);
