@@ -154,7 +154,8 @@ status write_private_key_file(const std::filesystem::path& path, const key_pair&
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     auto code = errno == EEXIST ? errc::exists : errc::io;
-    auto msg = errno_text(path, "create");
+    auto msg = errno == EEXIST ? "private key " + path.string() + " already exists (it is never overwritten)"
+                               : errno_text(path, "create");
     explicit_bzero(text.data(), text.size());
     return fail(code, msg);
   }
