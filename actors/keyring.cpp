@@ -245,6 +245,8 @@ expected<crypto::key_slot> add_slot(self_ptr self, const slot_request& r) {
     case crypto::slot_kind::tpm:
       CAIRN_TRY(machine_tpm(self, true));
       return tpm_slot(self, master, r.repository_id);
+    case crypto::slot_kind::public_key:
+      return fail(errc::invalid_input, "a public-key slot comes with a write-only repository; key add does not make one");
   }
   return fail(errc::invalid_input, "unknown key slot kind");
 }
