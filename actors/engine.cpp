@@ -324,7 +324,9 @@ bootstrap_keyring::bootstrap_keyring(std::optional<std::filesystem::path> keyfil
   register_protocols(impl_->cfg);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
   keyring_options k;
-  k.config.mode = keyfile ? "keyfile" : password ? "password" : "none";
+  k.config.mode = keyfile    ? config::keyring_mode::keyfile
+                  : password ? config::keyring_mode::password
+                             : config::keyring_mode::none;
   k.keyfile = std::move(keyfile);
   k.ask_password = password;
   impl_->keyring = impl_->sys->spawn<caf::detached>(actors::keyring, k);

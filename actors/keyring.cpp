@@ -198,8 +198,8 @@ bool override_given(const keyring_options& o) { return o.keyfile || o.ask_passwo
 expected<key_handle> unlock(self_ptr self, const unlock_request& r) {
   if (r.encryption == crypto::encryption::none) return key_handle{nullptr, ""};
   const auto& o = self->state.options;
-  if (o.config.mode == "tpm" && !override_given(o)) return unlock_tpm(self, r);
-  if (o.config.mode == "none" && !override_given(o))
+  if (o.config.mode == config::keyring_mode::tpm && !override_given(o)) return unlock_tpm(self, r);
+  if (o.config.mode == config::keyring_mode::none && !override_given(o))
     return fail(errc::auth, r.target + ": the repository is encrypted but keyring mode is none");
   CAIRN_ASSIGN(auto cred, credential(self, false));
   std::string used;
@@ -210,10 +210,10 @@ expected<key_handle> unlock(self_ptr self, const unlock_request& r) {
 
 expected<new_keys> create(self_ptr self, const std::string& repository_id) {
   const auto& o = self->state.options;
-  if (o.config.mode == "none") return new_keys{crypto::encryption::none, nullptr, {}};
+  if (o.config.mode == config::keyring_mode::none) return new_keys{crypto::encryption::none, nullptr, {}};
   auto keys = crypto::new_repository_keys();
   std::vector<crypto::key_slot> slots;
-  if (o.config.mode == "tpm") {
+  if (o.config.mode == config::keyring_mode::tpm) {
     CAIRN_TRY(machine_tpm(self, true));
     slots.push_back(tpm_slot(self, keys->master, repository_id));
     // Always a recovery keyfile: a TPM does not move to new hardware.
@@ -245,6 +245,8 @@ expected<crypto::key_slot> add_slot(self_ptr self, const slot_request& r) {
     case crypto::slot_kind::tpm:
       CAIRN_TRY(machine_tpm(self, true));
       return tpm_slot(self, master, r.repository_id);
+    case crypto::slot_kind::public_key:
+      return fail(errc::invalid_input, "a public-key slot comes with a write-only repository; key add does not make one");
   }
   return fail(errc::invalid_input, "unknown key slot kind");
 }
@@ -257,14 +259,25 @@ caf::result<T> reply(expected<T> r) {
 
 }  // namespace
 
+expected<crypto::secret> ask_new_passphrase(const char* question) {
+  if (const char* env = std::getenv("CAIRN_NEW_PASSWORD"); env && *env)
+    return crypto::secret::copy_of(as_bytes(env));
+  auto first = prompt(question);
+  auto again = first ? prompt("Repeat it: ") : expected<crypto::secret>(fail(first.error()));
+  if (!first || !again)
+    return fail(errc::auth, "no passphrase: set CAIRN_NEW_PASSWORD or type it on a terminal");
+  if (!first->equals(*again)) return fail(errc::auth, "the passphrases differ");
+  return std::move(*first);
+}
+
 expected<crypto::credential> load_credential(const keyring_options& o, bool creating) {
   if (o.keyfile) return keyfile_credential(*o.keyfile, false);
-  if (o.ask_password || o.config.mode == "password") {
+  if (o.ask_password || o.config.mode == config::keyring_mode::password) {
     CAIRN_ASSIGN(auto pw, password(o, creating));
     return crypto::credential{crypto::slot_kind::password, std::move(pw), "password"};
   }
-  if (o.config.mode == "keyfile") return keyfile_credential(o.config.keyfile, creating);
-  return fail(errc::invalid_input, "keyring mode " + o.config.mode + " has no credential");
+  if (o.config.mode == config::keyring_mode::keyfile) return keyfile_credential(o.config.keyfile, creating);
+  return fail(errc::invalid_input, "keyring mode " + std::string(config::to_string(o.config.mode)) + " has no credential");
 }
 
 keyring_actor::behavior_type keyring(self_ptr self, keyring_options options) {

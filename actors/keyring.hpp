@@ -34,6 +34,10 @@ struct keyring_state {
 keyring_actor::behavior_type keyring(keyring_actor::stateful_pointer<keyring_state> self,
                                      keyring_options options);
 
+// A new passphrase (cairn key generate --passphrase): CAIRN_NEW_PASSWORD, else
+// asked twice on the terminal. auth when none can be had or they differ.
+expected<crypto::secret> ask_new_passphrase(const char* question);
+
 // Reads the credential the options name (exposed for tests).
 expected<crypto::credential> load_credential(const keyring_options& options, bool creating);
 

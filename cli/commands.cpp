@@ -10,6 +10,7 @@
 #include "base/version.hpp"
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/key_generate.hpp"
 #include "cli/render.hpp"
 
 namespace cairn::cli {
@@ -178,6 +179,17 @@ int run_command(int argc, char** argv) {
   key_remove->add_option("slot", slot, "The slot id from cairn key list")->required()->option_text("SLOT");
   key_remove->add_option("--target", target, "Only this target")->option_text("T");
   key_remove->footer("Example: cairn --keyfile recovery.key key remove 3fa2c01b");
+  std::string private_key_path;
+  bool with_passphrase = false;
+  auto* key_generate = key->add_subcommand(
+    "generate", "Make a key pair for write-only backups: the private key to a file, the public key printed");
+  key_generate->add_option("--private-key", private_key_path, "Where to write the private key (0600, never overwritten)")
+    ->required()
+    ->option_text("FILE");
+  key_generate->add_flag("--passphrase", with_passphrase,
+                         "Protect the private key with a passphrase (CAIRN_NEW_PASSWORD or asked twice)");
+  key_generate->footer("Example: cairn key generate --private-key /media/usb/cairn-private.key --passphrase\n"
+                       "Needs no configuration. Keep the private key off the machines that back up.");
   auto* key_passwd = key->add_subcommand("passwd", "Change the password of a password slot");
   key_passwd->add_option("slot", slot, "The slot id from cairn key list")->required()->option_text("SLOT");
   key_passwd->add_option("--target", target, "Only this target")->option_text("T");
@@ -408,6 +420,8 @@ int run_command(int argc, char** argv) {
       if (failed(out, r, code)) return code;
       return print_check(out, *r);
     });
+  if (*key && *key_generate)
+    return key_generate_command(output{g.json, false}, private_key_path, with_passphrase);
   if (*key) {
     return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;

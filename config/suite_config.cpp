@@ -7,11 +7,23 @@
 
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "config/detail/yaml_screen.hpp"
 
 namespace cairn::config {
+
+std::string_view to_string(keyring_mode mode) {
+  switch (mode) {
+    case keyring_mode::none: return "none";
+    case keyring_mode::keyfile: return "keyfile";
+    case keyring_mode::password: return "password";
+    case keyring_mode::tpm: return "tpm";
+    case keyring_mode::write_only: return "write-only";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -119,13 +131,30 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
   keyring_config k;
   k.where = where(n);
   expect_map(n, "keyring");
-  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti"}, "keyring");
+  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti", "public_key"},
+             "keyring");
   if (n["mode"]) {
-    k.mode = scalar(n["mode"], "keyring mode");
-    static const std::set<std::string> modes{"none", "keyfile", "password", "tpm"};
-    if (!modes.count(k.mode))
-      error_at(n["mode"], "keyring mode \"" + k.mode + "\" is not one of: " + join(modes));
+    auto mode = scalar(n["mode"], "keyring mode");
+    static const std::map<std::string, keyring_mode> modes{
+      {"none", keyring_mode::none}, {"keyfile", keyring_mode::keyfile}, {"password", keyring_mode::password},
+      {"tpm", keyring_mode::tpm}, {"write-only", keyring_mode::write_only}};
+    auto it = modes.find(mode);
+    if (it == modes.end()) {
+      std::set<std::string> names;
+      for (const auto& [name, _] : modes) names.insert(name);
+      error_at(n["mode"], "keyring mode \"" + mode + "\" is not one of: " + join(names));
+    }
+    k.mode = it->second;
   }
+  if (n["public_key"]) k.public_key = scalar(n["public_key"], "public_key");
+  if (k.mode == keyring_mode::write_only) {
+    if (k.public_key.empty())
+      error_at(n, "keyring mode write-only needs public_key: the key cairn key generate printed");
+    // The sealing exists (crypto/), the repository layer does not use it yet.
+    error_at(n["mode"], "keyring mode write-only is not yet supported by this version of Cairn");
+  }
+  if (!k.public_key.empty() && k.mode != keyring_mode::write_only)
+    error_at(n["public_key"], "public_key is only used with keyring mode write-only");
   if (n["keyfile"]) k.keyfile = path_of(n["keyfile"], "keyfile");
   if (n["password_file"]) k.password_file = path_of(n["password_file"], "password_file");
   if (n["recovery_keyfile"]) k.recovery_keyfile = path_of(n["recovery_keyfile"], "recovery_keyfile");
@@ -139,8 +168,8 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
       k.pcrs.push_back(v);
     }
   }
-  if (k.mode == "keyfile" && k.keyfile.empty()) k.keyfile = base_ / "cairn.key";
-  if (k.mode == "tpm" && k.recovery_keyfile.empty())
+  if (k.mode == keyring_mode::keyfile && k.keyfile.empty()) k.keyfile = base_ / "cairn.key";
+  if (k.mode == keyring_mode::tpm && k.recovery_keyfile.empty())
     error_at(n, "keyring mode tpm needs recovery_keyfile: the key that opens the backups on other hardware");
   return k;
 }

@@ -21,13 +21,20 @@ struct location {
   std::string str() const;  // "cairn.yaml:12:3"
 };
 
+// How this machine opens its repositories (keyring.mode). write_only: it can
+// back up but not read its backups (a public key; docs/DESIGN.md, Keys).
+enum class keyring_mode { none, keyfile, password, tpm, write_only };
+
+std::string_view to_string(keyring_mode mode);
+
 struct keyring_config {
-  std::string mode = "keyfile";       // none | keyfile | password | tpm
+  keyring_mode mode = keyring_mode::keyfile;
   std::filesystem::path keyfile;      // keyfile mode
   std::filesystem::path password_file;
   std::filesystem::path recovery_keyfile;  // tpm mode
   std::vector<int> pcrs;                   // tpm mode
   std::string tcti;                        // tpm mode
+  std::string public_key;                  // write_only mode: "cairn-pk1-..." (checked by crypto/)
   location where;
 };
 

@@ -6,6 +6,7 @@
 // pack_cipher is one pack's state and is not synchronized.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string_view>
 
@@ -15,13 +16,23 @@
 
 namespace cairn::crypto {
 
-enum class encryption { none, aes256gcm };
+// x25519: a write-only repository (keys.recipient set); see docs/FORMAT.md.
+enum class encryption { none, aes256gcm, x25519 };
 
 std::string_view to_string(encryption e);
 expected<encryption> parse_encryption(std::string_view text);
 
 inline constexpr size_t salt_size = 32;
 inline constexpr size_t tag_size = 16;
+
+// What every read of a write-only repository without its private key says.
+inline constexpr std::string_view write_only_message =
+  "this machine is write-only: reading its backups needs --private-key FILE";
+
+// In a write-only repository, kinds every writer must read (locks) and the
+// header (whose sealed copy carries the chunker seed) stay sealed with the
+// writer's keys; every other kind is sealed to the recipient's public key.
+bool sealed_to_recipient(std::string_view kind);
 
 class pack_cipher {
 public:
@@ -44,10 +55,18 @@ public:
   // Seals a standalone object; `kind` ("index", "checkpoint", ...) is bound as AAD,
   // so an object cannot be passed off as another kind.
   byte_buffer seal_object(std::string_view kind, byte_view plaintext) const;
-  // corrupt when the tag or checksum does not match (damage, or a wrong key).
+  // corrupt when the tag or checksum does not match (damage, or a wrong key);
+  // auth (write_only_message) for a write-only repository without its
+  // private key.
   expected<byte_buffer> open_object(std::string_view kind, byte_view sealed) const;
+  // False on a write-only machine: objects and packs can be written, not read.
+  bool can_read() const;
 
-  // The cipher for one pack, keyed from the pack's salt.
+  // The cipher for a new pack; fills `salt` with what starts the pack (random,
+  // or in mode x25519 the pack's ephemeral public key).
+  std::unique_ptr<pack_cipher> new_pack(std::array<uint8_t, salt_size>& salt) const;
+  // The cipher to read one pack, keyed from its salt. In mode x25519 without
+  // the private key, its open() fails with auth (write_only_message).
   std::unique_ptr<pack_cipher> for_pack(byte_view salt) const;
 
 private:
@@ -58,5 +77,11 @@ private:
 // Wraps and unwraps a small secret under a key-encryption key (key slots).
 byte_buffer wrap_secret(const secret& kek, const secret& value, byte_view aad);
 expected<secret> unwrap_secret(const secret& kek, byte_view wrapped, byte_view aad);
+
+// Seals a small secret to a public key (one ephemeral X25519 exchange):
+// ephemeral(32) || AES-256-GCM(K, nonce 0, aad, value) || tag(16). Anyone who
+// knows the public key can make one: it hides, it does not authenticate.
+byte_buffer seal_secret_to(const public_key& recipient, const secret& value, byte_view aad);
+expected<secret> open_sealed_secret(const secret& private_key, byte_view sealed, byte_view aad);
 
 }  // namespace cairn::crypto

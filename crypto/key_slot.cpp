@@ -19,6 +19,11 @@ expected<secret> kek_for(const key_slot& slot, const credential& cred) {
   return hkdf_sha256(cred.material, slot.salt, "cairn/v1/slot-key", 32);
 }
 
+std::string fingerprint_of(const public_key& key) {
+  auto fp = hkdf_sha256(secret::copy_of(key.bytes), {}, "cairn/v1/fingerprint", 8);
+  return to_hex(fp.view());
+}
+
 }  // namespace
 
 std::string_view to_string(slot_kind kind) {
@@ -26,6 +31,7 @@ std::string_view to_string(slot_kind kind) {
     case slot_kind::keyfile: return "keyfile";
     case slot_kind::password: return "password";
     case slot_kind::tpm: return "tpm";
+    case slot_kind::public_key: return "public-key";
   }
   return "unknown";
 }
@@ -34,13 +40,26 @@ expected<slot_kind> parse_slot_kind(std::string_view text) {
   if (text == "keyfile") return slot_kind::keyfile;
   if (text == "password") return slot_kind::password;
   if (text == "tpm") return slot_kind::tpm;
+  if (text == "public-key") return slot_kind::public_key;
   return fail(errc::invalid_input, "unknown key slot kind \"" + std::string(text) + "\"");
 }
 
 std::string fingerprint_of(const credential& cred) {
   if (cred.kind == slot_kind::password) return {};
+  if (cred.kind == slot_kind::public_key) return fingerprint_of(public_of(cred.material));
   auto fp = hkdf_sha256(cred.material, {}, "cairn/v1/fingerprint", 8);
   return to_hex(fp.view());
+}
+
+key_slot make_public_key_slot(const public_key& recipient, const secret& master, std::string_view repo_id) {
+  key_slot slot;
+  slot.id = to_hex(random_bytes(4));
+  slot.kind = slot_kind::public_key;
+  slot.created_ns = now_ns();
+  slot.salt = random_bytes(32);  // unused; kept so every slot has the same fields
+  slot.fingerprint = fingerprint_of(recipient);
+  slot.wrapped = seal_secret_to(recipient, master, as_bytes(slot_aad(repo_id, slot)));
+  return slot;
 }
 
 key_slot make_key_slot(const credential& cred, const secret& master, std::string_view repo_id,
@@ -66,6 +85,12 @@ expected<secret> open_key_slots(const std::vector<key_slot>& slots, const creden
     if (slot.kind != cred.kind) continue;
     any_kind = true;
     if (!fp.empty() && slot.fingerprint != fp) continue;
+    if (cred.kind == slot_kind::public_key) {
+      auto master = open_sealed_secret(cred.material, slot.wrapped, as_bytes(slot_aad(repo_id, slot)));
+      if (!master) continue;
+      if (used) *used = slot.id;
+      return master;
+    }
     auto kek = kek_for(slot, cred);
     if (!kek) return fail(kek.error());
     auto master = unwrap_secret(*kek, slot.wrapped, as_bytes(slot_aad(repo_id, slot)));

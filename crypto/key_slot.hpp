@@ -10,10 +10,13 @@
 #include "base/error.hpp"
 #include "crypto/kdf.hpp"
 #include "crypto/secret.hpp"
+#include "crypto/x25519.hpp"
 
 namespace cairn::crypto {
 
-enum class slot_kind { keyfile, password, tpm };
+// public_key: the writer's secret of a write-only repository sealed to the
+// recipient's X25519 key; opened by a credential holding the private key.
+enum class slot_kind { keyfile, password, tpm, public_key };
 
 std::string_view to_string(slot_kind kind);
 expected<slot_kind> parse_slot_kind(std::string_view text);
@@ -41,6 +44,9 @@ struct credential {
 
 // Not secret; lets a keyfile or TPM secret find its slot without trying all.
 std::string fingerprint_of(const credential& cred);
+
+// A public_key slot: `master` (the writer's secret) sealed to `recipient`.
+key_slot make_public_key_slot(const public_key& recipient, const secret& master, std::string_view repo_id);
 
 key_slot make_key_slot(const credential& cred, const secret& master, std::string_view repo_id,
                        argon2_params kdf = {});

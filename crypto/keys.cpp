@@ -13,6 +13,14 @@ key_ptr derive_repository_keys(secret master) {
   return keys;
 }
 
+key_ptr derive_write_only_keys(secret master, const public_key& recipient, secret private_key) {
+  auto base = derive_repository_keys(std::move(master));
+  auto keys = std::make_shared<repository_keys>(*base);
+  keys->recipient = recipient;
+  keys->private_key = std::move(private_key);
+  return keys;
+}
+
 key_ptr new_repository_keys() { return derive_repository_keys(secret::random(32)); }
 
 }  // namespace cairn::crypto

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "crypto/secret.hpp"
+#include "crypto/x25519.hpp"
 
 namespace cairn::crypto {
 
@@ -14,6 +16,11 @@ struct repository_keys {
   secret data;    // derives per-pack encryption keys
   secret object;  // derives per-object encryption keys (index, trees' packs' TOC, checkpoints)
   secret id;      // HMAC key for chunk ids
+  // Write-only repositories (encryption x25519): what describes or holds data
+  // is sealed to `recipient`; only `private_key` opens it, and it is empty on
+  // a machine that backs up. data and object then only authenticate.
+  std::optional<public_key> recipient;
+  secret private_key;
 };
 
 using key_ptr = std::shared_ptr<const repository_keys>;
@@ -21,5 +28,7 @@ using key_ptr = std::shared_ptr<const repository_keys>;
 // Derives the subkeys of a master secret (HKDF-SHA-256, labels in FORMAT.md).
 key_ptr derive_repository_keys(secret master);
 key_ptr new_repository_keys();
+// Keys of a write-only repository: `master` is the writer's secret.
+key_ptr derive_write_only_keys(secret master, const public_key& recipient, secret private_key = {});
 
 }  // namespace cairn::crypto

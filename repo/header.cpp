@@ -75,13 +75,15 @@ json settings_of(const repository_header& h, bool with_seed) {
                {"avg_size", h.chunker.avg_size},
                {"max_size", h.chunker.max_size}};
   if (with_seed) chunker["seed"] = h.chunker.seed;
-  return json{{"format_version", h.format_version},
-              {"repository_id", h.repository_id},
-              {"chunker", chunker},
-              {"id_algorithm", h.keyed_ids ? "hmac-sha256" : "sha256"},
-              {"compression", {{"algorithm", "zstd"}, {"level", h.zstd_level}}},
-              {"encryption", crypto::to_string(h.encryption)},
-              {"pack_size", h.pack_size}};
+  json j{{"format_version", h.format_version},
+         {"repository_id", h.repository_id},
+         {"chunker", chunker},
+         {"id_algorithm", h.keyed_ids ? "hmac-sha256" : "sha256"},
+         {"compression", {{"algorithm", "zstd"}, {"level", h.zstd_level}}},
+         {"encryption", crypto::to_string(h.encryption)},
+         {"pack_size", h.pack_size}};
+  if (h.public_key) j["public_key"] = crypto::format_public_key(*h.public_key);
+  return j;
 }
 
 // Settings a reader sizes buffers and loops by (repo_format.hpp, "Limits").
@@ -159,6 +161,14 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     h.zstd_level = int_at<int>(j.at("compression"), "level");
     auto enc = crypto::parse_encryption(j.at("encryption").get<std::string>());
     if (!enc) return fail(enc.error().with_context(std::string(where)));
+    if (j.contains("public_key")) {
+      auto pub = crypto::parse_public_key(j.at("public_key").get<std::string>());
+      if (!pub) return fail(errc::corrupt, prefix + "damaged repository header (" + pub.error().message() + ")");
+      h.public_key = *pub;
+    }
+    if ((*enc == crypto::encryption::x25519) != h.public_key.has_value())
+      return fail(errc::corrupt, prefix + "damaged repository header (a public key belongs to, and only to, "
+                                          "encryption x25519-aes-256-gcm)");
     h.encryption = *enc;
     h.pack_size = int_at<uint32_t>(j, "pack_size");
     if (auto why = bad_settings(h)) return fail(errc::corrupt, prefix + "damaged repository header (" + why + ")");

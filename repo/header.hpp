@@ -5,6 +5,7 @@
 // Plain values and free functions; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct repository_header {
   crypto::encryption encryption = crypto::encryption::aes256gcm;
   uint32_t pack_size = 0;
   std::vector<crypto::key_slot> key_slots;
+  // Write-only repositories (encryption x25519): what data is sealed to.
+  std::optional<crypto::public_key> public_key;
   byte_buffer sealed;         // the settings, sealed with the master key
 };
 

@@ -137,9 +137,14 @@ std::optional<blob_index::location> blob_index::find(const object_id& id) const 
   return it->second;
 }
 
+void blob_index::add_known(const std::unordered_set<object_id>& ids) {
+  std::unique_lock lock(mutex_);
+  known_.insert(ids.begin(), ids.end());
+}
+
 bool blob_index::contains(const object_id& id) const {
   std::shared_lock lock(mutex_);
-  return blobs_.count(id) != 0;
+  return blobs_.count(id) != 0 || known_.count(id) != 0;
 }
 
 bool blob_index::has_pack(const object_id& pack) const {
@@ -154,7 +159,7 @@ blob_index::pack_info blob_index::pack(uint32_t number) const {
 
 bool blob_index::claim(const object_id& id) {
   std::unique_lock lock(mutex_);
-  if (blobs_.count(id)) return false;
+  if (blobs_.count(id) || known_.count(id)) return false;
   return claimed_.insert(id).second;
 }
 

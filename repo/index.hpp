@@ -61,6 +61,10 @@ public:
   // Adds a pack's blobs; a blob already indexed keeps its first location.
   // Adding the same pack twice is a no-op. Releases claims on its blobs.
   void add(const pack_record& pack);
+  // Blobs known to be stored whose location this machine cannot read (a
+  // write-only machine's record, stored_ids.hpp): contains() is true and
+  // claim() false for them; find() knows no location.
+  void add_known(const std::unordered_set<object_id>& ids);
   std::optional<location> find(const object_id& id) const;
   bool contains(const object_id& id) const;
   bool has_pack(const object_id& pack) const;
@@ -82,6 +86,7 @@ private:
   std::vector<pack_info> packs_;
   std::unordered_map<object_id, uint32_t> pack_numbers_;
   std::unordered_set<object_id> claimed_;
+  std::unordered_set<object_id> known_;
 };
 
 }  // namespace cairn::repo

@@ -21,8 +21,7 @@ pack_writer::pack_writer(const crypto::object_cipher& cipher, uint32_t target_si
 
 void pack_writer::start() {
   record_ = {};
-  crypto::random_fill(record_.salt.data(), record_.salt.size());
-  pack_cipher_ = cipher_.for_pack(record_.salt);
+  pack_cipher_ = cipher_.new_pack(record_.salt);
   bytes_.clear();  // the finished pack took the old buffer; capacity grows in add()
   if (!spare_.empty() && bytes_.capacity() == 0) {
     bytes_ = std::move(spare_.back());

@@ -42,6 +42,11 @@ expected<std::shared_ptr<repository>> repository::create(targets::target_ptr tar
   h.encryption = options.encryption;
   h.pack_size = options.pack_size;
   h.key_slots = std::move(slots);
+  if (h.encryption == crypto::encryption::x25519) {
+    if (!keys || !keys->recipient)
+      return fail(errc::invalid_input, "a write-only repository needs the keys of a public key");
+    h.public_key = keys->recipient;
+  }
   crypto::object_cipher cipher(h.encryption, keys);
   seal_header(h, cipher);
   CAIRN_TRY(target->put(std::string(header_name), encode_header(h)));
@@ -53,6 +58,11 @@ expected<std::shared_ptr<repository>> repository::open(targets::target_ptr targe
                                                        crypto::key_ptr keys) {
   if (header.encryption != crypto::encryption::none && !keys)
     return fail(errc::auth, target->describe() + ": the repository is encrypted and no key was given");
+  if (header.encryption == crypto::encryption::x25519 && !(keys->recipient && header.public_key &&
+                                                           *keys->recipient == *header.public_key))
+    return fail(errc::auth, target->describe() + ": a write-only repository, and these keys are not of its public key");
+  if (header.encryption != crypto::encryption::x25519 && keys && keys->recipient)
+    return fail(errc::auth, target->describe() + ": not a write-only repository");
   crypto::object_cipher cipher(header.encryption, keys);
   if (auto st = verify_header(header, cipher); !st)
     return fail(st.error().with_context(target->describe()));
@@ -105,6 +115,7 @@ expected<std::vector<pack_record>> repository::read_index_file(const object_id& 
 }
 
 expected<load_report> repository::load_index(bool scan_packs, bool write_recovered) {
+  if (!cipher_.can_read()) return fail(errc::auth, describe() + ": " + std::string(crypto::write_only_message));
   load_report report;
   std::vector<targets::object_info> index_files;
   auto listed = target_->list(index_prefix, [&](const targets::object_info& info) {

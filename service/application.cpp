@@ -52,8 +52,8 @@ expected<init_report> application::init() {
   repo::create_options create;
   create.chunker.seed = std::stoull(seed_text);
   const auto& keyring = suite_->keyring;
-  bool keyfile_existed = keyring.mode != "keyfile" || fs::exists(keyring.keyfile);
-  bool recovery_existed = keyring.mode != "tpm" || fs::exists(keyring.recovery_keyfile);
+  bool keyfile_existed = keyring.mode != config::keyring_mode::keyfile || fs::exists(keyring.keyfile);
+  bool recovery_existed = keyring.mode != config::keyring_mode::tpm || fs::exists(keyring.recovery_keyfile);
   init_report report;
   for (const auto& t : suite_->targets) {
     CAIRN_ASSIGN(auto r, engine_->open_target(t.name, open_mode::create, create));

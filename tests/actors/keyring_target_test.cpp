@@ -24,7 +24,7 @@ struct fixture : testing::actor_fixture {
 
   keyring_actor keyring(const std::string& keyfile) {
     keyring_options o;
-    o.config.mode = "keyfile";
+    o.config.mode = config::keyring_mode::keyfile;
     o.config.keyfile = dir / keyfile;
     o.state_dir = dir / "state";
     return sys->spawn<caf::detached>(actors::keyring, o);

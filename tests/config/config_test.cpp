@@ -42,7 +42,7 @@ TEST_CASE("config: the documented example parses with paths resolved") {
   auto c = parse_config(good, "/etc/cairn/cairn.yaml");
   REQUIRE(c);
   CHECK(c->state_dir == "/etc/cairn/state");
-  CHECK(c->keyring.mode == "keyfile");
+  CHECK(c->keyring.mode == config::keyring_mode::keyfile);
   CHECK(c->keyring.keyfile == "/etc/cairn/cairn.key");
   REQUIRE(c->targets.size() == 2);
   CHECK(c->targets[0].name == "usb");
@@ -78,7 +78,13 @@ TEST_CASE("config: bad input gets one line with file line and column") {
     {base + "plans:\n  home:\n    sources:\n      - type: ftp\n        path: /a\n    targets: [usb]\n",
      "/etc/cairn/cairn.yaml:8:15: source type \"ftp\" is not supported (supported: dir, sqlite, command)"},
     {"keyring:\n  mode: magic\n" + base,
-     "/etc/cairn/cairn.yaml:2:9: keyring mode \"magic\" is not one of: keyfile, none, password, tpm"},
+     "/etc/cairn/cairn.yaml:2:9: keyring mode \"magic\" is not one of: keyfile, none, password, tpm, write-only"},
+    {"keyring:\n  mode: write-only\n" + base,
+     "/etc/cairn/cairn.yaml:2:3: keyring mode write-only needs public_key: the key cairn key generate printed"},
+    {"keyring:\n  mode: write-only\n  public_key: cairn-pk1-00\n" + base,
+     "/etc/cairn/cairn.yaml:2:9: keyring mode write-only is not yet supported by this version of Cairn"},
+    {"keyring:\n  mode: keyfile\n  public_key: cairn-pk1-00\n" + base,
+     "/etc/cairn/cairn.yaml:3:15: public_key is only used with keyring mode write-only"},
     {"keyring:\n  mode: tpm\n" + base,
      "/etc/cairn/cairn.yaml:2:3: keyring mode tpm needs recovery_keyfile: the key that opens the backups on other hardware"},
     {"targets:\n  usb:\n    type: local\n", "/etc/cairn/cairn.yaml:2:3: target \"usb\" of type local needs a path"},

@@ -68,7 +68,20 @@ inline input split(const uint8_t* data, size_t size) {
           (data[0] & 2) != 0, byte_view(data + 1, size - 1)};
 }
 
+// A write-only repository's keys with the private key (32 bytes of 0x24)
+// and the writer secret of test_keys().
+inline const crypto::key_ptr& test_write_only_keys() {
+  static const crypto::key_ptr keys = [] {
+    crypto::secret priv(32);
+    for (size_t i = 0; i < priv.size(); ++i) priv.data()[i] = 0x24;
+    auto pub = crypto::public_of(priv);
+    return crypto::derive_write_only_keys(test_keys()->master, pub, std::move(priv));
+  }();
+  return keys;
+}
+
 inline crypto::object_cipher cipher_for(crypto::encryption mode) {
+  if (mode == crypto::encryption::x25519) return crypto::object_cipher(mode, test_write_only_keys());
   return crypto::object_cipher(mode, mode == crypto::encryption::none ? nullptr : test_keys());
 }
 

@@ -12,6 +12,7 @@
 #include "fuzz_support.hpp"
 #include "recovery/suite_state.hpp"
 #include "repo/repository.hpp"
+#include "repo/stored_ids.hpp"
 #include "targets/local_target.hpp"
 
 namespace {
@@ -148,6 +149,33 @@ void other_seeds() {
 
 }  // namespace
 
+// fuzz_write_only: one seed per selector, sealed to the test private key.
+void write_only_seeds() {
+  const auto& keys = fuzz::test_write_only_keys();
+  auto cipher = fuzz::cipher_for(crypto::encryption::x25519);
+  crypto::key_pair pair{keys->private_key, *keys->recipient};
+  std::string file = "cairn-private-key-v1\npublic: " + crypto::format_public_key(pair.pub) +
+                     "\nkey: " + to_base64(pair.private_key.view()) + "\n";
+  seed("write_only", "private-key", 0, as_bytes(file));
+  seed("write_only", "public-key", 1, as_bytes(crypto::format_public_key(pair.pub)));
+  seed("write_only", "object", 2, cipher.seal_object("index", as_bytes("index plaintext")));
+  std::array<uint8_t, 32> salt{};
+  auto pc = cipher.new_pack(salt);
+  byte_buffer pack(salt.begin(), salt.end());
+  uint32_t offset = 32;
+  pack.insert(pack.end(), reinterpret_cast<uint8_t*>(&offset), reinterpret_cast<uint8_t*>(&offset) + 4);
+  pc->seal(offset, as_bytes("aad"), as_bytes("a blob"), pack);
+  seed("write_only", "pack", 3, pack);
+  seed("write_only", "sealed-secret", 4, crypto::seal_secret_to(pair.pub, keys->master, as_bytes("aad")));
+  auto slot = crypto::make_public_key_slot(pair.pub, keys->master, fuzz::golden_repository_id);
+  seed("write_only", "slots", 5, as_bytes(repo::encode_key_slots({slot})));
+  byte_buffer ids(repo::stored_ids_header().begin(), repo::stored_ids_header().end());
+  auto rec = repo::encode_stored_ids_record({crypto::sha256_of(as_bytes("index")),
+                                             {crypto::sha256_of(as_bytes("a")), crypto::sha256_of(as_bytes("b"))}});
+  ids.insert(ids.end(), rec.begin(), rec.end());
+  raw_seed("stored_ids", "two-blobs", ids);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: make_fuzz_corpus CORPUS_DIR\n";
@@ -158,5 +186,6 @@ int main(int argc, char** argv) {
   from_golden("none");
   suite_state_seeds();
   other_seeds();
+  write_only_seeds();
   return 0;
 }
