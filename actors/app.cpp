@@ -354,7 +354,8 @@ expected<repo::diff_summary> application::diff(const resolved_checkpoint& older,
 }
 
 expected<restore_report> application::restore(const resolved_checkpoint& cp, const fs::path& to,
-                                               const std::vector<std::string>& paths, bool run_checkpoint_steps) {
+                                               const std::vector<std::string>& paths, bool run_checkpoint_steps,
+                                               bool delete_extra) {
   auto& d = *impl_;
   CAIRN_ASSIGN(auto opened, d.open_target(cp.row.target, open_mode::read));
   auto progress_handle = d.spawn_progress();
@@ -363,7 +364,7 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   std::error_code ec;
   auto destination = fs::absolute(to, ec);
   if (ec) return fail(errc::invalid_input, "cannot use " + to.string() + " as a destination: " + ec.message());
-  restore_request req{opened.repo, cp.id, destination, paths, true, {}, run_checkpoint_steps};
+  restore_request req{opened.repo, cp.id, destination, paths, true, {}, run_checkpoint_steps, delete_extra};
   if (const auto* plan = d.suite->find_plan(cp.row.plan))
     for (const auto& src : plan->sources)
       if (!src.post_restore.empty()) req.local_post_restore[src.name] = src.post_restore;
@@ -372,6 +373,10 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   self->send_exit(actor, caf::exit_reason::user_shutdown);
   self->send_exit(progress_handle, caf::exit_reason::user_shutdown);
   return r;
+}
+
+expected<open_result> application::open_for_reading(const std::string& target) {
+  return impl_->open_target(target, open_mode::read);
 }
 
 namespace {

@@ -15,9 +15,11 @@
 #include "actors/protocol/progress.hpp"
 #include "actors/protocol/restore.hpp"
 #include "actors/protocol/scheduler.hpp"
+#include "actors/protocol/target.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
 #include "recovery/bootstrap.hpp"
+#include "recovery/restore_mirror.hpp"
 #include "repo/checker.hpp"
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
@@ -166,8 +168,17 @@ public:
                                     const std::function<void(const repo::tree_change&)>& on_change);
   // Post-restore steps run from the local YAML's plan of the checkpoint;
   // those the checkpoint carries only with `run_checkpoint_steps`.
+  // `delete_extra` (--delete): first remove what the restored directories
+  // hold that the checkpoint does not.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
-                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false);
+                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false,
+                                   bool delete_extra = false);
+
+  // Browsing and reaching checkpoints (actors/app_browse.cpp).
+  // restore --dry-run: what a restore would create, change and (with
+  // `removals`) remove at `to`; touches nothing there.
+  expected<recovery::mirror_report> restore_preview(const resolved_checkpoint& cp, const std::filesystem::path& to,
+                                                    const std::vector<std::string>& paths, bool removals);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are
@@ -221,6 +232,10 @@ public:
   expected<std::vector<catalog::run_row>> runs(const std::string& plan, size_t limit);
 
   void stop();
+
+  // A target's repository opened for reading through the keyring (the hook
+  // commands in other files use).
+  expected<open_result> open_for_reading(const std::string& target);
 
   struct impl;  // opaque: defined in app.cpp
 

@@ -12,6 +12,7 @@
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/render.hpp"
+#include "cli/render_browse.hpp"
 
 namespace cairn::cli {
 
@@ -147,7 +148,13 @@ int run_command(int argc, char** argv) {
   restore->add_option("--target", target, "Restore from this target")->option_text("T");
   restore->add_flag("--run-post-restore", run_post_restore,
                     "Also run post-restore steps that the checkpoint carries but this YAML does not (check them first)");
-  restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt");
+  bool restore_delete = false, restore_dry_run = false;
+  restore->add_flag("--delete", restore_delete,
+                    "Make the restored directories exactly the checkpoint: remove what it does not have");
+  restore->add_flag("--dry-run", restore_dry_run,
+                    "Only list what would be created (+), changed (M) and, with --delete, removed (-)");
+  restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt\n"
+                  "         cairn restore latest --to /home --delete --dry-run");
 
   bool read_data = false, repair = false;
   auto* check = app.add_subcommand("check", "Verify repositories: structure, and with --read-data every byte");
@@ -399,7 +406,12 @@ int run_command(int argc, char** argv) {
       int code = exit_ok;
       auto cp = a.resolve(spec, plan, target);
       if (failed(out, cp, code)) return code;
-      auto r = a.restore(*cp, to, paths, run_post_restore);
+      if (restore_dry_run) {
+        auto preview = a.restore_preview(*cp, to, paths, restore_delete);
+        if (failed(out, preview, code)) return code;
+        return print_restore_preview(out, *preview, to);
+      }
+      auto r = a.restore(*cp, to, paths, run_post_restore, restore_delete);
       if (failed(out, r, code)) return code;
       return print_restore(out, *r, to);
     });

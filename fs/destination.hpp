@@ -11,9 +11,11 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/error.hpp"
@@ -53,9 +55,10 @@ struct apply_options {
 
 class destination {
 public:
-  // Opens (creating it and its parents when missing) the destination root.
-  // The root itself may be reached through symlinks: it is the user's choice.
-  static expected<std::shared_ptr<destination>> open(const std::filesystem::path& root);
+  // Opens (with `create`, creating it and its parents when missing) the
+  // destination root; without `create`, not_found when it is missing. The
+  // root itself may be reached through symlinks: it is the user's choice.
+  static expected<std::shared_ptr<destination>> open(const std::filesystem::path& root, bool create = true);
 
   const std::filesystem::path& root() const { return root_; }
   std::string path_of(std::string_view relative) const;
@@ -91,6 +94,12 @@ public:
   status commit(const dir_handle& parent, const std::string& temp, const std::string& name);
   // Removes `name` (a file, a link, or a whole tree; symlinks are not followed).
   status remove(const dir_handle& parent, const std::string& name);
+
+  // The names in `dir` (without "." and ".."), sorted bytewise.
+  expected<std::vector<std::string>> names(const dir_handle& dir) const;
+  // What `name` of `parent` is, without following it: type, mode, owner,
+  // size, mtime and a symlink's target (no xattrs); nullopt when absent.
+  expected<std::optional<metadata>> peek(const dir_handle& parent, const std::string& name) const;
 
   // Owner, xattrs, mode and times of `name`, if it is still `expected` (an
   // unknown identity skips the check: entries restore did not create).

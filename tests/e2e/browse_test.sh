@@ -1,0 +1,99 @@
+# Browsing and reaching checkpoints, through a local and an SFTP target:
+# restore --delete (and --dry-run) against a hostile destination, find,
+# history, and copy between targets.
+source "$CAIRN_E2E_LIB"
+
+start_sshd "$T/sshd"
+mkdir -p "$T/src/a/sub" "$T/src/b"
+echo one > "$T/src/a/x.txt"
+echo two > "$T/src/a/sub/y.txt"
+echo keep > "$T/src/keep.txt"
+random_file "$T/src/b/big.bin" $((5 << 20))
+ln -s a/x.txt "$T/src/link"
+cat > "$T/cairn.yaml" <<YAML
+state_dir: $T/state
+keyring: {mode: keyfile, keyfile: $T/cairn.key}
+targets:
+  disk: {type: local, path: $T/repo}
+  nas:
+    url: sftp://$SSHD_USER@127.0.0.1:$SSHD_PORT$SSHD_ROOT/cairn
+    identity: $SSHD_IDENTITY
+    known_hosts: $SSHD_KNOWN_HOSTS
+plans:
+  home: {sources: [{type: dir, path: $T/src}], targets: [disk, nas]}
+YAML
+run 0 cairn init
+run 0 cairn backup
+
+# spoil DIR : what an older copy picked up since, plus symlinks to outside
+# directories where removal and replacement happen.
+spoil() {
+  local r=$1
+  echo extra > "$r/src/extra.txt"
+  mkdir -p "$r/src/a/newdir/deep"
+  echo z > "$r/src/a/newdir/deep/z"
+  echo changed > "$r/src/keep.txt"
+  echo top > "$r/other-top.txt"
+  rm -rf "$r/src/a/sub"
+  ln -s "$T/outside2" "$r/src/a/sub"      # where the checkpoint has a directory
+  ln -s "$T/outside" "$r/src/a/evil"      # not in the checkpoint: removed, never followed
+  ln -s "$T/outside" "$r/src/b/evil-dir"
+}
+make_outside() {
+  rm -rf "$T/outside" "$T/outside2"
+  mkdir -p "$T/outside/inner" "$T/outside2"
+  echo precious > "$T/outside/p.txt"
+  echo precious > "$T/outside/inner/q.txt"
+  echo junk > "$T/outside2/junk"          # not in the checkpoint's src/a/sub
+  echo y > "$T/outside2/y.txt"
+}
+outside_intact() {
+  [ "$(cat "$T/outside/p.txt")" = precious ] && [ "$(cat "$T/outside/inner/q.txt")" = precious ] &&
+    [ "$(cat "$T/outside2/junk")" = junk ] && [ "$(cat "$T/outside2/y.txt")" = y ] ||
+    fail "a directory outside the destination was changed: $(ls -laR "$T/outside" "$T/outside2")"
+}
+
+for t in disk nas; do
+  r="$T/r-$t"
+  note "restore --delete --dry-run from $t: lists, changes nothing"
+  run 0 cairn restore latest --target "$t" --to "$r"
+  make_outside
+  spoil "$r"
+  before=$(cd "$r" && find . -printf '%p %y %s %T@ %l\n' | sort | sha256sum)
+  run 0 cairn restore latest --target "$t" --to "$r" --delete --dry-run
+  for line in "- src/extra.txt  (6 B)" "- src/a/newdir/" "- src/a/evil" "- src/b/evil-dir" "M src/keep.txt  (content)" \
+              "M src/a/sub/  (type)"; do
+    grep -qF -- "$line" "$T/out" || { cat "$T/out"; fail "dry run from $t lacks \"$line\""; }
+  done
+  grep -q "other-top" "$T/out" && fail "the dry run would touch what is outside the restored paths"
+  grep -q "newdir/deep" "$T/out" && fail "a removed directory should be one line"
+  grep -q "^+ src/a/sub/y.txt" "$T/out" || fail "the dry run does not say src/a/sub/y.txt would be created"
+  [ "$(cd "$r" && find . -printf '%p %y %s %T@ %l\n' | sort | sha256sum)" = "$before" ] || fail "the dry run changed the destination"
+  outside_intact
+  run 0 cairn --json restore latest --target "$t" --to "$r" --delete --dry-run
+  [ "$(json 'select(.type=="restore_dry_run") | .remove')" -eq 4 ] || fail "json: $(cat "$T/out")"
+
+  note "restore --delete from $t: the destination becomes the checkpoint; outside stays"
+  run 0 cairn --json restore latest --target "$t" --to "$r" --delete
+  [ "$(json 'select(.type=="restore") | .removed | length')" -eq 4 ] || fail "removed: $(cat "$T/out")"
+  diff -r "$T/src" "$r/src" > /dev/null || fail "after --delete, $r/src differs from the source"
+  have_treetool && compare_trees "$T/src" "$r/src"
+  [ -f "$r/other-top.txt" ] || fail "--delete removed a file outside the restored paths"
+  [ ! -L "$r/src/a/sub" ] && [ -d "$r/src/a/sub" ] || fail "the symlink in place of a directory was not replaced"
+  outside_intact
+  run 0 cairn restore latest --target "$t" --to "$r" --delete --dry-run
+  grep -q "would create 0, change 0, remove 0" "$T/out" || fail "not exact after --delete: $(cat "$T/out")"
+done
+
+note "--delete with --path removes only below that path"
+r="$T/r-disk"
+echo extra > "$r/src/extra.txt"
+echo extra > "$r/src/a/extra.txt"
+run 0 cairn restore latest --to "$r" --delete --path src/a
+[ -f "$r/src/extra.txt" ] || fail "--path src/a removed src/extra.txt"
+[ ! -e "$r/src/a/extra.txt" ] || fail "--path src/a kept src/a/extra.txt"
+
+note "a dry run into a missing directory creates nothing"
+run 0 cairn restore latest --to "$T/nowhere" --delete --dry-run
+[ ! -e "$T/nowhere" ] || fail "the dry run created the destination"
+grep -q "^+ src/b/big.bin" "$T/out" || fail "$(cat "$T/out")"
