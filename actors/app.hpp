@@ -129,6 +129,39 @@ struct daemon_callbacks {
   std::function<void(const expected<std::vector<prune_line>>&)> on_prune;
 };
 
+// cairn find: one matching entry of one checkpoint.
+struct found_line {
+  catalog::checkpoint_row checkpoint;
+  std::string path;  // "source/dir/name"
+  fs::metadata meta;
+};
+
+struct find_summary {
+  std::string target;
+  size_t checkpoints = 0;           // searched
+  size_t checkpoints_matching = 0;  // holding at least one match
+  size_t matches = 0;
+  size_t trees_read = 0;            // distinct (tree, path) pairs read
+  std::vector<std::string> warnings;  // checkpoints that could not be read
+};
+
+// cairn history: one version of a path, over consecutive checkpoints.
+struct history_line {
+  catalog::checkpoint_row first;  // where this version appears
+  catalog::checkpoint_row last;   // the last checkpoint that still has it
+  size_t checkpoints = 0;
+  bool present = false;           // false: the path is absent from these checkpoints
+  repo::node entry;               // metadata as in `first`
+  std::string content;            // repo::content_id
+};
+
+struct history_report {
+  std::string target;
+  std::string path;
+  std::vector<history_line> versions;  // oldest first
+  std::vector<std::string> warnings;
+};
+
 struct bootstrap_request {
   std::string target_url;                    // a path, file:///path, sftp://, s3://, s3+http://
   std::filesystem::path identity;            // sftp: the private key
@@ -179,6 +212,13 @@ public:
   // `removals`) remove at `to`; touches nothing there.
   expected<recovery::mirror_report> restore_preview(const resolved_checkpoint& cp, const std::filesystem::path& to,
                                                     const std::vector<std::string>& paths, bool removals);
+  // The checkpoints (of `plan`, or all) of one target (`target`, else the
+  // first in the YAML that has any) that hold entries whose path matches
+  // `pattern`: each match, newest checkpoint first.
+  expected<find_summary> find(const std::string& pattern, const std::string& plan, const std::string& target,
+                              const std::function<void(const found_line&)>& on_found);
+  // Every distinct version of `path` across those checkpoints, oldest first.
+  expected<history_report> history(const std::string& path, const std::string& plan, const std::string& target);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are

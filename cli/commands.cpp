@@ -12,6 +12,7 @@
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/render.hpp"
+#include "cli/browse_commands.hpp"
 #include "cli/render_browse.hpp"
 
 namespace cairn::cli {
@@ -258,6 +259,7 @@ int run_command(int argc, char** argv) {
   bootstrap->add_option("--known-hosts", boot_known, "sftp://: known_hosts (default ~/.ssh/known_hosts)")->option_text("FILE");
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
+  auto browse = add_browse_commands(app);  // find, history, copy
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {
@@ -297,6 +299,7 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
+  if (auto code = run_browse_command(*browse, [&](const auto& fn) { return with_app(g, fn); })) return *code;
   if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
   if (*run_now) {
     output out{g.json, false};

@@ -1,6 +1,7 @@
 #include "cli/render_browse.hpp"
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,30 @@ using json = nlohmann::json;
 namespace {
 
 void emit(const json& j) { std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n"; }
+
+std::string local_time(int64_t ns) {
+  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string mode_octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+std::string display(const std::string& path, const fs::metadata& m) {
+  std::string s = printable(path);
+  if (m.type == fs::file_type::directory) s += "/";
+  if (m.type == fs::file_type::symlink) s += " -> " + printable(m.link_target);
+  return s;
+}
+
+std::string last_heading;  // the checkpoint whose matches print_found prints now
 
 }  // namespace
 
@@ -45,6 +70,80 @@ int print_restore_preview(const output& out, const recovery::mirror_report& r, c
   } else {
     std::printf("dry run: would create %zu, change %zu, remove %zu entries (%s to write) in %s; nothing was changed\n",
                 counts[0], counts[1], counts[2], format_bytes(bytes).c_str(), to.c_str());
+  }
+  return r.warnings.empty() ? exit_ok : exit_partial;
+}
+
+}  // namespace cairn::cli
+
+namespace cairn::cli {
+
+void print_found(const output& out, const actors::found_line& f) {
+  const auto& m = f.meta;
+  if (out.json) {
+    emit({{"type", "found"}, {"checkpoint", f.checkpoint.id}, {"plan", f.checkpoint.plan},
+          {"time", format_time(f.checkpoint.time_ns)}, {"path", f.path}, {"kind", std::string(fs::to_string(m.type))},
+          {"size", m.size}, {"mtime", format_time(m.mtime_ns)}, {"mode", m.mode}});
+    return;
+  }
+  if (last_heading != f.checkpoint.id) {
+    last_heading = f.checkpoint.id;
+    std::printf("checkpoint %s  %s  plan %s\n", f.checkpoint.id.substr(0, 8).c_str(),
+                local_time(f.checkpoint.time_ns).c_str(), f.checkpoint.plan.c_str());
+  }
+  std::printf("  %12s  %s  %s\n", m.type == fs::file_type::regular ? format_bytes(m.size).c_str() : "",
+              local_time(m.mtime_ns).c_str(), display(f.path, m).c_str());
+}
+
+int print_find_summary(const output& out, const actors::find_summary& s) {
+  for (const auto& w : s.warnings) print_warning(w);
+  if (out.json) {
+    emit({{"type", "find"}, {"target", s.target}, {"checkpoints", s.checkpoints},
+          {"checkpoints_matching", s.checkpoints_matching}, {"matches", s.matches}, {"trees_read", s.trees_read},
+          {"warnings", s.warnings}});
+  } else {
+    std::printf("%zu match%s in %zu of %zu checkpoints of target %s (%zu trees read)\n", s.matches,
+                s.matches == 1 ? "" : "es", s.checkpoints_matching, s.checkpoints, s.target.c_str(), s.trees_read);
+  }
+  return s.warnings.empty() ? exit_ok : exit_partial;
+}
+
+int print_history(const output& out, const actors::history_report& r) {
+  for (const auto& w : r.warnings) print_warning(w);
+  size_t present = 0;
+  for (const auto& v : r.versions) {
+    const auto& m = v.entry.meta;
+    if (v.present) ++present;
+    if (out.json) {
+      json j{{"type", "version"}, {"path", r.path}, {"present", v.present}, {"checkpoint", v.first.id},
+             {"time", format_time(v.first.time_ns)}, {"last_checkpoint", v.last.id},
+             {"last_time", format_time(v.last.time_ns)}, {"checkpoints", v.checkpoints}};
+      if (v.present) {
+        j.update({{"kind", std::string(fs::to_string(m.type))}, {"size", m.size}, {"mtime", format_time(m.mtime_ns)},
+                  {"mode", m.mode}, {"content", v.content}});
+        if (m.type == fs::file_type::symlink) j["target"] = m.link_target;
+      }
+      emit(j);
+      continue;
+    }
+    std::string span = std::to_string(v.checkpoints) + (v.checkpoints == 1 ? " checkpoint" : " checkpoints") +
+                       (v.checkpoints > 1 ? ", to " + v.last.id.substr(0, 8) : "");
+    if (!v.present) {
+      std::printf("%s  %s  absent  (%s)\n", v.first.id.substr(0, 8).c_str(), local_time(v.first.time_ns).c_str(),
+                  span.c_str());
+      continue;
+    }
+    std::printf("%s  %s  %-7s %12s  mtime %s  mode %s  content %s  (%s)\n", v.first.id.substr(0, 8).c_str(),
+                local_time(v.first.time_ns).c_str(), std::string(fs::to_string(m.type)).c_str(),
+                m.type == fs::file_type::regular ? format_bytes(m.size).c_str() : "", local_time(m.mtime_ns).c_str(),
+                mode_octal(m.mode).c_str(), v.content.substr(0, 12).c_str(), span.c_str());
+  }
+  if (out.json) {
+    emit({{"type", "history"}, {"path", r.path}, {"target", r.target}, {"versions", present},
+          {"warnings", r.warnings}});
+  } else {
+    std::printf("%zu version%s of %s on target %s\n", present, present == 1 ? "" : "s", printable(r.path).c_str(),
+                r.target.c_str());
   }
   return r.warnings.empty() ? exit_ok : exit_partial;
 }

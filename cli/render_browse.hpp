@@ -12,4 +12,12 @@ namespace cairn::cli {
 // restore --dry-run: "+ path", "M path  (why)", "- path", then a summary. Exit 0.
 int print_restore_preview(const output& out, const recovery::mirror_report& r, const std::string& to);
 
+// cairn find: a heading per checkpoint (the matches come newest checkpoint
+// first), then one line per match; `found` JSON objects.
+void print_found(const output& out, const actors::found_line& f);
+// Exit 3 when a checkpoint could not be searched.
+int print_find_summary(const output& out, const actors::find_summary& s);
+// cairn history: one line per version, oldest first. Exit 3 when a checkpoint could not be read.
+int print_history(const output& out, const actors::history_report& r);
+
 }  // namespace cairn::cli

@@ -97,3 +97,43 @@ note "a dry run into a missing directory creates nothing"
 run 0 cairn restore latest --to "$T/nowhere" --delete --dry-run
 [ ! -e "$T/nowhere" ] || fail "the dry run created the destination"
 grep -q "^+ src/b/big.bin" "$T/out" || fail "$(cat "$T/out")"
+
+note "find and history over checkpoints where src/a/x.txt changes, vanishes and comes back"
+sleep 1.1; echo one-changed > "$T/src/a/x.txt"
+run 0 cairn backup
+rm "$T/src/a/x.txt"
+run 0 cairn backup
+sleep 1.1; echo one > "$T/src/a/x.txt"
+run 0 cairn backup
+for t in disk nas; do
+  run 0 cairn --json find 'x.txt' --target "$t"
+  [ "$(json 'select(.type=="find") | "\(.checkpoints) \(.checkpoints_matching) \(.matches)"')" = "4 3 3" ] ||
+    fail "find x.txt on $t: $(cat "$T/out")"
+  [ "$(json 'select(.type=="found") | .path' | sort -u)" = "src/a/x.txt" ] || fail "$(cat "$T/out")"
+  # 4 checkpoints of 5 trees each; src/a/sub and src/b are the same in all and read once
+  reads=$(json 'select(.type=="find") | .trees_read')
+  [ "$reads" -le 14 ] || fail "find read $reads trees on $t; shared subtrees should be read once"
+  run 0 cairn --json find '/src/b/*' --target "$t"
+  [ "$(json 'select(.type=="found") | "\(.path) \(.size)"' | sort -u)" = "src/b/big.bin $((5 << 20))" ] || fail "$(cat "$T/out")"
+  run 0 cairn --json find '**/sub' --target "$t"
+  [ "$(json 'select(.type=="find") | .matches')" -eq 4 ] || fail "$(cat "$T/out")"
+
+  run 0 cairn --json history src/a/x.txt --target "$t"
+  [ "$(json 'select(.type=="version") | "\(.present) \(.checkpoints) \(.size)"' | tr '\n' ,)" = "true 1 4,true 1 12,false 1 null,true 1 4," ] ||
+    fail "history on $t: $(cat "$T/out")"
+  first=$(json 'select(.type=="version") | .content' | sed -n 1p)
+  last=$(json 'select(.type=="version") | .content' | sed -n 4p)
+  [ "$first" = "$last" ] || fail "the same content has two content ids: $first $last"
+  old=$(json 'select(.type=="version") | .checkpoint' | sed -n 2p)
+  note "a version from history restores by its checkpoint id ($t)"
+  run 0 cairn restore "$old" --target "$t" --path src/a/x.txt --to "$T/v-$t"
+  [ "$(cat "$T/v-$t/src/a/x.txt")" = one-changed ] || fail "restored the wrong version"
+  run 0 cairn history src/b --target "$t"
+  grep -q "^1 version of src/b on target $t" "$T/out" || fail "$(cat "$T/out")"
+done
+run 0 cairn find 'x.txt'
+grep -q "3 matches in 3 of 4 checkpoints of target disk" "$T/out" || fail "$(cat "$T/out")"
+run 2 cairn find 'x' --plan nope
+grep -q 'no plan named "nope"' "$T/err" || fail "$(cat "$T/err")"
+run 0 cairn history src/nothing/here
+grep -q "^0 versions" "$T/out" || fail "$(cat "$T/out")"
