@@ -379,6 +379,14 @@ expected<open_result> application::open_for_reading(const std::string& target) {
   return impl_->open_target(target, open_mode::read);
 }
 
+status application::record_checkpoint(const catalog::checkpoint_row& row) {
+  CAIRN_TRY(impl_->ensure_catalog());
+  caf::scoped_actor self{*impl_->sys};
+  CAIRN_TRY(impl_->ask<bool>(self, timeouts::catalog, caf::actor_cast<caf::actor>(impl_->catalog),
+                             atom::record::value, row));
+  return {};
+}
+
 namespace {
 
 std::vector<std::string> repair_notes(const repo::repair_report& r) {

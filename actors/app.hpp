@@ -21,6 +21,7 @@
 #include "recovery/bootstrap.hpp"
 #include "recovery/restore_mirror.hpp"
 #include "repo/checker.hpp"
+#include "repo/copier.hpp"
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
 
@@ -162,6 +163,17 @@ struct history_report {
   std::vector<std::string> warnings;
 };
 
+// cairn copy: one checkpoint of the source target.
+struct copy_line {
+  std::string from_id;         // on the source target
+  std::string to_id;           // on the destination ("" when not copied)
+  std::string plan;
+  int64_t time_ns = 0;
+  bool already = false;        // the destination holds it already (same plan, host and time)
+  std::string error;           // it could not be copied
+  repo::copy_stats stats;
+};
+
 struct bootstrap_request {
   std::string target_url;                    // a path, file:///path, sftp://, s3://, s3+http://
   std::filesystem::path identity;            // sftp: the private key
@@ -217,6 +229,12 @@ public:
   // `pattern`: each match, newest checkpoint first.
   expected<find_summary> find(const std::string& pattern, const std::string& plan, const std::string& target,
                               const std::function<void(const found_line&)>& on_found);
+  // Copies checkpoints (the named ones, else all of `from`) to the target
+  // `to`, re-encrypted with its keys; only blobs it lacks are uploaded, each
+  // checkpoint after its data, and recorded in the catalog. Those `to`
+  // already holds are skipped, so a copy run again does nothing.
+  expected<std::vector<copy_line>> copy(const std::string& from, const std::string& to,
+                                        const std::vector<std::string>& checkpoints);
   // Every distinct version of `path` across those checkpoints, oldest first.
   expected<history_report> history(const std::string& path, const std::string& plan, const std::string& target);
   // Checks every target (or one). With `repair`, first rewrites the index of
@@ -276,6 +294,8 @@ public:
   // A target's repository opened for reading through the keyring (the hook
   // commands in other files use).
   expected<open_result> open_for_reading(const std::string& target);
+  // Records a checkpoint in the catalog through its single writer.
+  status record_checkpoint(const catalog::checkpoint_row& row);
 
   struct impl;  // opaque: defined in app.cpp
 

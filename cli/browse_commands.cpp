@@ -8,7 +8,10 @@ namespace cairn::cli {
 struct browse_commands {
   CLI::App* find = nullptr;
   CLI::App* history = nullptr;
+  CLI::App* copy = nullptr;
   std::string pattern, path, plan, target;
+  std::string from, to;
+  std::vector<std::string> checkpoints;
 };
 
 void browse_commands_deleter::operator()(browse_commands* b) const { delete b; }
@@ -32,6 +35,15 @@ browse_commands_ptr add_browse_commands(CLI::App& app) {
   b->history->footer("One line per version (when it appeared, in how many checkpoints, size, content id);\n"
                      "restore one with: cairn restore CHECKPOINT --path PATH --to DIR.\n"
                      "Example: cairn history home/docs/cv.odt");
+  b->copy = app.add_subcommand("copy", "Copy checkpoints from one target of the suite to another");
+  b->copy->add_option("--from", b->from, "The target to copy from")->required()->option_text("T1");
+  b->copy->add_option("--to", b->to, "The target to copy to")->required()->option_text("T2");
+  b->copy->add_option("checkpoints", b->checkpoints, "Ids or unique prefixes (default: every checkpoint of T1)")
+    ->option_text("CHECKPOINT...");
+  b->copy->footer("Each target keeps its own keys: every blob is read from T1 (and verified) to learn its id\n"
+                  "in T2, and only blobs T2 lacks are uploaded. A checkpoint is written after its data, and\n"
+                  "one T2 holds already (same plan, host and time) is skipped, so running it again is safe.\n"
+                  "Example: cairn copy --from usb --to nas");
   return b;
 }
 
@@ -53,6 +65,15 @@ std::optional<int> run_browse_command(const browse_commands& b, const app_runner
         return exit_code_of(r.error());
       }
       return print_history(out, *r);
+    });
+  if (*b.copy)
+    return with_app([&](actors::application& a, const output& out) {
+      auto r = a.copy(b.from, b.to, b.checkpoints);
+      if (!r) {
+        print_error(out, r.error());
+        return exit_code_of(r.error());
+      }
+      return print_copy(out, *r, b.from, b.to);
     });
   return std::nullopt;
 }

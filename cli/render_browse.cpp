@@ -1,5 +1,6 @@
 #include "cli/render_browse.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -146,6 +147,48 @@ int print_history(const output& out, const actors::history_report& r) {
                 r.target.c_str());
   }
   return r.warnings.empty() ? exit_ok : exit_partial;
+}
+
+}  // namespace cairn::cli
+
+namespace cairn::cli {
+
+int print_copy(const output& out, const std::vector<actors::copy_line>& lines, const std::string& from,
+               const std::string& to) {
+  size_t copied = 0, already = 0, failed = 0;
+  uint64_t read = 0, uploaded = 0;
+  for (const auto& l : lines) {
+    read += l.stats.bytes_read;
+    uploaded += l.stats.bytes_uploaded;
+    if (!l.error.empty() && l.to_id.empty()) ++failed;
+    else if (l.already) ++already;
+    else ++copied;
+    if (out.json) {
+      emit({{"type", "copy"}, {"from", from}, {"to", to}, {"checkpoint", l.from_id}, {"new_id", l.to_id},
+            {"plan", l.plan}, {"time", format_time(l.time_ns)}, {"already", l.already}, {"error", l.error},
+            {"trees", l.stats.trees}, {"blobs_read", l.stats.blobs_read}, {"bytes_read", l.stats.bytes_read},
+            {"blobs_new", l.stats.blobs_new}, {"bytes_uploaded", l.stats.bytes_uploaded}});
+      continue;
+    }
+    std::string head = l.from_id.substr(0, 8) + "  " + local_time(l.time_ns) + "  plan " + l.plan;
+    if (l.already) std::printf("%s: %s has it already\n", head.c_str(), to.c_str());
+    else if (l.to_id.empty()) print_warning(head + ": not copied: " + l.error);
+    else {
+      std::printf("%s: copied as %s (read %s, uploaded %s in %s new blobs)\n", head.c_str(), l.to_id.substr(0, 8).c_str(),
+                  format_bytes(l.stats.bytes_read).c_str(), format_bytes(l.stats.bytes_uploaded).c_str(),
+                  std::to_string(l.stats.blobs_new).c_str());
+      if (!l.error.empty()) print_warning(head + ": " + l.error);
+    }
+  }
+  if (out.json) {
+    emit({{"type", "copy_summary"}, {"from", from}, {"to", to}, {"copied", copied}, {"already", already},
+          {"failed", failed}, {"bytes_read", read}, {"bytes_uploaded", uploaded}});
+  } else {
+    std::printf("copied %zu checkpoints from %s to %s (%zu there already, %zu failed); read %s, uploaded %s\n", copied,
+                from.c_str(), to.c_str(), already, failed, format_bytes(read).c_str(), format_bytes(uploaded).c_str());
+  }
+  bool any_error = std::any_of(lines.begin(), lines.end(), [](const auto& l) { return !l.error.empty(); });
+  return any_error ? exit_failure : exit_ok;
 }
 
 }  // namespace cairn::cli

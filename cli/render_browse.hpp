@@ -20,4 +20,8 @@ int print_find_summary(const output& out, const actors::find_summary& s);
 // cairn history: one line per version, oldest first. Exit 3 when a checkpoint could not be read.
 int print_history(const output& out, const actors::history_report& r);
 
+// cairn copy: one line per checkpoint and a summary. Exit 1 when one failed.
+int print_copy(const output& out, const std::vector<actors::copy_line>& lines, const std::string& from,
+               const std::string& to);
+
 }  // namespace cairn::cli

@@ -137,3 +137,61 @@ run 2 cairn find 'x' --plan nope
 grep -q 'no plan named "nope"' "$T/err" || fail "$(cat "$T/err")"
 run 0 cairn history src/nothing/here
 grep -q "^0 versions" "$T/out" || fail "$(cat "$T/out")"
+
+note "copy: checkpoints of a local target to an SFTP target and on to another local one, each with its own keys"
+cat > "$T/copy.yaml" <<YAML
+state_dir: $T/state2
+keyring: {mode: keyfile, keyfile: $T/cairn.key}
+targets:
+  disk2: {type: local, path: $T/repo2}
+  nas2:
+    url: sftp://$SSHD_USER@127.0.0.1:$SSHD_PORT$SSHD_ROOT/cairn2
+    identity: $SSHD_IDENTITY
+    known_hosts: $SSHD_KNOWN_HOSTS
+  usb: {type: local, path: $T/repo3}
+plans:
+  solo: {sources: [{type: dir, path: $T/src}], targets: [disk2]}
+YAML
+c2() { "$CAIRN" -q -c "$T/copy.yaml" "$@"; }
+run 0 c2 init
+run 0 c2 backup
+echo more > "$T/src/a/more.txt"
+run 0 c2 backup
+run 0 c2 --json copy --from disk2 --to nas2
+[ "$(json 'select(.type=="copy_summary") | "\(.copied) \(.already) \(.failed)"')" = "2 0 0" ] || fail "$(cat "$T/out")"
+[ "$(json 'select(.type=="copy_summary") | .bytes_uploaded')" -ge $((5 << 20)) ] || fail "$(cat "$T/out")"
+run 0 c2 restore latest --target nas2 --to "$T/c-nas"
+diff -r "$T/src" "$T/c-nas/src" > /dev/null || fail "the copy on nas2 does not restore the source"
+have_treetool && compare_trees "$T/src" "$T/c-nas/src"
+run 0 c2 check --read-data --target nas2
+run 0 c2 --json checkpoints --target nas2
+[ "$(grep -c . "$T/out")" -eq 2 ] || fail "the catalog does not record the copies: $(cat "$T/out")"
+
+note "copy again: nothing moves"
+run 0 c2 --json copy --from disk2 --to nas2
+[ "$(json 'select(.type=="copy_summary") | "\(.copied) \(.already) \(.bytes_uploaded)"')" = "0 2 0" ] || fail "$(cat "$T/out")"
+
+note "a new checkpoint: only its new blobs are uploaded"
+echo newer > "$T/src/a/newer.txt"
+run 0 c2 backup
+run 0 c2 --json copy --from disk2 --to nas2
+[ "$(json 'select(.type=="copy_summary") | .copied')" -eq 1 ] || fail "$(cat "$T/out")"
+up=$(json 'select(.type=="copy_summary") | .bytes_uploaded')
+[ "$up" -lt $((256 << 10)) ] || fail "copying a small change uploaded $up bytes"
+
+note "a copy that cannot store its data writes no checkpoint; the next one completes"
+nas_newest=$(c2 --json checkpoints --target nas2 | jq -r .id | head -1)
+[ ! -e "$T/repo3/data" ] || mv "$T/repo3/data" "$T/repo3/data.away"
+touch "$T/repo3/data"  # a file where the packs go
+run 1 c2 copy --from nas2 --to usb "${nas_newest:0:10}"
+grep -q "not copied" "$T/err" || fail "$(cat "$T/err")"
+[ -z "$(ls "$T/repo3/checkpoints" 2>/dev/null)" ] || fail "a checkpoint was written without its data"
+rm "$T/repo3/data"
+[ ! -e "$T/repo3/data.away" ] || mv "$T/repo3/data.away" "$T/repo3/data"
+run 0 c2 --json copy --from nas2 --to usb "${nas_newest:0:10}"
+[ "$(json 'select(.type=="copy_summary") | .copied')" -eq 1 ] || fail "$(cat "$T/out")"
+run 0 c2 restore latest --target usb --to "$T/c-usb"
+diff -r "$T/src" "$T/c-usb/src" > /dev/null || fail "the copy on usb does not restore the source"
+run 0 c2 check --target usb
+run 2 c2 copy --from disk2 --to disk2
+grep -q "two different targets" "$T/err" || fail "$(cat "$T/err")"
