@@ -25,6 +25,9 @@ browse_commands_ptr add_browse_commands(CLI::App& app);
 // Runs the command with the application, mapping errors to exit codes.
 using app_runner = std::function<int(const std::function<int(actors::application&, const output&)>&)>;
 
+// On SIGINT/SIGTERM: unmounts a running `cairn mount` (true), so it exits cleanly.
+bool stop_running_mount();
+
 // The exit code of the browsing command given, or nullopt when none was.
 std::optional<int> run_browse_command(const browse_commands& b, const app_runner& with_app);
 
