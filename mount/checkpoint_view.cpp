@@ -9,7 +9,10 @@ namespace cairn::mount {
 
 namespace {
 
+// Decoded trees kept: at most this many, holding at most this many entries
+// together (a tree from a target may be large).
 constexpr size_t cached_trees = 256;
+constexpr size_t cached_tree_nodes = 1u << 20;
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
@@ -220,7 +223,9 @@ expected<std::shared_ptr<const repo::tree>> checkpoint_view::tree(size_t target,
   if (tree_index_.count(key)) return shared;
   trees_.emplace_front(key, shared);
   tree_index_[key] = trees_.begin();
-  while (trees_.size() > cached_trees) {
+  tree_nodes_ += shared->nodes.size();
+  while (trees_.size() > 1 && (trees_.size() > cached_trees || tree_nodes_ > cached_tree_nodes)) {
+    tree_nodes_ -= trees_.back().second->nodes.size();
     tree_index_.erase(trees_.back().first);
     trees_.pop_back();
   }

@@ -100,6 +100,7 @@ private:
   uint64_t blob_bytes_ = 0;
   std::list<std::pair<blob_key, std::shared_ptr<const repo::tree>>> trees_;
   std::map<blob_key, decltype(trees_)::iterator> tree_index_;
+  size_t tree_nodes_ = 0;
   view_stats stats_;
 };
 
