@@ -9,6 +9,7 @@
 #include "repo/compression.hpp"
 #include "repo/repository.hpp"
 #include "repo/tree_diff.hpp"
+#include "repo/copier.hpp"
 #include "repo/tree_search.hpp"
 #include "repo/tree_walk.hpp"
 #include "targets/memory_target.hpp"
@@ -535,4 +536,55 @@ TEST_CASE("tree_search: path_history starts a version when content or presence c
   auto missing = find_node(*w.repo, roots[0], "s/f/deeper");
   REQUIRE(missing);
   CHECK_FALSE(missing->has_value());
+}
+
+TEST_CASE("copier: a checkpoint moves to a repository with other keys; a second copy uploads only what is new") {
+  world from, to;
+  auto data = from.store(blob_type::data, {byte_buffer(5000, 'a'), byte_buffer(7000, 'b')});
+  auto file = file_node("f");
+  file.content = data;
+  file.meta.size = 12000;
+  auto shared = from.store_tree(tree{{file}});
+  auto first = from.commit(from.store_tree(tree{{dir_node("src", shared)}}));
+  checkpoint_copier copier(*from.repo, *to.repo);
+  auto copied = copier.copy(first);
+  REQUIRE(copied);
+  CHECK(copier.stats().blobs_read == 2);
+  CHECK(copier.stats().blobs_new == 4);  // two chunks, two trees
+  // Read back through the destination's own keys and ids.
+  auto fresh = to.reopen();
+  REQUIRE(fresh->load_index(false, false));
+  auto c = fresh->read_checkpoint(*copied);
+  REQUIRE(c);
+  auto n = find_node(*fresh, c->tree, "src/f");
+  REQUIRE(n);
+  REQUIRE(n->has_value());
+  REQUIRE((*n)->content.size() == 2);
+  CHECK((*n)->content[0] != data[0]);  // keyed ids differ per repository
+  CHECK(*fresh->read_blob((*n)->content[1]) == byte_buffer(7000, 'b'));
+
+  // A second checkpoint sharing the subtree: only its new root is stored.
+  auto second = from.commit(from.store_tree(tree{{file_node("g"), dir_node("src", shared)}}));
+  auto before = copier.stats();
+  auto second_copy = copier.copy(second);
+  if (!second_copy) FAIL(second_copy.error().message());
+  CHECK(copier.stats().blobs_read == before.blobs_read);
+  CHECK(copier.stats().blobs_new == before.blobs_new + 1);
+}
+
+TEST_CASE("copier: a chunk larger than the destination accepts is refused before anything is written") {
+  world from;
+  world to;
+  auto small = to.repo->header();
+  auto big = from.store(blob_type::data, {byte_buffer(small.chunker.max_size + 1, 'z')});
+  auto file = file_node("f");
+  file.content = big;
+  auto cp = from.commit(from.store_tree(tree{{file}}));
+  checkpoint_copier copier(*from.repo, *to.repo);
+  auto r = copier.copy(cp);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::unsupported);
+  auto listed = to.repo->list_checkpoints();
+  REQUIRE(listed);
+  CHECK(listed->empty());
 }
