@@ -155,7 +155,9 @@ void dispatch(self_ptr self, fetcher_actor f) {
 // does not goes first, so the directories' own metadata comes after.
 void remove_extras(self_ptr self) {
   auto& st = self->state;
-  auto dest = cairn::fs::destination::open(st.request.to);
+  std::optional<uint32_t> owner;
+  if (st.request.as_owner) owner = st.request.as_owner->uid;
+  auto dest = cairn::fs::destination::open(st.request.to, owner);
   if (!dest) return st.report.warnings.push_back(dest.error().message());
   auto cmp = recovery::compare_with_destination(st.execution->plan(), st.request.paths, dest->get(),
                                                 recovery::mirror_options{false, true});
@@ -173,7 +175,7 @@ expected<std::shared_ptr<recovery::restore_execution>> make_execution(self_ptr s
   CAIRN_ASSIGN(self->state.checkpoint, req.repo->read_checkpoint(req.checkpoint));
   CAIRN_ASSIGN(auto plan, recovery::plan_restore(*req.repo, self->state.checkpoint.tree, req.paths));
   return recovery::restore_execution::create(std::make_shared<const recovery::restore_plan>(std::move(plan)),
-                                             req.to, req.owners);
+                                             req.to, fs::apply_options{req.owners, req.as_owner});
 }
 
 }  // namespace

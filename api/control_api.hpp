@@ -8,14 +8,15 @@
 #include <deque>
 #include <mutex>
 
-#include "actors/app.hpp"
+#include "service/application.hpp"
+#include "service/restore_jobs.hpp"
 #include "api/http_server.hpp"
 
 namespace cairn::api {
 
 class control_api {
 public:
-  explicit control_api(actors::application& app) : app_(app) {}
+  explicit control_api(service::application& app);
 
   http_response handle(const http_request& request);
 
@@ -30,10 +31,14 @@ private:
   http_response current();
   http_response checkpoints(const http_request& request);
   http_response tree(const http_request& request, const std::string& id);
+  http_response diff(const http_request& request, const std::string& id);
+  http_response start_restore(const http_request& request);
+  http_response restores(const std::string& id);
   http_response events();
+  void publish(const std::string& event, const std::string& data);
   http_response metrics();
 
-  actors::application& app_;
+  service::application& app_;
   std::mutex app_mutex_;  // the application's catalog and target commands, one at a time
 
   std::mutex events_mutex_;
@@ -41,6 +46,8 @@ private:
   std::deque<std::pair<uint64_t, std::string>> events_;  // the latest run results
   uint64_t next_event_ = 1;
   bool closed_ = false;
+
+  service::restore_jobs restores_;  // last: its destructor waits for running restores
 };
 
 }  // namespace cairn::api

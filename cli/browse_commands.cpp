@@ -70,7 +70,7 @@ namespace {
 std::atomic<mount::fuse_mount*> running_mount{nullptr};
 
 // The checkpoints of each (plan, target), with the target's repository.
-expected<std::vector<mount::target_checkpoints>> mount_sources(actors::application& a, const browse_commands& b) {
+expected<std::vector<mount::target_checkpoints>> mount_sources(service::application& a, const browse_commands& b) {
   const auto& suite = a.config();
   if (!b.plan.empty() && !suite.find_plan(b.plan))
     return fail(errc::invalid_input, "no plan named \"" + b.plan + "\" in " + suite.file.string());
@@ -108,8 +108,8 @@ bool stop_running_mount() {
 
 std::optional<int> run_browse_command(const browse_commands& b, const app_runner& with_app) {
   if (*b.find)
-    return with_app([&](actors::application& a, const output& out) {
-      auto r = a.find(b.pattern, b.plan, b.target, [&](const actors::found_line& f) { print_found(out, f); });
+    return with_app([&](service::application& a, const output& out) {
+      auto r = a.find(b.pattern, b.plan, b.target, [&](const service::found_line& f) { print_found(out, f); });
       if (!r) {
         print_error(out, r.error());
         return exit_code_of(r.error());
@@ -117,7 +117,7 @@ std::optional<int> run_browse_command(const browse_commands& b, const app_runner
       return print_find_summary(out, *r);
     });
   if (*b.history)
-    return with_app([&](actors::application& a, const output& out) {
+    return with_app([&](service::application& a, const output& out) {
       auto r = a.history(b.path, b.plan, b.target);
       if (!r) {
         print_error(out, r.error());
@@ -126,7 +126,7 @@ std::optional<int> run_browse_command(const browse_commands& b, const app_runner
       return print_history(out, *r);
     });
   if (*b.copy)
-    return with_app([&](actors::application& a, const output& out) {
+    return with_app([&](service::application& a, const output& out) {
       auto r = a.copy(b.from, b.to, b.checkpoints);
       if (!r) {
         print_error(out, r.error());
@@ -135,7 +135,7 @@ std::optional<int> run_browse_command(const browse_commands& b, const app_runner
       return print_copy(out, *r, b.from, b.to);
     });
   if (*b.mount)
-    return with_app([&](actors::application& a, const output& out) {
+    return with_app([&](service::application& a, const output& out) {
       auto sources = mount_sources(a, b);
       if (!sources) {
         print_error(out, sources.error());

@@ -9,7 +9,7 @@
 #include <memory>
 #include <optional>
 
-#include "actors/app.hpp"
+#include "service/application.hpp"
 #include "cli/render.hpp"
 
 namespace cairn::cli {
@@ -23,7 +23,7 @@ using browse_commands_ptr = std::unique_ptr<browse_commands, browse_commands_del
 browse_commands_ptr add_browse_commands(CLI::App& app);
 
 // Runs the command with the application, mapping errors to exit codes.
-using app_runner = std::function<int(const std::function<int(actors::application&, const output&)>&)>;
+using app_runner = std::function<int(const std::function<int(service::application&, const output&)>&)>;
 
 // On SIGINT/SIGTERM: unmounts a running `cairn mount` (true), so it exits cleanly.
 bool stop_running_mount();

@@ -1,5 +1,7 @@
 #include "cli/render.hpp"
 
+#include "service/json.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -142,7 +144,7 @@ progress_renderer progress_line(bool enabled) {
   };
 }
 
-int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run) {
+int print_forget(const output& out, const std::vector<service::forget_line>& lines, bool dry_run) {
   int code = exit_ok;
   size_t removed = 0;
   for (const auto& l : lines) {
@@ -173,7 +175,7 @@ int print_forget(const output& out, const std::vector<actors::forget_line>& line
   return code;
 }
 
-int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run) {
+int print_prune(const output& out, const std::vector<service::prune_line>& lines, bool dry_run) {
   int code = exit_ok;
   for (const auto& l : lines) {
     for (const auto& w : l.report.warnings) print_warning(l.target + ": " + w);
@@ -202,7 +204,7 @@ int print_prune(const output& out, const std::vector<actors::prune_line>& lines,
   return code;
 }
 
-int print_status(const output& out, const actors::suite_status& s, const std::optional<actors::live_run>& live) {
+int print_status(const output& out, const service::suite_status& s, const std::optional<service::live_run>& live) {
   int code = exit_ok;
   int64_t now = now_ns();
   if (out.json) {
@@ -225,11 +227,10 @@ int print_status(const output& out, const actors::suite_status& s, const std::op
                          {"status", p.last_run->status}, {"error", p.last_run->error}};
       if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
       if (p.running_pid) j["running_pid"] = *p.running_pid;
-      if (live && live->plan == p.plan)
-        j["progress"] = {{"phase", live->progress.phase},        {"files_done", live->progress.done.files},
-                         {"files_total", live->progress.total.files}, {"bytes_done", live->progress.done.bytes},
-                         {"bytes_total", live->progress.total.bytes}, {"bytes_uploaded", live->progress.done.bytes_uploaded},
-                         {"eta_seconds", live->progress.eta_seconds}, {"paused", live->paused}};
+      if (live && live->plan == p.plan) {
+        j["progress"] = service::to_json(live->progress);  // the API's progress object
+        j["progress"]["paused"] = live->paused;
+      }
       json targets = json::array();
       for (const auto& t : p.targets) {
         json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
@@ -253,6 +254,9 @@ int print_status(const output& out, const actors::suite_status& s, const std::op
                   with_commas(g.done.files).c_str(), g.total.files ? with_commas(g.total.files).c_str() : "?",
                   format_bytes(g.done.bytes).c_str(), g.total.bytes ? format_bytes(g.total.bytes).c_str() : "?",
                   format_bytes(g.done.bytes_uploaded).c_str(), eta.c_str());
+      if (g.uploaded_by_target.size() > 1)
+        for (const auto& [target, sent] : g.uploaded_by_target)
+          std::printf("    %s: %s uploaded\n", printable(target).c_str(), format_bytes(sent).c_str());
     }
     if (!p.last_run) {
       std::printf("  never ran\n");
@@ -346,7 +350,7 @@ void print_daemon_event(const output& out, const std::string& what) {
   std::fflush(stdout);
 }
 
-void print_init(const output& out, const actors::init_report& r) {
+void print_init(const output& out, const service::init_report& r) {
   for (const auto& t : r.targets) {
     if (out.json) {
       emit({{"type", "target"}, {"target", t.target}, {"location", t.location},
@@ -447,7 +451,7 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
   if (rows.empty() && !out.json) std::printf("no checkpoints yet\n");
 }
 
-void print_listing(const output& out, const actors::resolved_checkpoint& cp, const std::string& path,
+void print_listing(const output& out, const service::resolved_checkpoint& cp, const std::string& path,
                    const std::vector<repo::node>& nodes) {
   for (const auto& n : nodes) {
     const auto& m = n.meta;
@@ -532,7 +536,7 @@ void print_runs(const output& out, const std::vector<catalog::run_row>& runs) {
   if (runs.empty() && !out.json) std::printf("no runs yet\n");
 }
 
-void print_keys(const output& out, const std::vector<actors::key_line>& lines) {
+void print_keys(const output& out, const std::vector<service::key_line>& lines) {
   if (!out.json && !lines.empty())
     std::printf("%-10s  %-8s  %-8s  %-19s  %s\n", "TARGET", "SLOT", "KIND", "CREATED", "");
   for (const auto& l : lines) {
@@ -582,7 +586,7 @@ static std::vector<std::string> damaged_index_names(const repo::check_report& r)
   return out;
 }
 
-int print_check(const output& out, const std::vector<actors::check_line>& lines) {
+int print_check(const output& out, const std::vector<service::check_line>& lines) {
   clear_progress(out);
   int code = exit_ok;
   for (const auto& l : lines) {
@@ -610,7 +614,7 @@ int print_check(const output& out, const std::vector<actors::check_line>& lines)
   return code;
 }
 
-int print_dry_run(const output& out, const std::vector<actors::dry_run_source>& sources) {
+int print_dry_run(const output& out, const std::vector<service::dry_run_source>& sources) {
   int code = exit_ok;
   source_totals all;
   for (const auto& s : sources) {

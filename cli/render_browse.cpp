@@ -79,7 +79,7 @@ int print_restore_preview(const output& out, const recovery::mirror_report& r, c
 
 namespace cairn::cli {
 
-void print_found(const output& out, const actors::found_line& f) {
+void print_found(const output& out, const service::found_line& f) {
   const auto& m = f.meta;
   if (out.json) {
     emit({{"type", "found"}, {"checkpoint", f.checkpoint.id}, {"plan", f.checkpoint.plan},
@@ -96,7 +96,7 @@ void print_found(const output& out, const actors::found_line& f) {
               local_time(m.mtime_ns).c_str(), display(f.path, m).c_str());
 }
 
-int print_find_summary(const output& out, const actors::find_summary& s) {
+int print_find_summary(const output& out, const service::find_summary& s) {
   for (const auto& w : s.warnings) print_warning(w);
   if (out.json) {
     emit({{"type", "find"}, {"target", s.target}, {"checkpoints", s.checkpoints},
@@ -109,7 +109,7 @@ int print_find_summary(const output& out, const actors::find_summary& s) {
   return s.warnings.empty() ? exit_ok : exit_partial;
 }
 
-int print_history(const output& out, const actors::history_report& r) {
+int print_history(const output& out, const service::history_report& r) {
   for (const auto& w : r.warnings) print_warning(w);
   size_t present = 0;
   for (const auto& v : r.versions) {
@@ -153,7 +153,7 @@ int print_history(const output& out, const actors::history_report& r) {
 
 namespace cairn::cli {
 
-int print_copy(const output& out, const std::vector<actors::copy_line>& lines, const std::string& from,
+int print_copy(const output& out, const std::vector<service::copy_line>& lines, const std::string& from,
                const std::string& to) {
   size_t copied = 0, already = 0, failed = 0;
   uint64_t read = 0, uploaded = 0;

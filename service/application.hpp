@@ -1,7 +1,9 @@
-// The application: loads the configuration, owns the actor system and runs
-// one command at a time through the actors. The CLI's only entry point below
-// it. Methods run on the caller's thread and block; stop() may be called from
-// any thread (the signal thread).
+// The suite's commands: what `cairn`, the control API and the web page can
+// ask of it. Loads the configuration, decides what each command does, and
+// leaves ordering and concurrency to the engine's actors (actors/engine.hpp).
+// cli/ and api/ only translate requests into these calls and results into
+// text or JSON (service/json.hpp). Methods run on the caller's thread and
+// block; stop() may be called from any thread (the signal thread).
 #pragma once
 
 #include <filesystem>
@@ -11,11 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/protocol/plan.hpp"
-#include "actors/protocol/progress.hpp"
-#include "actors/protocol/restore.hpp"
-#include "actors/protocol/scheduler.hpp"
-#include "actors/protocol/target.hpp"
+#include "actors/dry_run.hpp"
+#include "actors/engine.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
 #include "recovery/bootstrap.hpp"
@@ -25,7 +24,18 @@
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
 
-namespace cairn::actors {
+namespace cairn::service {
+
+using actors::engine;
+using actors::dry_run_source;
+
+// A run's outcome in one word: ok, partial, failed, skipped, cancelled.
+std::string run_status(const plan_report& report);
+
+// `cairn backup --dry-run`: what a backup of `plans` (empty: all) would read,
+// from the sources and the catalog's file cache alone; writes nothing.
+expected<std::vector<dry_run_source>> dry_run(const std::filesystem::path& config_file,
+                                              const std::vector<std::string>& plans);
 
 struct app_options {
   std::filesystem::path config_file;
@@ -113,6 +123,19 @@ struct live_run {
   std::string plan;
   progress_snapshot progress;
   std::string paused;  // why it waits ("" when it goes on)
+};
+
+struct restore_options {
+  std::vector<std::string> paths;     // "source/dir/file"; empty: everything
+  bool run_checkpoint_steps = false;  // the post-restore steps the checkpoint carries (consent)
+  progress_renderer renderer;         // where the progress goes (default: app_options::renderer)
+  // Another user than this process's asked (the API): the destination must
+  // be an existing directory of theirs, what is restored becomes theirs
+  // (no setuid, no devices), and no post-restore step runs.
+  std::optional<fs::owner_override> as_owner;
+  // --delete: first remove what the restored directories hold that the
+  // checkpoint does not (recovery/restore_mirror.hpp).
+  bool delete_extra = false;
 };
 
 struct prune_line {
@@ -213,13 +236,11 @@ public:
                                     const std::function<void(const repo::tree_change&)>& on_change);
   // Post-restore steps run from the local YAML's plan of the checkpoint;
   // those the checkpoint carries only with `run_checkpoint_steps`.
-  // `delete_extra` (--delete): first remove what the restored directories
-  // hold that the checkpoint does not.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
-                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false,
-                                   bool delete_extra = false);
+                                   const restore_options& options);
 
-  // Browsing and reaching checkpoints (actors/app_browse.cpp).
+  // Browsing and reaching checkpoints (service/restore_preview.cpp,
+  // service/find_history.cpp, service/copy.cpp).
   // restore --dry-run: what a restore would create, change and (with
   // `removals`) remove at `to`; touches nothing there.
   expected<recovery::mirror_report> restore_preview(const resolved_checkpoint& cp, const std::filesystem::path& to,
@@ -229,14 +250,16 @@ public:
   // `pattern`: each match, newest checkpoint first.
   expected<find_summary> find(const std::string& pattern, const std::string& plan, const std::string& target,
                               const std::function<void(const found_line&)>& on_found);
+  // Every distinct version of `path` across those checkpoints, oldest first.
+  expected<history_report> history(const std::string& path, const std::string& plan, const std::string& target);
   // Copies checkpoints (the named ones, else all of `from`) to the target
   // `to`, re-encrypted with its keys; only blobs it lacks are uploaded, each
   // checkpoint after its data, and recorded in the catalog. Those `to`
   // already holds are skipped, so a copy run again does nothing.
   expected<std::vector<copy_line>> copy(const std::string& from, const std::string& to,
                                         const std::vector<std::string>& checkpoints);
-  // Every distinct version of `path` across those checkpoints, oldest first.
-  expected<history_report> history(const std::string& path, const std::string& plan, const std::string& target);
+  // A target's repository opened for reading (cairn mount reads through it).
+  expected<open_result> open_for_reading(const std::string& target);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are
@@ -291,18 +314,15 @@ public:
 
   void stop();
 
-  // A target's repository opened for reading through the keyring (the hook
-  // commands in other files use).
-  expected<open_result> open_for_reading(const std::string& target);
-  // Records a checkpoint in the catalog through its single writer.
-  status record_checkpoint(const catalog::checkpoint_row& row);
-
-  struct impl;  // opaque: defined in app.cpp
-
 private:
-  explicit application(std::unique_ptr<impl> p);
+  application(std::shared_ptr<const config::suite_config> suite, std::unique_ptr<engine> e, app_options options);
   void maintain(const plan_report& r, const daemon_callbacks& callbacks);
-  std::unique_ptr<impl> impl_;
+  // Removes the checkpoints `lines` do not keep: from the target, then the catalog.
+  status remove_forgotten(std::vector<forget_line>& lines);
+
+  std::shared_ptr<const config::suite_config> suite_;
+  std::unique_ptr<engine> engine_;
+  app_options options_;
 };
 
-}  // namespace cairn::actors
+}  // namespace cairn::service
