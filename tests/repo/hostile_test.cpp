@@ -538,7 +538,7 @@ TEST_CASE("tree_search: path_history starts a version when content or presence c
   CHECK_FALSE(missing->has_value());
 }
 
-TEST_CASE("copier: a checkpoint moves to a repository with other keys; a second copy uploads only what is new") {
+TEST_CASE("copier: a checkpoint moves to a repository with other keys, and a second one uploads only what is new") {
   world from, to;
   auto data = from.store(blob_type::data, {byte_buffer(5000, 'a'), byte_buffer(7000, 'b')});
   auto file = file_node("f");
