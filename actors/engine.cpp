@@ -172,6 +172,13 @@ status engine::record_target(const target_record& record) {
   return {};
 }
 
+status engine::record_checkpoint(const catalog::checkpoint_row& row) {
+  CAIRN_ASSIGN(auto cat, impl_->catalog_writer_actor());
+  caf::scoped_actor self{*impl_->sys};
+  CAIRN_TRY(ask<bool>(self, timeouts::catalog, cat, atom::record::value, row));
+  return {};
+}
+
 expected<std::vector<catalog::checkpoint_row>> engine::catalog_checkpoints(const std::string& plan,
                                                                            const std::string& target) {
   CAIRN_ASSIGN(auto cat, impl_->catalog_writer_actor());

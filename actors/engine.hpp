@@ -63,6 +63,7 @@ public:
   expected<std::string> setting(const std::string& key);
   status set_setting(const std::string& key, const std::string& value);
   status record_target(const target_record& record);
+  status record_checkpoint(const catalog::checkpoint_row& row);  // cairn copy's
   expected<std::vector<catalog::checkpoint_row>> catalog_checkpoints(const std::string& plan, const std::string& target);
   status forget_in_catalog(const std::string& target, const std::string& id);
 

@@ -3,6 +3,7 @@
 #include "actors/error.hpp"
 #include "actors/timeouts.hpp"
 #include "recovery/post_restore.hpp"
+#include "recovery/restore_mirror.hpp"
 
 #include <algorithm>
 
@@ -150,6 +151,25 @@ void dispatch(self_ptr self, fetcher_actor f) {
       });
 }
 
+// restore --delete: what the restored directories hold that the checkpoint
+// does not goes first, so the directories' own metadata comes after.
+void remove_extras(self_ptr self) {
+  auto& st = self->state;
+  std::optional<uint32_t> owner;
+  if (st.request.as_owner) owner = st.request.as_owner->uid;
+  auto dest = cairn::fs::destination::open(st.request.to, owner);
+  if (!dest) return st.report.warnings.push_back(dest.error().message());
+  auto cmp = recovery::compare_with_destination(st.execution->plan(), st.request.paths, dest->get(),
+                                                recovery::mirror_options{false, true});
+  for (auto& w : cmp.warnings) st.report.warnings.push_back("not checked for removal: " + w);
+  auto problems = recovery::remove_extras(**dest, cmp.lines);
+  for (auto& p : problems) st.report.warnings.push_back("not removed: " + p);
+  for (auto& l : cmp.lines)
+    if (std::none_of(problems.begin(), problems.end(),
+                     [&](const std::string& p) { return p.compare(0, l.path.size() + 1, l.path + ":") == 0; }))
+      st.report.removed.push_back(std::move(l.path));
+}
+
 expected<std::shared_ptr<recovery::restore_execution>> make_execution(self_ptr self) {
   const auto& req = self->state.request;
   CAIRN_ASSIGN(self->state.checkpoint, req.repo->read_checkpoint(req.checkpoint));
@@ -173,6 +193,7 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
       auto execution = make_execution(self);
       if (!execution) return to_caf(execution.error());
       st.execution = std::move(*execution);
+      if (st.request.delete_extra) remove_extras(self);
       const auto& p = st.execution->plan();
       auto& r = st.report;
       r.files = p.files;

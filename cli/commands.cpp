@@ -12,6 +12,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/key_generate.hpp"
 #include "cli/render.hpp"
+#include "cli/browse_commands.hpp"
+#include "cli/render_browse.hpp"
 
 namespace cairn::cli {
 
@@ -146,7 +148,13 @@ int run_command(int argc, char** argv) {
   restore->add_option("--target", target, "Restore from this target")->option_text("T");
   restore->add_flag("--run-post-restore", run_post_restore,
                     "Also run post-restore steps that the checkpoint carries but this YAML does not (check them first)");
-  restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt");
+  bool restore_delete = false, restore_dry_run = false;
+  restore->add_flag("--delete", restore_delete,
+                    "Make the restored directories exactly the checkpoint: remove what it does not have");
+  restore->add_flag("--dry-run", restore_dry_run,
+                    "Only list what would be created (+), changed (M) and, with --delete, removed (-)");
+  restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt\n"
+                  "         cairn restore latest --to /home --delete --dry-run");
 
   bool read_data = false, repair = false;
   auto* check = app.add_subcommand("check", "Verify repositories: structure, and with --read-data every byte");
@@ -261,6 +269,7 @@ int run_command(int argc, char** argv) {
   bootstrap->add_option("--known-hosts", boot_known, "sftp://: known_hosts (default ~/.ssh/known_hosts)")->option_text("FILE");
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
+  auto browse = add_browse_commands(app);  // find, history, copy
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {
@@ -300,6 +309,7 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
+  if (auto code = run_browse_command(*browse, [&](const auto& fn) { return with_app(g, fn); })) return *code;
   if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
   if (*run_now) {
     output out{g.json, false};
@@ -409,7 +419,14 @@ int run_command(int argc, char** argv) {
       int code = exit_ok;
       auto cp = a.resolve(spec, plan, target);
       if (failed(out, cp, code)) return code;
-      auto r = a.restore(*cp, to, {paths, run_post_restore});
+      if (restore_dry_run) {
+        auto preview = a.restore_preview(*cp, to, paths, restore_delete);
+        if (failed(out, preview, code)) return code;
+        return print_restore_preview(out, *preview, to);
+      }
+      service::restore_options o{paths, run_post_restore};
+      o.delete_extra = restore_delete;
+      auto r = a.restore(*cp, to, o);
       if (failed(out, r, code)) return code;
       return print_restore(out, *r, to);
     });

@@ -8,6 +8,7 @@
 
 #include <thread>
 
+#include "cli/browse_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP && cairn::cli::reload_requested()) continue;  // the daemon reloads; others stop
       if (++count > 1) _exit(cairn::cli::exit_interrupted);
+      if (cairn::cli::stop_running_mount()) continue;  // cairn mount exits once unmounted
       static const char msg[] = "\ncairn: stopping (uploads in flight finish; press Ctrl-C again to quit at once)\n";
       (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
       if (auto* app = cairn::cli::running_app.load()) app->stop();

@@ -478,6 +478,8 @@ int print_restore(const output& out, const restore_report& r, const std::string&
   clear_progress(out);
   for (const auto& w : r.warnings) print_warning(w);
   for (const auto& d : r.damaged) print_warning("not restored: " + d);
+  if (!out.json)
+    for (const auto& p : r.removed) std::printf("removed %s\n", printable(p).c_str());
   int code = r.damaged.empty() && r.warnings.empty() ? exit_ok : exit_partial;
   json steps = json::array();
   for (const auto& p : r.post_restore) {
@@ -498,7 +500,7 @@ int print_restore(const output& out, const restore_report& r, const std::string&
     emit({{"type", "restore"}, {"to", to}, {"files", r.files}, {"files_failed", r.files_failed}, {"dirs", r.dirs},
           {"links", r.links},
           {"bytes", r.bytes}, {"bytes_fetched", r.bytes_fetched}, {"bytes_reused", r.bytes_reused},
-          {"damaged", r.damaged},
+          {"damaged", r.damaged}, {"removed", r.removed},
           {"warnings", r.warnings}, {"post_restore", steps}});
     return code;
   }

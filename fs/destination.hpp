@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/error.hpp"
@@ -64,12 +65,14 @@ struct apply_options {
 
 class destination {
 public:
-  // Opens (creating it and its parents when missing) the destination root.
-  // The root itself may be reached through symlinks: it is the user's choice.
-  // With `owner`, the root must already be a directory of that user
-  // (followed through symlinks, then checked on the opened handle).
+  // Opens (creating it and its parents when missing, unless `create` is
+  // false: then not_found) the destination root. The root itself may be
+  // reached through symlinks: it is the user's choice. With `owner`, the root
+  // must already be a directory of that user (followed through symlinks, then
+  // checked on the opened handle).
   static expected<std::shared_ptr<destination>> open(const std::filesystem::path& root,
-                                                     std::optional<uint32_t> owner = std::nullopt);
+                                                     std::optional<uint32_t> owner = std::nullopt,
+                                                     bool create = true);
 
   const std::filesystem::path& root() const { return root_; }
   std::string path_of(std::string_view relative) const;
@@ -105,6 +108,12 @@ public:
   status commit(const dir_handle& parent, const std::string& temp, const std::string& name);
   // Removes `name` (a file, a link, or a whole tree; symlinks are not followed).
   status remove(const dir_handle& parent, const std::string& name);
+
+  // The names in `dir` (without "." and ".."), sorted bytewise.
+  expected<std::vector<std::string>> names(const dir_handle& dir) const;
+  // What `name` of `parent` is, without following it: type, mode, owner,
+  // size, mtime and a symlink's target (no xattrs); nullopt when absent.
+  expected<std::optional<metadata>> peek(const dir_handle& parent, const std::string& name) const;
 
   // Owner, xattrs, mode and times of `name`, if it is still `expected` (an
   // unknown identity skips the check: entries restore did not create).

@@ -169,9 +169,9 @@ bool is_plain_name(std::string_view name) {
 }
 
 expected<std::shared_ptr<destination>> destination::open(const std::filesystem::path& root,
-                                                         std::optional<uint32_t> owner) {
+                                                         std::optional<uint32_t> owner, bool create) {
   std::error_code ec;
-  if (!owner) std::filesystem::create_directories(root, ec);
+  if (!owner && create) std::filesystem::create_directories(root, ec);
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno_fail("open destination", root.string());
   struct stat st {};
@@ -398,6 +398,46 @@ status destination::remove(const dir_handle& parent, const std::string& name) {
     cache_.clear();
   }
   return remove_tree(parent.fd(), name, path);
+}
+
+expected<std::vector<std::string>> destination::names(const dir_handle& dir) const {
+  CAIRN_ASSIGN(auto names, names_in(dir.fd(), path_of(dir.relative())));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+expected<std::optional<metadata>> destination::peek(const dir_handle& parent, const std::string& name) const {
+  std::string path = path_of(join(parent.relative(), name));
+  if (!is_plain_name(name)) return fail(errc::corrupt, "unsafe name in " + path);
+  struct stat st {};
+  if (::fstatat(parent.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return std::optional<metadata>();
+    return errno_fail("stat", path);
+  }
+  metadata m;
+  switch (st.st_mode & S_IFMT) {
+    case S_IFDIR: m.type = file_type::directory; break;
+    case S_IFLNK: m.type = file_type::symlink; break;
+    case S_IFIFO: m.type = file_type::fifo; break;
+    case S_IFCHR: m.type = file_type::char_device; break;
+    case S_IFBLK: m.type = file_type::block_device; break;
+    case S_IFSOCK: m.type = file_type::socket; break;
+    default: m.type = file_type::regular; break;
+  }
+  m.mode = st.st_mode & 07777;
+  m.uid = st.st_uid;
+  m.gid = st.st_gid;
+  m.size = static_cast<uint64_t>(st.st_size);
+  m.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  m.nlink = st.st_nlink;
+  m.rdev = st.st_rdev;
+  if (m.type == file_type::symlink) {
+    std::vector<char> buf(std::max<size_t>(static_cast<size_t>(std::max<off_t>(st.st_size, 0)) + 1, 4096));
+    ssize_t n = ::readlinkat(parent.fd(), name.c_str(), buf.data(), buf.size());
+    if (n < 0) return errno_fail("read symlink", path);
+    m.link_target.assign(buf.data(), static_cast<size_t>(n));
+  }
+  return std::optional<metadata>(std::move(m));
 }
 
 status destination::apply_metadata(const dir_handle& parent, const std::string& name,

@@ -18,7 +18,9 @@
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
 #include "recovery/bootstrap.hpp"
+#include "recovery/restore_mirror.hpp"
 #include "repo/checker.hpp"
+#include "repo/copier.hpp"
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
 
@@ -131,6 +133,9 @@ struct restore_options {
   // be an existing directory of theirs, what is restored becomes theirs
   // (no setuid, no devices), and no post-restore step runs.
   std::optional<fs::owner_override> as_owner;
+  // --delete: first remove what the restored directories hold that the
+  // checkpoint does not (recovery/restore_mirror.hpp).
+  bool delete_extra = false;
 };
 
 struct prune_line {
@@ -146,6 +151,50 @@ struct daemon_callbacks {
   // its targets when one freed checkpoints and the last prune is daemon.prune_every old.
   std::function<void(const expected<std::vector<forget_line>>&)> on_forget;
   std::function<void(const expected<std::vector<prune_line>>&)> on_prune;
+};
+
+// cairn find: one matching entry of one checkpoint.
+struct found_line {
+  catalog::checkpoint_row checkpoint;
+  std::string path;  // "source/dir/name"
+  fs::metadata meta;
+};
+
+struct find_summary {
+  std::string target;
+  size_t checkpoints = 0;           // searched
+  size_t checkpoints_matching = 0;  // holding at least one match
+  size_t matches = 0;
+  size_t trees_read = 0;            // distinct (tree, path) pairs read
+  std::vector<std::string> warnings;  // checkpoints that could not be read
+};
+
+// cairn history: one version of a path, over consecutive checkpoints.
+struct history_line {
+  catalog::checkpoint_row first;  // where this version appears
+  catalog::checkpoint_row last;   // the last checkpoint that still has it
+  size_t checkpoints = 0;
+  bool present = false;           // false: the path is absent from these checkpoints
+  repo::node entry;               // metadata as in `first`
+  std::string content;            // repo::content_id
+};
+
+struct history_report {
+  std::string target;
+  std::string path;
+  std::vector<history_line> versions;  // oldest first
+  std::vector<std::string> warnings;
+};
+
+// cairn copy: one checkpoint of the source target.
+struct copy_line {
+  std::string from_id;         // on the source target
+  std::string to_id;           // on the destination ("" when not copied)
+  std::string plan;
+  int64_t time_ns = 0;
+  bool already = false;        // the destination holds it already (same plan, host and time)
+  std::string error;           // it could not be copied
+  repo::copy_stats stats;
 };
 
 struct bootstrap_request {
@@ -189,6 +238,28 @@ public:
   // those the checkpoint carries only with `run_checkpoint_steps`.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
                                    const restore_options& options);
+
+  // Browsing and reaching checkpoints (service/restore_preview.cpp,
+  // service/find_history.cpp, service/copy.cpp).
+  // restore --dry-run: what a restore would create, change and (with
+  // `removals`) remove at `to`; touches nothing there.
+  expected<recovery::mirror_report> restore_preview(const resolved_checkpoint& cp, const std::filesystem::path& to,
+                                                    const std::vector<std::string>& paths, bool removals);
+  // The checkpoints (of `plan`, or all) of one target (`target`, else the
+  // first in the YAML that has any) that hold entries whose path matches
+  // `pattern`: each match, newest checkpoint first.
+  expected<find_summary> find(const std::string& pattern, const std::string& plan, const std::string& target,
+                              const std::function<void(const found_line&)>& on_found);
+  // Every distinct version of `path` across those checkpoints, oldest first.
+  expected<history_report> history(const std::string& path, const std::string& plan, const std::string& target);
+  // Copies checkpoints (the named ones, else all of `from`) to the target
+  // `to`, re-encrypted with its keys; only blobs it lacks are uploaded, each
+  // checkpoint after its data, and recorded in the catalog. Those `to`
+  // already holds are skipped, so a copy run again does nothing.
+  expected<std::vector<copy_line>> copy(const std::string& from, const std::string& to,
+                                        const std::vector<std::string>& checkpoints);
+  // A target's repository opened for reading (cairn mount reads through it).
+  expected<open_result> open_for_reading(const std::string& target);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are

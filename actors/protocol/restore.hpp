@@ -30,6 +30,9 @@ struct restore_request {
   // `run_checkpoint_steps` (cairn restore --run-post-restore).
   std::map<std::string, std::string> local_post_restore;
   bool run_checkpoint_steps = false;
+  // cairn restore --delete: first remove what the restored directories hold
+  // that the checkpoint does not (recovery/restore_mirror.hpp).
+  bool delete_extra = false;
 };
 
 struct post_restore_result {
@@ -50,6 +53,7 @@ struct restore_report {
   uint64_t bytes_reused = 0;    // already in place in an older copy at the destination
   std::vector<std::string> damaged;  // "path: reason": not restored, or not entirely
   std::vector<std::string> warnings; // metadata that could not be applied
+  std::vector<std::string> removed;  // --delete: entries removed (a directory is one)
   std::vector<post_restore_result> post_restore;  // steps run (or withheld) after the restore
 };
 

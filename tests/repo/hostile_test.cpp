@@ -9,6 +9,8 @@
 #include "repo/compression.hpp"
 #include "repo/repository.hpp"
 #include "repo/tree_diff.hpp"
+#include "repo/copier.hpp"
+#include "repo/tree_search.hpp"
 #include "repo/tree_walk.hpp"
 #include "targets/memory_target.hpp"
 
@@ -470,4 +472,119 @@ TEST_CASE("hostile: an index file removed during loading (a concurrent prune) is
   REQUIRE(report);
   CHECK(report->warnings.empty());
   CHECK(reader->read_blob(id));  // found through the pack's own table of contents
+}
+
+TEST_CASE("hostile: find refuses a subtree referenced 64 times at 6 levels without expanding it") {
+  world w;
+  object_id level = w.store_tree(tree{{file_node("f")}});
+  for (int depth = 0; depth < 6; ++depth) {
+    tree t;
+    for (int i = 0; i < 64; ++i) {
+      char name[8];
+      std::snprintf(name, sizeof name, "d%02d", i);
+      t.nodes.push_back(dir_node(name, level));
+    }
+    level = w.store_tree(t);
+  }
+  tree_finder finder(*w.repo, "f");
+  size_t found = 0;
+  auto st = finder.find(level, [&](const std::string&, const fs::metadata&) { ++found; });
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code() == errc::corrupt);
+  CHECK(found == 0);
+  CHECK(finder.trees_read() == 0);  // measured (7 trees), never walked
+}
+
+TEST_CASE("tree_search: find reads a subtree shared by two checkpoints at one path once") {
+  world w;
+  auto shared = w.store_tree(tree{{file_node("a.txt"), file_node("b.bin")}});
+  auto first = w.store_tree(tree{{dir_node("x", shared), file_node("y.txt")}});
+  auto second = w.store_tree(tree{{dir_node("x", shared), file_node("z.txt")}});
+  tree_finder finder(*w.repo, "*.txt");
+  std::vector<std::string> paths;
+  auto collect = [&](const std::string& p, const fs::metadata&) { paths.push_back(p); };
+  REQUIRE(finder.find(first, collect));
+  CHECK(paths == std::vector<std::string>{"x/a.txt", "y.txt"});
+  CHECK(finder.trees_read() == 2);
+  paths.clear();
+  REQUIRE(finder.find(second, collect));
+  CHECK(paths == std::vector<std::string>{"x/a.txt", "z.txt"});
+  CHECK(finder.trees_read() == 3);  // only the new root
+  paths.clear();
+  tree_finder anchored(*w.repo, "/x/*");
+  REQUIRE(anchored.find(first, collect));
+  CHECK(paths == std::vector<std::string>{"x/a.txt", "x/b.bin"});
+}
+
+TEST_CASE("tree_search: path_history starts a version when content or presence changes") {
+  world w;
+  auto v1 = file_node("f");
+  v1.content = {id_of_byte(1)};
+  auto v2 = file_node("f");
+  v2.content = {id_of_byte(2)};
+  auto with = [&](const node& f) { return w.store_tree(tree{{dir_node("s", w.store_tree(tree{{f}}))}}); };
+  auto empty = w.store_tree(tree{{dir_node("s", w.store_tree(tree{}))}});
+  std::vector<object_id> roots{with(v1), with(v1), with(v2), empty, with(v1)};
+  auto h = path_history(*w.repo, roots, "s/f");
+  REQUIRE(h);
+  REQUIRE(h->size() == 4);
+  CHECK(((*h)[0].first == 0 && (*h)[0].last == 1 && (*h)[0].present));
+  CHECK(((*h)[1].first == 2 && (*h)[1].present));
+  CHECK(((*h)[2].first == 3 && !(*h)[2].present));
+  CHECK((*h)[3].content == (*h)[0].content);
+  CHECK((*h)[1].content != (*h)[0].content);
+  auto missing = find_node(*w.repo, roots[0], "s/f/deeper");
+  REQUIRE(missing);
+  CHECK_FALSE(missing->has_value());
+}
+
+TEST_CASE("copier: a checkpoint moves to a repository with other keys, and a second one uploads only what is new") {
+  world from, to;
+  auto data = from.store(blob_type::data, {byte_buffer(5000, 'a'), byte_buffer(7000, 'b')});
+  auto file = file_node("f");
+  file.content = data;
+  file.meta.size = 12000;
+  auto shared = from.store_tree(tree{{file}});
+  auto first = from.commit(from.store_tree(tree{{dir_node("src", shared)}}));
+  checkpoint_copier copier(*from.repo, *to.repo);
+  auto copied = copier.copy(first);
+  REQUIRE(copied);
+  CHECK(copier.stats().blobs_read == 2);
+  CHECK(copier.stats().blobs_new == 4);  // two chunks, two trees
+  // Read back through the destination's own keys and ids.
+  auto fresh = to.reopen();
+  REQUIRE(fresh->load_index(false, false));
+  auto c = fresh->read_checkpoint(*copied);
+  REQUIRE(c);
+  auto n = find_node(*fresh, c->tree, "src/f");
+  REQUIRE(n);
+  REQUIRE(n->has_value());
+  REQUIRE((*n)->content.size() == 2);
+  CHECK((*n)->content[0] != data[0]);  // keyed ids differ per repository
+  CHECK(*fresh->read_blob((*n)->content[1]) == byte_buffer(7000, 'b'));
+
+  // A second checkpoint sharing the subtree: only its new root is stored.
+  auto second = from.commit(from.store_tree(tree{{file_node("g"), dir_node("src", shared)}}));
+  auto before = copier.stats();
+  auto second_copy = copier.copy(second);
+  if (!second_copy) FAIL(second_copy.error().message());
+  CHECK(copier.stats().blobs_read == before.blobs_read);
+  CHECK(copier.stats().blobs_new == before.blobs_new + 1);
+}
+
+TEST_CASE("copier: a chunk larger than the destination accepts is refused before anything is written") {
+  world from;
+  world to;
+  auto small = to.repo->header();
+  auto big = from.store(blob_type::data, {byte_buffer(small.chunker.max_size + 1, 'z')});
+  auto file = file_node("f");
+  file.content = big;
+  auto cp = from.commit(from.store_tree(tree{{file}}));
+  checkpoint_copier copier(*from.repo, *to.repo);
+  auto r = copier.copy(cp);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::unsupported);
+  auto listed = to.repo->list_checkpoints();
+  REQUIRE(listed);
+  CHECK(listed->empty());
 }
