@@ -123,6 +123,8 @@ std::string label(const std::string& value) {
 
 }  // namespace
 
+http_response error_reply(const error& e) { return failed(e); }
+
 http_response control_api::handle(const http_request& req) {
   auto parts = parts_of(req.path);
   bool get = req.method == "GET", post = req.method == "POST";
@@ -159,6 +161,7 @@ http_response control_api::handle(const http_request& req) {
   if (parts.size() == 3 && parts[1] == "runs" && parts[2] == "current" && get) return current();
   if (parts.size() == 2 && parts[1] == "checkpoints" && get) return checkpoints(req);
   if (parts.size() == 4 && parts[1] == "checkpoints" && parts[3] == "tree" && get) return tree(req, parts[2]);
+  if (parts.size() == 4 && parts[1] == "checkpoints" && parts[3] == "diff" && get) return diff(req, parts[2]);
   if (parts.size() == 2 && parts[1] == "events" && get) return events();
   if (!get && !post) return error_response(405, "method_not_allowed", req.method + " is not used by this API");
   return error_response(404, "not_found", "no such endpoint: " + req.method + " " + req.path);

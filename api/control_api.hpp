@@ -13,6 +13,9 @@
 
 namespace cairn::api {
 
+// The JSON error reply (status and stable code) for a command's error.
+http_response error_reply(const error& e);
+
 class control_api {
 public:
   explicit control_api(actors::application& app) : app_(app) {}
@@ -30,6 +33,7 @@ private:
   http_response current();
   http_response checkpoints(const http_request& request);
   http_response tree(const http_request& request, const std::string& id);
+  http_response diff(const http_request& request, const std::string& id);  // control_api_diff.cpp
   http_response events();
   http_response metrics();
 
