@@ -1,0 +1,65 @@
+// The web dashboard's secrets: one-time login tokens (handed out over the
+// Unix-socket API to `cairn ui`), the sessions they become, and each
+// session's CSRF token. Every secret is 256 random bits, kept in locked
+// memory, compared in constant time. Thread-safe (one mutex).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/secret.hpp"
+
+namespace cairn::api {
+
+struct web_session_ids {
+  std::string session;  // the cookie's value (64 hex digits)
+  std::string csrf;     // the X-CSRF-Token the page sends with each POST
+};
+
+class web_sessions {
+public:
+  using clock = std::chrono::steady_clock;
+  struct options {
+    std::chrono::seconds token_lifetime{300};
+    std::chrono::seconds session_lifetime{12 * 3600};
+    size_t max_tokens = 16;    // the oldest unused token goes first
+    size_t max_sessions = 32;  // the oldest session goes first
+  };
+  web_sessions() = default;
+  explicit web_sessions(options o) : options_(o) {}
+
+  // A new one-time token (64 hex digits), valid for token_lifetime.
+  std::string issue_token(clock::time_point now = clock::now());
+  // Spends `token` (once): a new session, or nullopt when it is unknown,
+  // spent or expired.
+  std::optional<web_session_ids> login(const std::string& token, clock::time_point now = clock::now());
+  // The CSRF token of the live session `session`, or nullopt.
+  std::optional<std::string> csrf_of(const std::string& session, clock::time_point now = clock::now());
+  // True when `csrf` is the CSRF token of the live session `session`.
+  bool csrf_matches(const std::string& session, const std::string& csrf, clock::time_point now = clock::now());
+  void logout(const std::string& session);
+
+  std::chrono::seconds token_lifetime() const { return options_.token_lifetime; }
+
+private:
+  struct token {
+    crypto::secret value;
+    clock::time_point expires;
+  };
+  struct session {
+    crypto::secret id, csrf;
+    clock::time_point expires;
+  };
+  session* find(const std::string& id, clock::time_point now);  // holds mutex_
+
+  options options_;
+  std::mutex mutex_;
+  std::vector<token> tokens_;
+  std::vector<session> sessions_;
+};
+
+}  // namespace cairn::api
