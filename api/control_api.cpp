@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/plan_runner.hpp"
 
 namespace cairn::api {
 
@@ -79,7 +78,7 @@ json run_json(const catalog::run_row& r) {
           {"status", r.status},   {"error", r.error}, {"stats", stats.is_discarded() ? json::object() : stats}};
 }
 
-json plan_json(const actors::plan_status& p, const std::optional<actors::live_run>& live) {
+json plan_json(const service::plan_status& p, const std::optional<service::live_run>& live) {
   json targets = json::array();
   for (const auto& t : p.targets)
     targets.push_back({{"target", t.target}, {"checkpoints", t.checkpoints}, {"newest_ns", t.newest_ns},
@@ -104,7 +103,7 @@ json report_json(const plan_report& r) {
   for (const auto& t : r.targets)
     targets.push_back({{"target", t.target}, {"committed", t.committed}, {"checkpoint", t.checkpoint_id},
                        {"error", t.error}, {"bytes_uploaded", t.stats.bytes_uploaded}});
-  return {{"plan", r.plan}, {"status", actors::run_status(r)}, {"started_ns", r.time_ns}, {"error", r.error},
+  return {{"plan", r.plan}, {"status", service::run_status(r)}, {"started_ns", r.time_ns}, {"error", r.error},
           {"targets", targets}};
 }
 
@@ -169,7 +168,7 @@ http_response control_api::handle(const http_request& req) {
 
 http_response control_api::plans(const http_request&, const std::string& name) {
   auto live = app_.live();
-  expected<actors::suite_status> status = fail(errc::io, "");
+  expected<service::suite_status> status = fail(errc::io, "");
   {
     std::lock_guard lock(app_mutex_);
     status = app_.summary();
@@ -285,7 +284,7 @@ http_response control_api::events() {
 }
 
 http_response control_api::metrics() {
-  expected<actors::suite_status> status = fail(errc::io, "");
+  expected<service::suite_status> status = fail(errc::io, "");
   {
     std::lock_guard lock(app_mutex_);
     status = app_.summary();

@@ -8,7 +8,7 @@
 #include <deque>
 #include <mutex>
 
-#include "actors/app.hpp"
+#include "service/application.hpp"
 #include "api/http_server.hpp"
 
 namespace cairn::api {
@@ -18,7 +18,7 @@ http_response error_reply(const error& e);
 
 class control_api {
 public:
-  explicit control_api(actors::application& app) : app_(app) {}
+  explicit control_api(service::application& app) : app_(app) {}
 
   http_response handle(const http_request& request);
 
@@ -37,7 +37,7 @@ private:
   http_response events();
   http_response metrics();
 
-  actors::application& app_;
+  service::application& app_;
   std::mutex app_mutex_;  // the application's catalog and target commands, one at a time
 
   std::mutex events_mutex_;

@@ -7,7 +7,6 @@
 #include <functional>
 #include <iostream>
 
-#include "actors/dry_run.hpp"
 #include "base/version.hpp"
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
@@ -15,7 +14,7 @@
 
 namespace cairn::cli {
 
-std::atomic<actors::application*> running_app{nullptr};
+std::atomic<service::application*> running_app{nullptr};
 std::atomic<bool> daemon_running{false};
 
 bool reload_requested() {
@@ -44,13 +43,13 @@ std::string config_path(const globals& g) {
 template <class F>
 int with_app(const globals& g, F&& fn) {
   output out{g.json, !g.quiet && !g.json && isatty(STDERR_FILENO)};
-  actors::app_options o;
+  service::app_options o;
   o.config_file = config_path(g);
   if (!g.keyfile.empty()) o.keyfile = g.keyfile;
   o.ask_password = g.password;
   o.renderer = progress_line(out.progress);
   o.on_warning = print_warning;
-  auto app = actors::application::start(std::move(o));
+  auto app = service::application::start(std::move(o));
   if (!app) {
     print_error(out, app.error());
     return exit_code_of(app.error());
@@ -72,8 +71,7 @@ bool failed(const output& out, const expected<T>& r, int& code) {
 // Without the application: it would create the catalog, and a dry run writes nothing.
 int backup_dry_run_command(const globals& g, const std::vector<std::string>& plans) {
   output out{g.json, false};
-  auto suite = config::load_config(config_path(g));
-  auto r = suite ? actors::dry_run(*suite, plans) : expected<std::vector<actors::dry_run_source>>(fail(suite.error()));
+  auto r = service::dry_run(config_path(g), plans);
   if (!r) {
     print_error(out, r.error());
     return exit_code_of(r.error());
@@ -239,7 +237,7 @@ int run_command(int argc, char** argv) {
                  "SIGHUP reloads the configuration once the running backup is done.\n"
                  "Example: cairn -c /etc/cairn/cairn.yaml daemon   (see examples/cairn.service)");
 
-  actors::bootstrap_request boot;
+  service::bootstrap_request boot;
   std::string boot_state, boot_config, boot_file;
   auto* bootstrap = app.add_subcommand("bootstrap", "Recover the suite on a new machine from a target or a suite-state file");
   bootstrap->add_option("target", boot.target_url,
@@ -286,7 +284,7 @@ int run_command(int argc, char** argv) {
     boot.config_out = boot_config;
     if (!g.keyfile.empty()) boot.keyfile = g.keyfile;
     boot.password = g.password;
-    auto r = actors::application::bootstrap(boot);
+    auto r = service::application::bootstrap(boot);
     if (!r) {
       print_error(out, r.error());
       return exit_code_of(r.error());
@@ -298,7 +296,7 @@ int run_command(int argc, char** argv) {
   if (*run_now) {
     output out{g.json, false};
     if (auto code = ask_daemon_to_run(config_path(g), plan, out)) return *code;
-    return with_app(g, [&](actors::application& a, const output& out) {  // no daemon: run it here
+    return with_app(g, [&](service::application& a, const output& out) {  // no daemon: run it here
       int code = exit_ok;
       auto r = a.backup({plan});
       if (failed(out, r, code)) return code;
@@ -310,7 +308,7 @@ int run_command(int argc, char** argv) {
   if (*pause) return ask_daemon_to(config_path(g), "pause", plan, output{g.json, false});
   if (*resume) return ask_daemon_to(config_path(g), "resume", plan, output{g.json, false});
   if (*runs)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.runs(plan, limit);
       if (failed(out, r, code)) return code;
@@ -318,19 +316,19 @@ int run_command(int argc, char** argv) {
       return code;
     });
   if (*status)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.summary();
       if (failed(out, r, code)) return code;
       return print_status(out, *r, r->daemon_pid ? daemon_live_run(a) : std::nullopt);
     });
   if (*forget || *prune)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       if (*forget) {
-        expected<std::vector<actors::forget_line>> r = std::vector<actors::forget_line>{};
+        expected<std::vector<service::forget_line>> r = std::vector<service::forget_line>{};
         if (!forget_ids.empty()) {
-          std::vector<actors::resolved_checkpoint> named;
+          std::vector<service::resolved_checkpoint> named;
           for (const auto& id : forget_ids) {
             auto cp = a.resolve(id, plans.empty() ? "" : plans.front(), target);
             if (failed(out, cp, code)) return code;
@@ -354,7 +352,7 @@ int run_command(int argc, char** argv) {
       return print_prune(out, *r, dry_run);
     });
   if (*init)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.init();
       if (failed(out, r, code)) return code;
@@ -363,14 +361,14 @@ int run_command(int argc, char** argv) {
     });
   if (*backup && backup_dry_run) return backup_dry_run_command(g, plans);
   if (*backup)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.backup(plans);
       if (failed(out, r, code)) return code;
       return print_backup(out, *r);
     });
   if (*list)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.checkpoints(plan, target);
       if (failed(out, r, code)) return code;
@@ -378,7 +376,7 @@ int run_command(int argc, char** argv) {
       return code;
     });
   if (*ls)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto cp = a.resolve(spec, plan, target);
       if (failed(out, cp, code)) return code;
@@ -388,7 +386,7 @@ int run_command(int argc, char** argv) {
       return code;
     });
   if (*diff)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto older = a.resolve(spec, plan, target);
       if (failed(out, older, code)) return code;
@@ -400,7 +398,7 @@ int run_command(int argc, char** argv) {
       return code;
     });
   if (*restore)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto cp = a.resolve(spec, plan, target);
       if (failed(out, cp, code)) return code;
@@ -409,16 +407,16 @@ int run_command(int argc, char** argv) {
       return print_restore(out, *r, to);
     });
   if (*check)
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
       auto r = a.check(target, read_data, repair);
       if (failed(out, r, code)) return code;
       return print_check(out, *r);
     });
   if (*key) {
-    return with_app(g, [&](actors::application& a, const output& out) {
+    return with_app(g, [&](service::application& a, const output& out) {
       int code = exit_ok;
-      expected<std::vector<actors::key_line>> r = fail(errc::invalid_input, "no key command");
+      expected<std::vector<service::key_line>> r = fail(errc::invalid_input, "no key command");
       if (*key_list) r = a.key_list(target);
       if (*key_add) {
         if (new_keyfile.empty() && !add_password && !add_tpm) {

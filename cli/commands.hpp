@@ -3,12 +3,12 @@
 
 #include <atomic>
 
-#include "actors/app.hpp"
+#include "service/application.hpp"
 
 namespace cairn::cli {
 
 // Set while a command runs, so the signal thread can ask it to stop.
-extern std::atomic<actors::application*> running_app;
+extern std::atomic<service::application*> running_app;
 
 int run_command(int argc, char** argv);
 

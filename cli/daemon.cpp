@@ -15,13 +15,13 @@
 
 namespace cairn::cli {
 
-extern std::atomic<actors::application*> running_app;
+extern std::atomic<service::application*> running_app;
 extern std::atomic<bool> daemon_running;
 
 namespace {
 
 // The control API on the suite's socket: root, this user and api.group.
-expected<std::unique_ptr<api::http_server>> serve(actors::application& app, api::http_handler handler,
+expected<std::unique_ptr<api::http_server>> serve(service::application& app, api::http_handler handler,
                                                   const output& out) {
   const auto& suite = app.config();
   api::server_options o;
@@ -40,7 +40,7 @@ expected<std::unique_ptr<api::http_server>> serve(actors::application& app, api:
 }
 
 // The web dashboard on api.web (a warning when it is not loopback-only).
-expected<std::unique_ptr<api::http_server>> serve_web(actors::application& app, api::web_front& web, const output& out) {
+expected<std::unique_ptr<api::http_server>> serve_web(service::application& app, api::web_front& web, const output& out) {
   const auto& where = *app.config().api.web;
   auto server = api::serve_web(where, web);
   if (!server) return server;
@@ -62,38 +62,38 @@ std::filesystem::path socket_of(const std::string& config_file) {
 // configuration that does not load is reported and the old one kept).
 int run_daemon(const daemon_options& g) {
   output out{g.json, false};
-  actors::app_options o;
+  service::app_options o;
   o.config_file = g.config_file;
   if (!g.keyfile.empty()) o.keyfile = g.keyfile;
   o.ask_password = g.password;
   o.background = true;
-  auto app = actors::application::start(o);
+  auto app = service::application::start(o);
   if (!app) {
     print_error(out, app.error());
     return exit_code_of(app.error());
   }
-  actors::daemon_callbacks callbacks;
+  service::daemon_callbacks callbacks;
   api::control_api* serving = nullptr;  // the API of the application running now
   callbacks.on_run = [out, &serving](const plan_report& r) {
     print_daemon_run(out, r);
     if (serving) serving->publish_run(r);
   };
   callbacks.on_next = [out](const next_run& n) { print_next_run(out, n); };
-  callbacks.on_forget = [out](const expected<std::vector<actors::forget_line>>& r) {
+  callbacks.on_forget = [out](const expected<std::vector<service::forget_line>>& r) {
     if (!r) return print_error(out, r.error());
     // The daemon's log names what it forgot, not every checkpoint it kept.
-    std::vector<actors::forget_line> forgotten;
+    std::vector<service::forget_line> forgotten;
     for (const auto& l : *r)
       if (!l.keep || !l.error.empty()) forgotten.push_back(l);
     if (!forgotten.empty()) print_forget(out, forgotten, false);
     std::fflush(stdout);
   };
-  callbacks.on_prune = [out](const expected<std::vector<actors::prune_line>>& r) {
+  callbacks.on_prune = [out](const expected<std::vector<service::prune_line>>& r) {
     if (!r) print_error(out, r.error());
     else print_prune(out, *r, false);
     std::fflush(stdout);
   };
-  actors::application* current = nullptr;  // the application serving now (for STATUS)
+  service::application* current = nullptr;  // the application serving now (for STATUS)
   std::mutex current_mutex;
   systemd_notifier systemd([&]() -> std::string {
     std::lock_guard lock(current_mutex);
@@ -150,7 +150,7 @@ int run_daemon(const daemon_options& g) {
     }
     if (!*r) break;
     systemd.reloading();
-    auto next = actors::application::start(o);
+    auto next = service::application::start(o);
     if (!next) {
       print_error(out, next.error());
       print_daemon_event(out, "kept the previous configuration");
@@ -217,12 +217,12 @@ int ask_daemon_to(const std::string& config_file, const std::string& verb, const
   return exit_ok;
 }
 
-std::optional<actors::live_run> daemon_live_run(const actors::application& app) {
+std::optional<service::live_run> daemon_live_run(const service::application& app) {
   auto reply = api::call(app.config().api.socket, "GET", "/v1/runs/current");
   if (!reply || reply->status != 200) return std::nullopt;
   auto j = nlohmann::json::parse(reply->body, nullptr, false);
   if (j.is_discarded() || !j.value("running", false)) return std::nullopt;
-  actors::live_run live;
+  service::live_run live;
   live.plan = j.value("plan", "");
   live.paused = j.value("paused", "");
   const auto& p = j["progress"];

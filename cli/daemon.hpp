@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "actors/app.hpp"
+#include "service/application.hpp"
 #include "cli/render.hpp"
 
 namespace cairn::cli {
@@ -33,6 +33,6 @@ int ask_daemon_to(const std::string& config_file, const std::string& verb, const
 int ask_daemon_for_ui(const std::string& config_file, const output& out);
 
 // The daemon's run in progress, if a daemon answers.
-std::optional<actors::live_run> daemon_live_run(const actors::application& app);
+std::optional<service::live_run> daemon_live_run(const service::application& app);
 
 }  // namespace cairn::cli

@@ -142,7 +142,7 @@ progress_renderer progress_line(bool enabled) {
   };
 }
 
-int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run) {
+int print_forget(const output& out, const std::vector<service::forget_line>& lines, bool dry_run) {
   int code = exit_ok;
   size_t removed = 0;
   for (const auto& l : lines) {
@@ -173,7 +173,7 @@ int print_forget(const output& out, const std::vector<actors::forget_line>& line
   return code;
 }
 
-int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run) {
+int print_prune(const output& out, const std::vector<service::prune_line>& lines, bool dry_run) {
   int code = exit_ok;
   for (const auto& l : lines) {
     for (const auto& w : l.report.warnings) print_warning(l.target + ": " + w);
@@ -202,7 +202,7 @@ int print_prune(const output& out, const std::vector<actors::prune_line>& lines,
   return code;
 }
 
-int print_status(const output& out, const actors::suite_status& s, const std::optional<actors::live_run>& live) {
+int print_status(const output& out, const service::suite_status& s, const std::optional<service::live_run>& live) {
   int code = exit_ok;
   int64_t now = now_ns();
   if (out.json) {
@@ -346,7 +346,7 @@ void print_daemon_event(const output& out, const std::string& what) {
   std::fflush(stdout);
 }
 
-void print_init(const output& out, const actors::init_report& r) {
+void print_init(const output& out, const service::init_report& r) {
   for (const auto& t : r.targets) {
     if (out.json) {
       emit({{"type", "target"}, {"target", t.target}, {"location", t.location},
@@ -447,7 +447,7 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
   if (rows.empty() && !out.json) std::printf("no checkpoints yet\n");
 }
 
-void print_listing(const output& out, const actors::resolved_checkpoint& cp, const std::string& path,
+void print_listing(const output& out, const service::resolved_checkpoint& cp, const std::string& path,
                    const std::vector<repo::node>& nodes) {
   for (const auto& n : nodes) {
     const auto& m = n.meta;
@@ -530,7 +530,7 @@ void print_runs(const output& out, const std::vector<catalog::run_row>& runs) {
   if (runs.empty() && !out.json) std::printf("no runs yet\n");
 }
 
-void print_keys(const output& out, const std::vector<actors::key_line>& lines) {
+void print_keys(const output& out, const std::vector<service::key_line>& lines) {
   if (!out.json && !lines.empty())
     std::printf("%-10s  %-8s  %-8s  %-19s  %s\n", "TARGET", "SLOT", "KIND", "CREATED", "");
   for (const auto& l : lines) {
@@ -580,7 +580,7 @@ static std::vector<std::string> damaged_index_names(const repo::check_report& r)
   return out;
 }
 
-int print_check(const output& out, const std::vector<actors::check_line>& lines) {
+int print_check(const output& out, const std::vector<service::check_line>& lines) {
   clear_progress(out);
   int code = exit_ok;
   for (const auto& l : lines) {
@@ -608,7 +608,7 @@ int print_check(const output& out, const std::vector<actors::check_line>& lines)
   return code;
 }
 
-int print_dry_run(const output& out, const std::vector<actors::dry_run_source>& sources) {
+int print_dry_run(const output& out, const std::vector<service::dry_run_source>& sources) {
   int code = exit_ok;
   source_totals all;
   for (const auto& s : sources) {

@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/app.hpp"
-#include "actors/dry_run.hpp"
+#include "service/application.hpp"
 
 namespace cairn::cli {
 
@@ -23,30 +22,30 @@ void print_warning(const std::string& text);
 progress_renderer progress_line(bool enabled);
 void clear_progress(const output& out);
 
-void print_init(const output& out, const actors::init_report& r);
+void print_init(const output& out, const service::init_report& r);
 // Returns the exit code the run deserves.
 int print_backup(const output& out, const std::vector<plan_report>& reports);
 // backup --dry-run: each file a backup would read, per source and in total.
 // Returns the exit code (1 when a source cannot be read at all: the backup would fail).
-int print_dry_run(const output& out, const std::vector<actors::dry_run_source>& sources);
+int print_dry_run(const output& out, const std::vector<service::dry_run_source>& sources);
 void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_row>& rows);
-void print_listing(const output& out, const actors::resolved_checkpoint& cp, const std::string& path,
+void print_listing(const output& out, const service::resolved_checkpoint& cp, const std::string& path,
                    const std::vector<repo::node>& nodes);
 int print_restore(const output& out, const restore_report& r, const std::string& to);
-int print_check(const output& out, const std::vector<actors::check_line>& lines);
-void print_keys(const output& out, const std::vector<actors::key_line>& lines);
+int print_check(const output& out, const std::vector<service::check_line>& lines);
+void print_keys(const output& out, const std::vector<service::key_line>& lines);
 // cairn daemon: one run's outcome (as backup prints it, plus a failed run's
 // reason), and when a plan runs next. Each line is flushed at once.
 int print_daemon_run(const output& out, const plan_report& r);
 void print_next_run(const output& out, const next_run& n);
 void print_daemon_event(const output& out, const std::string& what);
 // Returns the exit code (1 when a checkpoint or target failed).
-int print_forget(const output& out, const std::vector<actors::forget_line>& lines, bool dry_run);
-int print_prune(const output& out, const std::vector<actors::prune_line>& lines, bool dry_run);
+int print_forget(const output& out, const std::vector<service::forget_line>& lines, bool dry_run);
+int print_prune(const output& out, const std::vector<service::prune_line>& lines, bool dry_run);
 // Exit code 1 when some plan's last run failed (for monitoring).
 // `live`: the daemon's run in progress, when a daemon answered.
-int print_status(const output& out, const actors::suite_status& s,
-                 const std::optional<actors::live_run>& live = std::nullopt);
+int print_status(const output& out, const service::suite_status& s,
+                 const std::optional<service::live_run>& live = std::nullopt);
 void print_runs(const output& out, const std::vector<catalog::run_row>& runs);
 void print_change(const output& out, const repo::tree_change& c);
 void print_diff_summary(const output& out, const repo::diff_summary& s);

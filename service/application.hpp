@@ -1,7 +1,9 @@
-// The application: loads the configuration, owns the actor system and runs
-// one command at a time through the actors. The CLI's only entry point below
-// it. Methods run on the caller's thread and block; stop() may be called from
-// any thread (the signal thread).
+// The suite's commands: what `cairn`, the control API and the web page can
+// ask of it. Loads the configuration, decides what each command does, and
+// leaves ordering and concurrency to the engine's actors (actors/engine.hpp).
+// cli/ and api/ only translate requests into these calls and results into
+// text or JSON (service/json.hpp). Methods run on the caller's thread and
+// block; stop() may be called from any thread (the signal thread).
 #pragma once
 
 #include <filesystem>
@@ -11,10 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/protocol/plan.hpp"
-#include "actors/protocol/progress.hpp"
-#include "actors/protocol/restore.hpp"
-#include "actors/protocol/scheduler.hpp"
+#include "actors/dry_run.hpp"
+#include "actors/engine.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
 #include "recovery/bootstrap.hpp"
@@ -22,7 +22,18 @@
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
 
-namespace cairn::actors {
+namespace cairn::service {
+
+using actors::engine;
+using actors::dry_run_source;
+
+// A run's outcome in one word: ok, partial, failed, skipped, cancelled.
+std::string run_status(const plan_report& report);
+
+// `cairn backup --dry-run`: what a backup of `plans` (empty: all) would read,
+// from the sources and the catalog's file cache alone; writes nothing.
+expected<std::vector<dry_run_source>> dry_run(const std::filesystem::path& config_file,
+                                              const std::vector<std::string>& plans);
 
 struct app_options {
   std::filesystem::path config_file;
@@ -166,8 +177,10 @@ public:
                                     const std::function<void(const repo::tree_change&)>& on_change);
   // Post-restore steps run from the local YAML's plan of the checkpoint;
   // those the checkpoint carries only with `run_checkpoint_steps`.
+  // `renderer`: where the progress goes (default: app_options::renderer).
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
-                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false);
+                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false,
+                                   progress_renderer renderer = {});
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are
@@ -222,12 +235,15 @@ public:
 
   void stop();
 
-  struct impl;  // opaque: defined in app.cpp
-
 private:
-  explicit application(std::unique_ptr<impl> p);
+  application(std::shared_ptr<const config::suite_config> suite, std::unique_ptr<engine> e, app_options options);
   void maintain(const plan_report& r, const daemon_callbacks& callbacks);
-  std::unique_ptr<impl> impl_;
+  // Removes the checkpoints `lines` do not keep: from the target, then the catalog.
+  status remove_forgotten(std::vector<forget_line>& lines);
+
+  std::shared_ptr<const config::suite_config> suite_;
+  std::unique_ptr<engine> engine_;
+  app_options options_;
 };
 
-}  // namespace cairn::actors
+}  // namespace cairn::service

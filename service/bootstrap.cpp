@@ -1,0 +1,86 @@
+// A suite recovered on a new machine, from a target or a suite-state file.
+#include "service/application.hpp"
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/backends.hpp"
+#include "config/yaml_edit.hpp"
+#include "crypto/secret.hpp"
+
+namespace cairn::service {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The YAML mapping of a target, for a rebuilt configuration.
+std::string yaml_of(const config::target_config& t) {
+  auto q = [](const std::string& v) { return nlohmann::json(v).dump(); };
+  if (t.type == "local") return "type: local\n    path: " + q(t.path.string());
+  if (t.type == "sftp")
+    return "type: sftp\n    host: " + q(t.host) + "\n    port: " + std::to_string(t.port ? t.port : 22) +
+           "\n    user: " + q(t.user) + "\n    path: " + q(t.path.string()) + "\n    identity: " +
+           q(t.identity.string()) + (t.known_hosts.empty() ? "" : "\n    known_hosts: " + q(t.known_hosts.string()));
+  return "type: s3\n    endpoint: " + q(t.endpoint) + "\n    bucket: " + q(t.bucket) + "\n    prefix: " + q(t.prefix);
+}
+
+// The recovered YAML uses the recovered credentials, and the commands it
+// would run are shown: they came from a target.
+void adopt_recovered_config(recovery::bootstrap_report& report) {
+  std::ifstream in(report.config, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto adopted = config::adopt_recovered(text, report.config, report.catalog.parent_path() / "credentials");
+  for (auto& n : adopted.notes) report.notes.push_back(std::move(n));
+  if (adopted.yaml == text) return;
+  auto temp = report.config;
+  temp += ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << adopted.yaml;
+    if (!out) return report.notes.push_back("cannot write " + temp.string());
+  }
+  fs::permissions(temp, fs::perms::owner_read | fs::perms::owner_write);
+  std::error_code ec;
+  fs::rename(temp, report.config, ec);
+  if (ec) report.notes.push_back("cannot write " + report.config.string() + ": " + ec.message());
+}
+
+expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, const recovery::unlocker& unlock,
+                                                 const recovery::bootstrap_options& o) {
+  config::target_config cfg;
+  cfg.name = "recovered";
+  CAIRN_TRY(config::parse_target_url(r.target_url, cfg));
+  std::error_code ec;
+  if (cfg.type == "local") cfg.path = fs::absolute(cfg.path, ec);
+  if (!r.identity.empty()) cfg.identity = fs::absolute(r.identity, ec);
+  if (!r.known_hosts.empty()) cfg.known_hosts = fs::absolute(r.known_hosts, ec);
+  if (cfg.type == "sftp" && cfg.identity.empty())
+    return fail(errc::invalid_input, "an sftp:// target needs --identity FILE (the private key)");
+  CAIRN_ASSIGN(auto target, actors::make_backend(cfg));
+  if (!r.rebuild) return recovery::bootstrap_from_target(*target, unlock, o);
+  recovery::rebuild_options ro;
+  ro.target_yaml = yaml_of(cfg);
+  ro.keyring_yaml = r.keyfile    ? "mode: keyfile\n  keyfile: " + fs::absolute(*r.keyfile).string()
+                    : r.password ? std::string("mode: password")
+                                 : std::string("mode: none");
+  return recovery::rebuild_catalog(target, unlock, o, ro);
+}
+
+}  // namespace
+
+expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_request& r) {
+  crypto::disable_core_dumps();
+  if (r.state_dir.empty()) return fail(errc::invalid_input, "bootstrap needs --state-dir DIR");
+  if (r.target_url.empty() == r.suite_file.empty())
+    return fail(errc::invalid_input, "bootstrap needs a target URL or --suite-file FILE (one of them)");
+  actors::bootstrap_keyring keyring(r.keyfile, r.password);
+  recovery::bootstrap_options o{r.state_dir, r.config_out};
+  auto report = r.suite_file.empty() ? from_target(r, keyring.unlocker(), o)
+                                     : recovery::bootstrap_from_file(r.suite_file, keyring.unlocker(), o);
+  if (report && !report->rebuilt) adopt_recovered_config(*report);
+  return report;
+}
+
+}  // namespace cairn::service
