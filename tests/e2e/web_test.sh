@@ -92,7 +92,7 @@ seen .rowText | grep -q "rw" || fail "no mode in the listing: $(seen .rowText)"
 restored=$(find "$T/restored" -name hello.txt -type f)
 [ -n "$restored" ] || fail "nothing restored: $(find "$T/restored")"
 cmp "$restored" "$T/src/docs/hello.txt" || fail "restored bytes differ"
-for page in overview overview-running history browse restore; do
+for page in overview overview-dark overview-running history browse restore; do
   for w in desktop phone; do [ -s "$shots/$page-$w.png" ] || fail "no screenshot $page-$w.png"; done
 done
 note "screenshots in $shots"

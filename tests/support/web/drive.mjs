@@ -44,6 +44,9 @@ try {
   if (page.url().includes('token=')) throw new Error('the token stayed in the address: ' + page.url());
   seen.plans = await page.locator('article.plan h2').allTextContents();
   await shoot('overview');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shoot('overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   step('start a run and watch its progress bar');
   await card.locator('button[data-action="run-now"]').click();
