@@ -6,7 +6,7 @@
 using namespace cairn;
 using namespace cairn::config;
 
-TEST_CASE("listen_address: good addresses, loopback or not") {
+TEST_CASE("listen_address: good addresses (loopback or not)") {
   struct row {
     const char* text;
     const char* host;
