@@ -12,7 +12,7 @@ using json = nlohmann::json;
 
 // No inline script or style, nothing from elsewhere, no framing.
 constexpr const char* csp =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 void secure(http_response& r) {

@@ -1,6 +1,6 @@
 # The web dashboard in a real browser (Debian's chromium, driven by
 # playwright-core): sign in with the URL cairn ui prints, see the plans, start
-# a run and watch its progress bar reach done, browse the new checkpoint,
+# a run, pause and resume it, and watch its progress bar reach done, browse the new checkpoint,
 # restore a file through the page (same bytes as the source). And with curl:
 # no session, no CSRF token, a wrong one, a spent token or another Host get
 # 401/403/421 and change nothing. Screenshots of each page at desktop and
@@ -79,7 +79,8 @@ node "$support/drive.mjs" "$url" now src/docs/hello.txt "$T/restored" "$shots" >
   fail "the browser: $(cat "$T/seen.json"); daemon: $(tail -5 "$T/daemon.log")"
 seen() { jq -r "$1" "$T/seen.json"; }
 [ "$(seen '.plans | join(" ")')" = "nightly now" ] || fail "plans: $(cat "$T/seen.json")"
-seen '.states | join(",")' | grep -q "running.*done$" || fail "progress states: $(seen '.states')"
+seen '.states | join(",")' | grep -q "running,paused,running.*done$" || fail "progress states: $(seen '.states')"
+seen .pausedText | grep -q "paused: paused by request" || fail "no reason for the pause: $(seen .pausedText)"
 [ "$(seen .barValue)" = 1 ] || fail "the bar did not fill: $(cat "$T/seen.json")"
 seen .runningText | grep -q "read" || fail "no progress detail while running: $(seen .runningText)"
 [ "$(seen .historyBars)" -ge 3 ] || fail "no bars in the history chart"
@@ -92,7 +93,7 @@ seen .rowText | grep -q "rw" || fail "no mode in the listing: $(seen .rowText)"
 restored=$(find "$T/restored" -name hello.txt -type f)
 [ -n "$restored" ] || fail "nothing restored: $(find "$T/restored")"
 cmp "$restored" "$T/src/docs/hello.txt" || fail "restored bytes differ"
-for page in overview overview-dark overview-running history browse restore; do
+for page in overview overview-dark overview-running overview-paused history browse restore; do
   for w in desktop phone; do [ -s "$shots/$page-$w.png" ] || fail "no screenshot $page-$w.png"; done
 done
 note "screenshots in $shots"

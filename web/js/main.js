@@ -1,6 +1,6 @@
 // The dashboard's entry point: signs in, follows the event stream, and shows
 // one page at a time (#overview, #history, #browse).
-import { signIn, follow } from './api.js';
+import { signIn, follow, post } from './api.js';
 import * as overview from './overview.js';
 import * as history from './history.js';
 import * as browse from './browse.js';
@@ -29,6 +29,12 @@ async function start() {
     return;
   }
   document.body.dataset.signedIn = 'yes';
+  const signOut = document.getElementById('sign-out');
+  signOut.hidden = false;
+  signOut.addEventListener('click', async () => {
+    try { await post('/logout'); } catch (e) { say(e.message); return; }
+    location.replace('/');
+  });
   overview.init(say);
   browse.init(say);
   window.addEventListener('hashchange', showPage);

@@ -57,8 +57,16 @@ try {
     if (seen.states[seen.states.length - 1] !== state) seen.states.push(state);
     if (state === 'running') {
       seen.runningText = await box.innerText();  // the last one before the end
-      if (!seen.runningShot) await shoot('overview-running');
-      seen.runningShot = true;
+      if (!seen.runningShot) {
+        await shoot('overview-running');
+        seen.runningShot = true;
+        await card.locator('button[data-action="pause"]').click();
+      }
+    }
+    if (state === 'paused' && !seen.pausedText) {
+      seen.pausedText = await box.innerText();
+      await shoot('overview-paused');
+      await card.locator('button[data-action="resume"]').click();
     }
     if (state === 'done' || state === 'failed') break;
     if (Date.now() > deadline) throw new Error('the run did not end in 60 s; states: ' + seen.states.join(','));
