@@ -155,7 +155,7 @@ expected<std::shared_ptr<recovery::restore_execution>> make_execution(self_ptr s
   CAIRN_ASSIGN(self->state.checkpoint, req.repo->read_checkpoint(req.checkpoint));
   CAIRN_ASSIGN(auto plan, recovery::plan_restore(*req.repo, self->state.checkpoint.tree, req.paths));
   return recovery::restore_execution::create(std::make_shared<const recovery::restore_plan>(std::move(plan)),
-                                             req.to, req.owners);
+                                             req.to, fs::apply_options{req.owners, req.as_owner});
 }
 
 }  // namespace

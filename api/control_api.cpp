@@ -5,16 +5,17 @@
 
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
+#include "service/json.hpp"
 
 
 namespace cairn::api {
 
 namespace {
 
-using json = nlohmann::json;
+using service::json;
+using service::to_json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+std::string dump(const json& j) { return service::dump(j) + "\n"; }
 
 http_response ok(const json& j, int status = 200) {
   http_response r;
@@ -57,56 +58,6 @@ std::string query(const http_request& r, const std::string& key) {
   return it == r.query.end() ? std::string() : it->second;
 }
 
-json progress_json(const progress_snapshot& p) {
-  return {{"phase", p.phase},
-          {"current", p.current},
-          {"files_done", p.done.files},
-          {"files_total", p.total.files},
-          {"bytes_done", p.done.bytes},
-          {"bytes_total", p.total.bytes},
-          {"bytes_new", p.done.bytes_new},
-          {"bytes_uploaded", p.done.bytes_uploaded},
-          {"errors", p.done.errors},
-          {"elapsed_seconds", p.elapsed_seconds},
-          {"rate_bytes_per_second", p.rate},
-          {"eta_seconds", p.eta_seconds < 0 ? json(nullptr) : json(p.eta_seconds)}};
-}
-
-json run_json(const catalog::run_row& r) {
-  json stats = json::parse(r.stats_json.empty() ? "{}" : r.stats_json, nullptr, false);
-  return {{"id", r.id},           {"plan", r.plan},   {"started_ns", r.started_ns}, {"finished_ns", r.finished_ns},
-          {"status", r.status},   {"error", r.error}, {"stats", stats.is_discarded() ? json::object() : stats}};
-}
-
-json plan_json(const service::plan_status& p, const std::optional<service::live_run>& live) {
-  json targets = json::array();
-  for (const auto& t : p.targets)
-    targets.push_back({{"target", t.target}, {"checkpoints", t.checkpoints}, {"newest_ns", t.newest_ns},
-                       {"newest_bytes", t.bytes}});
-  json j = {{"name", p.plan},
-            {"schedule", p.schedule},
-            {"next_run_ns", p.schedule.empty() ? json(nullptr) : json(p.next_due_ns)},
-            {"keep", p.keep},
-            {"last_run", p.last_run ? run_json(*p.last_run) : json(nullptr)},
-            {"last_good_ns", p.last_good_ns ? json(*p.last_good_ns) : json(nullptr)},
-            {"running", live && live->plan == p.plan},
-            {"targets", targets}};
-  if (live && live->plan == p.plan) {
-    j["progress"] = progress_json(live->progress);
-    j["paused"] = live->paused;
-  }
-  return j;
-}
-
-json report_json(const plan_report& r) {
-  json targets = json::array();
-  for (const auto& t : r.targets)
-    targets.push_back({{"target", t.target}, {"committed", t.committed}, {"checkpoint", t.checkpoint_id},
-                       {"error", t.error}, {"bytes_uploaded", t.stats.bytes_uploaded}});
-  return {{"plan", r.plan}, {"status", service::run_status(r)}, {"started_ns", r.time_ns}, {"error", r.error},
-          {"targets", targets}};
-}
-
 std::string label(const std::string& value) {
   std::string out;
   for (char c : value) {
@@ -122,7 +73,11 @@ std::string label(const std::string& value) {
 
 }  // namespace
 
-http_response error_reply(const error& e) { return failed(e); }
+control_api::control_api(service::application& app)
+  : app_(app), restores_(app, [this](const service::restore_job& job) {
+      // Progress goes out with the stream's ticks; starts and ends as events.
+      if (job.state != service::job_state::running) publish("restore", dump(to_json(job)));
+    }) {}
 
 http_response control_api::handle(const http_request& req) {
   auto parts = parts_of(req.path);
@@ -161,6 +116,9 @@ http_response control_api::handle(const http_request& req) {
   if (parts.size() == 2 && parts[1] == "checkpoints" && get) return checkpoints(req);
   if (parts.size() == 4 && parts[1] == "checkpoints" && parts[3] == "tree" && get) return tree(req, parts[2]);
   if (parts.size() == 4 && parts[1] == "checkpoints" && parts[3] == "diff" && get) return diff(req, parts[2]);
+  if (parts.size() == 2 && parts[1] == "restores" && post) return start_restore(req);
+  if (parts.size() == 2 && parts[1] == "restores" && get) return restores("");
+  if (parts.size() == 3 && parts[1] == "restores" && get) return restores(parts[2]);
   if (parts.size() == 2 && parts[1] == "events" && get) return events();
   if (!get && !post) return error_response(405, "method_not_allowed", req.method + " is not used by this API");
   return error_response(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
@@ -177,8 +135,8 @@ http_response control_api::plans(const http_request&, const std::string& name) {
   json list = json::array();
   for (const auto& p : status->plans) {
     if (!name.empty() && p.plan != name) continue;
-    if (!name.empty()) return ok(plan_json(p, live));
-    list.push_back(plan_json(p, live));
+    if (!name.empty()) return ok(to_json(p, live));
+    list.push_back(to_json(p, live));
   }
   if (!name.empty()) return error_response(404, "not_found", "no plan named \"" + name + "\"");
   return ok({{"plans", list}});
@@ -197,14 +155,14 @@ http_response control_api::runs(const http_request& req) {
   auto rows = app_.runs(query(req, "plan"), limit);
   if (!rows) return failed(rows.error());
   json list = json::array();
-  for (const auto& r : *rows) list.push_back(run_json(r));
+  for (const auto& r : *rows) list.push_back(to_json(r));
   return ok({{"runs", list}});
 }
 
 http_response control_api::current() {
   auto live = app_.live();
   if (!live) return ok({{"running", false}});
-  return ok({{"running", true}, {"plan", live->plan}, {"paused", live->paused}, {"progress", progress_json(live->progress)}});
+  return ok(to_json(*live));
 }
 
 http_response control_api::checkpoints(const http_request& req) {
@@ -212,9 +170,7 @@ http_response control_api::checkpoints(const http_request& req) {
   auto rows = app_.checkpoints(query(req, "plan"), query(req, "target"));
   if (!rows) return failed(rows.error());
   json list = json::array();
-  for (const auto& r : *rows)
-    list.push_back({{"id", r.id}, {"plan", r.plan}, {"target", r.target}, {"time_ns", r.time_ns}, {"host", r.host},
-                    {"files", r.files}, {"bytes", r.bytes}});
+  for (const auto& r : *rows) list.push_back(to_json(r));
   return ok({{"checkpoints", list}});
 }
 
@@ -226,21 +182,87 @@ http_response control_api::tree(const http_request& req, const std::string& id) 
   auto nodes = app_.list(*cp, path);
   if (!nodes) return failed(nodes.error());
   json list = json::array();
-  for (const auto& n : *nodes)
-    list.push_back({{"name", n.name},
-                    {"type", std::string(fs::to_string(n.meta.type))},
-                    {"size", n.meta.size},
-                    {"mode", n.meta.mode},
-                    {"user", n.meta.user},
-                    {"group", n.meta.group},
-                    {"mtime_ns", n.meta.mtime_ns},
-                    {"link_target", n.meta.link_target}});
+  for (const auto& n : *nodes) list.push_back(to_json(n));
   return ok({{"checkpoint", cp->row.id}, {"target", cp->row.target}, {"path", path}, {"entries", list}});
 }
 
-void control_api::publish_run(const plan_report& report) {
+// Changes from `against` (default: the checkpoint's parent) to `id`, in path
+// order, at most `limit` of them (default 1,000, at most 100,000).
+http_response control_api::diff(const http_request& req, const std::string& id) {
+  size_t limit = 1000;
+  if (auto l = query(req, "limit"); !l.empty()) {
+    if (l.size() > 6 || l.find_first_not_of("0123456789") != std::string::npos)
+      return error_response(400, "invalid_input", "limit must be a number up to 100000");
+    limit = std::min<size_t>(std::stoul(l), 100000);
+  }
+  std::lock_guard lock(app_mutex_);
+  auto newer = app_.resolve(id, query(req, "plan"), query(req, "target"));
+  if (!newer) return failed(newer.error());
+  auto against = query(req, "against");
+  if (against.empty()) against = newer->row.parent;
+  if (against.empty())
+    return error_response(404, "not_found", "checkpoint " + newer->row.id.substr(0, 8) +
+                                              " has no parent: name one with ?against=ID");
+  auto older = app_.resolve(against, "", newer->row.target);
+  if (!older) return failed(older.error());
+  json changes = json::array();
+  bool truncated = false;
+  auto summary = app_.diff(*older, *newer, [&](const repo::tree_change& c) {
+    if (changes.size() < limit) changes.push_back(to_json(c));
+    else truncated = true;
+  });
+  if (!summary) return failed(summary.error());
+  return ok({{"checkpoint", newer->row.id}, {"against", older->row.id}, {"target", newer->row.target},
+             {"summary", to_json(*summary)}, {"changes", changes}, {"truncated", truncated}});
+}
+
+// A restore as a background job. The caller's identity decides where it may
+// write: root and the daemon's own user anywhere (as the CLI would), anyone
+// else only into an existing directory of theirs, and what is restored
+// becomes theirs (service::restore_options::as_owner).
+http_response control_api::start_restore(const http_request& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return error_response(400, "invalid_input", "the body must be a JSON object (see docs/API.md)");
+  service::restore_job_request r;
+  try {
+    r.checkpoint = body.value("checkpoint", "latest");
+    r.plan = body.value("plan", "");
+    r.target = body.value("target", "");
+    r.to = body.value("to", "");
+    r.paths = body.value("paths", std::vector<std::string>{});
+  } catch (const json::exception&) {
+    return error_response(400, "invalid_input",
+                          "checkpoint, plan, target and to must be strings, paths a list of strings");
+  }
+  if (r.to.empty()) return error_response(400, "invalid_input", "the body needs \"to\": the destination directory");
+  if (r.paths.size() > 10000) return error_response(400, "invalid_input", "at most 10000 paths in one restore");
+  if (req.caller.uid != 0 && req.caller.uid != ::geteuid())
+    r.as_owner = fs::owner_override{static_cast<uint32_t>(req.caller.uid), static_cast<uint32_t>(req.caller.gid)};
+  auto job = restores_.start(r);
+  if (!job) return failed(job.error());
+  publish("restore", dump(to_json(*job)));
+  return ok(to_json(*job), 202);
+}
+
+http_response control_api::restores(const std::string& id) {
+  if (id.empty()) {
+    json list = json::array();
+    for (const auto& j : restores_.list()) list.push_back(to_json(j));
+    return ok({{"restores", list}});
+  }
+  if (id.size() > 19 || id.find_first_not_of("0123456789") != std::string::npos)
+    return error_response(404, "not_found", "no restore " + id);
+  auto job = restores_.get(std::stoull(id));
+  if (!job) return error_response(404, "not_found", "no restore " + id);
+  return ok(to_json(*job));
+}
+
+void control_api::publish_run(const plan_report& report) { publish("run", dump(to_json(report))); }
+
+void control_api::publish(const std::string& event, const std::string& data) {
   std::lock_guard lock(events_mutex_);
-  events_.emplace_back(next_event_++, dump(report_json(report)));
+  events_.emplace_back(next_event_++, "event: " + event + "\ndata: " + data);
   while (events_.size() > 100) events_.pop_front();
   events_cv_.notify_all();
 }
@@ -269,13 +291,14 @@ http_response control_api::events() {
       if (closed_) return false;
       for (const auto& [n, text] : events_)
         if (n > *last) {
-          out += "event: run\ndata: " + text + "\n";
+          out += text + "\n";
           *last = n;
         }
     }
+    for (const auto& job : restores_.list())
+      if (job.state == service::job_state::running) out += "event: restore\ndata: " + dump(to_json(job)) + "\n";
     if (auto live = app_.live())
-      out += "event: progress\ndata: " +
-             dump({{"plan", live->plan}, {"paused", live->paused}, {"progress", progress_json(live->progress)}}) + "\n";
+      out += "event: progress\ndata: " + dump(to_json(*live)) + "\n";
     else
       out += ": idle\n\n";  // a comment keeps the connection alive
     return true;

@@ -9,16 +9,14 @@
 #include <mutex>
 
 #include "service/application.hpp"
+#include "service/restore_jobs.hpp"
 #include "api/http_server.hpp"
 
 namespace cairn::api {
 
-// The JSON error reply (status and stable code) for a command's error.
-http_response error_reply(const error& e);
-
 class control_api {
 public:
-  explicit control_api(service::application& app) : app_(app) {}
+  explicit control_api(service::application& app);
 
   http_response handle(const http_request& request);
 
@@ -33,8 +31,11 @@ private:
   http_response current();
   http_response checkpoints(const http_request& request);
   http_response tree(const http_request& request, const std::string& id);
-  http_response diff(const http_request& request, const std::string& id);  // control_api_diff.cpp
+  http_response diff(const http_request& request, const std::string& id);
+  http_response start_restore(const http_request& request);
+  http_response restores(const std::string& id);
   http_response events();
+  void publish(const std::string& event, const std::string& data);
   http_response metrics();
 
   service::application& app_;
@@ -45,6 +46,8 @@ private:
   std::deque<std::pair<uint64_t, std::string>> events_;  // the latest run results
   uint64_t next_event_ = 1;
   bool closed_ = false;
+
+  service::restore_jobs restores_;  // last: its destructor waits for running restores
 };
 
 }  // namespace cairn::api

@@ -88,14 +88,14 @@ http_response web_front::route(const http_request& req) {
   }
   if (post && req.path == "/login") return login(req);
   std::string session = session_of(req);
-  auto csrf = sessions_.csrf_of(session);
-  if (!csrf)
+  auto found = sessions_.lookup(session);
+  if (!found)
     return error_response(401, "unauthorized", "no valid session: open the URL that cairn ui prints");
   if (post && !sessions_.csrf_matches(session, req.header("x-csrf-token")))
     return error_response(403, "forbidden", "a missing or wrong X-CSRF-Token header");
   if (get && req.path == "/session") {
     http_response r;
-    r.body = json{{"csrf", *csrf}}.dump() + "\n";
+    r.body = json{{"csrf", found->csrf}}.dump() + "\n";
     return r;
   }
   if (post && req.path == "/logout") {
@@ -105,7 +105,11 @@ http_response web_front::route(const http_request& req) {
     r.headers.emplace_back("Set-Cookie", cookie_name() + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     return r;
   }
-  if (req.path.starts_with("/v1/") || req.path == "/metrics") return control_(req);
+  if (req.path.starts_with("/v1/") || req.path == "/metrics") {
+    http_request as_caller = req;
+    as_caller.caller = found->caller;  // what the API decides by (e.g. where a restore may write)
+    return control_(as_caller);
+  }
   return error_response(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
 }
 
@@ -122,8 +126,8 @@ http_response web_front::login(const http_request& req) {
   return r;
 }
 
-http_response web_front::issue_token() {
-  std::string token = sessions_.issue_token();
+http_response web_front::issue_token(const http_request& request) {
+  std::string token = sessions_.issue_token(request.caller);
   std::string host = is_wildcard(where_.host) ? "127.0.0.1:" + std::to_string(where_.port) : where_.authority();
   http_response r;
   r.body = json{{"token", token},

@@ -1,7 +1,8 @@
 // The web dashboard's HTTP front (docs/WEB.md): checks the Host header, serves
 // the embedded static files, turns a one-time token into a session cookie,
 // demands that session (and, for POST, its CSRF token) on /v1/ and /metrics,
-// forwards those to the control API's handler unchanged, and adds security
+// forwards those to the control API's handler as if the user who ran `cairn
+// ui` had sent them over the Unix socket, and adds security
 // headers to every reply. It implements no endpoint of its own beyond login.
 // Thread-safe: handle() runs on many connection threads.
 #pragma once
@@ -22,8 +23,8 @@ public:
 
   http_response handle(const http_request& request);
   // For POST /v1/web/token on the Unix socket: a one-time token and the URL
-  // that uses it.
-  http_response issue_token();
+  // that uses it. The session it becomes acts as `request.caller`.
+  http_response issue_token(const http_request& request);
 
   // The session cookie's name: one per port, since cookies ignore ports.
   std::string cookie_name() const;

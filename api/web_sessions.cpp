@@ -42,11 +42,11 @@ void drop_expired(std::vector<T>& items, web_sessions::clock::time_point now) {
 
 }  // namespace
 
-std::string web_sessions::issue_token(clock::time_point now) {
+std::string web_sessions::issue_token(const peer& caller, clock::time_point now) {
   std::lock_guard lock(mutex_);
   drop_expired(tokens_, now);
   if (tokens_.size() >= options_.max_tokens) tokens_.erase(tokens_.begin());
-  tokens_.push_back({crypto::secret::random(secret_size), now + options_.token_lifetime});
+  tokens_.push_back({crypto::secret::random(secret_size), now + options_.token_lifetime, caller});
   return hex_of(tokens_.back().value);
 }
 
@@ -60,11 +60,12 @@ std::optional<web_session_ids> web_sessions::login(const std::string& token_hex,
   for (auto it = tokens_.begin(); it != tokens_.end(); ++it)
     if (it->value.equals(*presented)) match = it;
   if (match == tokens_.end()) return std::nullopt;
+  peer caller = match->caller;
   tokens_.erase(match);  // single use
   drop_expired(sessions_, now);
   if (sessions_.size() >= options_.max_sessions) sessions_.erase(sessions_.begin());
   sessions_.push_back({crypto::secret::random(secret_size), crypto::secret::random(secret_size),
-                       now + options_.session_lifetime});
+                       now + options_.session_lifetime, caller});
   return web_session_ids{hex_of(sessions_.back().id), hex_of(sessions_.back().csrf)};
 }
 
@@ -78,11 +79,11 @@ web_sessions::session* web_sessions::find(const std::string& id_hex, clock::time
   return match;
 }
 
-std::optional<std::string> web_sessions::csrf_of(const std::string& session_hex, clock::time_point now) {
+std::optional<web_session_view> web_sessions::lookup(const std::string& session_hex, clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto* s = find(session_hex, now);
   if (!s) return std::nullopt;
-  return hex_of(s->csrf);
+  return web_session_view{hex_of(s->csrf), s->caller};
 }
 
 bool web_sessions::csrf_matches(const std::string& session_hex, const std::string& csrf_hex, clock::time_point now) {

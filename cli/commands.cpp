@@ -402,7 +402,7 @@ int run_command(int argc, char** argv) {
       int code = exit_ok;
       auto cp = a.resolve(spec, plan, target);
       if (failed(out, cp, code)) return code;
-      auto r = a.restore(*cp, to, paths, run_post_restore);
+      auto r = a.restore(*cp, to, {paths, run_post_restore});
       if (failed(out, r, code)) return code;
       return print_restore(out, *r, to);
     });

@@ -9,6 +9,7 @@
 #include "api/client.hpp"
 #include "api/control_api.hpp"
 #include "api/web_front.hpp"
+#include "service/json.hpp"
 #include "cli/exit_codes.hpp"
 #include "base/clock.hpp"
 #include "cli/systemd_notify.hpp"
@@ -119,7 +120,7 @@ int run_daemon(const daemon_options& g) {
     auto server = serve(**app, [&](const api::http_request& r) {
       if (r.path != "/v1/web/token") return control.handle(r);
       return r.method != "POST" ? api::error_response(405, "method_not_allowed", "use POST")
-                                : web ? web->issue_token() : api::web_is_off();
+                                : web ? web->issue_token(r) : api::web_is_off();
     }, out);
     expected<std::unique_ptr<api::http_server>> web_server = std::unique_ptr<api::http_server>();
     if (web && server) web_server = serve_web(**app, *web, out);
@@ -220,23 +221,7 @@ int ask_daemon_to(const std::string& config_file, const std::string& verb, const
 std::optional<service::live_run> daemon_live_run(const service::application& app) {
   auto reply = api::call(app.config().api.socket, "GET", "/v1/runs/current");
   if (!reply || reply->status != 200) return std::nullopt;
-  auto j = nlohmann::json::parse(reply->body, nullptr, false);
-  if (j.is_discarded() || !j.value("running", false)) return std::nullopt;
-  service::live_run live;
-  live.plan = j.value("plan", "");
-  live.paused = j.value("paused", "");
-  const auto& p = j["progress"];
-  live.progress.phase = p.value("phase", "");
-  live.progress.current = p.value("current", "");
-  live.progress.done.files = p.value("files_done", uint64_t{0});
-  live.progress.total.files = p.value("files_total", uint64_t{0});
-  live.progress.done.bytes = p.value("bytes_done", uint64_t{0});
-  live.progress.total.bytes = p.value("bytes_total", uint64_t{0});
-  live.progress.done.bytes_uploaded = p.value("bytes_uploaded", uint64_t{0});
-  live.progress.rate = p.value("rate_bytes_per_second", 0.0);
-  live.progress.eta_seconds = p["eta_seconds"].is_number() ? p["eta_seconds"].get<double>() : -1.0;
-  live.progress.elapsed_seconds = p.value("elapsed_seconds", 0.0);
-  return live;
+  return service::live_run_from_json(nlohmann::json::parse(reply->body, nullptr, false));
 }
 
 }  // namespace cairn::cli

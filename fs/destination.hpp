@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,15 +48,28 @@ private:
 };
 using dir_ptr = std::shared_ptr<const dir_handle>;
 
+// Whose the restored entries become when someone other than the process's
+// user asked for the restore (the daemon runs as root, a user asks it through
+// the API): every entry is given to them, setuid and setgid bits are dropped
+// and device nodes are not made.
+struct owner_override {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 struct apply_options {
-  bool owners = true;  // chown; only effective as root
+  bool owners = true;  // chown to the recorded owners; only effective as root
+  std::optional<owner_override> as_owner;
 };
 
 class destination {
 public:
   // Opens (creating it and its parents when missing) the destination root.
   // The root itself may be reached through symlinks: it is the user's choice.
-  static expected<std::shared_ptr<destination>> open(const std::filesystem::path& root);
+  // With `owner`, the root must already be a directory of that user
+  // (followed through symlinks, then checked on the opened handle).
+  static expected<std::shared_ptr<destination>> open(const std::filesystem::path& root,
+                                                     std::optional<uint32_t> owner = std::nullopt);
 
   const std::filesystem::path& root() const { return root_; }
   std::string path_of(std::string_view relative) const;

@@ -168,11 +168,18 @@ bool is_plain_name(std::string_view name) {
          name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
 }
 
-expected<std::shared_ptr<destination>> destination::open(const std::filesystem::path& root) {
+expected<std::shared_ptr<destination>> destination::open(const std::filesystem::path& root,
+                                                         std::optional<uint32_t> owner) {
   std::error_code ec;
-  std::filesystem::create_directories(root, ec);
+  if (!owner) std::filesystem::create_directories(root, ec);
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno_fail("open destination", root.string());
+  struct stat st {};
+  if (owner && (::fstat(fd, &st) != 0 || st.st_uid != *owner)) {
+    ::close(fd);
+    return fail(errc::invalid_input, "restore destination " + root.string() + " is not a directory of uid " +
+                                       std::to_string(*owner) + " (the caller): restore only into your own directory");
+  }
   auto handle = std::make_shared<const dir_handle>(fd, "");
   return std::shared_ptr<destination>(new destination(root, std::move(handle)));
 }
@@ -414,7 +421,12 @@ status destination::apply_metadata(const dir_handle& parent, const std::string& 
   std::string self = by_proc ? proc_path(fd) : std::string();
   // Symlinks have no mode; their xattrs and times go through the parent's handle.
   std::string link_path = proc_available() ? proc_path(parent.fd()) + "/" + name : path;
-  if (options.owners && ::geteuid() == 0) {
+  mode_t mode = meta.mode & 07777;
+  if (options.as_owner) {
+    mode &= ~mode_t{S_ISUID | S_ISGID};
+    if (::geteuid() == 0 && ::fchownat(fd, "", options.as_owner->uid, options.as_owner->gid, AT_EMPTY_PATH) != 0)
+      return errno_fail("set owner of", path);
+  } else if (options.owners && ::geteuid() == 0) {
     if (::fchownat(fd, "", meta.uid, meta.gid, AT_EMPTY_PATH) != 0) return errno_fail("set owner of", path);
   }
   for (const auto& x : meta.xattrs) {
@@ -425,8 +437,7 @@ status destination::apply_metadata(const dir_handle& parent, const std::string& 
   }
   // chmod after chown: chown clears setuid and setgid bits.
   if (!is_link) {
-    int r = by_proc ? ::chmod(self.c_str(), meta.mode & 07777)
-                    : ::fchmodat(parent.fd(), name.c_str(), meta.mode & 07777, AT_SYMLINK_NOFOLLOW);
+    int r = by_proc ? ::chmod(self.c_str(), mode) : ::fchmodat(parent.fd(), name.c_str(), mode, AT_SYMLINK_NOFOLLOW);
     if (r != 0) return errno_fail("set mode of", path);
   }
   struct timespec times[2] = {to_timespec(meta.atime_ns), to_timespec(meta.mtime_ns)};

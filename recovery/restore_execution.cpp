@@ -39,14 +39,15 @@ bool all_zero(const byte_buffer& b) {
 }  // namespace
 
 expected<std::shared_ptr<restore_execution>> restore_execution::create(
-  std::shared_ptr<const restore_plan> plan, const std::filesystem::path& to, bool owners) {
-  CAIRN_ASSIGN(auto dest, fs::destination::open(to));
-  return std::shared_ptr<restore_execution>(new restore_execution(std::move(plan), std::move(dest), owners));
+  std::shared_ptr<const restore_plan> plan, const std::filesystem::path& to, const fs::apply_options& options) {
+  CAIRN_ASSIGN(auto dest, fs::destination::open(
+      to, options.as_owner ? std::optional<uint32_t>(options.as_owner->uid) : std::nullopt));
+  return std::shared_ptr<restore_execution>(new restore_execution(std::move(plan), std::move(dest), options));
 }
 
 restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
-                                     std::shared_ptr<fs::destination> dest, bool owners)
-  : plan_(std::move(plan)), dest_(std::move(dest)), owners_(owners),
+                                     std::shared_ptr<fs::destination> dest, fs::apply_options options)
+  : plan_(std::move(plan)), dest_(std::move(dest)), options_(std::move(options)),
     temp_prefix_(".cairn-restore-" + std::to_string(::getpid()) + "-"),
     state_(new std::atomic<uint8_t>[plan_->entries.size()]),
     failed_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
@@ -94,6 +95,10 @@ std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_
           return dest_->commit(*parent, temp_name(i), name);
         }
         default: {
+          bool device = m.type == fs::file_type::block_device || m.type == fs::file_type::char_device;
+          if (device && options_.as_owner)
+            return fail(errc::invalid_input, "device node not made: the restore was asked for by uid " +
+                                               std::to_string(options_.as_owner->uid) + ", not root");
           CAIRN_ASSIGN(ids_[i], dest_->make_special(*parent, name, m));
           return {};
         }
@@ -351,7 +356,7 @@ std::vector<entry_problem> restore_execution::link_hardlinks() {
 
 std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_t end) {
   std::vector<entry_problem> problems;
-  fs::apply_options options{owners_};
+  const auto& options = options_;
   end = std::min(end, plan_->entries.size());
   for (size_t i = begin; i < end; ++i) {
     const auto& e = plan_->entries[i];
@@ -366,7 +371,7 @@ std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_
 
 std::vector<entry_problem> restore_execution::apply_directory_metadata() {
   std::vector<entry_problem> problems;
-  fs::apply_options options{owners_};
+  const auto& options = options_;
   for (size_t k = plan_->entries.size(); k-- > 0;) {  // parents come before children
     const auto& e = plan_->entries[k];
     if (e.node.meta.type != fs::file_type::directory || failed(k)) continue;

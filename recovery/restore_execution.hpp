@@ -43,7 +43,8 @@ class restore_execution {
 public:
   // Opens (creating it when missing) the destination.
   static expected<std::shared_ptr<restore_execution>> create(std::shared_ptr<const restore_plan> plan,
-                                                             const std::filesystem::path& to, bool owners);
+                                                             const std::filesystem::path& to,
+                                                             const fs::apply_options& options);
 
   const restore_plan& plan() const { return *plan_; }
 
@@ -86,7 +87,7 @@ public:
 
 private:
   restore_execution(std::shared_ptr<const restore_plan> plan, std::shared_ptr<fs::destination> dest,
-                    bool owners);
+                    fs::apply_options options);
   struct range {
     uint64_t offset, length;
   };
@@ -100,7 +101,7 @@ private:
 
   std::shared_ptr<const restore_plan> plan_;
   std::shared_ptr<fs::destination> dest_;
-  bool owners_;
+  fs::apply_options options_;
   std::string temp_prefix_;
 
   // Per content entry: 0 nothing yet, 1 its temporary file is being made,

@@ -93,19 +93,24 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
 }
 
 expected<restore_report> application::restore(const resolved_checkpoint& cp, const fs::path& to,
-                                               const std::vector<std::string>& paths, bool run_checkpoint_steps,
-                                               progress_renderer renderer) {
+                                               const restore_options& options) {
   std::error_code ec;
   auto destination = fs::absolute(to, ec);
   if (ec || to.empty())
     return fail(errc::invalid_input, "cannot use \"" + to.string() + "\" as a destination" +
                                        (ec ? ": " + ec.message() : std::string()));
   CAIRN_ASSIGN(auto opened, engine_->open_target(cp.row.target, open_mode::read));
-  restore_request req{opened.repo, cp.id, destination, paths, true, {}, run_checkpoint_steps};
-  if (const auto* plan = suite_->find_plan(cp.row.plan))
+  restore_request req;
+  req.repo = opened.repo;
+  req.checkpoint = cp.id;
+  req.to = destination;
+  req.paths = options.paths;
+  req.as_owner = options.as_owner;
+  req.run_checkpoint_steps = options.run_checkpoint_steps && !options.as_owner;
+  if (const auto* plan = suite_->find_plan(cp.row.plan); plan && !options.as_owner)
     for (const auto& src : plan->sources)
       if (!src.post_restore.empty()) req.local_post_restore[src.name] = src.post_restore;
-  return engine_->restore(req, renderer ? std::move(renderer) : options_.renderer);
+  return engine_->restore(req, options.renderer ? options.renderer : options_.renderer);
 }
 
 expected<bool> application::daemon(const daemon_callbacks& callbacks) {

@@ -123,6 +123,16 @@ struct live_run {
   std::string paused;  // why it waits ("" when it goes on)
 };
 
+struct restore_options {
+  std::vector<std::string> paths;     // "source/dir/file"; empty: everything
+  bool run_checkpoint_steps = false;  // the post-restore steps the checkpoint carries (consent)
+  progress_renderer renderer;         // where the progress goes (default: app_options::renderer)
+  // Another user than this process's asked (the API): the destination must
+  // be an existing directory of theirs, what is restored becomes theirs
+  // (no setuid, no devices), and no post-restore step runs.
+  std::optional<fs::owner_override> as_owner;
+};
+
 struct prune_line {
   std::string target;
   std::string error;
@@ -177,10 +187,8 @@ public:
                                     const std::function<void(const repo::tree_change&)>& on_change);
   // Post-restore steps run from the local YAML's plan of the checkpoint;
   // those the checkpoint carries only with `run_checkpoint_steps`.
-  // `renderer`: where the progress goes (default: app_options::renderer).
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
-                                   const std::vector<std::string>& paths, bool run_checkpoint_steps = false,
-                                   progress_renderer renderer = {});
+                                   const restore_options& options);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are

@@ -22,6 +22,9 @@ struct restore_request {
   std::filesystem::path to;
   std::vector<std::string> paths;  // "source/dir/file"; empty: everything
   bool owners = true;              // chown when running as root
+  // Asked for by another user than this process's (through the API): the
+  // destination must be theirs, and what is restored becomes theirs.
+  std::optional<fs::owner_override> as_owner;
   // Post-restore steps come from the local YAML (source name -> command):
   // those a checkpoint carries came from the target and run only with
   // `run_checkpoint_steps` (cairn restore --run-post-restore).

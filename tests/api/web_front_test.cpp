@@ -19,8 +19,10 @@ std::string header_of(const http_response& r, const std::string& name) {
 struct fixture {
   web_sessions sessions;
   int forwarded = 0;
-  web_front front{*config::parse_listen_address("127.0.0.1:8765"), sessions, [this](const http_request&) {
+  peer last_caller;
+  web_front front{*config::parse_listen_address("127.0.0.1:8765"), sessions, [this](const http_request& r) {
                     ++forwarded;
+                    last_caller = r.caller;
                     return http_response{200, "application/json", "{\"ok\":true}\n", {}, {}};
                   }};
 
@@ -36,7 +38,9 @@ struct fixture {
 
   // Logs in with a fresh token: the cookie's value and the CSRF token.
   std::pair<std::string, std::string> login() {
-    auto token = nlohmann::json::parse(front.issue_token().body)["token"].get<std::string>();
+    http_request ask;
+    ask.caller = peer{1000, 100, 42};
+    auto token = nlohmann::json::parse(front.issue_token(ask).body)["token"].get<std::string>();
     auto r = request("POST", "/login");
     r.body = nlohmann::json{{"token", token}}.dump();
     auto reply = front.handle(r);
@@ -75,7 +79,7 @@ TEST_CASE("web_front: a login cookie; then POSTs only with the session CSRF toke
   auto bad = f.request("POST", "/login");
   bad.body = R"({"token":"0000000000000000000000000000000000000000000000000000000000000000"})";
   CHECK(f.front.handle(bad).status == 401);
-  auto token = nlohmann::json::parse(f.front.issue_token().body)["token"].get<std::string>();
+  auto token = nlohmann::json::parse(f.front.issue_token(http_request{}).body)["token"].get<std::string>();
   auto r = f.request("POST", "/login");
   r.body = nlohmann::json{{"token", token}}.dump();
   auto reply = f.front.handle(r);
@@ -87,8 +91,12 @@ TEST_CASE("web_front: a login cookie; then POSTs only with the session CSRF toke
   CHECK(f.front.handle(r).status == 401);  // the token worked once
 
   auto [session, csrf] = f.login();
-  CHECK(f.front.handle(f.request("GET", "/v1/plans", session)).status == 200);
+  auto spoofed = f.request("GET", "/v1/plans", session);
+  spoofed.caller = peer{0, 0, 1};  // whatever the connection says, the session's caller is forwarded
+  CHECK(f.front.handle(spoofed).status == 200);
   CHECK(f.forwarded == 1);
+  CHECK(f.last_caller.uid == 1000);
+  CHECK(f.last_caller.gid == 100);
   CHECK(f.front.handle(f.request("POST", "/v1/plans/x/run", session)).status == 403);
   CHECK(f.front.handle(f.request("POST", "/v1/plans/x/run", session, std::string(64, 'f'))).status == 403);
   CHECK(f.forwarded == 1);

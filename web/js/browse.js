@@ -59,12 +59,12 @@ async function diff() {
     const d = await get('/v1/checkpoints/' + checkpoint.id + '/diff?target=' + encodeURIComponent(checkpoint.target));
     const s = d.summary;
     summary.textContent = `Against ${d.against.slice(0, 8)}: ${s.added} added, ${s.removed} removed, ` +
-      `${s.content} changed, ${s.metadata} metadata only; +${bytes(s.bytes_added)} −${bytes(s.bytes_removed)}` +
+      `${s.changed} changed, ${s.metadata} metadata only; +${bytes(s.bytes_added)} −${bytes(s.bytes_removed)}` +
       (d.truncated ? ' (list cut short)' : '');
     const sign = { added: '+', removed: '−', content: 'M', metadata: 'U', type: '~' };
     for (const c of d.changes)
-      body.append(el('tr', { class: 'change ' + c.kind }, el('td', { class: 'icon' }, sign[c.kind] || '?'),
-        el('td', { class: 'name' }, c.path), el('td', { class: 'num' }, c.kind === 'removed' ? bytes(c.old_size) : bytes(c.new_size))));
+      body.append(el('tr', { class: 'change ' + c.change }, el('td', { class: 'icon' }, sign[c.change] || '?'),
+        el('td', { class: 'name' }, c.path), el('td', { class: 'num' }, c.change === 'removed' ? bytes(c.old_size) : bytes(c.new_size))));
   } catch (e) {
     summary.textContent = e instanceof ApiError && e.status === 404 ? 'This is the first checkpoint of its plan on ' + checkpoint.target + '.' : e.message;
   }

@@ -28,7 +28,7 @@ export function showProgress(plan, progress, paused) {
   const parts = [
     'files ' + (p.files_done || 0) + (p.files_total ? ' of ' + p.files_total : ''),
     bytes(p.bytes_done || 0) + (p.bytes_total ? ' of ' + bytes(p.bytes_total) : '') + ' read',
-    bytes(p.bytes_uploaded || 0) + (p.bytes_new ? ' of ' + bytes(p.bytes_new) + ' new' : '') + ' uploaded',
+    bytes(p.bytes_uploaded || 0) + ' uploaded' + (p.bytes_to_upload ? ', ' + bytes(p.bytes_to_upload) + ' to upload' : ''),
     bytes(p.rate_bytes_per_second || 0) + '/s',
     'ETA ' + seconds(p.eta_seconds),
   ];
