@@ -41,6 +41,10 @@ progress_actor::behavior_type progress(progress_actor::stateful_pointer<progress
   };
   return {
     [=](atom::add, const progress_counters& d) { add(self->state.snapshot.done, d); },
+    [=](atom::add, const std::string& target, uint64_t sent) {
+      self->state.snapshot.done.bytes_uploaded += sent;
+      self->state.snapshot.uploaded_by_target[target] += sent;
+    },
     [=](atom::total, const progress_counters& d) { add(self->state.snapshot.total, d); },
     [=](atom::set, const std::string& phase, const std::string& current) {
       self->state.snapshot.phase = phase;

@@ -112,7 +112,7 @@ void dispatch(self_ptr self) {
                            ? s.data_packs : s.tree_packs;
           writer->recycle(std::move(const_cast<repo::finished_pack&>(*pack).bytes));
           if (s.options.progress)
-            self->send(s.options.progress, atom::add::value, progress_counters{0, 0, sent, 0, 0});
+            self->send(s.options.progress, atom::add::value, s.options.name, sent);
           if (s.unindexed.size() >= s.options.packs_per_index)
             if (auto idx = write_pending_index(self); !idx) fail_session(self, idx.error());
           release_held(self);

@@ -358,6 +358,10 @@ http_response control_api::metrics() {
     m += "cairn_run_bytes_uploaded" + l + std::to_string(p.done.bytes_uploaded) + "\n";
     family("cairn_run_files_done", "gauge", "Files the running plan has read.");
     m += "cairn_run_files_done" + l + std::to_string(p.done.files) + "\n";
+    family("cairn_run_target_bytes_uploaded", "gauge", "Bytes the running plan sent to each target so far.");
+    for (const auto& [target, sent] : p.uploaded_by_target)
+      m += "cairn_run_target_bytes_uploaded{plan=\"" + label(live->plan) + "\",target=\"" + label(target) + "\"} " +
+           std::to_string(sent) + "\n";
   }
   http_response r;
   r.content_type = "text/plain; version=0.0.4";

@@ -1,5 +1,7 @@
 #include "cli/render.hpp"
 
+#include "service/json.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -225,11 +227,10 @@ int print_status(const output& out, const service::suite_status& s, const std::o
                          {"status", p.last_run->status}, {"error", p.last_run->error}};
       if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
       if (p.running_pid) j["running_pid"] = *p.running_pid;
-      if (live && live->plan == p.plan)
-        j["progress"] = {{"phase", live->progress.phase},        {"files_done", live->progress.done.files},
-                         {"files_total", live->progress.total.files}, {"bytes_done", live->progress.done.bytes},
-                         {"bytes_total", live->progress.total.bytes}, {"bytes_uploaded", live->progress.done.bytes_uploaded},
-                         {"eta_seconds", live->progress.eta_seconds}, {"paused", live->paused}};
+      if (live && live->plan == p.plan) {
+        j["progress"] = service::to_json(live->progress);  // the API's progress object
+        j["progress"]["paused"] = live->paused;
+      }
       json targets = json::array();
       for (const auto& t : p.targets) {
         json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
@@ -253,6 +254,9 @@ int print_status(const output& out, const service::suite_status& s, const std::o
                   with_commas(g.done.files).c_str(), g.total.files ? with_commas(g.total.files).c_str() : "?",
                   format_bytes(g.done.bytes).c_str(), g.total.bytes ? format_bytes(g.total.bytes).c_str() : "?",
                   format_bytes(g.done.bytes_uploaded).c_str(), eta.c_str());
+      if (g.uploaded_by_target.size() > 1)
+        for (const auto& [target, sent] : g.uploaded_by_target)
+          std::printf("    %s: %s uploaded\n", printable(target).c_str(), format_bytes(sent).c_str());
     }
     if (!p.last_run) {
       std::printf("  never ran\n");

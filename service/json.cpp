@@ -30,7 +30,8 @@ json to_json(const progress_snapshot& p) {
           {"errors", p.done.errors},
           {"elapsed_seconds", p.elapsed_seconds},
           {"rate_bytes_per_second", p.rate},
-          {"eta_seconds", p.eta_seconds < 0 ? json(nullptr) : json(p.eta_seconds)}};
+          {"eta_seconds", p.eta_seconds < 0 ? json(nullptr) : json(p.eta_seconds)},
+          {"uploaded_by_target", p.uploaded_by_target}};
 }
 
 json to_json(const catalog::run_row& r) {
@@ -155,6 +156,10 @@ std::optional<live_run> live_run_from_json(const json& j) try {
   s.rate = p.value("rate_bytes_per_second", 0.0);
   auto eta = p.find("eta_seconds");
   s.eta_seconds = eta != p.end() && eta->is_number() ? eta->get<double>() : -1;
+  auto by_target = p.value("uploaded_by_target", json::object());
+  if (by_target.is_object())
+    for (const auto& [name, sent] : by_target.items())
+      if (sent.is_number_unsigned() && s.uploaded_by_target.size() < 1000) s.uploaded_by_target[name] = sent.get<uint64_t>();
   return out;
 } catch (const json::exception&) {  // a field of another type
   return std::nullopt;

@@ -8,6 +8,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "actors/protocol/atoms.hpp"
@@ -30,6 +31,7 @@ struct progress_snapshot {
   double elapsed_seconds = 0;
   double rate = 0;              // bytes per second over the last seconds
   double eta_seconds = -1;      // unknown when < 0
+  std::map<std::string, uint64_t> uploaded_by_target;  // bytes sent, per target
 };
 
 using progress_renderer = std::function<void(const progress_snapshot&)>;
@@ -49,6 +51,8 @@ namespace cairn {
 using progress_actor = caf::typed_actor<
   // Adds to what is done.
   caf::reacts_to<atom::add, progress_counters>,
+  // Bytes a target sent (counted in done.bytes_uploaded too).
+  caf::reacts_to<atom::add, std::string, uint64_t>,
   // Adds to the totals (known before transfer starts).
   caf::reacts_to<atom::total, progress_counters>,
   // Names the phase and the item being worked on.

@@ -54,7 +54,7 @@ events=$!
 at_exit "kill $events"
 [ "$(code_of -X POST http://cairn/v1/plans/now/run)" = 202 ] || fail "run: $(cat "$T/body")"
 [ "$(jq -r .state "$T/body")" = started ] || fail "$(cat "$T/body")"
-last=0; seen_running=0; seen_total=0; seen_eta=0
+last=0; seen_running=0; seen_total=0; seen_eta=0; seen_target=0
 for _ in $(seq 1 300); do
   api http://cairn/v1/runs/current > "$T/current"
   if [ "$(jq -r .running "$T/current")" != true ]; then [ $seen_running = 1 ] && break; sleep 0.1; continue; fi
@@ -64,11 +64,13 @@ for _ in $(seq 1 300); do
   last=$done_bytes
   [ "$(jq -r .progress.bytes_total "$T/current")" -gt 0 ] && seen_total=1
   [ "$(jq -r .progress.eta_seconds "$T/current")" != null ] && seen_eta=1
+  [ "$(jq -r '.progress.uploaded_by_target.repo // 0' "$T/current")" -gt 0 ] && seen_target=1
   sleep 0.2
 done
 [ $seen_running = 1 ] || fail "the run was never seen running"
 [ $seen_total = 1 ] || fail "the totals were never known"
 [ $seen_eta = 1 ] || fail "no ETA was given"
+[ $seen_target = 1 ] || fail "no bytes uploaded per target were shown"
 for _ in $(seq 1 50); do grep -q "^event: run" "$T/events" && break; sleep 0.1; done
 grep -q "^event: progress" "$T/events" || fail "no progress event: $(head -c 500 "$T/events")"
 grep -A1 "^event: run" "$T/events" | grep -q '"status":"ok"' || fail "no run event: $(tail -c 500 "$T/events")"
@@ -167,7 +169,8 @@ api http://cairn/metrics > "$T/metrics"
 grep -q '^cairn_up 1$' "$T/metrics" || fail "$(cat "$T/metrics")"
 grep -q '^cairn_plan_last_run_success{plan="now"} 1$' "$T/metrics" || fail "$(cat "$T/metrics")"
 grep -q '^cairn_checkpoints{plan="now",target="repo"} 4$' "$T/metrics" || fail "$(cat "$T/metrics")"
-if command -v promtool > /dev/null; then promtool check metrics < "$T/metrics" || fail "promtool refused the metrics"; fi
+command -v promtool > /dev/null || fail "promtool is missing (scripts/install-deps installs prometheus)"
+promtool check metrics < "$T/metrics" > "$T/promtool" 2>&1 || fail "promtool refused the metrics: $(cat "$T/promtool")"
 
 note "status shows the daemon"
 run 0 cairn_cli status
