@@ -53,7 +53,7 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE("web_front: pages are public and carry security headers; the API needs a session") {
+TEST_CASE("web_front: pages are public and carry security headers but the API needs a session") {
   fixture f;
   auto page = f.front.handle(f.request("GET", "/"));
   CHECK(page.status == 200);
@@ -74,7 +74,7 @@ TEST_CASE("web_front: pages are public and carry security headers; the API needs
   CHECK(f.forwarded == 0);
 }
 
-TEST_CASE("web_front: a login cookie; then POSTs only with the session CSRF token") {
+TEST_CASE("web_front: a login cookie and then POSTs only with the session CSRF token") {
   fixture f;
   auto bad = f.request("POST", "/login");
   bad.body = R"({"token":"0000000000000000000000000000000000000000000000000000000000000000"})";
@@ -109,7 +109,7 @@ TEST_CASE("web_front: a login cookie; then POSTs only with the session CSRF toke
   CHECK(nlohmann::json::parse(f.front.handle(f.request("GET", "/session", session)).body)["csrf"] == csrf);
 }
 
-TEST_CASE("web_front: another Host (DNS rebinding) is refused; localhost is fine") {
+TEST_CASE("web_front: another Host (DNS rebinding) is refused but localhost is fine") {
   fixture f;
   auto [session, csrf] = f.login();
   auto r = f.request("GET", "/v1/plans", session);
