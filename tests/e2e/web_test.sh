@@ -3,7 +3,8 @@
 # a run, pause and resume it, and watch its progress bar reach done, browse the new checkpoint,
 # restore a file through the page (same bytes as the source). And with curl:
 # no session, no CSRF token, a wrong one, a spent token or another Host get
-# 401/403/421 and change nothing. Screenshots of each page at desktop and
+# 401/403/421 and change nothing. A session acts as the user who ran cairn ui
+# (nobody, in api.group: restores only into their own directory). Screenshots of each page at desktop and
 # phone width go to $CAIRN_TEST_OUTPUT/web (or the temporary directory).
 source "$CAIRN_E2E_LIB"
 support=${CAIRN_SUPPORT_DIR:?}/web
@@ -21,7 +22,7 @@ targets:
 plans:
   nightly: {sources: [{type: dir, path: $T/src, name: src}], targets: [repo], schedule: daily 03:00}
   now: {sources: [{type: dir, path: $T/src, name: src}], targets: [repo]}
-api: {web: "127.0.0.1:$port"}
+api: {web: "127.0.0.1:$port", group: nogroup}
 YAML
 run 0 cairn init
 "$CAIRN" -c "$T/cairn.yaml" daemon > "$T/daemon.log" 2>&1 &
@@ -96,4 +97,35 @@ cmp "$restored" "$T/src/docs/hello.txt" || fail "restored bytes differ"
 for page in overview overview-dark overview-running overview-paused history browse restore; do
   for w in desktop phone; do [ -s "$shots/$page-$w.png" ] || fail "no screenshot $page-$w.png"; done
 done
+
+note "a session acts as whoever ran cairn ui: nobody (in api.group) restores only into their own directory"
+chmod 711 "$T" "$T/state"
+mkdir -p "$T/victim" "$T/nob"
+chown 65534:65534 "$T/nob"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CAIRN" -c "$T/cairn.yaml" ui --json > "$T/nob.json" ||
+  fail "cairn ui as nobody: $(cat "$T/nob.json")"
+token=$(jq -r .url "$T/nob.json" | sed 's/.*#token=//')
+[ "$(code_of -c "$T/nobjar" -X POST -d '{"token":"'"$token"'"}' "$W/login")" = 200 ] || fail "nobody's login: $(cat "$T/body")"
+csrf=$(jq -r .csrf "$T/body")
+restore_as_nobody() {
+  code_of -b "$T/nobjar" -H "X-CSRF-Token: $csrf" -X POST \
+    -d "{\"plan\":\"now\",\"paths\":[\"src/docs/hello.txt\"],\"to\":\"$1\"}" "$W/v1/restores"
+}
+wait_restore() {
+  for _ in $(seq 1 100); do
+    curl -s -b "$T/nobjar" "$W/v1/restores/$1" > "$T/job"
+    [ "$(jq -r .state "$T/job")" != running ] && return 0
+    sleep 0.1
+  done
+  fail "restore $1 did not end: $(cat "$T/job")"
+}
+got=$(restore_as_nobody "$T/victim")
+if [ "$got" = 202 ]; then wait_restore "$(jq -r .id "$T/body")"; [ "$(jq -r .state "$T/job")" = failed ] || fail "$(cat "$T/job")"
+else [ "${got:0:1}" = 4 ] || fail "into root's directory: HTTP $got $(cat "$T/body")"; fi
+[ -z "$(ls -A "$T/victim")" ] || fail "nobody's web session wrote into root's directory"
+[ "$(restore_as_nobody "$T/nob")" = 202 ] || fail "into nobody's directory: $(cat "$T/body")"
+wait_restore "$(jq -r .id "$T/body")"
+[ "$(jq -r .state "$T/job")" = done ] || fail "$(cat "$T/job")"
+cmp "$T/nob/src/docs/hello.txt" "$T/src/docs/hello.txt" || fail "nobody's restored file differs"
+[ "$(stat -c %u "$T/nob/src/docs/hello.txt")" = 65534 ] || fail "the restored file is not nobody's"
 note "screenshots in $shots"
