@@ -33,6 +33,8 @@ try {
     for (const [label, width] of [['desktop', 1280], ['phone', 390]]) {
       await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
       await page.screenshot({ path: join(shots, `${name}-${label}.png`), fullPage: true });
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > width) throw new Error(`${name} is ${wide} px wide at ${width} px (it scrolls sideways)`);
     }
     await page.setViewportSize({ width: 1280, height: 900 });
   };
