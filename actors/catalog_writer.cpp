@@ -74,9 +74,10 @@ catalog_actor::behavior_type catalog_writer(
       flush(self);
       return reply(self->state.db->set_setting(key, value));
     },
-    [=](atom::snapshot) -> caf::result<chunk_ptr> {
+    [=](atom::snapshot, const catalog::run_row& finishing) -> caf::result<chunk_ptr> {
       flush(self);
-      auto bytes = self->state.db->snapshot_for_backup(self->state.state_dir / "snapshot.tmp");
+      auto bytes = self->state.db->snapshot_for_backup(self->state.state_dir / "snapshot.tmp",
+                                                       finishing.id ? &finishing : nullptr);
       if (!bytes) return to_caf(bytes.error());
       return make_chunk(std::move(*bytes));
     },

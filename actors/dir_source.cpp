@@ -25,6 +25,10 @@ source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source
     },
     [=](atom::run) {
       auto rp = self->make_response_promise<source_result>();
+      if (!opts->source.exclude_from_error.empty()) {  // without its excludes it would read too much
+        rp.deliver(to_caf(error{errc::invalid_input, opts->source.exclude_from_error}));
+        return rp;
+      }
       if (is_staged(opts->source)) {
         auto dir = stage_source(opts->plan, opts->source, opts->state_dir, opts->cancel_stage.get());
         if (!dir) {

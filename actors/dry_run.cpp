@@ -10,6 +10,10 @@ namespace {
 
 dry_run_source scan_dir(const config::plan_config& plan, const config::source_config& s, catalog::catalog* cache) {
   dry_run_source out{plan.name, s.name, s.type, s.path.string(), {}, {}, {}};
+  if (!s.exclude_from_error.empty()) {
+    out.note = s.exclude_from_error;
+    return out;
+  }
   auto root = fs::stat_only(s.path.string());
   if (!root) {
     out.note = s.where.str() + ": source " + root.error().message();

@@ -102,18 +102,23 @@ void finish(self_ptr self) {
       });
 }
 
-void finish_now(self_ptr self) {
+// The run's row as it ends now: its outcome and its cost (what the sources
+// read, and what all targets stored and received).
+catalog::run_row run_row_now(self_ptr self) {
   auto& st = self->state;
-  if (!st.promise) return;
   auto& r = st.report;
-  std::string status = run_status(r);
-  // The run's cost: what the sources read, and what all targets stored and received.
   auto cost = r.stats;
   for (const auto& t : r.targets) {
     cost.bytes_uploaded += t.stats.bytes_uploaded;
     cost.bytes_stored += t.stats.bytes_stored;
   }
-  catalog::run_row row{st.run_id, st.options.plan, 0, now_ns(), status, repo::encode_stats(cost), r.error};
+  return {st.run_id, st.options.plan, 0, now_ns(), run_status(r), repo::encode_stats(cost), r.error};
+}
+
+void finish_now(self_ptr self) {
+  auto& st = self->state;
+  if (!st.promise) return;
+  auto row = run_row_now(self);
   if (st.run_id != 0) caf::anon_send(st.options.catalog, atom::finish::value, row);
   // Explicitly: a target's pending lock-refresh timer would keep it alive.
   for (auto& s : st.sources) self->send_exit(s, caf::exit_reason::user_shutdown);
@@ -390,7 +395,8 @@ void write_suite_states(self_ptr self) {
           suite_id = to_hex(crypto::random_bytes(16));
           caf::anon_send(self->state.options.catalog, atom::set::value, std::string("suite_id"), suite_id);
         }
-        self->request(self->state.options.catalog, timeouts::catalog, atom::snapshot::value)
+        // The suite state records this run as it ends (its catalog row says running until then).
+        self->request(self->state.options.catalog, timeouts::catalog, atom::snapshot::value, run_row_now(self))
           .then(
             [=](chunk_ptr& catalog) {
               auto payload = std::make_shared<recovery::suite_payload>();

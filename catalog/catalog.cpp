@@ -395,7 +395,7 @@ status catalog::snapshot_to(const fs::path& file) {
   });
 }
 
-expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch) {
+expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch, const run_row* finishing) {
   auto cleanup = [&] {
     std::error_code ec;
     fs::remove(scratch, ec);
@@ -424,6 +424,16 @@ expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch) {
       throw;
     }
     db.exec("DETACH snapshot");
+    if (finishing) {
+      SQLite::Database copy(scratch.string(), SQLite::OPEN_READWRITE);
+      SQLite::Statement q(copy, "UPDATE runs SET finished_ns=?, status=?, stats=?, error=? WHERE id=?");
+      q.bind(1, finishing->finished_ns);
+      q.bind(2, finishing->status);
+      q.bind(3, finishing->stats_json);
+      q.bind(4, finishing->error);
+      q.bind(5, finishing->id);
+      q.exec();
+    }
     std::ifstream in(scratch, std::ios::binary);
     return byte_buffer((std::istreambuf_iterator<char>(in)), {});
   });

@@ -100,7 +100,10 @@ public:
   status snapshot_to(const std::filesystem::path& file);
   // The same without the file cache (it describes this machine's inodes and
   // can be large): what the suite-state backup carries.
-  expected<byte_buffer> snapshot_for_backup(const std::filesystem::path& scratch);
+  // `finishing`: the run writing this snapshot, recorded in the copy as it
+  // ends (its row in the catalog still says running until then).
+  expected<byte_buffer> snapshot_for_backup(const std::filesystem::path& scratch,
+                                            const run_row* finishing = nullptr);
 
 private:
   struct impl;

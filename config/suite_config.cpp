@@ -227,11 +227,12 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
 void parser::read_exclude_file(const YAML::Node& n, source_config& s) const {
   s.exclude_from = path_of(n, "exclude_from");
   std::error_code ec;
-  if (fs::is_directory(s.exclude_from, ec)) error_at(n, "exclude_from " + s.exclude_from.string() + " is a directory");
+  auto unreadable = [&](const std::string& why) {
+    s.exclude_from_error = where(n).str() + ": cannot read exclude_from " + s.exclude_from.string() + ": " + why;
+  };
+  if (fs::is_directory(s.exclude_from, ec)) return unreadable("it is a directory");
   std::ifstream in(s.exclude_from);
-  if (!in)
-    error_at(n, "cannot read exclude_from " + s.exclude_from.string() + ": " +
-                  (fs::exists(s.exclude_from, ec) ? "permission denied" : "no such file"));
+  if (!in) return unreadable(fs::exists(s.exclude_from, ec) ? "permission denied" : "no such file");
   std::string line;
   while (std::getline(in, line)) {
     auto first = line.find_first_not_of(" \t\r");
@@ -239,7 +240,7 @@ void parser::read_exclude_file(const YAML::Node& n, source_config& s) const {
     auto last = line.find_last_not_of(" \t\r");
     s.exclude.push_back(line.substr(first, last - first + 1));
   }
-  if (in.bad()) error_at(n, "cannot read exclude_from " + s.exclude_from.string());
+  if (in.bad()) unreadable("read error");
 }
 
 source_config parser::parse_source(const YAML::Node& n) const {

@@ -78,6 +78,9 @@ struct source_config {
   std::string output;              // command: the file name of that output in the checkpoint
   std::vector<std::string> exclude;  // with the patterns read from exclude_from appended
   std::filesystem::path exclude_from;  // dir: a file of patterns, one a line (read at load)
+  // exclude_from could not be read ("file:line:col: cannot read ..."): only
+  // a backup of this source fails with it; other commands do not need it.
+  std::string exclude_from_error;
   bool exclude_caches = false;         // dir: skip the contents of directories with a CACHEDIR.TAG
   std::vector<std::string> exclude_if_present;  // dir: skip the contents of directories holding one of these names
   bool one_file_system = false;    // do not descend into other mounted file systems

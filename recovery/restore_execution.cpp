@@ -10,13 +10,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "repo/repo_format.hpp"
+
 namespace cairn::recovery {
 
 namespace {
-
-// No blob may be larger than this, whatever an index says (the chunker's
-// largest chunk is 8 MiB): bytes from a target do not size our buffers.
-constexpr uint64_t max_blob_bytes = 64u << 20;
 
 std::string parent_of(const std::string& relative) {
   auto slash = relative.rfind('/');
@@ -131,7 +129,9 @@ uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo:
     std::vector<range> in_place;
     for (const auto& id : e.node.content) {
       auto loc = repo.index().find(id);
-      if (!loc || loc->raw_length > max_blob_bytes) break;
+      // No blob is larger than the format allows, whatever an index says: bytes
+      // from a target do not size our buffers.
+      if (!loc || loc->raw_length > repo::max_chunk_limit) break;
       uint64_t len = loc->raw_length;
       if (offset + len > static_cast<uint64_t>(st.st_size)) break;
       buffer.resize(len);
@@ -231,7 +231,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     bool wanted = std::any_of(pb.targets.begin(), pb.targets.end(),
                               [&](const blob_target& t) { return !failed(t.entry) && !reused(t.entry, t.offset); });
     if (!wanted) continue;
-    if (pb.blob.length > max_blob_bytes || pb.blob.raw_length > max_blob_bytes)
+    if (pb.blob.length > repo::max_data_blob_bytes || pb.blob.raw_length > repo::max_chunk_limit)
       lost(pb, "the index gives it a size no blob may have");
     else
       needed.push_back(&pb);

@@ -1,6 +1,6 @@
 #include "recovery/suite_state.hpp"
 
-#include "repo/detail/json_field.hpp"
+#include "repo/json_field.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -95,7 +95,7 @@ expected<suite_state_header> read_suite_state_header(byte_view object, std::stri
     return fail(errc::corrupt, prefix + "not a Cairn suite state (or its header is damaged)");
   try {
     suite_state_header h;
-    h.format_version = repo::detail::int_at<int>(j, "format_version");
+    h.format_version = repo::int_at<int>(j, "format_version");
     if (h.format_version > 1)
       return fail(errc::unsupported, prefix + "suite state format " + std::to_string(h.format_version) +
                                         " is newer than this program; upgrade Cairn");
@@ -108,7 +108,7 @@ expected<suite_state_header> read_suite_state_header(byte_view object, std::stri
     if (!enc) return fail(enc.error().with_context(std::string(where)));
     h.encryption = *enc;
     CAIRN_ASSIGN(h.key_slots, repo::decode_key_slots(j.at("key_slots").dump(), where));
-    h.payload_size = repo::detail::int_at<uint64_t>(j, "payload_size");
+    h.payload_size = repo::int_at<uint64_t>(j, "payload_size");
     h.payload_sha256 = j.at("payload_sha256").get<std::string>();
     if (object.size() != end + 1 + h.payload_size)
       return fail(errc::corrupt, prefix + "the suite state is truncated or damaged (size)");

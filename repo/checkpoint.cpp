@@ -1,6 +1,6 @@
 #include "repo/checkpoint.hpp"
 
-#include "repo/detail/json_field.hpp"
+#include "repo/json_field.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,19 +30,19 @@ json stats_to_json(const checkpoint_stats& s) {
 
 checkpoint_stats stats_from_json(const json& j) {
   checkpoint_stats s;
-  s.files = detail::int_field<uint64_t>(j, "files", 0);
-  s.dirs = detail::int_field<uint64_t>(j, "dirs", 0);
-  s.bytes = detail::int_field<uint64_t>(j, "bytes", 0);
-  s.files_new = detail::int_field<uint64_t>(j, "files_new", 0);
-  s.files_changed = detail::int_field<uint64_t>(j, "files_changed", 0);
-  s.files_unchanged = detail::int_field<uint64_t>(j, "files_unchanged", 0);
-  s.files_skipped = detail::int_field<uint64_t>(j, "files_skipped", 0);
-  s.bytes_read = detail::int_field<uint64_t>(j, "bytes_read", 0);
-  s.bytes_new = detail::int_field<uint64_t>(j, "bytes_new", 0);
-  s.bytes_stored = detail::int_field<uint64_t>(j, "bytes_stored", 0);
-  s.bytes_uploaded = detail::int_field<uint64_t>(j, "bytes_uploaded", 0);
-  s.blobs_new = detail::int_field<uint64_t>(j, "blobs_new", 0);
-  s.duration_ns = detail::int_field<int64_t>(j, "duration_ns", 0);
+  s.files = int_field<uint64_t>(j, "files", 0);
+  s.dirs = int_field<uint64_t>(j, "dirs", 0);
+  s.bytes = int_field<uint64_t>(j, "bytes", 0);
+  s.files_new = int_field<uint64_t>(j, "files_new", 0);
+  s.files_changed = int_field<uint64_t>(j, "files_changed", 0);
+  s.files_unchanged = int_field<uint64_t>(j, "files_unchanged", 0);
+  s.files_skipped = int_field<uint64_t>(j, "files_skipped", 0);
+  s.bytes_read = int_field<uint64_t>(j, "bytes_read", 0);
+  s.bytes_new = int_field<uint64_t>(j, "bytes_new", 0);
+  s.bytes_stored = int_field<uint64_t>(j, "bytes_stored", 0);
+  s.bytes_uploaded = int_field<uint64_t>(j, "bytes_uploaded", 0);
+  s.blobs_new = int_field<uint64_t>(j, "blobs_new", 0);
+  s.duration_ns = int_field<int64_t>(j, "duration_ns", 0);
   return s;
 }
 
@@ -77,7 +77,7 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(errc::corrupt, "damaged checkpoint");
   try {
-    if (detail::int_at<int>(j, "version") != 1) return fail(errc::unsupported, "unknown checkpoint version");
+    if (int_at<int>(j, "version") != 1) return fail(errc::unsupported, "unknown checkpoint version");
     checkpoint c;
     c.plan = j.at("plan").get<std::string>();
     c.host = j.value("host", "");

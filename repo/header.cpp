@@ -1,4 +1,4 @@
-#include "repo/detail/json_field.hpp"
+#include "repo/json_field.hpp"
 #include "repo/header.hpp"
 
 #include <nlohmann/json.hpp>
@@ -53,8 +53,8 @@ crypto::key_slot slot_from_json(const json& j) {
     const auto& k = j["kdf"];
     if (k.at("algorithm").get<std::string>() != "argon2id")
       throw std::runtime_error("unknown KDF " + k.at("algorithm").get<std::string>());
-    s.kdf = {detail::int_at<uint32_t>(k, "memory_kib"), detail::int_at<uint32_t>(k, "iterations"),
-             detail::int_at<uint32_t>(k, "parallelism")};
+    s.kdf = {int_at<uint32_t>(k, "memory_kib"), int_at<uint32_t>(k, "iterations"),
+             int_at<uint32_t>(k, "parallelism")};
     // The same bounds as crypto::argon2id; refused here, as damage, before
     // a password prompt or an allocation depends on them.
     if (s.kdf.memory_kib < 8 || s.kdf.memory_kib > 4u * 1024 * 1024 || s.kdf.iterations < 1 ||
@@ -137,7 +137,7 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     return fail(errc::corrupt, prefix + "not a Cairn repository header (damaged or not Cairn's)");
   try {
     repository_header h;
-    h.format_version = detail::int_at<int>(j, "format_version");
+    h.format_version = int_at<int>(j, "format_version");
     if (h.format_version > format_version)
       return fail(errc::unsupported,
                   prefix + "repository format " + std::to_string(h.format_version) +
@@ -150,17 +150,17 @@ expected<repository_header> decode_header(byte_view bytes, std::string_view wher
     const auto& c = j.at("chunker");
     if (c.at("algorithm").get<std::string>() != "fastcdc-gear64")
       return fail(errc::unsupported, prefix + "unknown chunker " + c.at("algorithm").dump());
-    h.chunker = {detail::int_at<uint32_t>(c, "min_size"), detail::int_at<uint32_t>(c, "avg_size"),
-                 detail::int_at<uint32_t>(c, "max_size"), 0};
+    h.chunker = {int_at<uint32_t>(c, "min_size"), int_at<uint32_t>(c, "avg_size"),
+                 int_at<uint32_t>(c, "max_size"), 0};
     auto id_algorithm = j.at("id_algorithm").get<std::string>();
     if (id_algorithm != "hmac-sha256" && id_algorithm != "sha256")
       return fail(errc::unsupported, prefix + "unknown id algorithm " + id_algorithm);
     h.keyed_ids = id_algorithm == "hmac-sha256";
-    h.zstd_level = detail::int_at<int>(j.at("compression"), "level");
+    h.zstd_level = int_at<int>(j.at("compression"), "level");
     auto enc = crypto::parse_encryption(j.at("encryption").get<std::string>());
     if (!enc) return fail(enc.error().with_context(std::string(where)));
     h.encryption = *enc;
-    h.pack_size = detail::int_at<uint32_t>(j, "pack_size");
+    h.pack_size = int_at<uint32_t>(j, "pack_size");
     if (auto why = bad_settings(h)) return fail(errc::corrupt, prefix + "damaged repository header (" + why + ")");
     const auto& slots = j.at("key_slots");
     if (!slots.is_array() || slots.size() > max_key_slots)
@@ -186,7 +186,7 @@ status verify_header(repository_header& h, const crypto::object_cipher& cipher) 
   json sealed = json::parse(plain->begin(), plain->end(), nullptr, false);
   if (sealed.is_discarded() || !sealed.is_object() || !sealed.contains("chunker") || !sealed["chunker"].is_object())
     return fail(errc::corrupt, "the repository header's sealed settings are damaged");
-  uint64_t seed = detail::int_field<uint64_t>(sealed["chunker"], "seed", 0);
+  uint64_t seed = int_field<uint64_t>(sealed["chunker"], "seed", 0);
   sealed["chunker"].erase("seed");
   if (sealed != settings_of(h, false))
     return fail(errc::corrupt, "the repository header was modified (settings differ from their sealed copy)");

@@ -10,7 +10,7 @@
 
 #include "base/clock.hpp"
 #include "crypto/secret.hpp"
-#include "repo/detail/json_field.hpp"
+#include "repo/json_field.hpp"
 #include "repo/repository.hpp"
 
 namespace cairn::repo {
@@ -36,9 +36,9 @@ byte_buffer lock_json(bool exclusive, const std::string& purpose, int64_t create
 bool stale(const json& j, int64_t now) {
   // Written by anyone with access to the target: no field's type or range is trusted.
   if (!j.is_object()) return true;
-  if (detail::int_field<int64_t>(j, "refreshed", 0) < now - repository_lock::stale_after_ns) return true;
-  if (detail::string_field(j, "host") == host_name()) {
-    auto pid = detail::int_field<pid_t>(j, "pid", 0);
+  if (int_field<int64_t>(j, "refreshed", 0) < now - repository_lock::stale_after_ns) return true;
+  if (string_field(j, "host") == host_name()) {
+    auto pid = int_field<pid_t>(j, "pid", 0);
     if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) return true;
   }
   return false;
@@ -55,10 +55,10 @@ std::optional<live_lock> read_lock(const json& j, int64_t now) {
   try {
     if (!j.is_object() || stale(j, now)) return std::nullopt;
     bool exclusive = j.contains("exclusive") && j["exclusive"].is_boolean() && j["exclusive"].get<bool>();
-    return live_lock{exclusive, detail::string_field(j, "purpose", "another run") + " on " +
-                                  detail::string_field(j, "host", "?") + " (pid " +
-                                  std::to_string(detail::int_field<int64_t>(j, "pid", 0)) + ", since " +
-                                  format_time(detail::int_field<int64_t>(j, "created", 0)) + ")"};
+    return live_lock{exclusive, string_field(j, "purpose", "another run") + " on " +
+                                  string_field(j, "host", "?") + " (pid " +
+                                  std::to_string(int_field<int64_t>(j, "pid", 0)) + ", since " +
+                                  format_time(int_field<int64_t>(j, "created", 0)) + ")"};
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -62,6 +62,8 @@ inline constexpr size_t packs_per_index_file = 2048;
 // Every length, count and depth read from a target is checked against these
 // before it sizes an allocation, a loop or a recursion, in every key mode.
 inline constexpr uint32_t max_chunk_limit = 64u << 20;        // header chunker.max_size
+// A data blob as stored (compressed, sealed): a chunk's bound plus zstd's and the cipher's overhead.
+inline constexpr uint64_t max_data_blob_bytes = max_chunk_limit + (1u << 20);
 inline constexpr uint32_t max_pack_size_setting = 256u << 20;  // header pack_size
 inline constexpr uint64_t max_pack_bytes = 1ull << 30;        // one pack object
 inline constexpr uint32_t max_toc_bytes = 64u << 20;          // sealed table of contents

@@ -79,6 +79,7 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
   for (const auto& p : suite.plans) {
     if (!chosen(p)) continue;
     for (const auto& s : p.sources) {
+      if (!s.exclude_from_error.empty()) return fail(errc::invalid_input, s.exclude_from_error);
       if (s.type == "command") continue;
       std::error_code ec;
       if (!fs::exists(s.path, ec))

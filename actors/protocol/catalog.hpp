@@ -62,6 +62,6 @@ using catalog_actor = caf::typed_actor<
   // Writes a suite setting.
   caf::replies_to<atom::set, std::string, std::string>::with<bool>,
   // A copy of the catalog without its file cache, for the suite-state backup.
-  caf::replies_to<atom::snapshot>::with<chunk_ptr>>;
+  caf::replies_to<atom::snapshot, catalog::run_row>::with<chunk_ptr>>;
 
 }  // namespace cairn

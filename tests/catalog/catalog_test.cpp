@@ -155,6 +155,27 @@ TEST_CASE("catalog: the suite-state snapshot has everything but the file cache")
   REQUIRE(c->set_setting("after", "1"));
 }
 
+TEST_CASE("catalog: the snapshot records the run writing it as it ends, the live row stays running") {
+  testing::temp_dir dir;
+  auto c = std::move(*catalog::catalog::open(dir / "a"));
+  auto id = *c->begin_run("home", 5);
+  catalog::run_row ending{id, "home", 5, 9, "ok", "{\"bytes_read\":3}", ""};
+  auto bytes = c->snapshot_for_backup(dir / "scratch.db", &ending);
+  REQUIRE(bytes);
+  std::filesystem::create_directories(dir / "b");
+  {
+    std::ofstream out(dir / "b/catalog.db", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+  }
+  auto copy = std::move(*catalog::catalog::open(dir / "b"));
+  auto runs = *copy->runs("home", 10);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "ok");
+  CHECK(runs[0].finished_ns == 9);
+  CHECK(runs[0].stats_json == "{\"bytes_read\":3}");
+  CHECK(c->runs("home", 10)->at(0).status == "running");
+}
+
 TEST_CASE("catalog: a damaged file is a clear error") {
   testing::temp_dir dir;
   std::filesystem::create_directories(dir / "s");

@@ -53,6 +53,8 @@ grep -q "runs commands; check them in .*post_restore: touch" "$T/err" || fail "t
 sed -i "s|keyfile: $T/cairn.key|keyfile: $T/saved.key|" "$T/new.yaml"
 run 0 "$CAIRN" -q -c "$T/new.yaml" --json checkpoints
 [ "$(json '.id' | sort)" = "$before" ] || fail "the recovered catalog does not list every checkpoint"
+run 0 "$CAIRN" -q -c "$T/new.yaml" runs
+grep -q "running" "$T/out" && fail "the recovered history shows a run still running: $(cat "$T/out")"
 run 0 "$CAIRN" -q -c "$T/new.yaml" restore latest --plan docs --to "$T/r-docs"
 diff -r -x .restored-by-post-step "$T/expected-a" "$T/r-docs/a" || fail "plan docs restored differently"
 grep -q "post-restore step of a: .*: done" "$T/out" || fail "no post-restore step: $(cat "$T/out")"

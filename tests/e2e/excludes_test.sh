@@ -87,7 +87,14 @@ sed -i '/exclude_caches\|exclude_if_present\|exclude_from/d' "$T/cairn.yaml"
 run 0 cairn --json backup
 [ "$(checkpoint_stat files)" -eq 15 ] || fail "expected 15 files, got $(checkpoint_stat files)"
 
-note "a missing exclude file is a configuration error naming the key's place"
+note "a missing exclude file fails a backup (exit 2) naming the key's place"
 sed -i "s|^        path: $S\$|        path: $S\n        exclude_from: missing.txt|" "$T/cairn.yaml"
 run 2 cairn backup
 grep -q "cairn.yaml:9:23: cannot read exclude_from $T/missing.txt: no such file" "$T/err" || fail "$(cat "$T/err")"
+
+note "... and only a backup: ls, status and restore still work with that YAML"
+run 0 cairn ls latest src/docs
+grep -q "a.txt" "$T/out" || fail "$(cat "$T/out")"
+run 0 cairn status
+run 0 cairn restore latest --to "$T/r2" --path src/docs
+[ -f "$T/r2/src/docs/a.txt" ] || fail "restore with an unreadable exclude_from did not restore"

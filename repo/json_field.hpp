@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace cairn::repo::detail {
+namespace cairn::repo {
 
 // `key` of object `j` as an integer of type T; `fallback` when `j` is not an
 // object, the key is absent, not an integer, or out of T's range.
@@ -64,4 +64,4 @@ inline std::string string_field(const nlohmann::json& j, const char* key, const 
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-}  // namespace cairn::repo::detail
+}  // namespace cairn::repo
