@@ -29,7 +29,8 @@ run 0 cairn init
 at_exit "kill $!"
 S="$T/state/cairn.sock"
 W="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do [ -S "$S" ] && curl -s -o /dev/null "$W/" && break; sleep 0.1; done
+# The log line comes after the listener is up: wait for it, not just for the port.
+for _ in $(seq 1 100); do grep -q "serving the web dashboard" "$T/daemon.log" && [ -S "$S" ] && break; sleep 0.1; done
 grep -q "serving the web dashboard on $W/" "$T/daemon.log" || fail "no dashboard: $(cat "$T/daemon.log")"
 code_of() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 runs_count() { curl -s --unix-socket "$S" http://cairn/v1/runs | jq '.runs | length'; }
