@@ -6,9 +6,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -87,9 +90,11 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   if (!*context) {  // the first call: headers only
     auto* state = new request_state;
     *context = state;
-    auto caller = peer_of(connection);
-    state->refused = !caller || !self->options.allowed || !self->options.allowed(*caller);
-    if (caller) state->caller = *caller;
+    if (!self->options.tcp) {  // TCP callers have no credentials: the handler authenticates them
+      auto caller = peer_of(connection);
+      state->refused = !caller || !self->options.allowed || !self->options.allowed(*caller);
+      if (caller) state->caller = *caller;
+    }
     return MHD_YES;
   }
   auto* state = static_cast<request_state*>(*context);
@@ -116,6 +121,15 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
       return MHD_YES;
     },
     &req.query);
+  MHD_get_connection_values(
+    connection, MHD_HEADER_KIND,
+    [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+      std::string name(key);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      (*static_cast<std::map<std::string, std::string>*>(cls))[name] = value ? value : "";
+      return MHD_YES;
+    },
+    &req.headers);
   http_response r;
   try {
     r = self->handler(req);
@@ -130,7 +144,38 @@ void on_completed(void*, MHD_Connection*, void** context, MHD_RequestTermination
   *context = nullptr;
 }
 
+expected<int> listen_tcp(const tcp_address& a) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (::inet_pton(AF_INET, a.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(a.port);
+    len = sizeof *v4;
+  } else if (::inet_pton(AF_INET6, a.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(a.port);
+    len = sizeof *v6;
+  } else {
+    return fail(errc::invalid_input, "not an IP address: " + a.host);
+  }
+  std::string where = a.host + " port " + std::to_string(a.port);
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(errc::io, std::string("socket: ") + std::strerror(errno));
+  int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (addr.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 64) != 0) {
+    int err = errno;
+    ::close(fd);
+    return fail(errc::io, "listen on " + where + ": " + std::strerror(err));
+  }
+  return fd;
+}
+
 expected<int> listen_on(const server_options& o) {
+  if (o.tcp) return listen_tcp(*o.tcp);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   auto path = o.socket.string();
@@ -184,6 +229,11 @@ bool default_allowed(const peer& caller, std::optional<gid_t> group) {
   return std::find(groups.begin(), groups.end(), *group) != groups.end();
 }
 
+std::string http_request::header(const std::string& lower_case_name) const {
+  auto it = headers.find(lower_case_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
 http_response error_response(int status, const std::string& code, const std::string& message) {
   http_response r;
   r.status = status;
@@ -207,7 +257,7 @@ expected<std::unique_ptr<http_server>> http_server::start(server_options options
                               MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_END);
   if (!i.daemon) {
     ::close(fd);
-    return fail(errc::io, "cannot serve the API on " + i.options.socket.string());
+    return fail(errc::io, "cannot serve HTTP on " + (i.options.tcp ? i.options.tcp->host : i.options.socket.string()));
   }
   return server;
 }
@@ -220,7 +270,7 @@ http_server::~http_server() {
   }
   if (impl_ && impl_->listen_fd >= 0) {
     ::close(impl_->listen_fd);
-    ::unlink(impl_->options.socket.c_str());
+    if (!impl_->options.tcp) ::unlink(impl_->options.socket.c_str());
   }
 }
 

@@ -1,5 +1,6 @@
-// A small HTTP/1.1 server (libmicrohttpd) on a Unix socket, one thread per
-// connection, that checks who calls (SO_PEERCRED) before any handler runs.
+// A small HTTP/1.1 server (libmicrohttpd), one thread per connection: on a
+// Unix socket, where it checks who calls (SO_PEERCRED) before any handler
+// runs, or on a TCP address (the web dashboard), where the handler must.
 // It knows nothing of Cairn's commands: the handler does. Handlers run on
 // connection threads, several at once: they must be thread-safe.
 #pragma once
@@ -30,8 +31,12 @@ struct http_request {
   std::string method;  // GET, POST, ...
   std::string path;    // without the query
   std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
-  peer caller;
+  peer caller;  // Unix socket only
+
+  // The header's value, or "".
+  std::string header(const std::string& lower_case_name) const;
 };
 
 // A streamed body (Server-Sent Events): called again and again on the
@@ -48,8 +53,14 @@ struct http_response {
 
 using http_handler = std::function<http_response(const http_request&)>;
 
+struct tcp_address {
+  std::string host;  // an IPv4 or IPv6 literal
+  uint16_t port = 0;
+};
+
 struct server_options {
   std::filesystem::path socket;            // created 0660; a stale one is replaced
+  std::optional<tcp_address> tcp;          // set: listen here instead (no peer check)
   std::optional<gid_t> group;              // the socket's group (api.group)
   std::function<bool(const peer&)> allowed;  // who may call; others get 403
   size_t max_body = 1 << 20;

@@ -246,6 +246,10 @@ int run_command(int argc, char** argv) {
   runs->add_option("--limit", limit, "At most this many (default 20)")->option_text("N");
   runs->footer("Example: cairn runs --plan home");
 
+  auto* ui = app.add_subcommand("ui", "Print a one-time login URL to the daemon's web dashboard (api.web)");
+  ui->footer("The URL holds a secret that works once, within 5 minutes, and becomes a session cookie.\n"
+             "Example: cairn ui   (docs/WEB.md)");
+
   auto* daemon = app.add_subcommand("daemon", "Run the plans on their schedules (the system service)");
   daemon->footer("Runs each plan whose schedule: says so, one at a time, at low CPU and I/O priority\n"
                  "(daemon.nice, daemon.io); catches up runs missed while the machine was off; retries a\n"
@@ -321,6 +325,7 @@ int run_command(int argc, char** argv) {
       return print_backup(out, *r);
     });
   }
+  if (*ui) return ask_daemon_for_ui(config_path(g), output{g.json, false});
   if (*cancel) return ask_daemon_to_cancel(config_path(g), plan, output{g.json, false});
   if (*pause) return ask_daemon_to(config_path(g), "pause", plan, output{g.json, false});
   if (*resume) return ask_daemon_to(config_path(g), "resume", plan, output{g.json, false});

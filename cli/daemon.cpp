@@ -8,6 +8,7 @@
 
 #include "api/client.hpp"
 #include "api/control_api.hpp"
+#include "api/web_front.hpp"
 #include "service/json.hpp"
 #include "cli/exit_codes.hpp"
 #include "base/clock.hpp"
@@ -21,7 +22,7 @@ extern std::atomic<bool> daemon_running;
 namespace {
 
 // The control API on the suite's socket: root, this user and api.group.
-expected<std::unique_ptr<api::http_server>> serve(service::application& app, api::control_api& control,
+expected<std::unique_ptr<api::http_server>> serve(service::application& app, api::http_handler handler,
                                                   const output& out) {
   const auto& suite = app.config();
   api::server_options o;
@@ -34,8 +35,20 @@ expected<std::unique_ptr<api::http_server>> serve(service::application& app, api
   o.allowed = [group = o.group](const api::peer& p) { return api::default_allowed(p, group); };
   std::error_code ec;
   std::filesystem::create_directories(o.socket.parent_path(), ec);
-  auto server = api::http_server::start(std::move(o), [&control](const api::http_request& r) { return control.handle(r); });
+  auto server = api::http_server::start(std::move(o), std::move(handler));
   if (server) print_daemon_event(out, "serving the control API on " + suite.api.socket.string());
+  return server;
+}
+
+// The web dashboard on api.web (a warning when it is not loopback-only).
+expected<std::unique_ptr<api::http_server>> serve_web(service::application& app, api::web_front& web, const output& out) {
+  const auto& where = *app.config().api.web;
+  auto server = api::serve_web(where, web);
+  if (!server) return server;
+  print_daemon_event(out, "serving the web dashboard on http://" + where.authority() + "/ (cairn ui prints a login URL)");
+  if (!where.loopback)
+    print_daemon_event(out, "warning: the web dashboard listens on " + where.host +
+                              ", not only on loopback: other machines can reach it, over plain HTTP");
   return server;
 }
 
@@ -95,16 +108,26 @@ int run_daemon(const daemon_options& g) {
     if (p.eta_seconds >= 0) line += ", about " + std::to_string(static_cast<long>(p.eta_seconds)) + " s left";
     return line;
   });
+  api::web_sessions web_sessions;  // logins survive a reload
   print_daemon_event(out, "started with " + o.config_file.string());
   daemon_running = true;
   for (;;) {
     running_app = app->get();
     api::control_api control(**app);
-    auto server = serve(**app, control, out);
-    if (!server) {
+    auto forward = [&control](const api::http_request& r) { return control.handle(r); };
+    std::unique_ptr<api::web_front> web;
+    if (const auto& where = (*app)->config().api.web) web = std::make_unique<api::web_front>(*where, web_sessions, forward);
+    auto server = serve(**app, [&](const api::http_request& r) {
+      if (r.path != "/v1/web/token") return control.handle(r);
+      return r.method != "POST" ? api::error_response(405, "method_not_allowed", "use POST")
+                                : web ? web->issue_token(r) : api::web_is_off();
+    }, out);
+    expected<std::unique_ptr<api::http_server>> web_server = std::unique_ptr<api::http_server>();
+    if (web && server) web_server = serve_web(**app, *web, out);
+    if (!server || (web && !web_server)) {
       running_app = nullptr;
-      print_error(out, server.error());
-      return exit_code_of(server.error());
+      print_error(out, server ? web_server.error() : server.error());
+      return exit_code_of(server ? web_server.error() : server.error());
     }
     serving = &control;
     {
@@ -120,6 +143,7 @@ int run_daemon(const daemon_options& g) {
     serving = nullptr;
     control.close_streams();
     server->reset();  // waits for the API's connections to end
+    if (web_server) web_server->reset();
     running_app = nullptr;
     if (!r) {
       print_error(out, r.error());

@@ -29,6 +29,9 @@ int ask_daemon_to_cancel(const std::string& config_file, const std::string& plan
 // pause or resume ("pause"/"resume") a plan's run, or the whole daemon (plan "").
 int ask_daemon_to(const std::string& config_file, const std::string& verb, const std::string& plan, const output& out);
 
+// cairn ui: a one-time login URL to the daemon's web dashboard (cli/ui.cpp).
+int ask_daemon_for_ui(const std::string& config_file, const output& out);
+
 // The daemon's run in progress, if a daemon answers.
 std::optional<service::live_run> daemon_live_run(const service::application& app);
 

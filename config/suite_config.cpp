@@ -449,9 +449,14 @@ suite_config parser::parse(const YAML::Node& root) {
   if (root["api"]) {
     const auto& n = root["api"];
     expect_map(n, "api");
-    check_keys(n, {"socket", "group"}, "api");
+    check_keys(n, {"socket", "group", "web"}, "api");
     if (n["socket"]) c.api.socket = path_of(n["socket"], "api socket");
     if (n["group"]) c.api.group = scalar(n["group"], "api group");
+    if (n["web"]) {
+      auto web = parse_listen_address(scalar(n["web"], "api web"));
+      if (!web) error_at(n["web"], "api web: " + web.error().message());
+      c.api.web = std::move(*web);
+    }
   }
   if (root["keyring"]) c.keyring = parse_keyring(root["keyring"]);
   else c.keyring.keyfile = base_ / "cairn.key";

@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.hpp"
+#include "config/listen_address.hpp"
 #include "config/retention.hpp"
 #include "config/schedule.hpp"
 
@@ -126,6 +128,7 @@ struct daemon_config {
 struct api_config {
   std::filesystem::path socket;   // default state_dir/cairn.sock
   std::string group;              // members may use the API (besides root and the daemon's user)
+  std::optional<listen_address> web;  // the web dashboard (docs/WEB.md); off when absent
 };
 
 struct suite_config {

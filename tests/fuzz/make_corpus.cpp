@@ -142,6 +142,7 @@ void other_seeds() {
   raw_seed("xattrs", "two", fs::encode_xattrs({{"user.a", {'1'}},
                                                {"security.selinux", {'s', 'y', 's', 0}}}));
   raw_seed("config", "minimal", as_bytes("targets:\n  usb:\n    type: local\n    path: /x\n"));
+  raw_seed("config", "api-web", as_bytes("targets:\n  usb: {type: local, path: /x}\napi: {web: \"[::1]:8765\"}\n"));
   std::ifstream example(std::string(CAIRN_TEST_DATA_DIR) + "/../../examples/cairn.yaml");
   std::string text((std::istreambuf_iterator<char>(example)), {});
   raw_seed("config", "example", as_bytes(text));
