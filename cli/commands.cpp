@@ -11,6 +11,7 @@
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/render.hpp"
+#include "service/config_commands.hpp"
 
 namespace cairn::cli {
 
@@ -77,6 +78,21 @@ int backup_dry_run_command(const globals& g, const std::vector<std::string>& pla
     return exit_code_of(r.error());
   }
   return print_dry_run(out, *r);
+}
+
+int config_command(const globals& g, bool example) {
+  if (example) {
+    std::cout << service::example_config();
+    return exit_ok;
+  }
+  output out{g.json, false};
+  auto r = service::check_config(config_path(g));
+  if (!r) {
+    print_error(out, r.error());
+    return exit_code_of(r.error());
+  }
+  print_config(out, config_path(g), *r);
+  return exit_ok;
 }
 
 }  // namespace
@@ -249,6 +265,14 @@ int run_command(int argc, char** argv) {
   bootstrap->add_option("--known-hosts", boot_known, "sftp://: known_hosts (default ~/.ssh/known_hosts)")->option_text("FILE");
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
+  auto* config_cmd = app.add_subcommand("config", "Check the configuration, or print a commented example");
+  config_cmd->require_subcommand(1);
+  auto* config_check = config_cmd->add_subcommand(
+    "check", "Validate the YAML and print the effective configuration: defaults filled in, no secrets");
+  config_check->footer("A wrong file gets one line naming file:line:col and exit code 2.\n"
+                       "Example: cairn -c /etc/cairn/cairn.yaml config check");
+  auto* config_example = config_cmd->add_subcommand("example", "Print a commented starting configuration");
+  config_example->footer("Example: cairn config example > cairn.yaml && cairn -c cairn.yaml config check");
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {
@@ -288,6 +312,7 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
+  if (*config_cmd) return config_command(g, static_cast<bool>(*config_example));
   if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
   if (*run_now) {
     output out{g.json, false};

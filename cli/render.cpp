@@ -339,6 +339,11 @@ void print_next_run(const output& out, const next_run& n) {
   std::fflush(stdout);
 }
 
+void print_config(const output& out, const std::string& file, const std::string& effective_yaml) {
+  if (out.json) emit({{"type", "config"}, {"file", file}, {"valid", true}, {"effective", effective_yaml}});
+  else std::fputs(effective_yaml.c_str(), stdout);
+}
+
 void print_daemon_event(const output& out, const std::string& what) {
   if (out.json) emit({{"type", "daemon"}, {"event", what}});
   else std::printf("cairn daemon: %s\n", what.c_str());

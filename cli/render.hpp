@@ -49,6 +49,8 @@ int print_status(const output& out, const service::suite_status& s,
 void print_runs(const output& out, const std::vector<catalog::run_row>& runs);
 void print_change(const output& out, const repo::tree_change& c);
 void print_diff_summary(const output& out, const repo::diff_summary& s);
+// config check: the effective YAML (--json: one `config` object holding it).
+void print_config(const output& out, const std::string& file, const std::string& effective_yaml);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

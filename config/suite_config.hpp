@@ -76,6 +76,7 @@ struct source_config {
   std::string output;              // command: the file name of that output in the checkpoint
   std::vector<std::string> exclude;  // with the patterns read from exclude_from appended
   std::filesystem::path exclude_from;  // dir: a file of patterns, one a line (read at load)
+  size_t exclude_from_count = 0;       // how many patterns at the end of exclude came from it
   bool exclude_caches = false;         // dir: skip the contents of directories with a CACHEDIR.TAG
   std::vector<std::string> exclude_if_present;  // dir: skip the contents of directories holding one of these names
   bool one_file_system = false;    // do not descend into other mounted file systems
