@@ -10,6 +10,8 @@
 #include "base/version.hpp"
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/introspect.hpp"
+#include "cli/log.hpp"
 #include "cli/render.hpp"
 #include "service/config_commands.hpp"
 
@@ -115,6 +117,11 @@ int run_command(int argc, char** argv) {
   app.add_flag("--password", g.password, "Open repositories with a password (CAIRN_PASSWORD or a prompt)");
   app.add_flag("--json", g.json, "Print one JSON object per line");
   app.add_flag("-q,--quiet", g.quiet, "No progress line");
+  std::string log_level_name = "info";
+  app.add_option("--log-level", log_level_name,
+                 "What the daemon logs, and whether warnings show: error, warn, info (default) or debug")
+    ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
+    ->option_text("LEVEL");
 
   auto* init = app.add_subcommand("init", "Create the repositories of every target (and the keyfile)");
   init->footer("Example: cairn -c cairn.yaml init");
@@ -282,6 +289,19 @@ int run_command(int argc, char** argv) {
   };
   fall(&app);
 
+  // Hidden: man pages at build time, and what the shell completions ask.
+  if (argc >= 2 && std::string(argv[1]) == "help-man") {
+    if (argc != 4) return std::cerr << "usage: cairn help-man DIR README.md\n", exit_usage;
+    return write_man_pages(app, argv[2], argv[3]);
+  }
+  if (argc >= 2 && std::string(argv[1]) == "__complete") {
+    return complete(app, std::vector<std::string>(argv + 2, argv + argc), [](const std::vector<std::string>& words) {
+      globals from_words;
+      for (size_t i = 0; i + 1 < words.size(); ++i)
+        if (words[i] == "-c" || words[i] == "--config") from_words.config = words[i + 1];
+      return config_path(from_words);
+    });
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -312,6 +332,7 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
+  set_log_level(parse_log_level(log_level_name).value_or(log_level::info));
   if (*config_cmd) return config_command(g, static_cast<bool>(*config_example));
   if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
   if (*run_now) {
