@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "config/effective.hpp"
 #include "targets/local_target.hpp"
 #include "targets/retrying_target.hpp"
 #include "targets/s3_target.hpp"
@@ -22,7 +23,7 @@ namespace {
 
 targets::retry_options retries(const config::target_config& t) {
   targets::retry_options r;
-  if (t.limits.retry_seconds > 0) r.budget = std::chrono::seconds(t.limits.retry_seconds);
+  r.budget = config::effective_retry(t);
   r.max_attempts = 12;
   // A command that waits on a failing server says so instead of going quiet.
   r.notice = [](const std::string& line) { std::fprintf(stderr, "cairn: %s\n", line.c_str()); };
@@ -30,7 +31,7 @@ targets::retry_options retries(const config::target_config& t) {
 }
 
 std::chrono::seconds io_timeout(const config::target_config& t) {
-  return std::chrono::seconds(t.limits.timeout_seconds > 0 ? t.limits.timeout_seconds : 60);
+  return config::effective_timeout(t);
 }
 
 std::string env(const char* name) {
@@ -93,10 +94,7 @@ status check_target_config(const config::target_config& t) {
 }
 
 size_t default_connections(const config::target_config& t) {
-  if (t.limits.connections > 0) return static_cast<size_t>(t.limits.connections);
-  if (t.type == "sftp") return 2;
-  if (t.type == "s3") return 4;
-  return 1;
+  return static_cast<size_t>(config::effective_connections(t));
 }
 
 // The suite-wide limit: one meter per process for given limits, shared by
@@ -121,7 +119,7 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
   } else if (t.type == "sftp") {
     targets::sftp_options o;
     o.host = t.host;
-    o.port = t.port ? t.port : 22;
+    o.port = config::effective_port(t);
     o.user = t.user;
     o.path = t.path.string();
     o.identity = t.identity;
@@ -134,7 +132,7 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.endpoint = t.endpoint;
     o.bucket = t.bucket;
     o.prefix = t.prefix;
-    o.region = !t.region.empty() ? t.region : !env("AWS_DEFAULT_REGION").empty() ? env("AWS_DEFAULT_REGION") : "us-east-1";
+    o.region = config::effective_region(t);
     CAIRN_TRY(read_access_keys(t, o.access_key, o.secret_key));
     o.ca_file = t.ca_file.string();
     o.path_style = t.path_style;

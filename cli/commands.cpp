@@ -10,10 +10,13 @@
 #include "base/version.hpp"
 #include "cli/daemon.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/introspect.hpp"
 #include "cli/key_generate.hpp"
+#include "cli/log.hpp"
 #include "cli/render.hpp"
 #include "cli/browse_commands.hpp"
 #include "cli/render_browse.hpp"
+#include "service/config_commands.hpp"
 
 namespace cairn::cli {
 
@@ -82,6 +85,21 @@ int backup_dry_run_command(const globals& g, const std::vector<std::string>& pla
   return print_dry_run(out, *r);
 }
 
+int config_command(const globals& g, bool example) {
+  if (example) {
+    std::cout << service::example_config();
+    return exit_ok;
+  }
+  output out{g.json, false};
+  auto r = service::check_config(config_path(g));
+  if (!r) {
+    print_error(out, r.error());
+    return exit_code_of(r.error());
+  }
+  print_config(out, config_path(g), *r);
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_command(int argc, char** argv) {
@@ -102,6 +120,11 @@ int run_command(int argc, char** argv) {
   app.add_flag("--password", g.password, "Open repositories with a password (CAIRN_PASSWORD or a prompt)");
   app.add_flag("--json", g.json, "Print one JSON object per line");
   app.add_flag("-q,--quiet", g.quiet, "No progress line");
+  std::string log_level_name = "info";
+  app.add_option("--log-level", log_level_name,
+                 "What the daemon logs, and whether warnings show: error, warn, info (default) or debug")
+    ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
+    ->option_text("LEVEL");
 
   auto* init = app.add_subcommand("init", "Create the repositories of every target (and the keyfile)");
   init->footer("Example: cairn -c cairn.yaml init");
@@ -274,6 +297,14 @@ int run_command(int argc, char** argv) {
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
   auto browse = add_browse_commands(app);  // find, history, copy
+  auto* config_cmd = app.add_subcommand("config", "Check the configuration, or print a commented example");
+  config_cmd->require_subcommand(1);
+  auto* config_check = config_cmd->add_subcommand(
+    "check", "Validate the YAML and print the effective configuration: defaults filled in, no secrets");
+  config_check->footer("A wrong file gets one line naming file:line:col and exit code 2.\n"
+                       "Example: cairn -c /etc/cairn/cairn.yaml config check");
+  auto* config_example = config_cmd->add_subcommand("example", "Print a commented starting configuration");
+  config_example->footer("Example: cairn config example > cairn.yaml && cairn -c cairn.yaml config check");
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {
@@ -283,6 +314,19 @@ int run_command(int argc, char** argv) {
   };
   fall(&app);
 
+  // Hidden: man pages at build time, and what the shell completions ask.
+  if (argc >= 2 && std::string(argv[1]) == "help-man") {
+    if (argc != 4) return std::cerr << "usage: cairn help-man DIR README.md\n", exit_usage;
+    return write_man_pages(app, argv[2], argv[3]);
+  }
+  if (argc >= 2 && std::string(argv[1]) == "__complete") {
+    return complete(app, std::vector<std::string>(argv + 2, argv + argc), [](const std::vector<std::string>& words) {
+      globals from_words;
+      for (size_t i = 0; i + 1 < words.size(); ++i)
+        if (words[i] == "-c" || words[i] == "--config") from_words.config = words[i + 1];
+      return config_path(from_words);
+    });
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -313,7 +357,9 @@ int run_command(int argc, char** argv) {
     print_bootstrap(out, *r);
     return exit_ok;
   }
+  set_log_level(parse_log_level(log_level_name).value_or(log_level::info));
   if (auto code = run_browse_command(*browse, [&](const auto& fn) { return with_app(g, fn); })) return *code;
+  if (*config_cmd) return config_command(g, static_cast<bool>(*config_example));
   if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
   if (*run_now) {
     output out{g.json, false};

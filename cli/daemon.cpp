@@ -12,6 +12,7 @@
 #include "service/json.hpp"
 #include "cli/exit_codes.hpp"
 #include "base/clock.hpp"
+#include "cli/log.hpp"
 #include "cli/systemd_notify.hpp"
 
 namespace cairn::cli {
@@ -36,7 +37,7 @@ expected<std::unique_ptr<api::http_server>> serve(service::application& app, api
   std::error_code ec;
   std::filesystem::create_directories(o.socket.parent_path(), ec);
   auto server = api::http_server::start(std::move(o), std::move(handler));
-  if (server) print_daemon_event(out, "serving the control API on " + suite.api.socket.string());
+  if (server) print_daemon_event(out, "serving the control API on " + suite.api.socket.string(), log_level::debug);
   return server;
 }
 
@@ -63,6 +64,8 @@ std::filesystem::path socket_of(const std::string& config_file) {
 // configuration that does not load is reported and the old one kept).
 int run_daemon(const daemon_options& g) {
   output out{g.json, false};
+  // JSON lines stay on stdout for the program reading them.
+  use_journal(!g.json && journal_connected());
   service::app_options o;
   o.config_file = g.config_file;
   if (!g.keyfile.empty()) o.keyfile = g.keyfile;

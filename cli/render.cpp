@@ -14,6 +14,7 @@
 
 #include "base/clock.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/log.hpp"
 
 namespace cairn::cli {
 
@@ -117,6 +118,7 @@ void print_error(const output& out, const error& e) {
 }
 
 void print_warning(const std::string& text) {
+  if (!log_enabled(log_level::warn)) return;
   std::lock_guard lock(terminal);
   if (progress_shown) {
     std::fputs("\r\033[K", stderr);
@@ -316,6 +318,15 @@ void print_diff_summary(const output& out, const repo::diff_summary& s) {
 }
 
 int print_daemon_run(const output& out, const plan_report& r) {
+  auto entries = run_entries(r);
+  if (using_journal()) {
+    for (const auto& e : entries) journal_log(e);
+    auto status = service::run_status(r);
+    return status == "ok" || status == "skipped" ? exit_ok : status == "partial" ? exit_partial : exit_failure;
+  }
+  auto worst = log_level::debug;
+  for (const auto& e : entries) worst = std::min(worst, e.level);
+  if (!log_enabled(worst)) return exit_ok;
   int code = print_backup(out, {r});
   if (r.targets.empty() && !r.error.empty()) {
     code = exit_failure;
@@ -329,6 +340,13 @@ int print_daemon_run(const output& out, const plan_report& r) {
 
 void print_next_run(const output& out, const next_run& n) {
   int64_t now = now_ns();
+  if (using_journal()) {
+    journal_log({log_level::info, n.plan + ": " + (n.due_ns <= now ? "runs now" : "next run " + local_time(n.due_ns)) +
+                                    " (" + n.schedule + (n.retry ? "; retrying a failed run" : "") + ")",
+                 n.plan, "", "", "", ""});
+    return;
+  }
+  if (!log_enabled(log_level::info)) return;
   if (out.json) {
     emit({{"type", "next_run"}, {"plan", n.plan}, {"schedule", n.schedule},
           {"due", format_time(std::max(n.due_ns, now))}, {"retry", n.retry}});
@@ -343,7 +361,19 @@ void print_next_run(const output& out, const next_run& n) {
   std::fflush(stdout);
 }
 
-void print_daemon_event(const output& out, const std::string& what) {
+void print_config(const output& out, const std::string& file, const std::string& effective_yaml) {
+  if (out.json) emit({{"type", "config"}, {"file", file}, {"valid", true}, {"effective", effective_yaml}});
+  else std::fputs(effective_yaml.c_str(), stdout);
+}
+
+void print_daemon_event(const output& out, const std::string& what, log_level level) {
+  if (using_journal()) {
+    log_entry e;
+    e.level = level;
+    e.message = "cairn daemon: " + what;
+    return journal_log(e);
+  }
+  if (!log_enabled(level)) return;
   if (out.json) emit({{"type", "daemon"}, {"event", what}});
   else std::printf("cairn daemon: %s\n", what.c_str());
   std::cout.flush();

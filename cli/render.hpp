@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log.hpp"
 #include "service/application.hpp"
 
 namespace cairn::cli {
@@ -35,10 +36,12 @@ int print_restore(const output& out, const restore_report& r, const std::string&
 int print_check(const output& out, const std::vector<service::check_line>& lines);
 void print_keys(const output& out, const std::vector<service::key_line>& lines);
 // cairn daemon: one run's outcome (as backup prints it, plus a failed run's
-// reason), and when a plan runs next. Each line is flushed at once.
+// reason), and when a plan runs next. Each line is flushed at once. Under
+// systemd (cli/log.hpp) they are journal entries with fields instead; lines
+// below --log-level are left out (a run's level: ok info, partial warn, failed error).
 int print_daemon_run(const output& out, const plan_report& r);
 void print_next_run(const output& out, const next_run& n);
-void print_daemon_event(const output& out, const std::string& what);
+void print_daemon_event(const output& out, const std::string& what, log_level level = log_level::info);
 // Returns the exit code (1 when a checkpoint or target failed).
 int print_forget(const output& out, const std::vector<service::forget_line>& lines, bool dry_run);
 int print_prune(const output& out, const std::vector<service::prune_line>& lines, bool dry_run);
@@ -49,6 +52,8 @@ int print_status(const output& out, const service::suite_status& s,
 void print_runs(const output& out, const std::vector<catalog::run_row>& runs);
 void print_change(const output& out, const repo::tree_change& c);
 void print_diff_summary(const output& out, const repo::diff_summary& s);
+// config check: the effective YAML (--json: one `config` object holding it).
+void print_config(const output& out, const std::string& file, const std::string& effective_yaml);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

@@ -268,6 +268,7 @@ void parser::read_exclude_file(const YAML::Node& n, source_config& s) const {
     if (first == std::string::npos || line[first] == '#') continue;
     auto last = line.find_last_not_of(" \t\r");
     s.exclude.push_back(line.substr(first, last - first + 1));
+    ++s.exclude_from_count;
   }
   if (in.bad()) unreadable("read error");
 }

@@ -88,6 +88,7 @@ struct source_config {
   // exclude_from could not be read ("file:line:col: cannot read ..."): only
   // a backup of this source fails with it; other commands do not need it.
   std::string exclude_from_error;
+  size_t exclude_from_count = 0;       // how many patterns at the end of exclude came from it
   bool exclude_caches = false;         // dir: skip the contents of directories with a CACHEDIR.TAG
   std::vector<std::string> exclude_if_present;  // dir: skip the contents of directories holding one of these names
   bool one_file_system = false;    // do not descend into other mounted file systems
