@@ -151,12 +151,12 @@ void emit_plan(YAML::Emitter& out, const plan_config& p) {
 
 void emit_keyring(YAML::Emitter& out, const keyring_config& k) {
   out << YAML::Key << "keyring" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "mode" << YAML::Value << k.mode;
+  out << YAML::Key << "mode" << YAML::Value << std::string(to_string(k.mode));
   if (!k.keyfile.empty()) out << YAML::Key << "keyfile" << YAML::Value << k.keyfile.string();
   if (!k.password_file.empty()) out << YAML::Key << "password_file" << YAML::Value << k.password_file.string();
   if (!k.recovery_keyfile.empty())
     out << YAML::Key << "recovery_keyfile" << YAML::Value << k.recovery_keyfile.string();
-  if (k.mode == "tpm") {
+  if (k.mode == keyring_mode::tpm) {
     out << YAML::Key << "pcrs" << YAML::Value << YAML::Flow << k.pcrs;
     if (!k.tcti.empty()) out << YAML::Key << "tcti" << YAML::Value << k.tcti;
     else out << YAML::Comment("tcti: $TPM2TOOLS_TCTI, else $TSS2_TCTI, else device:/dev/tpmrm0");
@@ -173,6 +173,7 @@ void emit_daemon(YAML::Emitter& out, const daemon_config& d) {
   out << YAML::Key << "pause_when" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "on_battery" << YAML::Value << d.pause_on_battery;
   out << YAML::Key << "cpu_some_avg10" << YAML::Value << static_cast<int>(d.pause_cpu_some_avg10);
+  if (!d.pause_command.empty()) out << YAML::Key << "command" << YAML::Value << d.pause_command;
   out << YAML::Key << "io_some_avg10" << YAML::Value << static_cast<int>(d.pause_io_some_avg10);
   out << YAML::EndMap;
   out << YAML::Key << "pause_check" << YAML::Value << duration_text(d.pause_check);
