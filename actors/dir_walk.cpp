@@ -188,9 +188,12 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   // An unchanged file's xattrs come from the file cache: changing an xattr
   // changes ctime, so a quick-id match means they are the same. This saves a
   // full path lookup per file.
+  // A file that is read gets its xattrs from its reader, through the open
+  // descriptor and off this thread.
   std::vector<std::vector<object_id>> cached;
-  bool reuse = meta->type == fs::file_type::regular && reusable(dir, name, *meta, cached);
-  auto completed = dir->handle->complete(*meta, name, !reuse);
+  bool regular = meta->type == fs::file_type::regular;
+  bool reuse = regular && reusable(dir, name, *meta, cached);
+  auto completed = dir->handle->complete(*meta, name, !regular);
   if (!completed) {
     if (completed.error().code() != errc::not_found) skip(abs, completed.error().message());
     return;
@@ -198,7 +201,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   if (reuse) {
     auto xattrs = fs::decode_xattrs(cached_xattrs(dir, name));
     if (xattrs) meta->xattrs = std::move(*xattrs);
-    else reuse = false, (void)dir->handle->complete(*meta, name, true);
+    else reuse = false;
   }
   size_t slot = dir->nodes.size();
   dir->nodes.push_back(repo::node{name, *meta, {}, {}});
@@ -273,7 +276,7 @@ void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
   file->id = next_file_id_++;
   file->chunks.resize(targets_);
   reading_.emplace(file->id, file.get());
-  pool_->submit({file->id, abs, meta});
+  pool_->submit({file->id, abs, meta, true});
   files_.emplace(file.get(), std::move(file));
   if (options_.progress)
     self_->send(options_.progress, atom::set::value, std::string("backing up"), abs);
@@ -302,10 +305,13 @@ void dir_walk::finish_reading(pending_file* file, const repo::read_event& last) 
   if (last.failed) {
     skip(file->abs, last.failed->message());
     file->failed = true;
-  } else if (last.changed) {
-    // Keep what was read; don't cache it, so the next run reads it again.
-    skip(file->abs, "changed while it was being read; stored as read, read again next time");
-    file->before.mtime_ns = -1;
+  } else {
+    file->before.xattrs = last.xattrs;
+    if (last.changed) {
+      // Keep what was read; don't cache it, so the next run reads it again.
+      skip(file->abs, "changed while it was being read; stored as read, read again next time");
+      file->before.mtime_ns = -1;
+    }
   }
   flush_progress(false);
   if (file->done == file->emitted) complete_file(file);
@@ -346,6 +352,7 @@ void dir_walk::complete_file(pending_file* file) {
     dir->dropped[file->slot] = true;
     result_.stats.files_skipped += 1;
   } else {
+    dir->nodes[file->slot].meta.xattrs = file->before.xattrs;
     const auto& name = dir->nodes[file->slot].name;
     for (size_t t = 0; t < targets_; ++t) {
       if (file->before.mtime_ns != -1) dir->fresh[t].push_back(entry_of(name, file->before, file->chunks[t]));

@@ -30,6 +30,8 @@ public:
   expected<size_t> read(uint8_t* out, size_t n);
   // fstat of the open file (what was read, even if the path now names another).
   expected<metadata> stat() const;
+  // Its extended attributes, sorted by name (through the descriptor: no path lookup).
+  expected<std::vector<xattr>> xattrs() const { return read_xattrs(fd_, path_); }
   const std::string& path() const { return path_; }
 
 private:

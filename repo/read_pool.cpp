@@ -153,7 +153,13 @@ void read_pool::run() {
 void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap) {
   const auto& before = request.before;
   auto reader = fs::file_reader::open(request.path, {before.size, static_cast<int64_t>(before.uid)});
-  if (!reader) return push({request.id, nullptr, true, reader.error(), false});
+  if (!reader) return push({request.id, nullptr, true, reader.error(), false, {}});
+  std::vector<fs::xattr> xattrs;
+  if (request.xattrs) {
+    auto x = reader->xattrs();
+    if (!x) return push({request.id, nullptr, true, x.error(), false, {}});
+    xattrs = std::move(*x);
+  }
   size_t start = 0, end = 0;
   uint64_t total = 0;
   bool eof = false;
@@ -190,7 +196,7 @@ void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]
     }
     if (!wait_while_paused()) return;
     auto n = reader->read(buffer.get() + end, cap - end);
-    if (!n) return push({request.id, nullptr, true, n.error(), false});
+    if (!n) return push({request.id, nullptr, true, n.error(), false, {}});
     if (*n == 0) {
       eof = true;
       continue;
@@ -208,7 +214,7 @@ void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]
   }
   bool changed = !after || after->size != before.size || after->mtime_ns != before.mtime_ns ||
                  after->inode != before.inode || after->type != fs::file_type::regular;
-  push({request.id, nullptr, true, std::nullopt, changed});
+  push({request.id, nullptr, true, std::nullopt, changed, std::move(xattrs)});
 }
 
 }  // namespace cairn::repo

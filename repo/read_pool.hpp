@@ -28,6 +28,7 @@ struct read_request {
   uint64_t id = 0;      // the consumer's handle for the file
   std::string path;
   fs::metadata before;  // the walk's stat: size (a hint), mtime and inode (compared after reading)
+  bool xattrs = false;  // read its extended attributes too (from the open file)
 };
 
 // One chunk of a file, or its end (`last`). A file's events arrive in order.
@@ -37,6 +38,7 @@ struct read_event {
   bool last = false;
   std::optional<error> failed;   // on `last`: it could not be read (its chunks are void)
   bool changed = false;          // on `last`: size, mtime or inode differ after reading
+  std::vector<fs::xattr> xattrs; // on `last`, when asked for
 };
 
 struct read_pool_options {
