@@ -4,6 +4,7 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <new>
 
 #include "fs/file_reader.hpp"
 
@@ -142,7 +143,11 @@ void read_pool::run() {
       buffer.reset(new uint8_t[need]);  // never zero-filled
       cap = need;
     }
-    read_file(request, buffer, cap);
+    try {
+      read_file(request, buffer, cap);
+    } catch (const std::bad_alloc&) {  // nothing else throws here; the file fails alone
+      push({request.id, nullptr, true, error{errc::io, "read " + request.path + ": out of memory"}, false, {}});
+    }
   }
   give_back(cap, true);
 }
@@ -171,7 +176,12 @@ void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]
       if (!acquire(cut, false)) return;
       read_event e;
       e.id = request.id;
-      e.data = make_chunk(byte_buffer(rest.begin(), rest.begin() + cut));
+      try {
+        e.data = make_chunk(byte_buffer(rest.begin(), rest.begin() + cut));
+      } catch (const std::bad_alloc&) {
+        give_back(cut, false);
+        throw;
+      }
       push(std::move(e));
       start += cut;
       continue;
