@@ -14,7 +14,8 @@
 #   bench/compare.sh --small         # ~600 MB: /usr/include /usr/share/doc /usr/share/man /usr/lib/python3 + a 128 MiB image
 #   bench/compare.sh --many 100000   # generated: N small files (200 B - 3 KB, 100 a directory) + 3 large ones
 #   bench/compare.sh --warm          # warm only (the old mode); --cold: cold only
-#   bench/compare.sh --repeat 3      # every phase 3 times (fresh repositories): the median, and the spread of wall times
+#   bench/compare.sh --repeat 3      # every phase 3 times (fresh repositories, each round starting with
+#                                    # another tool): the median, and the spread of wall times
 #   CAIRN_BEFORE=/tmp/cairn-old bench/compare.sh   # also an older cairn binary ("before" column)
 #   TOOLS="cairn restic" CORPUS_SOURCES="/usr/share" bench/compare.sh
 #
@@ -179,9 +180,14 @@ restore() {  # restore TOOL STEP
   esac
 }
 
+# The first tool to restore after the backups was measured slower (writeback of
+# earlier phases, it seems): each round starts with another tool.
+rotate() { local -a a=($tools); local n=${#a[@]} i; for ((i = 0; i < n; i++)); do echo -n "${a[$(((i + $1) % n))]} "; done; }
+all_tools=$tools
 for mode in $modes; do
   for rep in $(seq "$repeat"); do
-    echo "bench: $mode, round $rep of $repeat" >&2
+    tools=$(rotate $((rep - 1)))
+    echo "bench: $mode, round $rep of $repeat ($tools)" >&2
     rm -rf "$corpus"; cp -a "$work/pristine" "$corpus"
     for t in $tools; do
       setup_tool "$t"
@@ -203,6 +209,7 @@ for mode in $modes; do
     for t in $tools; do rm -rf "${work:?}/$t/restored"; done
   done
 done
+tools=$all_tools
 
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 spread() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {if (NR > 1) printf " (%s-%s)", lo, hi}'; }
