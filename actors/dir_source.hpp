@@ -1,8 +1,9 @@
 // The dir source actor: walks a directory tree depth-first, reuses the chunk
 // lists of files whose quick content id (size, mtime, ctime, inode) matches the
 // file cache, reads and chunks the others, and builds one tree per directory
-// and target bottom-up. At most `window_bytes` of chunks are in flight, so
-// memory stays flat however large the tree. Detached: file I/O blocks.
+// and target bottom-up. `readers` threads read files ahead, and at most
+// `window_bytes` of read buffers and chunks are in flight, so memory stays flat
+// however large the tree. Detached: directory I/O blocks.
 #pragma once
 
 #include "base/pause_gate.hpp"
@@ -32,6 +33,8 @@ struct source_options {
   repo::chunker_params chunker;
   uint64_t window_bytes = 24u << 20;
   size_t window_chunks = 256;
+  size_t readers = 4;                          // files read at once (plans.NAME.readers)
+  size_t files_ahead = 64;                     // files handed to the readers and not yet read
   // Set when a scan's count is no longer wanted (the backup finished first).
   std::shared_ptr<const std::atomic<bool>> cancel_scan;
   // Set when the run stops: a running command or database copy is stopped.

@@ -51,6 +51,11 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
   result_.target_errors.resize(targets_);
 }
 
+// The readers go first: they must not touch the walk's state being torn down.
+dir_walk::~dir_walk() {
+  if (pool_) pool_->stop();
+}
+
 bool dir_walk::other_file_system(const fs::metadata& m) const {
   return options_.source.one_file_system && m.dev != root_dev_;
 }
@@ -94,11 +99,27 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   load_cache(root.get());
   stack_.push_back(root.get());
   dirs_.emplace(root.get(), std::move(root));
+  start_readers();
   pump();
 }
 
+void dir_walk::start_readers() {
+  repo::read_pool_options o;
+  o.readers = options_.readers;
+  o.max_bytes = options_.window_bytes;
+  o.chunker = options_.chunker;
+  o.gate = options_.gate;
+  // Readers wake the walk with a message; a weak handle, so they never keep it alive.
+  o.wake = [addr = self_->address()] {
+    if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(addr))
+      caf::anon_send(caf::actor_cast<source_actor>(strong), atom::resume::value);
+  };
+  pool_ = std::make_unique<repo::read_pool>(std::move(o));
+}
+
 bool dir_walk::window_full() const {
-  return inflight_bytes_ >= options_.window_bytes || inflight_chunks_ >= options_.window_chunks;
+  return inflight_bytes_ >= options_.window_bytes || inflight_chunks_ >= options_.window_chunks ||
+         (pool_ && pool_->files_in_flight() >= options_.files_ahead);
 }
 
 void dir_walk::pump() {
@@ -106,12 +127,9 @@ void dir_walk::pump() {
     self_->delayed_send(self_, std::chrono::milliseconds(250), atom::resume::value);
     return;
   }
+  drain();
   int budget = 1024;  // entries per turn, so replies get their turn too
   while (!stopped_ && promise_) {
-    if (reading_) {
-      if (!read_step()) return;  // the window is full: replies will call pump again
-      continue;
-    }
     if (window_full() || stack_.empty()) return;
     auto* dir = stack_.back();
     if (dir->next < dir->names.size()) {
@@ -170,9 +188,12 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   // An unchanged file's xattrs come from the file cache: changing an xattr
   // changes ctime, so a quick-id match means they are the same. This saves a
   // full path lookup per file.
+  // A file that is read gets its xattrs from its reader, through the open
+  // descriptor and off this thread.
   std::vector<std::vector<object_id>> cached;
-  bool reuse = meta->type == fs::file_type::regular && reusable(dir, name, *meta, cached);
-  auto completed = dir->handle->complete(*meta, name, !reuse);
+  bool regular = meta->type == fs::file_type::regular;
+  bool reuse = regular && reusable(dir, name, *meta, cached);
+  auto completed = dir->handle->complete(*meta, name, !regular);
   if (!completed) {
     if (completed.error().code() != errc::not_found) skip(abs, completed.error().message());
     return;
@@ -180,7 +201,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   if (reuse) {
     auto xattrs = fs::decode_xattrs(cached_xattrs(dir, name));
     if (xattrs) meta->xattrs = std::move(*xattrs);
-    else reuse = false, (void)dir->handle->complete(*meta, name, true);
+    else reuse = false;
   }
   size_t slot = dir->nodes.size();
   dir->nodes.push_back(repo::node{name, *meta, {}, {}});
@@ -252,71 +273,41 @@ void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
   file->slot = slot;
   file->abs = abs;
   file->before = meta;
+  file->id = next_file_id_++;
   file->chunks.resize(targets_);
-  auto reader = fs::file_reader::open(abs);
-  auto* raw = file.get();
-  files_.emplace(raw, std::move(file));
-  if (!reader) {
-    skip(abs, reader.error().message());
-    raw->failed = true;
-    complete_file(raw);
-    return;
-  }
-  raw->reader.emplace(std::move(*reader));
-  if (!buffer_) {
-    buffer_size_ = 2 * static_cast<size_t>(options_.chunker.max_size);
-    buffer_.reset(new uint8_t[buffer_size_]);
-  }
-  reading_ = raw;
-  buf_start_ = buf_end_ = 0;
+  reading_.emplace(file->id, file.get());
+  pool_->submit({file->id, abs, meta, true});
+  files_.emplace(file.get(), std::move(file));
   if (options_.progress)
     self_->send(options_.progress, atom::set::value, std::string("backing up"), abs);
 }
 
-// Reads and cuts while the window has room; false when it is full.
-bool dir_walk::read_step() {
-  auto* file = reading_;
-  const size_t max = options_.chunker.max_size;
-  for (;;) {
-    if (window_full()) return false;
-    if (!file->eof && buf_end_ - buf_start_ < max) {
-      // Compact only when the end is reached: at most one move of < max bytes
-      // per max bytes consumed, not one per chunk.
-      if (buffer_size_ - buf_end_ < (1u << 20) || (buf_start_ == buf_end_ && buf_start_ > 0)) {
-        std::memmove(buffer_.get(), buffer_.get() + buf_start_, buf_end_ - buf_start_);
-        buf_end_ -= buf_start_;
-        buf_start_ = 0;
-      }
-      auto n = file->reader->read(buffer_.get() + buf_end_, buffer_size_ - buf_end_);
-      if (!n) {
-        skip(file->abs, n.error().message());
-        file->failed = true;
-        finish_reading(file);
-        return true;
-      }
-      if (*n == 0) file->eof = true;
-      buf_end_ += *n;
-      result_.stats.bytes_read += *n;
-      progress_.bytes += *n;
+void dir_walk::drain() {
+  if (!pool_ || stopped_) return;
+  for (auto& e : pool_->take()) {
+    auto it = reading_.find(e.id);
+    if (it == reading_.end()) continue;
+    auto* file = it->second;
+    if (e.last) {
+      reading_.erase(it);
+      finish_reading(file, e);
+      if (stopped_) return;
       continue;
     }
-    byte_view rest(buffer_.get() + buf_start_, buf_end_ - buf_start_);
-    if (rest.empty()) break;  // eof and everything cut
-    size_t cut = chunker_.next_cut(rest, file->eof);
-    if (cut == 0) continue;  // not eof and not enough data: read more above
-    emit(file, make_chunk(byte_buffer(rest.begin(), rest.begin() + cut)));
-    buf_start_ += cut;
+    result_.stats.bytes_read += e.data->size();
+    progress_.bytes += e.data->size();
+    emit(file, std::move(e.data));
   }
-  finish_reading(file);
-  return true;
 }
 
-void dir_walk::finish_reading(pending_file* file) {
-  file->reader.reset();
-  reading_ = nullptr;
-  if (!file->failed) {
-    auto after = fs::stat_only(file->abs);
-    if (!after || after->size != file->before.size || after->mtime_ns != file->before.mtime_ns) {
+void dir_walk::finish_reading(pending_file* file, const repo::read_event& last) {
+  file->reading = false;
+  if (last.failed) {
+    skip(file->abs, last.failed->message());
+    file->failed = true;
+  } else {
+    file->before.xattrs = last.xattrs;
+    if (last.changed) {
       // Keep what was read; don't cache it, so the next run reads it again.
       skip(file->abs, "changed while it was being read; stored as read, read again next time");
       file->before.mtime_ns = -1;
@@ -346,10 +337,12 @@ void dir_walk::on_sealed(pending_file* file, size_t seq, const seal_result& r, s
   inflight_bytes_ -= size;
   --inflight_chunks_;
   if (stopped_) return;
+  pool_->release(size);
   note_failures(r);
+  if (stopped_) return;
   for (size_t t = 0; t < targets_; ++t) file->chunks[t][seq] = r.ids[t];
   ++file->done;
-  if (!file->reader && file != reading_ && file->done == file->emitted) complete_file(file);
+  if (!file->reading && file->done == file->emitted) complete_file(file);
   pump();
 }
 
@@ -359,6 +352,7 @@ void dir_walk::complete_file(pending_file* file) {
     dir->dropped[file->slot] = true;
     result_.stats.files_skipped += 1;
   } else {
+    dir->nodes[file->slot].meta.xattrs = file->before.xattrs;
     const auto& name = dir->nodes[file->slot].name;
     for (size_t t = 0; t < targets_; ++t) {
       if (file->before.mtime_ns != -1) dir->fresh[t].push_back(entry_of(name, file->before, file->chunks[t]));
@@ -455,6 +449,7 @@ void dir_walk::skip(const std::string& path, const std::string& reason) {
 
 void dir_walk::fail(const error& e) {
   stopped_ = true;
+  if (pool_) pool_->stop();
   if (promise_) {
     promise_->deliver(to_caf(e));
     promise_.reset();

@@ -1,5 +1,6 @@
 // The work of a dir source, separate from its message handlers. Used only by
-// dir_source.cpp; runs on the source actor's thread.
+// dir_source.cpp; runs on the source actor's thread, while a pool of reader
+// threads (repo/read_pool.hpp) reads and cuts the files it hands them.
 #pragma once
 
 #include <optional>
@@ -10,7 +11,7 @@
 #include "crypto/id_hasher.hpp"
 #include "fs/directory_tags.hpp"
 #include "fs/exclude.hpp"
-#include "fs/file_reader.hpp"
+#include "repo/read_pool.hpp"
 
 namespace cairn::actors {
 
@@ -40,10 +41,10 @@ struct pending_file {
   size_t slot = 0;
   std::string abs;
   fs::metadata before;
-  std::optional<fs::file_reader> reader;
+  uint64_t id = 0;     // the read pool's handle
+  bool reading = true;  // until the pool's last event for it
   size_t emitted = 0;
   size_t done = 0;
-  bool eof = false;
   bool failed = false;
   std::vector<std::vector<object_id>> chunks;  // [target][seq]
 };
@@ -58,8 +59,10 @@ public:
   // Walks and reads while the window has room.
   void pump();
   void stop();
+  ~dir_walk();
 
 private:
+  void start_readers();
   bool window_full() const;
   void visit(pending_dir* dir, const std::string& name);
   bool other_file_system(const fs::metadata& m) const;
@@ -70,10 +73,11 @@ private:
                 std::vector<std::vector<object_id>>& out) const;
   const byte_buffer& cached_xattrs(pending_dir* dir, const std::string& name) const;
   void start_file(pending_dir* dir, size_t slot, const std::string& abs, const fs::metadata& meta);
-  bool read_step();
+  // Takes what the readers have read: chunks go to the sealers.
+  void drain();
   void emit(pending_file* file, chunk_ptr data);
   void on_sealed(pending_file* file, size_t seq, const seal_result& r, size_t size);
-  void finish_reading(pending_file* file);
+  void finish_reading(pending_file* file, const repo::read_event& last);
   void complete_file(pending_file* file);
   void maybe_finalize(pending_dir* dir);
   void finalize(pending_dir* dir);
@@ -99,11 +103,10 @@ private:
   uint32_t active_ = 0;
   std::unordered_map<pending_dir*, std::unique_ptr<pending_dir>> dirs_;
   std::unordered_map<pending_file*, std::unique_ptr<pending_file>> files_;
+  std::unordered_map<uint64_t, pending_file*> reading_;  // by read pool id
+  uint64_t next_file_id_ = 0;
   std::vector<pending_dir*> stack_;
-  pending_file* reading_ = nullptr;
-  std::unique_ptr<uint8_t[]> buffer_;  // allocated on the first read, never zero-filled
-  size_t buffer_size_ = 0;
-  size_t buf_start_ = 0, buf_end_ = 0;
+  std::unique_ptr<repo::read_pool> pool_;  // started with the run; stopped with it
   uint64_t inflight_bytes_ = 0;
   size_t inflight_chunks_ = 0;
   size_t next_sealer_ = 0;

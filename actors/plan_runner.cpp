@@ -186,6 +186,7 @@ void start_sources(self_ptr self) {
     o.chunker = st.options.chunker;
     o.cancel_stage = st.stage_cancel;
     o.gate = st.options.gate;
+    o.readers = st.plan->readers;
     return o;
   };
   for (const auto& src : st.plan->sources) {

@@ -1,23 +1,48 @@
 #!/usr/bin/env bash
 # Cairn side by side with restic and Borg (Debian's packages), in one run, on
-# one corpus of real files copied from this machine: initial backup, backup
-# with no change, backup after a small change, full restore, and the same
-# restore again over the restored tree (cairn keeps what is in place; the
-# others rewrite). Reports wall
-# time, CPU time, peak memory and repository size for each, and the ratios
-# cairn/restic and cairn/borg, as a Markdown table (stdout and bench/results/).
+# one corpus: initial backup, backup with no change, backup after a small
+# change, full restore, and the same restore again over the restored tree
+# (cairn keeps what is in place; the others rewrite). Reports wall time, CPU
+# time, peak memory (RSS, /usr/bin/time) and repository size for each, and the
+# ratios to restic and Borg, as Markdown tables (stdout and bench/results/).
 #
-#   bench/compare.sh                      # corpus: /usr/share /usr/include /usr/lib/x86_64-linux-gnu
-#   CORPUS_SOURCES="/usr/share" bench/compare.sh
-#   TOOLS="cairn restic" bench/compare.sh
+# A nightly backup reads from disk, so by default every phase runs twice: with
+# the page cache dropped before it ("cold": sync; echo 3 > drop_caches, needs
+# root) and with the data read just before it ("warm").
+#
+#   bench/compare.sh                 # corpus: /usr/share /usr/include /usr/lib/x86_64-linux-gnu
+#   bench/compare.sh --small         # ~600 MB: /usr/include /usr/share/doc /usr/share/man /usr/lib/python3 + a 128 MiB image
+#   bench/compare.sh --many 100000   # generated: N small files (200 B - 3 KB, 100 a directory) + 3 large ones
+#   bench/compare.sh --warm          # warm only (the old mode); --cold: cold only
+#   bench/compare.sh --repeat 3      # every phase 3 times (fresh repositories, each round starting with
+#                                    # another tool): the median, and the spread of wall times
+#   CAIRN_BEFORE=/tmp/cairn-old bench/compare.sh   # also an older cairn binary ("before" column)
+#   TOOLS="cairn restic" CORPUS_SOURCES="/usr/share" bench/compare.sh
 #
 # All tools use encryption and zstd (restic repository v2 "auto", borg
-# --compression zstd, level 3 like cairn) and run with a warm page cache.
+# --compression zstd, level 3 like cairn). restic and Borg are installed from
+# Debian when missing (bench only; CI does not need them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${BENCH_DIR:-/tmp/cairn-bench}
 sources=${CORPUS_SOURCES:-/usr/share /usr/include /usr/lib/x86_64-linux-gnu}
 tools=${TOOLS:-cairn restic borg}
+modes="cold warm"
+repeat=1
+many=0
+corpus_name="real files"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --warm) modes=warm ;;
+    --cold) modes=cold ;;
+    --small) sources="/usr/include /usr/share/doc /usr/share/man /usr/lib/python3"; small_image=1 ;;
+    --many) many=$2; shift ;;
+    --repeat) repeat=$2; shift ;;
+    *) echo "usage: $0 [--warm|--cold] [--small|--many N] [--repeat N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "${CAIRN_BEFORE:-}" ] && tools="$tools before"
 export RESTIC_PASSWORD=bench-password BORG_PASSPHRASE=bench-password
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
 
@@ -28,132 +53,208 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 [ -x "$root/build/cairn" ] || "$root/scripts/build" >&2
-
 rm -rf "$work"
-mkdir -p "$work/corpus"
-echo "bench: copying the corpus from $sources" >&2
-for s in $sources; do cp -a --parents "$s" "$work/corpus/" 2>/dev/null || true; done
-find "$work/corpus" -xtype l -delete 2>/dev/null || true
-corpus_bytes=$(du -sb "$work/corpus" | cut -f1)
-corpus_files=$(find "$work/corpus" -type f | wc -l)
-warm() { find "$work/corpus" -type f -print0 | xargs -0 cat > /dev/null; }  # every tool starts with a warm page cache
+mkdir -p "$work/bin"
+cp "$root/build/cairn" "$work/bin/cairn"  # a rebuild during the run must not change what is measured
+if [[ $modes == *cold* ]] && ! [ -w /proc/sys/vm/drop_caches ]; then
+  echo "bench: dropping the page cache needs root; use --warm" >&2; exit 2
+fi
 
-declare -A wall cpu rss size failed
+# many_files DIR N: N files of 200 B - 3 KB (100 a directory, 100 directories a level) and 3 of 32 MiB.
+many_files() {
+  python3 - "$1" "$2" <<'PY'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(15)
+words = [bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(5000)]
+for i in range(n):
+    d = os.path.join(root, "d%03d" % (i // 10000), "d%03d" % (i // 100 % 100))
+    if i % 100 == 0: os.makedirs(d, exist_ok=True)
+    size = rnd.randint(200, 3000)
+    data = b" ".join(rnd.choice(words) for _ in range(size // 5))[:size]
+    with open(os.path.join(d, "f%05d.txt" % i), "wb") as f: f.write(data)
+for i in range(3):
+    with open(os.path.join(root, "large%d.bin" % i), "wb") as f: f.write(os.urandom(32 << 20))
+PY
+}
 
-# measure TOOL STEP cmd... : runs the command, records wall s, cpu s, peak KiB.
+mkdir -p "$work/pristine"
+if [ "$many" -gt 0 ]; then
+  echo "bench: generating $many small files" >&2
+  many_files "$work/pristine" "$many"
+  corpus_name="$many generated small files (200 B - 3 KB, 100 a directory) and 3 files of 32 MiB"
+else
+  echo "bench: copying the corpus from $sources" >&2
+  for s in $sources; do cp -a --parents "$s" "$work/pristine/" 2>/dev/null || true; done
+  find "$work/pristine" -xtype l -delete 2>/dev/null || true
+  if [ -n "${small_image:-}" ]; then  # a disk image: incompressible and empty parts
+    { head -c $((96 << 20)) /dev/urandom; head -c $((32 << 20)) /dev/zero; } > "$work/pristine/disk.img"
+    corpus_name="real files from $sources and a 128 MiB image"
+  else
+    corpus_name="real files from $sources"
+  fi
+fi
+corpus_bytes=$(du -sb "$work/pristine" | cut -f1)
+corpus_files=$(find "$work/pristine" -type f | wc -l)
+corpus=$work/corpus
+
+declare -A vals failed size
+
+# prepare MODE DIR...: before a phase, empty the page cache (cold) or read DIRs into it (warm).
+prepare() {
+  local mode=$1; shift
+  sync
+  if [ "$mode" = cold ]; then echo 3 > /proc/sys/vm/drop_caches
+  else find "$@" -type f -print0 2>/dev/null | xargs -0 -r cat > /dev/null; fi
+}
+
+# measure TOOL STEP cmd... : runs the command, records wall s, cpu s, peak KiB (appended per repetition).
 measure() {
   local tool=$1 step=$2
   shift 2
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" > "$work/$tool-$step.log" 2>&1 || {
     echo "bench: $tool $step failed:" >&2; tail -5 "$work/$tool-$step.log" >&2
     [ -n "${ALLOW_FAILURE:-}" ] || exit 1
-    failed[$tool,$step]=1; }
+    failed[$mode,$tool,$step]=1; }
   grep -q "exited with non-zero status\|Command exited" "$work/time" && sed -i '1d' "$work/time"
   read -r e u s m < "$work/time"
-  wall[$tool,$step]=$e
-  cpu[$tool,$step]=$(echo "$u + $s" | bc)
-  rss[$tool,$step]=$m
+  vals[$mode,$tool,$step,wall]+="$e "
+  vals[$mode,$tool,$step,cpu]+="$(echo "$u + $s" | bc) "
+  vals[$mode,$tool,$step,sys]+="$s "
+  vals[$mode,$tool,$step,rss]+="$m "
 }
 
 small_change() {
-  local c=$work/corpus
+  local c=$corpus
   set +o pipefail  # find | head: find dies of SIGPIPE, which is fine here
-  find "$c" -type f -name '*.txt' -size +1k | head -20 | while read -r f; do echo "bench change" >> "$f"; done
+  find "$c" -type f \( -name '*.txt' -o -name '*.h' \) -size +1k | sort | head -20 | while read -r f; do echo "bench change" >> "$f"; done
   local big
-  big=$(find "$c" -type f -size +4M | head -1)
+  big=$(find "$c" -type f -size +4M | sort | head -1)
   [ -n "$big" ] && dd if=/dev/urandom of="$big" bs=1M count=1 seek=1 conv=notrunc status=none
   head -c $((5 << 20)) /dev/urandom > "$c/bench-new-file.bin"
-  find "$c" -type f -name '*.gz' | head -5 | xargs -r rm -f
+  find "$c" -type f -name '*.gz' | sort | head -5 | xargs -r rm -f
   set -o pipefail
 }
 
-run_cairn() {
-  local d=$work/cairn
+cairn_bin() { [ "$1" = before ] && echo "$CAIRN_BEFORE" || echo "$work/bin/cairn"; }
+cairn_cfg() { echo "$work/$1/cairn.yaml"; }
+setup_cairn() {
+  local d=$work/$1
   mkdir -p "$d"
   cat > "$d/cairn.yaml" <<YAML
 state_dir: $d/state
 keyring: {mode: keyfile, keyfile: $d/cairn.key}
 targets: {repo: {type: local, path: $d/repo}}
-plans: {bench: {sources: [{type: dir, path: $work/corpus, name: corpus}], targets: [repo]}}
+plans: {bench: {sources: [{type: dir, path: $corpus, name: corpus}], targets: [repo]}}
 YAML
-  local c=("$root/build/cairn" -q -c "$d/cairn.yaml")
-  "${c[@]}" init > /dev/null
-  measure cairn initial "${c[@]}" backup
-  measure cairn nochange "${c[@]}" backup
+  "$(cairn_bin "$1")" -q -c "$d/cairn.yaml" init > /dev/null
 }
-run_cairn_change() { measure cairn change "$root/build/cairn" -q -c "$work/cairn/cairn.yaml" backup; }
-run_cairn_restore() {
-  measure cairn restore "$root/build/cairn" -q -c "$work/cairn/cairn.yaml" restore latest --to "$work/cairn/restored"
-  size[cairn]=$(du -sb "$work/cairn/repo" | cut -f1)
-}
-run_cairn_again() { measure cairn again "$root/build/cairn" -q -c "$work/cairn/cairn.yaml" restore latest --to "$work/cairn/restored"; }
+backup_cairn() { measure "$1" "$2" "$(cairn_bin "$1")" -q -c "$(cairn_cfg "$1")" backup; }
+restore_cairn() { measure "$1" "$2" "$(cairn_bin "$1")" -q -c "$(cairn_cfg "$1")" restore latest --to "$work/$1/restored"; }
 
-run_restic() {
-  local r=$work/restic/repo
-  mkdir -p "$work/restic"
-  restic init --repo "$r" > /dev/null
-  measure restic initial restic --repo "$r" backup "$work/corpus"
-  measure restic nochange restic --repo "$r" backup "$work/corpus"
+setup_tool() {
+  local t=$1
+  rm -rf "${work:?}/$t"
+  case $t in
+    cairn|before) setup_cairn "$t" ;;
+    restic) mkdir -p "$work/restic"; restic init --repo "$work/restic/repo" > /dev/null ;;
+    borg) mkdir -p "$work/borg"; borg init -e repokey "$work/borg/repo" > /dev/null 2>&1 ;;
+  esac
 }
-run_restic_change() { measure restic change restic --repo "$work/restic/repo" backup "$work/corpus"; }
-run_restic_restore() {
-  measure restic restore restic --repo "$work/restic/repo" restore latest --target "$work/restic/restored"
-  size[restic]=$(du -sb "$work/restic/repo" | cut -f1)
+n_borg=0
+backup() {  # backup TOOL STEP
+  case $1 in
+    cairn|before) backup_cairn "$1" "$2" ;;
+    restic) measure restic "$2" restic --repo "$work/restic/repo" backup "$corpus" ;;
+    borg) n_borg=$((n_borg + 1)); measure borg "$2" borg create --compression zstd "$work/borg/repo::a$n_borg" "$corpus" ;;
+  esac
 }
-# restic 0.14 refuses to replace existing symlinks ("file exists") and exits 1:
-# its time is still reported, marked as failed.
-run_restic_again() { ALLOW_FAILURE=1 measure restic again restic --repo "$work/restic/repo" restore latest --target "$work/restic/restored"; }
-
-run_borg() {
-  local r=$work/borg/repo
-  mkdir -p "$work/borg"
-  borg init -e repokey "$r" > /dev/null 2>&1
-  measure borg initial borg create --compression zstd "$r::one" "$work/corpus"
-  measure borg nochange borg create --compression zstd "$r::two" "$work/corpus"
-}
-run_borg_change() { measure borg change borg create --compression zstd "$work/borg/repo::three" "$work/corpus"; }
-run_borg_restore() {
-  mkdir -p "$work/borg/restored"
-  pushd "$work/borg/restored" > /dev/null
-  measure borg restore borg extract "$work/borg/repo::three"
-  popd > /dev/null
-  size[borg]=$(du -sb "$work/borg/repo" | cut -f1)
-}
-run_borg_again() {
-  pushd "$work/borg/restored" > /dev/null
-  measure borg again borg extract "$work/borg/repo::three"
-  popd > /dev/null
+restore() {  # restore TOOL STEP
+  case $1 in
+    cairn|before) restore_cairn "$1" "$2" ;;
+    # restic 0.14 refuses to replace existing symlinks ("file exists") and exits 1:
+    # its time is still reported, marked as failed.
+    restic) ALLOW_FAILURE=$([ "$2" = again ] && echo 1) measure restic "$2" restic --repo "$work/restic/repo" restore latest --target "$work/restic/restored" ;;
+    borg) mkdir -p "$work/borg/restored"; pushd "$work/borg/restored" > /dev/null
+          measure borg "$2" borg extract "$work/borg/repo::a$n_borg"; popd > /dev/null ;;
+  esac
 }
 
-for t in $tools; do echo "bench: $t: initial and no-change backups" >&2; warm; "run_$t"; done
-small_change
-for t in $tools; do echo "bench: $t: backup after a small change" >&2; warm; "run_${t}_change"; done
-for t in $tools; do echo "bench: $t: restore" >&2; sync; "run_${t}_restore"; done
-for t in $tools; do echo "bench: $t: restore again over the restored tree" >&2; sync; "run_${t}_again"; done
+# The first tool to restore after the backups was measured slower (writeback of
+# earlier phases, it seems): each round starts with another tool.
+rotate() { local -a a=($tools); local n=${#a[@]} i; for ((i = 0; i < n; i++)); do echo -n "${a[$(((i + $1) % n))]} "; done; }
+all_tools=$tools
+for mode in $modes; do
+  for rep in $(seq "$repeat"); do
+    tools=$(rotate $((rep - 1)))
+    echo "bench: $mode, round $rep of $repeat ($tools)" >&2
+    rm -rf "$corpus"; cp -a "$work/pristine" "$corpus"
+    for t in $tools; do
+      setup_tool "$t"
+      echo "bench: $mode: $t: initial and no-change backups" >&2
+      prepare "$mode" "$corpus"; backup "$t" initial
+      prepare "$mode" "$corpus"; backup "$t" nochange
+    done
+    small_change
+    for t in $tools; do echo "bench: $mode: $t: backup after a small change" >&2; prepare "$mode" "$corpus"; backup "$t" change; done
+    for t in $tools; do
+      echo "bench: $mode: $t: restore" >&2
+      prepare "$mode" "$work/$t/repo"; restore "$t" restore
+      size[$t]=$(du -sb "$work/$t/repo" | cut -f1)
+    done
+    for t in $tools; do
+      echo "bench: $mode: $t: restore again over the restored tree" >&2
+      prepare "$mode" "$work/$t/repo" "$work/$t/restored"; restore "$t" again
+    done
+    for t in $tools; do rm -rf "${work:?}/$t/restored"; done
+  done
+done
+tools=$all_tools
 
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+spread() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {if (NR > 1) printf " (%s-%s)", lo, hi}'; }
 ratio() { [ -n "${2:-}" ] && [ "$(echo "$2 > 0" | bc)" = 1 ] && printf '%.2f' "$(echo "$1 / $2" | bc -l)" || echo "-"; }
 mib() { printf '%.0f' "$(echo "$1 / 1048576" | bc -l)"; }
+has() { [[ " $tools " == *" $1 "* ]]; }
 
 {
-  echo "## Cairn vs restic vs Borg — $(date -u +%Y-%m-%d) on $(nproc) cores"
+  echo "## Cairn vs restic vs Borg — $(date -u '+%Y-%m-%d %H:%M') UTC on $(nproc) cores"
   echo
-  echo "Corpus: $(mib "$corpus_bytes") MiB in $corpus_files files from: $sources."
-  echo "Versions: $("$root/build/cairn" --version), $(restic version | cut -d' ' -f1-2), $(borg --version)."
-  echo
-  echo "| step | metric | cairn | restic | borg | cairn/restic | cairn/borg |"
-  echo "|---|---|---|---|---|---|---|"
-  for step in initial nochange change restore again; do
-    for metric in wall cpu rss; do
-      declare -n m=$metric
-      unit=s; [ $metric = rss ] && unit="MiB"
-      val() { local v=${m[$1,$step]:-}; [ -z "$v" ] && { echo ""; return; }; [ $metric = rss ] && printf '%.0f' "$(echo "$v / 1024" | bc -l)" || echo "$v"; }
-      c=$(val cairn); r=$(val restic); b=$(val borg)
-      [ -n "${failed[restic,$step]:-}" ] && [ $metric = wall ] && r="$r (failed)"
-      echo "| $step | $metric ($unit) | $c | $r | $b | $(ratio "$c" "${r% (failed)}") | $(ratio "$c" "$b") |"
+  echo "Corpus: $(mib "$corpus_bytes") MiB in $corpus_files files: $corpus_name."
+  echo "Versions: $("$work/bin/cairn" --version)$(has restic && echo ", $(restic version | cut -d' ' -f1-2)")$(has borg && echo ", $(borg --version)")."
+  echo "Each value is the median of $repeat run(s)$([ "$repeat" -gt 1 ] && echo "; wall times show the range in parentheses")."
+  echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  cols=""; for t in $tools; do cols+=" $t |"; done
+  rcols=""; for t in restic borg before; do has "$t" && rcols+=" cairn/$t |"; done
+  for mode in $modes; do
+    echo
+    echo "### $mode page cache$([ "$mode" = cold ] && echo " (dropped before every phase)" || echo " (data read just before every phase)")"
+    echo
+    echo "| step | metric |$cols$rcols"
+    echo "|---|---|$(for t in $tools; do echo -n '---|'; done)$(for t in restic borg before; do has "$t" && echo -n '---|'; done)"
+    for step in initial nochange change restore again; do
+      for metric in wall cpu sys rss; do
+        unit=s; [ $metric = rss ] && unit=MiB
+        row="| $step | $metric ($unit) |"
+        declare -A med=()
+        for t in $tools; do
+          raw=${vals[$mode,$t,$step,$metric]:-}
+          v=$(median "$raw")
+          [ $metric = rss ] && [ -n "$v" ] && v=$(printf '%.0f' "$(echo "$v / 1024" | bc -l)")
+          med[$t]=$v
+          extra=""; [ $metric = wall ] && extra=$(spread "$raw")
+          [ -n "${failed[$mode,$t,$step]:-}" ] && [ $metric = wall ] && extra+=" (failed)"
+          row+=" $v$extra |"
+        done
+        for t in restic borg before; do has "$t" && row+=" $(ratio "${med[cairn]:-}" "${med[$t]:-}") |"; done
+        echo "$row"
+      done
     done
+    row="| repository | size (MiB) |"
+    for t in $tools; do row+=" $([ -n "${size[$t]:-}" ] && mib "${size[$t]}") |"; done
+    for t in restic borg before; do has "$t" && row+=" $(ratio "${size[cairn]:-}" "${size[$t]:-}") |"; done
+    echo "$row"
   done
-  c=${size[cairn]:-}; r=${size[restic]:-}; b=${size[borg]:-}
-  echo "| repository | size (MiB) | $([ -n "$c" ] && mib "$c") | $([ -n "$r" ] && mib "$r") | $([ -n "$b" ] && mib "$b") | $(ratio "$c" "$r") | $(ratio "$c" "$b") |"
 } | tee "$work/results.md"
 mkdir -p "$root/bench/results"
 cp "$work/results.md" "$root/bench/results/$(date -u +%Y%m%d-%H%M).md"

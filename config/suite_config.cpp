@@ -332,7 +332,12 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   p.where = where(key);
   check_name(key, name, "plan name");
   expect_map(n, "plan \"" + name + "\"");
-  check_keys(n, {"sources", "targets", "schedule", "keep", "before", "after", "on_failure"}, "plan \"" + name + "\"");
+  check_keys(n, {"sources", "targets", "schedule", "keep", "before", "after", "on_failure", "readers"},
+             "plan \"" + name + "\"");
+  if (n["readers"]) {
+    p.readers = static_cast<size_t>(number(n["readers"], "readers", 64));
+    if (p.readers == 0) error_at(n["readers"], "readers must be a whole number from 1 to 64");
+  }
   if (n["before"]) p.before = scalar(n["before"], "before");
   if (n["after"]) p.after = scalar(n["after"], "after");
   if (n["on_failure"]) p.on_failure = scalar(n["on_failure"], "on_failure");

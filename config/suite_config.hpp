@@ -105,6 +105,7 @@ struct plan_config {
   std::string on_failure;            // a command run after a failed or partial run (else the suite's)
   schedule when;                     // cairn daemon: when it runs by itself (empty: never)
   keep_policy keep;                  // which checkpoints to keep (empty: all)
+  size_t readers = 4;                // files read at once (a disk serves several requests faster than one)
   location where;
 };
 

@@ -83,6 +83,9 @@ private:
   std::string path_;
 };
 
+// The extended attributes of an open file (no path lookup); `path` is for messages.
+expected<std::vector<xattr>> read_xattrs(int fd, const std::string& path);
+
 // A compact encoding of extended attributes (for the file cache).
 byte_buffer encode_xattrs(const std::vector<xattr>& xattrs);
 expected<std::vector<xattr>> decode_xattrs(byte_view bytes);

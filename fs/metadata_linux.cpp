@@ -58,11 +58,13 @@ int64_t to_ns(const struct timespec& ts) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-expected<std::vector<xattr>> read_xattrs(const std::string& path) {
+// list(buf, size) and get(name, buf, size) are the l- or f- variants.
+template <class List, class Get>
+expected<std::vector<xattr>> read_xattrs_with(const std::string& path, List list, Get get) {
   std::vector<xattr> out;
   std::vector<char> names(1024);
   ssize_t n;
-  while ((n = llistxattr(path.c_str(), names.data(), names.size())) < 0) {
+  while ((n = list(names.data(), names.size())) < 0) {
     if (errno == ENOTSUP || errno == ENOSYS) return out;
     if (errno != ERANGE) return fail(errno_error("list extended attributes of", path, errno));
     names.resize(names.size() * 4);
@@ -72,7 +74,7 @@ expected<std::vector<xattr>> read_xattrs(const std::string& path) {
     pos += static_cast<ssize_t>(name.size()) + 1;
     byte_buffer value(256);
     ssize_t len;
-    while ((len = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size())) < 0) {
+    while ((len = get(name.c_str(), value.data(), value.size())) < 0) {
       if (errno == ENODATA) break;  // removed meanwhile
       if (errno != ERANGE) return fail(errno_error("read extended attribute of", path, errno));
       value.resize(value.size() * 4);
@@ -83,6 +85,12 @@ expected<std::vector<xattr>> read_xattrs(const std::string& path) {
   }
   std::sort(out.begin(), out.end(), [](const xattr& a, const xattr& b) { return a.name < b.name; });
   return out;
+}
+
+expected<std::vector<xattr>> read_xattrs(const std::string& path) {
+  return read_xattrs_with(
+    path, [&](char* b, size_t n) { return ::llistxattr(path.c_str(), b, n); },
+    [&](const char* name, void* b, size_t n) { return ::lgetxattr(path.c_str(), name, b, n); });
 }
 
 }  // namespace
@@ -154,6 +162,12 @@ status complete_at(metadata& m, int dirfd, const std::string& name, const std::s
 }
 
 }  // namespace
+
+expected<std::vector<xattr>> read_xattrs(int fd, const std::string& path) {
+  return read_xattrs_with(
+    path, [&](char* b, size_t n) { return ::flistxattr(fd, b, n); },
+    [&](const char* name, void* b, size_t n) { return ::fgetxattr(fd, name, b, n); });
+}
 
 expected<metadata> read_metadata(const std::string& path) {
   CAIRN_ASSIGN(metadata m, stat_only(path));

@@ -68,7 +68,7 @@ TEST_CASE("config: bad input gets one line with file line and column") {
   const row rows[] = {
     {"state_dir: [a\n", "/etc/cairn/cairn.yaml:2:1: end of sequence flow not found"},
     {base + "plans:\n  home:\n    sources:\n      - type: dir\n        path: /a\n    tagret: [usb]\n",
-     "/etc/cairn/cairn.yaml:10:5: unknown key \"tagret\" in plan \"home\" (expected one of: after, before, keep, on_failure, schedule, sources, targets)"},
+     "/etc/cairn/cairn.yaml:10:5: unknown key \"tagret\" in plan \"home\" (expected one of: after, before, keep, on_failure, readers, schedule, sources, targets)"},
     {base + "plans:\n  home:\n    sources:\n      - type: dir\n        path: /a\n    targets: [usb, tape]\n",
      "/etc/cairn/cairn.yaml:10:20: plan \"home\" names unknown target \"tape\""},
     {base + "plans:\n  home:\n    sources:\n      - type: dir\n        path: /a\n    targets: usb\n",

@@ -1,0 +1,230 @@
+#include "repo/read_pool.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <new>
+
+#include "fs/file_reader.hpp"
+
+namespace cairn::repo {
+
+namespace {
+
+constexpr size_t min_buffer = 64u << 10;
+
+}  // namespace
+
+read_pool::read_pool(read_pool_options options)
+  : options_(std::move(options)), chunker_(options_.chunker),
+    // Buffers may hold all but one max-size chunk of the budget, so a reader
+    // with a buffer can always hand out its next chunk once the consumer
+    // released the others: no reader waits for another forever.
+    budget_(std::max<uint64_t>(options_.max_bytes, 3ull * options_.chunker.max_size)) {
+  size_t n = std::max<size_t>(1, options_.readers);
+  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
+}
+
+read_pool::~read_pool() { stop(); }
+
+void read_pool::submit(read_request request) {
+  ++in_flight_;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(request));
+  }
+  work_cv_.notify_one();
+}
+
+std::vector<read_event> read_pool::take() {
+  std::vector<read_event> events;
+  {
+    std::lock_guard lock(mutex_);
+    events.swap(out_);
+    wake_sent_ = false;
+  }
+  for (const auto& e : events) in_flight_ -= e.last ? 1 : 0;
+  return events;
+}
+
+void read_pool::release(uint64_t bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    used_ -= bytes;
+    chunks_out_ -= bytes;
+  }
+  budget_cv_.notify_all();
+}
+
+void read_pool::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    queue_.clear();
+  }
+  work_cv_.notify_all();
+  budget_cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+bool read_pool::acquire(uint64_t bytes, bool is_buffer) {
+  std::unique_lock lock(mutex_);
+  budget_cv_.wait(lock, [&] {
+    if (stopped_) return true;
+    if (is_buffer) return buffers_ + bytes <= budget_ - options_.chunker.max_size && used_ + bytes <= budget_;
+    return used_ + bytes <= budget_ || chunks_out_ == 0;
+  });
+  if (stopped_) return false;
+  used_ += bytes;
+  (is_buffer ? buffers_ : chunks_out_) += bytes;
+  return true;
+}
+
+void read_pool::give_back(uint64_t bytes, bool is_buffer) {
+  if (bytes == 0) return;
+  {
+    std::lock_guard lock(mutex_);
+    used_ -= bytes;
+    (is_buffer ? buffers_ : chunks_out_) -= bytes;
+  }
+  budget_cv_.notify_all();
+}
+
+bool read_pool::wait_while_paused() {
+  if (!options_.gate) return true;
+  std::unique_lock lock(mutex_);
+  while (!stopped_ && options_.gate->paused())
+    budget_cv_.wait_for(lock, std::chrono::milliseconds(250));
+  return !stopped_;
+}
+
+void read_pool::push(read_event event) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    out_.push_back(std::move(event));
+    wake = !wake_sent_;
+    wake_sent_ = true;
+  }
+  if (wake && options_.wake) options_.wake();
+}
+
+void read_pool::run() {
+  std::unique_ptr<uint8_t[]> buffer;
+  size_t cap = 0;
+  const size_t max = options_.chunker.max_size;
+  for (;;) {
+    read_request request;
+    {
+      std::unique_lock lock(mutex_);
+      if (queue_.empty() && cap > 0) {  // idle: a big buffer would shrink the others' budget
+        used_ -= cap;
+        buffers_ -= cap;
+        cap = 0;
+        buffer.reset();
+        budget_cv_.notify_all();
+      }
+      work_cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
+      if (stopped_) break;
+      request = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    // Room for the whole file (and the read that sees its end), up to one max-size chunk.
+    size_t need = std::clamp<size_t>(std::bit_ceil(request.before.size + 1), min_buffer, max);
+    if (need != cap) {
+      give_back(cap, true);
+      buffer.reset();
+      cap = 0;
+      if (!acquire(need, true)) break;
+      buffer.reset(new uint8_t[need]);  // never zero-filled
+      cap = need;
+    }
+    try {
+      read_file(request, buffer, cap);
+    } catch (const std::bad_alloc&) {  // nothing else throws here; the file fails alone
+      push({request.id, nullptr, true, error{errc::io, "read " + request.path + ": out of memory"}, false, {}});
+    }
+  }
+  give_back(cap, true);
+}
+
+// Cuts as soon as a cut point is in the buffer (a cut depends only on the
+// bytes before it), and reads more only when none is: the rest moved to the
+// front is then shorter than a chunk, and the buffer never needs to exceed max_size.
+void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap) {
+  const auto& before = request.before;
+  auto reader = fs::file_reader::open(request.path, {before.size, static_cast<int64_t>(before.uid)});
+  if (!reader) return push({request.id, nullptr, true, reader.error(), false, {}});
+  std::vector<fs::xattr> xattrs;
+  if (request.xattrs) {
+    auto x = reader->xattrs();
+    if (!x) return push({request.id, nullptr, true, x.error(), false, {}});
+    xattrs = std::move(*x);
+  }
+  size_t start = 0, end = 0;
+  uint64_t total = 0;
+  bool eof = false;
+  std::optional<fs::metadata> after;
+  for (;;) {
+    byte_view rest(buffer.get() + start, end - start);
+    size_t cut = rest.empty() ? 0 : chunker_.next_cut(rest, eof);
+    if (cut > 0) {
+      if (!acquire(cut, false)) return;
+      read_event e;
+      e.id = request.id;
+      try {
+        e.data = make_chunk(byte_buffer(rest.begin(), rest.begin() + cut));
+      } catch (const std::bad_alloc&) {
+        give_back(cut, false);
+        throw;
+      }
+      push(std::move(e));
+      start += cut;
+      continue;
+    }
+    if (eof) break;
+    if (start > 0) {
+      std::memmove(buffer.get(), buffer.get() + start, end - start);
+      end -= start;
+      start = 0;
+    }
+    if (end == cap) {  // it grew past its size: a rare case, held outside the budget's wait
+      size_t bigger = std::min<size_t>(cap * 2, options_.chunker.max_size);
+      std::unique_ptr<uint8_t[]> grown(new uint8_t[bigger]);
+      std::memcpy(grown.get(), buffer.get(), end);
+      {
+        std::lock_guard lock(mutex_);
+        used_ += bigger - cap;
+        buffers_ += bigger - cap;
+      }
+      buffer = std::move(grown);
+      cap = bigger;
+    }
+    if (!wait_while_paused()) return;
+    auto n = reader->read(buffer.get() + end, cap - end);
+    if (!n) return push({request.id, nullptr, true, n.error(), false, {}});
+    if (*n == 0) {
+      eof = true;
+      continue;
+    }
+    end += *n;
+    total += *n;
+    if (total == before.size) {  // probably the end: a stat confirms it and saves a read
+      auto st = reader->stat();
+      if (st && st->size == total && st->mtime_ns == before.mtime_ns) eof = true, after = std::move(*st);
+    }
+  }
+  if (!after) {
+    auto st = reader->stat();
+    if (st) after = std::move(*st);
+  }
+  bool changed = !after || after->size != before.size || after->mtime_ns != before.mtime_ns ||
+                 after->inode != before.inode || after->type != fs::file_type::regular;
+  push({request.id, nullptr, true, std::nullopt, changed, std::move(xattrs)});
+}
+
+}  // namespace cairn::repo

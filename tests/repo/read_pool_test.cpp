@@ -1,0 +1,187 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "repo/read_pool.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace cairn;
+using namespace cairn::repo;
+using namespace std::chrono_literals;
+
+namespace {
+
+const chunker_params params{4 << 10, 16 << 10, 64 << 10, 7};
+
+byte_buffer noise(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  byte_buffer b(n);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  return b;
+}
+
+void write(const std::filesystem::path& p, const byte_buffer& data) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+std::vector<size_t> reference_cuts(const byte_buffer& data) {
+  chunker c(params);
+  std::vector<size_t> cuts;
+  for (size_t pos = 0; pos < data.size();) {
+    size_t cut = c.next_cut(byte_view(data).subspan(pos), true);
+    cuts.push_back(cut);
+    pos += cut;
+  }
+  return cuts;
+}
+
+read_request request_for(uint64_t id, const std::filesystem::path& p) {
+  auto meta = fs::stat_only(p.string());
+  REQUIRE(meta);
+  return {id, p.string(), *meta};
+}
+
+struct file_result {
+  std::vector<size_t> cuts;
+  byte_buffer bytes;
+  bool done = false;
+  std::optional<error> failed;
+  bool changed = false;
+};
+
+// Takes events until every file is done; releases each chunk at once.
+std::map<uint64_t, file_result> consume(read_pool& pool, size_t files) {
+  std::map<uint64_t, file_result> out;
+  size_t done = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (done < files) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    auto events = pool.take();
+    if (events.empty()) std::this_thread::sleep_for(1ms);
+    for (auto& e : events) {
+      auto& r = out[e.id];
+      REQUIRE_FALSE(r.done);
+      if (e.last) {
+        r.done = true, r.failed = e.failed, r.changed = e.changed, ++done;
+        continue;
+      }
+      r.cuts.push_back(e.data->size());
+      r.bytes.insert(r.bytes.end(), e.data->view().begin(), e.data->view().end());
+      pool.release(e.data->size());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("read_pool: chunks and their order do not depend on the number of readers") {
+  testing::temp_dir dir;
+  std::vector<byte_buffer> contents;
+  contents.push_back({});
+  contents.push_back(noise(1, 1));
+  contents.push_back(noise(100 << 10, 2));
+  contents.push_back(noise(700 << 10, 3));
+  auto mixed = noise(300 << 10, 4);
+  mixed.resize(mixed.size() + (400 << 10), 0);  // zeros: cut at max_size
+  contents.push_back(mixed);
+  for (int i = 0; i < 40; ++i) contents.push_back(noise(200 + i * 97, 10 + i));
+  for (size_t i = 0; i < contents.size(); ++i) write(dir / ("f" + std::to_string(i)), contents[i]);
+
+  for (size_t readers : {1, 3, 8}) {
+    CAPTURE(readers);
+    read_pool pool({readers, 24u << 20, params, nullptr, nullptr});
+    for (size_t i = 0; i < contents.size(); ++i) pool.submit(request_for(i, dir / ("f" + std::to_string(i))));
+    auto results = consume(pool, contents.size());
+    CHECK(pool.files_in_flight() == 0);
+    for (size_t i = 0; i < contents.size(); ++i) {
+      CAPTURE(i);
+      CHECK_FALSE(results[i].failed);
+      CHECK_FALSE(results[i].changed);
+      CHECK(results[i].bytes == contents[i]);
+      CHECK(results[i].cuts == reference_cuts(contents[i]));
+    }
+  }
+}
+
+TEST_CASE("read_pool: chunks not released stay within the budget, then reading goes on") {
+  testing::temp_dir dir;
+  auto data = noise(4 << 20, 5);
+  write(dir / "big", data);
+  write(dir / "big2", data);
+  const uint64_t budget = 3 * params.max_size;
+  read_pool pool({4, budget, params, nullptr, nullptr});
+  pool.submit(request_for(0, dir / "big"));
+  pool.submit(request_for(1, dir / "big2"));
+  std::this_thread::sleep_for(200ms);
+  uint64_t held = 0;
+  std::vector<read_event> kept;
+  for (auto& e : pool.take()) {
+    if (e.data) held += e.data->size();
+    kept.push_back(std::move(e));
+  }
+  CHECK(held > 0);
+  CHECK(held <= budget);
+  pool.release(held);
+  auto rest = consume(pool, 2);
+  CHECK(rest.size() == 2);
+}
+
+TEST_CASE("read_pool: stop ends readers that wait for the budget") {
+  testing::temp_dir dir;
+  write(dir / "big", noise(4 << 20, 6));
+  read_pool pool({2, 0, params, nullptr, nullptr});
+  pool.submit(request_for(0, dir / "big"));
+  std::this_thread::sleep_for(50ms);  // the reader now waits: nothing is released
+  auto start = std::chrono::steady_clock::now();
+  pool.stop();
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  pool.take();  // nothing after stop
+  CHECK(pool.take().empty());
+}
+
+TEST_CASE("read_pool: readers wait while the pause gate holds") {
+  testing::temp_dir dir;
+  write(dir / "f", noise(50 << 10, 7));
+  auto gate = std::make_shared<pause_gate>();
+  gate->hold("test");
+  std::atomic<int> wakes{0};
+  read_pool pool({2, 24u << 20, params, gate, [&] { ++wakes; }});
+  pool.submit(request_for(0, dir / "f"));
+  std::this_thread::sleep_for(300ms);
+  CHECK(pool.take().empty());
+  CHECK(wakes == 0);
+  gate->release("test");
+  auto results = consume(pool, 1);
+  CHECK(results[0].bytes.size() == 50u << 10);
+  CHECK(wakes >= 1);
+}
+
+TEST_CASE("read_pool: a file that vanished fails alone and one that changed says so") {
+  testing::temp_dir dir;
+  write(dir / "gone", noise(10, 8));
+  write(dir / "grew", noise(1000, 9));
+  write(dir / "ok", noise(1000, 10));
+  auto gone = request_for(0, dir / "gone");
+  auto grew = request_for(1, dir / "grew");
+  std::filesystem::remove(dir / "gone");
+  grew.before.size = 500;  // as if it grew after the walk saw it
+  read_pool pool({2, 24u << 20, params, nullptr, nullptr});
+  pool.submit(gone);
+  pool.submit(grew);
+  pool.submit(request_for(2, dir / "ok"));
+  auto results = consume(pool, 3);
+  REQUIRE(results[0].failed);
+  CHECK(results[0].failed->code() == errc::not_found);
+  CHECK(results[0].failed->message().find("gone") != std::string::npos);
+  CHECK_FALSE(results[1].failed);
+  CHECK(results[1].changed);
+  CHECK(results[1].bytes.size() == 1000);  // read to its real end
+  CHECK_FALSE(results[2].failed);
+  CHECK_FALSE(results[2].changed);
+}
