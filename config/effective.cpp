@@ -140,6 +140,7 @@ void emit_plan(YAML::Emitter& out, const plan_config& p) {
   for (const auto& s : p.sources) emit_source(out, s);
   out << YAML::EndSeq;
   emit_list(out, "targets", p.targets);
+  out << YAML::Key << "readers" << YAML::Value << p.readers;
   if (!p.when.empty()) out << YAML::Key << "schedule" << YAML::Value << p.when.text;
   else out << YAML::Comment("no schedule: runs only by cairn backup or cairn run");
   if (!p.keep.empty()) emit_keep(out, p.keep);
