@@ -79,7 +79,7 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
   for (const auto& p : suite.plans) {
     if (!chosen(p)) continue;
     for (const auto& s : p.sources) {
-      if (s.type == "command") continue;
+      if (s.type == "command" || s.type == "resource") continue;
       std::error_code ec;
       if (!fs::exists(s.path, ec))
         return fail(errc::invalid_input, s.where.str() + ": source path " + s.path.string() + " of plan \"" + p.name +
