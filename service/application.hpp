@@ -21,6 +21,7 @@
 #include "repo/checker.hpp"
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
+#include "service/resources.hpp"
 
 namespace cairn::service {
 
@@ -189,6 +190,12 @@ public:
   // those the checkpoint carries only with `run_checkpoint_steps`.
   expected<restore_report> restore(const resolved_checkpoint& cp, const std::filesystem::path& to,
                                    const restore_options& options);
+  // An application resource of a checkpoint: restored into a recovery folder
+  // under state_dir, handed to the local descriptor's recover command with
+  // CAIRN_DESTINATION = `destination` ("" : the application's own place),
+  // then removed (service/resources.cpp, docs/RESOURCES.md).
+  expected<resource_restore_report> restore_resource(const resolved_checkpoint& cp, const std::string& name,
+                                                     const std::filesystem::path& destination);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are
