@@ -30,7 +30,8 @@ source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source
         return rp;
       }
       if (is_staged(opts->source)) {
-        auto dir = stage_source(opts->plan, opts->source, opts->state_dir, opts->cancel_stage.get());
+        std::string metadata;
+        auto dir = stage_source(opts->plan, opts->source, opts->state_dir, opts->cancel_stage.get(), &metadata);
         if (!dir) {
           rp.deliver(to_caf(dir.error()));
           return rp;
@@ -39,6 +40,7 @@ source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source
         auto o = *opts;
         o.source.type = "dir";
         o.source.path = *dir;
+        o.metadata = std::move(metadata);
         self->state.walk = std::make_shared<dir_walk>(self, std::move(o));
       }
       self->state.walk->start(rp);

@@ -39,6 +39,11 @@ struct source_options {
   std::shared_ptr<const std::atomic<bool>> cancel_scan;
   // Set when the run stops: a running command or database copy is stopped.
   std::shared_ptr<const std::atomic<bool>> cancel_stage;
+  // Bit i: target i does not encrypt (key mode none); a resource's sensitive
+  // paths are neither sealed for it nor named in its trees.
+  uint32_t plain_targets = 0;
+  // A resource: what its backup command printed, passed through to the result.
+  std::string metadata;
   // While it holds, reading waits (the daemon's pause).
   std::shared_ptr<const pause_gate> gate;
 };

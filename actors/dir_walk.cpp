@@ -49,6 +49,7 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
   for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
   result_.roots.resize(targets_);
   result_.target_errors.resize(targets_);
+  result_.metadata = options_.metadata;
 }
 
 // The readers go first: they must not touch the walk's state being torn down.
@@ -204,15 +205,23 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
     else reuse = false;
   }
   size_t slot = dir->nodes.size();
+  auto srel = child_rel(dir->srel, name);
+  // A resource's sensitive paths: stored only where the target encrypts.
+  bool sensitive = dir->is_sensitive || (options_.source.resource && options_.source.resource->is_sensitive(srel));
+  if (sensitive && !dir->is_sensitive) result_.sensitive_found.push_back(srel);
+  if (sensitive && mask_for(true) == 0) return;  // no target may hold it: not even read
   dir->nodes.push_back(repo::node{name, *meta, {}, {}});
   dir->content.emplace_back(targets_);
   dir->subtrees.emplace_back(targets_);
   dir->dropped.push_back(false);
+  dir->sensitive.push_back(sensitive);
   if (is_dir) {
     auto child = std::make_unique<pending_dir>();
     child->parent = dir;
     child->slot = slot;
     child->rel = child_rel(dir->rel, name);
+    child->srel = srel;
+    child->is_sensitive = sensitive;
     child->abs = abs;
     child->meta = std::move(*meta);
     child->tree_ids.resize(targets_);
@@ -239,8 +248,10 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
   if (meta->type != fs::file_type::regular) return;
   result_.stats.files += 1;
   result_.stats.bytes += meta->size;
+  if (sensitive) result_.sensitive_files += 1, result_.sensitive_bytes += meta->size;
   if (reuse) {
     for (size_t t = 0; t < targets_; ++t) {
+      if (!(mask_for(sensitive) & (1u << t))) continue;
       dir->fresh[t].push_back(entry_of(name, *meta, cached[t]));
       dir->content[slot][t] = std::move(cached[t]);
     }
@@ -274,6 +285,7 @@ void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
   file->abs = abs;
   file->before = meta;
   file->id = next_file_id_++;
+  file->sensitive = dir->sensitive[slot];
   file->chunks.resize(targets_);
   reading_.emplace(file->id, file.get());
   pool_->submit({file->id, abs, meta, true});
@@ -327,7 +339,7 @@ void dir_walk::emit(pending_file* file, chunk_ptr data) {
   size_t size = data->size();
   inflight_bytes_ += size;
   ++inflight_chunks_;
-  seal_job job{std::move(data), options_.context, active_, repo::blob_type::data};
+  seal_job job{std::move(data), options_.context, mask_for(file->sensitive), repo::blob_type::data};
   self_->request(next_sealer(), timeouts::seal, atom::seal::value, std::move(job))
     .then([this, file, seq, size](seal_result& r) { on_sealed(file, seq, r, size); },
           [this](caf::error& e) { fail(from_caf(e)); });
@@ -355,6 +367,7 @@ void dir_walk::complete_file(pending_file* file) {
     dir->nodes[file->slot].meta.xattrs = file->before.xattrs;
     const auto& name = dir->nodes[file->slot].name;
     for (size_t t = 0; t < targets_; ++t) {
+      if (!(mask_for(file->sensitive) & (1u << t))) continue;
       if (file->before.mtime_ns != -1) dir->fresh[t].push_back(entry_of(name, file->before, file->chunks[t]));
       dir->content[file->slot][t] = std::move(file->chunks[t]);
     }
@@ -372,10 +385,11 @@ void dir_walk::maybe_finalize(pending_dir* dir) {
 void dir_walk::finalize(pending_dir* dir) {
   dir->finalizing = true;
   for (size_t t = 0; t < targets_; ++t) {
-    if (!(active_ & (1u << t))) continue;
+    if (!(mask_for(dir->is_sensitive) & (1u << t))) continue;
     repo::tree tree;
     for (size_t i = 0; i < dir->nodes.size(); ++i) {
       if (dir->dropped[i]) continue;
+      if (!(mask_for(dir->sensitive[i]) & (1u << t))) continue;
       repo::node n = dir->nodes[i];
       n.content = dir->content[i][t];
       n.subtree = dir->subtrees[i][t];

@@ -30,6 +30,9 @@ struct pending_dir {
   std::vector<std::vector<std::vector<object_id>>> content;  // [slot][target]
   std::vector<std::vector<object_id>> subtrees;               // [slot][target]
   std::vector<bool> dropped;                                  // could not be read
+  std::vector<bool> sensitive;                                // [slot] a resource's sensitive path
+  bool is_sensitive = false;       // this directory is (or lies under) a sensitive path
+  std::string srel;                // relative to the source's root ("" for the root)
   std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache;  // [target]
   std::vector<std::vector<catalog::cache_entry>> fresh;                     // [target]
   std::vector<object_id> tree_ids;                                          // [target]
@@ -38,6 +41,7 @@ struct pending_dir {
 
 struct pending_file {
   pending_dir* dir = nullptr;
+  bool sensitive = false;  // sealed only for targets that encrypt
   size_t slot = 0;
   std::string abs;
   fs::metadata before;
@@ -101,6 +105,8 @@ private:
   std::optional<caf::typed_response_promise<source_result>> promise_;
   source_result result_;
   uint32_t active_ = 0;
+  // Targets that may hold a path: all active ones, or only those that encrypt.
+  uint32_t mask_for(bool sensitive) const { return sensitive ? active_ & ~options_.plain_targets : active_; }
   std::unordered_map<pending_dir*, std::unique_ptr<pending_dir>> dirs_;
   std::unordered_map<pending_file*, std::unique_ptr<pending_file>> files_;
   std::unordered_map<uint64_t, pending_file*> reading_;  // by read pool id

@@ -39,6 +39,11 @@ dry_run_source scan_staged(const config::plan_config& plan, const config::source
     out.note = "the command's output is read in full; its size is known only when it runs";
     return out;
   }
+  if (s.resource) {  // a dry run runs no command
+    out.what = s.resource->backup;
+    out.note = "the resource's backup command fills its staging folder; its size is known only when it runs";
+    return out;
+  }
   auto m = fs::stat_only(s.path.string());
   if (!m) {
     out.note = s.where.str() + ": source " + m.error().message();

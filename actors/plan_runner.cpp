@@ -174,8 +174,12 @@ void start_sources(self_ptr self) {
   for (size_t i = 0; i < n; ++i) st.sealers.push_back(self->spawn<caf::linked>(sealer));
   std::vector<std::string> names;
   for (size_t i : st.plan_index) names.push_back(st.plan->targets[i]);
+  st.plain_targets = 0;
+  for (size_t t = 0; t < st.context->targets.size(); ++t)
+    if (st.context->targets[t].repo->header().encryption == crypto::encryption::none) st.plain_targets |= 1u << t;
   auto options_for = [&](const config::source_config& src) {
     source_options o;
+    o.plain_targets = st.plain_targets;
     o.plan = st.options.plan;
     o.source = src;
     o.target_names = names;
@@ -238,6 +242,18 @@ void run_source(self_ptr self) {
         total.files_skipped += r.stats.files_skipped;
         total.bytes_read += r.stats.bytes_read;
         for (auto& sk : r.skipped) s.report.skipped.push_back(std::move(sk));
+        const auto& src = s.plan->sources[s.current_source];
+        if (src.resource) {
+          repo::resource_manifest m;
+          m.name = src.resource->name;
+          m.version = src.resource->version;
+          m.metadata = std::move(r.metadata);
+          m.files = r.stats.files;
+          m.bytes = r.stats.bytes;
+          m.left_out = std::move(r.sensitive_found);  // kept only for targets that do not encrypt
+          s.resources.push_back(std::move(m));
+          s.sensitive_sizes.emplace_back(r.sensitive_files, r.sensitive_bytes);
+        }
         ++s.current_source;
         if (all_failed(self)) return abort_all(self, "every target failed", false);
         run_source(self);
@@ -258,8 +274,19 @@ repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const 
   if (auto p = object_id::parse(parent)) c.parent = *p;
   c.tree = tree;
   for (const auto& s : st.plan->sources)
-    c.sources.push_back({s.name, s.type, s.type == "command" ? s.command : s.path.string(), s.post_restore});
+    c.sources.push_back({s.name, s.type, s.type == "command" ? s.command : s.resource ? s.resource->file.string() : s.path.string(), s.post_restore});
   c.program = std::string("cairn ") + program_version;
+  for (size_t i = 0; i < st.resources.size(); ++i) {
+    auto m = st.resources[i];
+    if ((st.plain_targets & (1u << slot)) && !m.left_out.empty()) {
+      m.left_out_reason = "sensitive: this target does not encrypt (key mode none)";
+      m.files -= std::min(m.files, st.sensitive_sizes[i].first);
+      m.bytes -= std::min(m.bytes, st.sensitive_sizes[i].second);
+    } else {
+      m.left_out.clear();
+    }
+    c.resources.push_back(std::move(m));
+  }
   c.stats = st.report.stats;
   c.stats.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now() - st.started).count();
@@ -273,7 +300,14 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
   out.checkpoint_id = r.id.hex();
   out.stats = r.checkpoint.stats;
   nlohmann::json sources = nlohmann::json::array();
-  for (const auto& s : r.checkpoint.sources) sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
+  for (const auto& s : r.checkpoint.sources) {
+    nlohmann::json entry{{"name", s.name}, {"type", s.type}, {"path", s.path}};
+    // A resource's manifest entry, for `cairn ls` (read back with repo::decode_manifest).
+    for (const auto& m : r.checkpoint.resources)
+      if (s.type == "resource" && m.name == s.name)
+        entry["manifest"] = nlohmann::json::parse(repo::encode_manifest({m}), nullptr, false)[0];
+    sources.push_back(std::move(entry));
+  }
   catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
                               r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
                               r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,

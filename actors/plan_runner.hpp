@@ -56,6 +56,9 @@ struct plan_runner_state {
   std::shared_ptr<std::atomic<bool>> stage_cancel = std::make_shared<std::atomic<bool>>(false);
   size_t current_source = 0;
   std::vector<std::vector<repo::node>> roots;    // [context slot][source]
+  uint32_t plain_targets = 0;                    // context slots that do not encrypt
+  std::vector<repo::resource_manifest> resources;  // the manifest, left_out filled per target at commit
+  std::vector<std::pair<uint64_t, uint64_t>> sensitive_sizes;  // per resource: files, bytes left out of plain targets
   uint32_t failed = 0;                           // context slots that failed
   size_t pending = 0;                            // replies still expected
   std::vector<target_actor> state_only;          // other targets of the suite, for its state

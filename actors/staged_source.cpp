@@ -4,6 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "catalog/sqlite_snapshot.hpp"
 #include "fs/command.hpp"
 
@@ -28,10 +32,70 @@ void copy_attributes(const stdfs::path& from, const stdfs::path& to) {
 
 }  // namespace
 
-bool is_staged(const config::source_config& s) { return s.type == "sqlite" || s.type == "command"; }
+bool is_staged(const config::source_config& s) {
+  return s.type == "sqlite" || s.type == "command" || s.type == "resource";
+}
+
+expected<std::string> resource_json(const stdfs::path& file, const std::string& what) {
+  std::error_code ec;
+  auto size = stdfs::file_size(file, ec);
+  if (ec) return std::string();
+  if (size > config::max_resource_metadata_bytes)
+    return fail(errc::invalid_input, what + " printed " + std::to_string(size) + " bytes; at most " +
+                                       std::to_string(config::max_resource_metadata_bytes) + " bytes of JSON are read");
+  std::ifstream in(file, std::ios::binary);
+  std::string text(static_cast<size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return std::string();
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(errc::invalid_input, what + " printed something that is not one JSON object");
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+// A resource's backup: its command fills an empty 0700 staging folder.
+expected<stdfs::path> stage_resource(const std::string& plan, const config::source_config& s, const stdfs::path& dir,
+                                     const std::atomic<bool>* cancel, std::string* metadata) {
+  const auto& r = *s.resource;
+  auto where = r.file.string() + ": resource " + r.name + ": ";
+  struct stat st {};
+  if (::stat(r.file.c_str(), &st) != 0) return fail(errc::invalid_input, where + "the descriptor is gone");
+  auto who = config::resource_user(r, st.st_uid, st.st_mode);
+  if (!who) return fail(who.error());
+  if (who->uid != ::geteuid())
+    return fail(errc::unsupported, where + "user: " + r.user +
+                                     ": running commands as another user is not supported yet; run Cairn as that user");
+  auto out = dir.parent_path() / ("." + r.name + ".stdout");
+  fs::command_options o;
+  o.command = r.backup;
+  o.output = out;
+  o.directory = dir;
+  o.environment = {{"CAIRN_PLAN", plan}, {"CAIRN_RESOURCE", r.name}, {"CAIRN_STAGING_DIR", dir.string()}};
+  o.cancel = cancel;
+  auto result = fs::run_to_file(o);
+  std::error_code ec;
+  if (!result) {
+    stdfs::remove(out, ec);
+    return fail(result.error().code(), where + result.error().message());
+  }
+  if (result->exit_code != 0) {
+    stdfs::remove(out, ec);
+    return fail(errc::io, where + "the backup command exited with " + std::to_string(result->exit_code) +
+                            (result->tail.empty() ? "" : ": " + fs::one_line(result->tail)) + " (nothing stored for it this run)");
+  }
+  auto json = resource_json(out, where + "the backup command");
+  stdfs::remove(out, ec);
+  if (!json) return fail(json.error());
+  if (metadata) *metadata = std::move(*json);
+  return dir;
+}
+
+}  // namespace
 
 expected<stdfs::path> stage_source(const std::string& plan, const config::source_config& s,
-                                   const stdfs::path& state_dir, const std::atomic<bool>* cancel) {
+                                   const stdfs::path& state_dir, const std::atomic<bool>* cancel, std::string* metadata) {
   auto where = s.where.str() + ": source " + s.name + ": ";
   auto dir = state_dir / "staging" / plan / s.name;
   std::error_code ec;
@@ -39,7 +103,9 @@ expected<stdfs::path> stage_source(const std::string& plan, const config::source
   stdfs::create_directories(dir, ec);
   if (ec) return fail(errc::io, where + "cannot create the staging folder " + dir.string() + ": " + ec.message());
   stdfs::permissions(state_dir / "staging", stdfs::perms::owner_all, ec);
+  stdfs::permissions(dir.parent_path(), stdfs::perms::owner_all, ec);
   stdfs::permissions(dir, stdfs::perms::owner_all, ec);
+  if (s.type == "resource") return stage_resource(plan, s, dir, cancel, metadata);
   if (s.type == "sqlite") {
     auto copy = dir / s.path.filename();
     auto st = catalog::snapshot_database(s.path, copy, sqlite_busy, cancel);

@@ -17,10 +17,16 @@ namespace cairn::actors {
 
 bool is_staged(const config::source_config& source);
 
-// Fills the staging folder; errors say which source and what failed.
+// Fills the staging folder; errors say which source and what failed. A
+// resource's `backup` command may print one JSON object: it goes to
+// `metadata` (validated, at most config::max_resource_metadata_bytes).
 expected<std::filesystem::path> stage_source(const std::string& plan, const config::source_config& source,
                                              const std::filesystem::path& state_dir,
-                                             const std::atomic<bool>* cancel);
+                                             const std::atomic<bool>* cancel, std::string* metadata = nullptr);
+
+// What a resource command printed on standard output: nothing, or one JSON
+// object of at most config::max_resource_metadata_bytes. Returns it compact.
+expected<std::string> resource_json(const std::filesystem::path& stdout_file, const std::string& what);
 
 // What a count can know before staging: an sqlite database's size.
 source_totals staged_totals(const config::source_config& source);

@@ -165,7 +165,11 @@ int run_command(int argc, char** argv) {
   bool run_post_restore = false;
   auto* restore = app.add_subcommand("restore", "Restore a checkpoint, or parts of it, into a directory");
   restore->add_option("checkpoint", spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
-  restore->add_option("--to", to, "Destination directory (created; DIR/SOURCE/... is recreated)")->required()->option_text("DIR");
+  std::string resource;
+  restore->add_option("--to", to, "Destination directory (created; DIR/SOURCE/... is recreated); with --resource: "
+                                  "CAIRN_DESTINATION for its recover command")->option_text("DIR");
+  restore->add_option("--resource", resource, "Restore this application resource through its recover command "
+                                              "(docs/RESOURCES.md)")->option_text("NAME");
   restore->add_option("--path", paths, "Only this file or subtree (repeatable): SOURCE/dir/file")->option_text("P");
   restore->add_option("--plan", plan, "The plan for latest")->option_text("P");
   restore->add_option("--target", target, "Restore from this target")->option_text("T");
@@ -177,7 +181,19 @@ int run_command(int argc, char** argv) {
   restore->add_flag("--dry-run", restore_dry_run,
                     "Only list what would be created (+), changed (M) and, with --delete, removed (-)");
   restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt\n"
-                  "         cairn restore latest --to /home --delete --dry-run");
+                  "         cairn restore latest --to /home --delete --dry-run\n"
+                  "         cairn restore latest --resource firefox");
+
+  auto* show = app.add_subcommand("show", "Show a checkpoint: plan, target, host, sources and its resource manifest");
+  show->add_option("checkpoint", spec, "An id, a unique id prefix, or latest")->required()->option_text("CHECKPOINT");
+  show->add_option("--plan", plan, "The plan for latest")->option_text("P");
+  show->add_option("--target", target, "Only checkpoints of this target")->option_text("T");
+
+  std::string post_name;
+  auto* post = app.add_subcommand("post-recovery", "Run an application resource's post_recovery step once, after "
+                                                   "cairn restore --resource (the application calls it at its start)");
+  post->add_option("name", post_name, "The resource")->required()->option_text("NAME");
+  post->footer("Exits 0 with nothing to do when no restore of NAME is waiting for it.");
 
   bool read_data = false, repair = false;
   auto* check = app.add_subcommand("check", "Verify repositories: structure, and with --read-data every byte");
@@ -451,6 +467,7 @@ int run_command(int argc, char** argv) {
       auto r = a.list(*cp, path);
       if (failed(out, r, code)) return code;
       print_listing(out, *cp, path, *r);
+      if (path.empty() && !out.json) print_manifest(service::manifest_of_row(cp->row.sources_json), "");
       return code;
     });
   if (*diff)
@@ -463,6 +480,40 @@ int run_command(int argc, char** argv) {
       auto r = a.diff(*older, *newer, [&](const repo::tree_change& c) { print_change(out, c); });
       if (failed(out, r, code)) return code;
       print_diff_summary(out, *r);
+      return code;
+    });
+  if (*post) {
+    output out{g.json, false};
+    auto r = service::post_recovery(config_path(g), post_name);
+    int code = exit_ok;
+    if (failed(out, r, code)) return code;
+    print_post_recovery(out, *r);
+    return code;
+  }
+  if (*show)
+    return with_app(g, [&](service::application& a, const output& out) {
+      int code = exit_ok;
+      auto cp = a.resolve(spec, plan, target);
+      if (failed(out, cp, code)) return code;
+      print_show(out, *cp);
+      return code;
+    });
+  if (*restore && resource.empty() && to.empty()) {
+    std::fprintf(stderr, "cairn: restore needs --to DIR (or --resource NAME)\n");
+    return exit_usage;
+  }
+  if (*restore && !resource.empty())
+    return with_app(g, [&](service::application& a, const output& out) {
+      int code = exit_ok;
+      if (!paths.empty()) {
+        print_error(out, error{errc::invalid_input, "restore --resource restores the whole resource: no --path"});
+        return static_cast<int>(exit_usage);
+      }
+      auto cp = a.resolve(spec, plan, target);
+      if (failed(out, cp, code)) return code;
+      auto r = a.restore_resource(*cp, resource, to);
+      if (failed(out, r, code)) return code;
+      print_resource_restore(out, *r);
       return code;
     });
   if (*restore)

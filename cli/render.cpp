@@ -477,6 +477,7 @@ void print_checkpoints(const output& out, const std::vector<catalog::checkpoint_
                 local_time(r.time_ns).c_str(), r.plan.c_str(), r.target.c_str(),
                 with_commas(r.files).c_str(), format_bytes(r.bytes).c_str(),
                 r.vanished ? "  VANISHED (gone from the target, found by cairn check)" : "");
+    print_manifest(service::manifest_of_row(r.sources_json), "          ");
   }
   if (rows.empty() && !out.json) std::printf("no checkpoints yet\n");
 }

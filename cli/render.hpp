@@ -56,6 +56,12 @@ void print_diff_summary(const output& out, const repo::diff_summary& s);
 void print_config(const output& out, const std::string& file, const std::string& effective_yaml);
 void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 
+// Application resources (render_resources.cpp).
+void print_manifest(const std::vector<repo::resource_manifest>& resources, const char* indent);
+void print_show(const output& out, const service::resolved_checkpoint& cp);
+void print_resource_restore(const output& out, const service::resource_restore_report& r);
+void print_post_recovery(const output& out, const service::post_recovery_report& r);
+
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).
 std::string printable(const std::string& name);
 

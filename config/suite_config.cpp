@@ -94,11 +94,15 @@ private:
   plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                          const std::vector<target_config>& targets) const;
   source_config parse_source(const YAML::Node& n) const;
+  source_config parse_resource_source(const YAML::Node& n, source_config& s) const;
+  source_config resource_source(const resource_config& r, const location& where) const;
   void read_exclude_file(const YAML::Node& n, source_config& s) const;
 
   fs::path file_;
   std::string name_;
   fs::path base_;
+public:
+  std::vector<resource_config> resources_;  // resources.d/, read before the plans
 };
 
 std::string join(const std::set<std::string>& words) {
@@ -277,8 +281,9 @@ source_config parser::parse_source(const YAML::Node& n) const {
   source_config s;
   s.where = where(n);
   expect_map(n, "a source");
-  if (!n["type"]) error_at(n, "a source needs a type (dir, sqlite or command)");
+  if (!n["type"]) error_at(n, "a source needs a type (dir, sqlite, command, resource or resources)");
   s.type = scalar(n["type"], "source type");
+  if (s.type == "resource" || s.type == "resources") return parse_resource_source(n, s);
   if (s.type == "dir")
     check_keys(n, {"type", "path", "name", "exclude", "exclude_from", "exclude_caches", "exclude_if_present",
                    "one_file_system", "post_restore"},
@@ -288,7 +293,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
   else if (s.type == "command")
     check_keys(n, {"type", "command", "name", "output", "post_restore"}, "command source");
   else
-    error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir, sqlite, command)");
+    error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir, sqlite, command, resource, resources)");
   if (s.type == "command") {
     if (!n["command"]) error_at(n, "a command source needs a command (its standard output is backed up)");
     s.command = scalar(n["command"], "command");
@@ -323,6 +328,32 @@ source_config parser::parse_source(const YAML::Node& n) const {
   if (n["one_file_system"]) s.one_file_system = flag(n["one_file_system"], "one_file_system");
   if (n["post_restore"]) s.post_restore = scalar(n["post_restore"], "post_restore");
   return s;
+}
+
+source_config parser::resource_source(const resource_config& r, const location& where) const {
+  source_config s;
+  s.type = "resource";
+  s.name = r.name;
+  s.resource = std::make_shared<const resource_config>(r);
+  s.where = where;
+  return s;
+}
+
+// `{type: resource, name: NAME}` names one registered resource; `{type:
+// resources}` stands for all of them and is expanded by parse_plan.
+source_config parser::parse_resource_source(const YAML::Node& n, source_config& s) const {
+  if (s.type == "resources") {
+    check_keys(n, {"type"}, "resources source (every registered resource)");
+    return s;
+  }
+  check_keys(n, {"type", "name"}, "resource source");
+  if (!n["name"]) error_at(n, "a resource source needs the name of a resource (resources.d/NAME.yaml)");
+  auto name = scalar(n["name"], "resource name");
+  check_name(n["name"], name, "resource name");
+  for (const auto& r : resources_)
+    if (r.name == name) return resource_source(r, where(n["name"]));
+  error_at(n["name"], "no resource \"" + name + "\" is registered (" + (base_ / "resources.d" / (name + ".yaml")).string() +
+                        " does not exist)");
 }
 
 plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
@@ -373,6 +404,18 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   std::set<std::string> names;
   for (const auto& s : n["sources"]) {
     auto src = parse_source(s);
+    if (src.type == "resources") {
+      if (resources_.empty())
+        error_at(s, "plan \"" + name + "\" includes every registered resource, and none is registered in " +
+                      (base_ / "resources.d").string());
+      for (const auto& r : resources_) {
+        auto one = resource_source(r, src.where);
+        if (!names.insert(one.name).second)
+          error_at(s, "two sources of plan \"" + name + "\" are named \"" + one.name + "\"; give one a different name:");
+        p.sources.push_back(std::move(one));
+      }
+      continue;
+    }
     if (!names.insert(src.name).second)
       error_at(s, "two sources of plan \"" + name + "\" are named \"" + src.name +
                     "\"; give one a different name:");
@@ -478,6 +521,10 @@ suite_config parser::parse(const YAML::Node& root) {
     uint64_t down = n["download_kbps"] ? number(n["download_kbps"], "download_kbps", 1ull << 40) : 0;
     for (auto& t : c.targets) t.suite_upload_kbps = up, t.suite_download_kbps = down;
   }
+  auto resources = load_resources(base_ / "resources.d");
+  if (!resources) throw config_error{resources.error().message()};
+  resources_ = std::move(*resources);
+  c.resources = resources_;
   if (root["plans"]) {
     expect_map(root["plans"], "plans");
     for (auto it = root["plans"].begin(); it != root["plans"].end(); ++it)
@@ -565,6 +612,12 @@ std::string location::str() const {
 const target_config* suite_config::find_target(std::string_view name) const {
   for (const auto& t : targets)
     if (t.name == name) return &t;
+  return nullptr;
+}
+
+const resource_config* suite_config::find_resource(std::string_view name) const {
+  for (const auto& r : resources)
+    if (r.name == name) return &r;
   return nullptr;
 }
 

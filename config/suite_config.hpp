@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/error.hpp"
 #include "config/listen_address.hpp"
+#include "config/resource.hpp"
 #include "config/retention.hpp"
 #include "config/schedule.hpp"
 
@@ -78,7 +80,7 @@ struct target_config {
 status parse_target_url(const std::string& url, target_config& target);
 
 struct source_config {
-  std::string type;                // dir, sqlite, command
+  std::string type;                // dir, sqlite, command, resource
   std::string name;                // entry in the checkpoint's root; unique in the plan
   std::filesystem::path path;      // dir: the tree; sqlite: the database file
   std::string command;             // command: run by /bin/sh, its standard output is stored
@@ -93,6 +95,8 @@ struct source_config {
   std::vector<std::string> exclude_if_present;  // dir: skip the contents of directories holding one of these names
   bool one_file_system = false;    // do not descend into other mounted file systems
   std::string post_restore;        // a shell command run once after a restore of this source
+  // resource: the application's descriptor (resources.d/NAME.yaml); `name` is its name.
+  std::shared_ptr<const resource_config> resource;
   location where;
 };
 
@@ -144,6 +148,9 @@ struct suite_config {
   std::string on_failure;            // run after a failed or partial run of a plan without its own
   size_t suite_state_keep = 5;       // suite-state generations kept on each target
   std::string text;                  // the YAML as read, for the suite-state backup
+  std::vector<resource_config> resources;  // resources.d/*.yaml next to the YAML, by name
+
+  const resource_config* find_resource(std::string_view name) const;
 
   const target_config* find_target(std::string_view name) const;
   const plan_config* find_plan(std::string_view name) const;

@@ -253,6 +253,13 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
     yaml << "  " << plan << ":\n    sources:\n";
     for (const auto& [name, source] : sources) {
       const auto& [type, path] = source;
+      // A resource's commands come from its application's descriptor, which
+      // a checkpoint never carries: left for the user to enable.
+      if (type == "resource") {
+        yaml << "      # - {type: resource, name: " << name << "}  # install the application's resources.d/" << name
+             << ".yaml first (docs/RESOURCES.md)\n";
+        continue;
+      }
       // A command source records its command where the others record a path.
       yaml << "      - type: " << (type.empty() ? "dir" : type) << "\n        name: " << name << "\n        "
            << (type == "command" ? "command: " : "path: ") << nlohmann::json(path).dump() << "\n";

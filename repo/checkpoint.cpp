@@ -46,7 +46,78 @@ checkpoint_stats stats_from_json(const json& j) {
   return s;
 }
 
+json manifest_to_json(const resource_manifest& r) {
+  json j{{"name", r.name}, {"version", r.version}, {"files", r.files}, {"bytes", r.bytes}};
+  if (!r.metadata.empty()) {
+    auto m = json::parse(r.metadata, nullptr, false);
+    if (!m.is_discarded() && m.is_object()) j["metadata"] = m;
+  }
+  if (!r.left_out.empty()) j["left_out"] = {{"paths", r.left_out}, {"reason", r.left_out_reason}};
+  return j;
+}
+
+// A bounded string field: absent is "", anything but a short string is damage.
+std::string short_string(const json& j, const char* key, size_t max) {
+  auto it = j.find(key);
+  if (it == j.end()) return {};
+  if (!it->is_string() || it->get_ref<const std::string&>().size() > max)
+    throw std::out_of_range(std::string("resource ") + key + " is not a string of at most " + std::to_string(max) + " bytes");
+  return it->get<std::string>();
+}
+
+resource_manifest manifest_from_json(const json& j) {
+  if (!j.is_object()) throw std::out_of_range("a resource entry is not an object");
+  resource_manifest r;
+  r.name = short_string(j, "name", 64);
+  if (r.name.empty()) throw std::out_of_range("a resource entry has no name");
+  r.version = short_string(j, "version", 64);
+  // Both are printed by `cairn ls` and `show`: no control characters.
+  for (const auto* s : {&r.name, &r.version})
+    for (char c : *s)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) throw std::out_of_range("a resource name or version holds a control character");
+  r.files = detail::int_field<uint64_t>(j, "files", 0);
+  r.bytes = detail::int_field<uint64_t>(j, "bytes", 0);
+  if (auto m = j.find("metadata"); m != j.end()) {
+    if (!m->is_object()) throw std::out_of_range("resource metadata is not an object");
+    r.metadata = m->dump(-1, ' ', false, json::error_handler_t::replace);
+    if (r.metadata.size() > max_manifest_metadata) throw std::out_of_range("resource metadata is larger than 64 KiB");
+  }
+  if (auto l = j.find("left_out"); l != j.end()) {
+    if (!l->is_object()) throw std::out_of_range("left_out is not an object");
+    auto paths = l->find("paths");
+    if (paths == l->end() || !paths->is_array() || paths->size() > max_manifest_left_out)
+      throw std::out_of_range("left_out paths is not a list of at most 1024 paths");
+    for (const auto& p : *paths) {
+      if (!p.is_string() || p.get_ref<const std::string&>().size() > 4096) throw std::out_of_range("a left_out path is not a string");
+      r.left_out.push_back(p.get<std::string>());
+    }
+    r.left_out_reason = short_string(*l, "reason", 256);
+  }
+  return r;
+}
+
 }  // namespace
+
+std::string encode_manifest(const std::vector<resource_manifest>& resources) {
+  json a = json::array();
+  for (const auto& r : resources) a.push_back(manifest_to_json(r));
+  return a.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+expected<std::vector<resource_manifest>> decode_manifest(std::string_view text) {
+  if (text.size() > (max_manifest_resources + 1) * (max_manifest_metadata + 4096))
+    return fail(errc::corrupt, "damaged resource manifest: too large");
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_array() || j.size() > max_manifest_resources)
+    return fail(errc::corrupt, "damaged resource manifest");
+  try {
+    std::vector<resource_manifest> out;
+    for (const auto& r : j) out.push_back(manifest_from_json(r));
+    return out;
+  } catch (const std::exception& e) {
+    return fail(errc::corrupt, std::string("damaged resource manifest: ") + e.what());
+  }
+}
 
 std::string encode_stats(const checkpoint_stats& s) { return stats_to_json(s).dump(); }
 
@@ -68,6 +139,11 @@ byte_buffer encode_checkpoint(const checkpoint& c) {
          {"tags", c.tags},
          {"program", c.program},
          {"stats", stats_to_json(c.stats)}};
+  if (!c.resources.empty()) {
+    json resources = json::array();
+    for (const auto& r : c.resources) resources.push_back(manifest_to_json(r));
+    j["resources"] = resources;
+  }
   // Source paths may hold bytes that are not UTF-8: replace rather than throw.
   auto text = j.dump(-1, ' ', false, json::error_handler_t::replace);
   return byte_buffer(text.begin(), text.end());
@@ -98,6 +174,11 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
     c.tags = j.value("tags", std::vector<std::string>{});
     c.program = j.value("program", "");
     if (j.contains("stats")) c.stats = stats_from_json(j["stats"]);
+    if (auto r = j.find("resources"); r != j.end()) {
+      if (!r->is_array() || r->size() > max_manifest_resources)
+        return fail(errc::corrupt, "damaged checkpoint: resources is not a list of at most 256 entries");
+      for (const auto& e : *r) c.resources.push_back(manifest_from_json(e));
+    }
     return c;
   } catch (const std::exception& e) {
     return fail(errc::corrupt, std::string("damaged checkpoint: ") + e.what());

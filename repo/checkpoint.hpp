@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -19,6 +20,23 @@ struct source_info {
   std::string post_restore;  // a command to run once after restoring this source
   bool operator==(const source_info&) const = default;
 };
+
+// One application resource in a checkpoint's manifest (docs/RESOURCES.md).
+// Read back from a target, every field is bounded (decode_checkpoint).
+struct resource_manifest {
+  std::string name;
+  std::string version;
+  std::string metadata;                // one JSON object as text (what `backup` printed); "" when none
+  uint64_t files = 0;                  // stored in this checkpoint
+  uint64_t bytes = 0;
+  std::vector<std::string> left_out;   // sensitive paths (under the staging folder) not stored here
+  std::string left_out_reason;         // why, when left_out is not empty
+  bool operator==(const resource_manifest&) const = default;
+};
+
+inline constexpr size_t max_manifest_resources = 256;
+inline constexpr size_t max_manifest_metadata = 64u << 10;  // bytes of one resource's metadata
+inline constexpr size_t max_manifest_left_out = 1024;
 
 struct checkpoint_stats {
   uint64_t files = 0;           // regular files in the checkpoint
@@ -48,6 +66,7 @@ struct checkpoint {
   std::vector<std::string> tags;
   std::string program;
   checkpoint_stats stats;
+  std::vector<resource_manifest> resources;  // the manifest; empty without resources
 };
 
 byte_buffer encode_checkpoint(const checkpoint& c);
@@ -56,5 +75,10 @@ byte_buffer encode_checkpoint(const checkpoint& c);
 // keeps and the CLI prints.
 std::string encode_stats(const checkpoint_stats& s);
 expected<checkpoint> decode_checkpoint(byte_view bytes);
+
+// The manifest alone as a JSON array (what the catalog keeps beside a
+// checkpoint), and back, with the same bounds as decode_checkpoint.
+std::string encode_manifest(const std::vector<resource_manifest>& resources);
+expected<std::vector<resource_manifest>> decode_manifest(std::string_view text);
 
 }  // namespace cairn::repo

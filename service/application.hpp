@@ -23,6 +23,7 @@
 #include "repo/copier.hpp"
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
+#include "service/resources.hpp"
 
 namespace cairn::service {
 
@@ -260,6 +261,12 @@ public:
                                         const std::vector<std::string>& checkpoints);
   // A target's repository opened for reading (cairn mount reads through it).
   expected<open_result> open_for_reading(const std::string& target);
+  // An application resource of a checkpoint: restored into a recovery folder
+  // under state_dir, handed to the local descriptor's recover command with
+  // CAIRN_DESTINATION = `destination` ("" : the application's own place),
+  // then removed (service/resources.cpp, docs/RESOURCES.md).
+  expected<resource_restore_report> restore_resource(const resolved_checkpoint& cp, const std::string& name,
+                                                     const std::filesystem::path& destination);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are

@@ -27,6 +27,12 @@ struct source_result {
   std::vector<std::string> target_errors;  // per target, empty when fine
   std::vector<std::string> skipped;     // "path: reason" for entries that could not be read
   repo::checkpoint_stats stats;
+  // A resource: what its backup command printed (JSON text or ""), and the
+  // sensitive paths found in its staging folder (stored only on targets that encrypt).
+  std::string metadata;
+  std::vector<std::string> sensitive_found;
+  uint64_t sensitive_files = 0;  // of stats.files and stats.bytes: what targets that do not encrypt lack
+  uint64_t sensitive_bytes = 0;
 };
 
 }  // namespace cairn

@@ -76,7 +76,7 @@ TEST_CASE("config: bad input gets one line with file line and column") {
     {base + "plans:\n  home:\n    sources:\n      - type: dir\n        path: [/a]\n    targets: [usb]\n",
      "/etc/cairn/cairn.yaml:9:15: source path must be a single value"},
     {base + "plans:\n  home:\n    sources:\n      - type: ftp\n        path: /a\n    targets: [usb]\n",
-     "/etc/cairn/cairn.yaml:8:15: source type \"ftp\" is not supported (supported: dir, sqlite, command)"},
+     "/etc/cairn/cairn.yaml:8:15: source type \"ftp\" is not supported (supported: dir, sqlite, command, resource, resources)"},
     {"keyring:\n  mode: magic\n" + base,
      "/etc/cairn/cairn.yaml:2:9: keyring mode \"magic\" is not one of: keyfile, none, password, tpm, write-only"},
     {"keyring:\n  mode: write-only\n" + base,
