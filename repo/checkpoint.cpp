@@ -75,8 +75,8 @@ resource_manifest manifest_from_json(const json& j) {
   for (const auto* s : {&r.name, &r.version})
     for (char c : *s)
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) throw std::out_of_range("a resource name or version holds a control character");
-  r.files = detail::int_field<uint64_t>(j, "files", 0);
-  r.bytes = detail::int_field<uint64_t>(j, "bytes", 0);
+  r.files = int_field<uint64_t>(j, "files", 0);
+  r.bytes = int_field<uint64_t>(j, "bytes", 0);
   if (auto m = j.find("metadata"); m != j.end()) {
     if (!m->is_object()) throw std::out_of_range("resource metadata is not an object");
     r.metadata = m->dump(-1, ' ', false, json::error_handler_t::replace);
