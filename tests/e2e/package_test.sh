@@ -1,9 +1,11 @@
 # The Debian package: cpack -G DEB from the build that made $CAIRN (nothing is
-# rebuilt), its control fields and contents, then installed into a scratch
-# root with dpkg -x (this machine's /usr stays untouched): the installed binary
+# rebuilt), its control fields and contents, then unpacked into a scratch
+# root with dpkg -x: the installed binary
 # prints its version, backs up and restores with the installed example YAML
 # (its paths pointed here), the installed completion and man pages work, and
-# systemd-analyze verifies the unit.
+# systemd-analyze verifies the unit. Then, as root on a machine where cairn
+# is not installed (CI's fresh machine), dpkg -i for real: the installed
+# /usr/bin/cairn backs up and restores, and dpkg --purge removes it again.
 source "$CAIRN_E2E_LIB"
 build=$(dirname "$CAIRN")
 for tool in cpack dpkg-deb dpkg-shlibdeps; do
@@ -74,5 +76,29 @@ if command -v systemd-analyze > /dev/null; then
   sed "s|/usr/bin/cairn|$installed|" "$T/root/lib/systemd/system/cairn.service" > "$T/cairn.service"
   systemd-analyze verify "$T/cairn.service" > "$T/verify" 2>&1 || fail "systemd-analyze verify: $(cat "$T/verify")"
   [ ! -s "$T/verify" ] || fail "systemd-analyze verify warns: $(cat "$T/verify")"
+fi
+note "dpkg -i on this machine, then purged (root, and nothing of cairn installed here already)"
+if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' cairn 2> /dev/null | grep -q installed &&
+   [ ! -e /usr/bin/cairn ] && [ ! -e /etc/cairn ]; then
+  at_exit "dpkg --purge cairn > /dev/null 2>&1 || true"
+  run 0 dpkg -i "$deb"
+  dpkg-query -W -f='${Status}' cairn | grep -q "install ok installed" || fail "dpkg -i did not install cairn"
+  [ -f /etc/cairn/cairn.yaml ] || fail "no /etc/cairn/cairn.yaml"
+  [ ! -e /etc/systemd/system/multi-user.target.wants/cairn.service ] || fail "the unit was enabled"
+  run 0 /usr/bin/cairn --version
+  sed -i "s|$T/state|$T/state-installed|; s|$T/repo|$T/repo-installed|" "$T/cairn.yaml"
+  run 0 /usr/bin/cairn -q -c "$T/cairn.yaml" init
+  run 0 /usr/bin/cairn -q -c "$T/cairn.yaml" backup
+  run 0 /usr/bin/cairn -q -c "$T/cairn.yaml" restore latest --to "$T/r-installed"
+  diff -r "$T/src" "$T/r-installed/src" || fail "restored tree differs (installed binary)"
+  if command -v man > /dev/null; then run 0 man -w cairn-backup; fi
+  if command -v systemd-analyze > /dev/null; then
+    systemd-analyze verify /lib/systemd/system/cairn.service > "$T/verify" 2>&1 ||
+      fail "systemd-analyze verify (installed): $(cat "$T/verify")"
+  fi
+  run 0 dpkg --purge cairn
+  [ ! -e /usr/bin/cairn ] && [ ! -e /etc/cairn/cairn.yaml ] || fail "dpkg --purge left files behind"
+else
+  echo "(not root, or cairn is installed here already: the scratch-root checks above stand alone)"
 fi
 echo PASS
