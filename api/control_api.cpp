@@ -116,6 +116,8 @@ http_response control_api::handle(const http_request& req) {
   if (parts.size() == 2 && parts[1] == "checkpoints" && get) return checkpoints(req);
   if (parts.size() == 4 && parts[1] == "checkpoints" && parts[3] == "tree" && get) return tree(req, parts[2]);
   if (parts.size() == 4 && parts[1] == "checkpoints" && parts[3] == "diff" && get) return diff(req, parts[2]);
+  if (parts.size() == 2 && parts[1] == "find" && get) return find(req);
+  if (parts.size() == 2 && parts[1] == "history" && get) return history(req);
   if (parts.size() == 2 && parts[1] == "restores" && post) return start_restore(req);
   if (parts.size() == 2 && parts[1] == "restores" && get) return restores("");
   if (parts.size() == 3 && parts[1] == "restores" && get) return restores(parts[2]);
@@ -214,6 +216,41 @@ http_response control_api::diff(const http_request& req, const std::string& id) 
   if (!summary) return failed(summary.error());
   return ok({{"checkpoint", newer->row.id}, {"against", older->row.id}, {"target", newer->row.target},
              {"summary", to_json(*summary)}, {"changes", changes}, {"truncated", truncated}});
+}
+
+// Which checkpoints of one target hold paths matching `pattern` (cairn
+// find): at most `limit` matches (default 1,000, at most 100,000).
+http_response control_api::find(const http_request& req) {
+  auto pattern = query(req, "pattern");
+  if (pattern.empty()) return error_response(400, "invalid_input", "find needs ?pattern= (a glob on SOURCE/dir/name)");
+  size_t limit = 1000;
+  if (auto l = query(req, "limit"); !l.empty()) {
+    if (l.size() > 6 || l.find_first_not_of("0123456789") != std::string::npos)
+      return error_response(400, "invalid_input", "limit must be a number up to 100000");
+    limit = std::min<size_t>(std::stoul(l), 100000);
+  }
+  json matches = json::array();
+  bool truncated = false;
+  std::lock_guard lock(app_mutex_);
+  auto summary = app_.find(pattern, query(req, "plan"), query(req, "target"), [&](const service::found_line& f) {
+    if (matches.size() < limit) matches.push_back(to_json(f));
+    else truncated = true;
+  });
+  if (!summary) return failed(summary.error());
+  auto j = to_json(*summary);
+  j["found"] = std::move(matches);
+  j["truncated"] = truncated;
+  return ok(j);
+}
+
+// Every distinct version of one path across the checkpoints (cairn history).
+http_response control_api::history(const http_request& req) {
+  auto path = query(req, "path");
+  if (path.empty()) return error_response(400, "invalid_input", "history needs ?path= (SOURCE/dir/name)");
+  std::lock_guard lock(app_mutex_);
+  auto h = app_.history(path, query(req, "plan"), query(req, "target"));
+  if (!h) return failed(h.error());
+  return ok(to_json(*h));
 }
 
 // A restore as a background job. The caller's identity decides where it may

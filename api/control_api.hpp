@@ -32,6 +32,8 @@ private:
   http_response checkpoints(const http_request& request);
   http_response tree(const http_request& request, const std::string& id);
   http_response diff(const http_request& request, const std::string& id);
+  http_response find(const http_request& request);
+  http_response history(const http_request& request);
   http_response start_restore(const http_request& request);
   http_response restores(const std::string& id);
   http_response events();

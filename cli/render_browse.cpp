@@ -9,23 +9,13 @@
 
 #include "base/clock.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/render_text.hpp"
 
 namespace cairn::cli {
 
 using json = nlohmann::json;
 
 namespace {
-
-void emit(const json& j) { std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n"; }
-
-std::string local_time(int64_t ns) {
-  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
-  struct tm tm {};
-  localtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 std::string mode_octal(uint32_t mode) {
   char buf[8];

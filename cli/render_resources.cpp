@@ -8,14 +8,13 @@
 
 #include "base/clock.hpp"
 #include "cli/render.hpp"
+#include "cli/render_text.hpp"
 
 namespace cairn::cli {
 
 namespace {
 
 using json = nlohmann::json;
-
-void emit(const json& j) { std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n"; }
 
 json manifest_json(const std::vector<repo::resource_manifest>& resources) {
   json a = json::array();

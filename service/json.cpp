@@ -135,6 +135,38 @@ json to_json(const live_run& l) {
   return {{"running", true}, {"plan", l.plan}, {"paused", l.paused}, {"progress", to_json(l.progress)}};
 }
 
+json to_json(const found_line& f) {
+  repo::node n{f.path, f.meta, {}, {}};
+  json j = to_json(n);
+  j.erase("name");
+  j["path"] = f.path;
+  j["checkpoint"] = f.checkpoint.id;
+  j["plan"] = f.checkpoint.plan;
+  j["time_ns"] = f.checkpoint.time_ns;
+  return j;
+}
+
+json to_json(const find_summary& s) {
+  return {{"target", s.target},   {"checkpoints", s.checkpoints}, {"checkpoints_matching", s.checkpoints_matching},
+          {"matches", s.matches}, {"warnings", s.warnings}};
+}
+
+json to_json(const history_report& h) {
+  json versions = json::array();
+  for (const auto& v : h.versions) {
+    json j = {{"present", v.present},
+              {"first", {{"id", v.first.id}, {"time_ns", v.first.time_ns}}},
+              {"last", {{"id", v.last.id}, {"time_ns", v.last.time_ns}}},
+              {"checkpoints", v.checkpoints}};
+    if (v.present) {
+      j["entry"] = to_json(v.entry);
+      j["content"] = v.content;
+    }
+    versions.push_back(std::move(j));
+  }
+  return {{"target", h.target}, {"path", h.path}, {"versions", versions}, {"warnings", h.warnings}};
+}
+
 std::optional<live_run> live_run_from_json(const json& j) try {
   if (!j.is_object() || !j.value("running", false)) return std::nullopt;
   live_run out;

@@ -27,6 +27,9 @@ json to_json(const repo::diff_summary& s);
 // progress when `live` runs it.
 json to_json(const plan_status& p, const std::optional<live_run>& live);
 json to_json(const live_run& l);
+json to_json(const found_line& f);
+json to_json(const find_summary& s);
+json to_json(const history_report& h);
 
 // The run in progress, read back from its JSON (what a client of the API
 // gets); nullopt when `j` says nothing runs or is not such an object.

@@ -57,6 +57,14 @@ note "diff against the parent: what changed, in path order"
 [ "$(code_of 'http://cairn/v1/checkpoints/latest/diff?plan=home&limit=1')" = 200 ] || fail "diff limit"
 [ "$(jq -r '.changes | length' "$T/body"),$(jq -r .truncated "$T/body")" = "1,true" ] || fail "limit: $(cat "$T/body")"
 
+note "find and history, as cairn find and cairn history"
+[ "$(code_of 'http://cairn/v1/find?pattern=hello.txt&plan=home')" = 200 ] || fail "find: $(cat "$T/body")"
+[ "$(jq -r '[.found[].path] | unique | join(",")' "$T/body"),$(jq -r .checkpoints_matching "$T/body")" = "src/sub/hello.txt,2" ] ||
+  fail "find: $(cat "$T/body")"
+[ "$(code_of 'http://cairn/v1/find')" = 400 ] || fail "find without a pattern"
+[ "$(code_of 'http://cairn/v1/history?path=src/sub/hello.txt&plan=home')" = 200 ] || fail "history: $(cat "$T/body")"
+[ "$(jq -r '[.versions[] | .entry.size] | join(",")' "$T/body")" = "6,8" ] || fail "history: $(cat "$T/body")"
+
 note "root restores a folder: a job with progress and a report; the bytes equal the source"
 [ "$(code_of -X POST -d "{\"plan\":\"home\",\"checkpoint\":\"latest\",\"paths\":[\"src/sub\"],\"to\":\"$T/restored\"}" \
   http://cairn/v1/restores)" = 202 ] || fail "restore: $(cat "$T/body")"

@@ -32,6 +32,9 @@ export function showProgress(plan, progress, paused) {
     bytes(p.rate_bytes_per_second || 0) + '/s',
     'ETA ' + seconds(p.eta_seconds),
   ];
+  // With more than one target, each one's uploads: a slow link shows.
+  const perTarget = Object.entries(p.uploaded_by_target || {});
+  if (perTarget.length > 1) parts.push(perTarget.map(([t, n]) => t + ' ' + bytes(n)).join(', '));
   b.detail.textContent = parts.join(' · ');
 }
 
