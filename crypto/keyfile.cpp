@@ -1,5 +1,7 @@
 #include "crypto/keyfile.hpp"
 
+#include "crypto/detail/secret_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,23 +29,7 @@ expected<secret> create_keyfile(const std::filesystem::path& path) {
   auto key = secret::random(32);
   std::string text(header);
   text += "key: " + to_base64(key.view()) + "\n";
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    auto code = errno == EEXIST ? errc::exists : errc::io;
-    auto msg = errno_text(path, "create");
-    explicit_bzero(text.data(), text.size());
-    return fail(code, msg);
-  }
-  ssize_t n = ::write(fd, text.data(), text.size());
-  bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  explicit_bzero(text.data(), text.size());
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return fail(errc::io, errno_text(path, "write"));
-  }
+  CAIRN_TRY(detail::write_secret_file(path, text, "keyfile"));
   return key;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "crypto/cipher.hpp"
+#include "crypto/detail/secret_file.hpp"
 
 namespace cairn::crypto {
 
@@ -149,24 +150,7 @@ expected<secret> open_private_key_file(const private_key_file& file, std::string
 status write_private_key_file(const std::filesystem::path& path, const key_pair& pair,
                               std::optional<std::string_view> passphrase, argon2_params kdf) {
   CAIRN_ASSIGN(auto text, render(pair, passphrase, kdf));
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    auto code = errno == EEXIST ? errc::exists : errc::io;
-    auto msg = errno == EEXIST ? "private key " + path.string() + " already exists (it is never overwritten)"
-                               : errno_text(path, "create");
-    explicit_bzero(text.data(), text.size());
-    return fail(code, msg);
-  }
-  ssize_t n = ::write(fd, text.data(), text.size());
-  bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  explicit_bzero(text.data(), text.size());
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return fail(errc::io, errno_text(path, "write"));
-  }
+  CAIRN_TRY(detail::write_secret_file(path, text, "private key"));
   return {};
 }
 

@@ -42,16 +42,6 @@ identity identity_of(const struct stat& st) {
   return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
-struct timespec to_timespec(int64_t ns) {
-  struct timespec ts {};
-  ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-  ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  if (ts.tv_nsec < 0) {
-    ts.tv_nsec += 1'000'000'000;
-    ts.tv_sec -= 1;
-  }
-  return ts;
-}
 
 mode_t kind_of(file_type type) {
   switch (type) {

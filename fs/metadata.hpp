@@ -2,6 +2,8 @@
 // symlinks. Free functions; thread-safe (name lookups are cached per thread).
 #pragma once
 
+#include <time.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +12,9 @@
 #include "base/error.hpp"
 
 namespace cairn::fs {
+
+// Nanoseconds since the epoch as a timespec (negative times too).
+struct timespec to_timespec(int64_t ns);
 
 enum class file_type : uint8_t {
   regular = 1,

@@ -95,6 +95,17 @@ expected<std::vector<xattr>> read_xattrs(const std::string& path) {
 
 }  // namespace
 
+struct timespec to_timespec(int64_t ns) {
+  struct timespec ts {};
+  ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1'000'000'000;
+    ts.tv_sec -= 1;
+  }
+  return ts;
+}
+
 std::string_view to_string(file_type type) {
   switch (type) {
     case file_type::regular: return "file";

@@ -35,16 +35,6 @@ int to_errno(const error& e) {
   }
 }
 
-struct timespec to_timespec(int64_t ns) {
-  struct timespec ts {};
-  ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-  ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  if (ts.tv_nsec < 0) {
-    ts.tv_nsec += 1'000'000'000;
-    ts.tv_sec -= 1;
-  }
-  return ts;
-}
 
 mode_t kind_of(fs::file_type t) {
   switch (t) {
@@ -68,9 +58,9 @@ void fill_stat(const fs::metadata& m, struct stat* st) {
   st->st_blocks = static_cast<blkcnt_t>((m.size + 511) / 512);
   st->st_blksize = 4096;
   st->st_rdev = static_cast<dev_t>(m.rdev);
-  st->st_mtim = to_timespec(m.mtime_ns);
-  st->st_atim = to_timespec(m.atime_ns ? m.atime_ns : m.mtime_ns);
-  st->st_ctim = to_timespec(m.ctime_ns ? m.ctime_ns : m.mtime_ns);
+  st->st_mtim = fs::to_timespec(m.mtime_ns);
+  st->st_atim = fs::to_timespec(m.atime_ns ? m.atime_ns : m.mtime_ns);
+  st->st_ctim = fs::to_timespec(m.ctime_ns ? m.ctime_ns : m.mtime_ns);
 }
 
 int op_getattr(const char* path, struct stat* st, struct fuse_file_info*) {

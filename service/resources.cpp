@@ -95,9 +95,9 @@ expected<resource_restore_report> application::restore_resource(const resolved_c
   // The recovery folder: private, and removed whatever happens.
   auto base = suite.state_dir / "recovery";
   CAIRN_TRY(private_dir(base));
-  std::string tmpl = (base / (name + ".XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data())) return fail(errc::io, "cannot create a recovery folder under " + base.string());
-  stdfs::path folder(tmpl);
+  std::string unique = (base / (name + ".XXXXXX")).string();  // mkdtemp replaces the X's
+  if (!::mkdtemp(unique.data())) return fail(errc::io, "cannot create a recovery folder under " + base.string());
+  stdfs::path folder(unique);
   struct cleanup {
     stdfs::path dir;
     ~cleanup() {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "support/temp_dir.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,16 +30,10 @@ std::string error_of(const std::string& text) {
   return r ? "" : r.error().message();
 }
 
+// The project's temporary directory, with a way to write files into it.
 struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/cairn-resource-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+  cairn::testing::temp_dir dir;
+  const fs::path& path = dir.path();
   void write(const fs::path& rel, const std::string& text, mode_t mode = 0644) const {
     fs::create_directories((path / rel).parent_path());
     std::ofstream(path / rel) << text;
