@@ -86,7 +86,7 @@ byte_buffer file_bytes(const std::filesystem::path& p) {
 }  // namespace
 
 status check_target_config(const config::target_config& t) {
-  if (t.type != "s3") return {};
+  if (t.type != config::target_type::s3) return {};
   std::string id, secret;
   auto st = read_access_keys(t, id, secret);
   explicit_bzero(secret.data(), secret.size());
@@ -114,9 +114,9 @@ static std::shared_ptr<targets::bandwidth_meter> suite_meter(uint64_t up_kbps, u
 
 expected<targets::target_ptr> make_backend(const config::target_config& t) {
   targets::target_ptr backend;
-  if (t.type == "local") {
+  if (t.type == config::target_type::local) {
     backend = std::make_shared<targets::local_target>(t.path);
-  } else if (t.type == "sftp") {
+  } else if (t.type == config::target_type::sftp) {
     targets::sftp_options o;
     o.host = t.host;
     o.port = config::effective_port(t);
@@ -127,7 +127,7 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.connections = static_cast<int>(default_connections(t)) + 1;  // uploads and reads at once
     o.timeout = io_timeout(t);
     backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::sftp_target>(o), retries(t));
-  } else if (t.type == "s3") {
+  } else {
     targets::s3_options o;
     o.endpoint = t.endpoint;
     o.bucket = t.bucket;
@@ -139,8 +139,6 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.connections = static_cast<int>(default_connections(t)) + 2;
     o.timeout = io_timeout(t);
     backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::s3_target>(o), retries(t));
-  } else {
-    return fail(errc::unsupported, t.where.str() + ": target type " + t.type + " is not supported");
   }
   std::vector<std::shared_ptr<targets::bandwidth_meter>> meters;
   if (t.limits.upload_kbps || t.limits.download_kbps)
@@ -155,11 +153,11 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
 std::map<std::string, byte_buffer> target_credentials(const config::suite_config& suite) {
   std::map<std::string, byte_buffer> out;
   for (const auto& t : suite.targets) {
-    if (t.type == "sftp" && !t.identity.empty()) {
+    if (t.type == config::target_type::sftp && !t.identity.empty()) {
       auto key = file_bytes(t.identity);
       if (!key.empty()) out[t.name] = std::move(key);
     }
-    if (t.type == "s3") {
+    if (t.type == config::target_type::s3) {
       std::string id, secret;
       if (read_access_keys(t, id, secret)) {
         auto text = id + "\n" + secret + "\n";

@@ -38,7 +38,7 @@ source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source
         }
         self->state.staged = *dir;
         auto o = *opts;
-        o.source.type = "dir";
+        o.source.type = config::source_type::dir;
         o.source.path = *dir;
         o.metadata = std::move(metadata);
         self->state.walk = std::make_shared<dir_walk>(self, std::move(o));

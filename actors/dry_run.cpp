@@ -34,8 +34,8 @@ dry_run_source scan_dir(const config::plan_config& plan, const config::source_co
 
 // A staged source is read whole every run: its copy is a new file each time.
 dry_run_source scan_staged(const config::plan_config& plan, const config::source_config& s) {
-  dry_run_source out{plan.name, s.name, s.type, s.type == "command" ? s.command : s.path.string(), {}, {}, {}};
-  if (s.type == "command") {
+  dry_run_source out{plan.name, s.name, s.type, s.type == config::source_type::command ? s.command : s.path.string(), {}, {}, {}};
+  if (s.type == config::source_type::command) {
     out.note = "the command's output is read in full; its size is known only when it runs";
     return out;
   }
@@ -72,7 +72,7 @@ expected<std::vector<dry_run_source>> dry_run(const config::suite_config& suite,
   std::vector<dry_run_source> out;
   for (const auto* p : chosen)
     for (const auto& s : p->sources)
-      out.push_back(s.type == "dir" ? scan_dir(*p, s, cache.get()) : scan_staged(*p, s));
+      out.push_back(s.type == config::source_type::dir ? scan_dir(*p, s, cache.get()) : scan_staged(*p, s));
   return out;
 }
 

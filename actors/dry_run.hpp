@@ -21,7 +21,7 @@ struct dry_run_file {
 struct dry_run_source {
   std::string plan;
   std::string source;               // its name in checkpoints
-  std::string type;                 // dir, sqlite, command
+  config::source_type type = config::source_type::dir;
   std::string what;                 // the path, or the command
   source_totals totals;             // files and bytes there, and those to read
   std::vector<dry_run_file> to_read;  // in walk order

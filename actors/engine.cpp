@@ -143,7 +143,7 @@ expected<open_result> engine::open_target(const std::string& name, open_mode mod
   self->send_exit(actor, caf::exit_reason::user_shutdown);
   if (r && d.options.on_warning)
     for (const auto& w : r->warnings) d.options.on_warning(name + ": " + w);
-  if (r && r->repo && t->type == "local")
+  if (r && r->repo && t->type == config::target_type::local)
     r->repo->on_exclusive_lock([root = t->path, name, warn = d.options.on_warning] {
       auto left = repo::remove_leftover_temporaries(root, repo::repository_lock::stale_after_ns);
       if (warn)

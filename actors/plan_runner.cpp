@@ -274,7 +274,7 @@ repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const 
   if (auto p = object_id::parse(parent)) c.parent = *p;
   c.tree = tree;
   for (const auto& s : st.plan->sources)
-    c.sources.push_back({s.name, s.type, s.type == "command" ? s.command : s.resource ? s.resource->file.string() : s.path.string(), s.post_restore});
+    c.sources.push_back({s.name, std::string(config::to_string(s.type)), s.type == config::source_type::command ? s.command : s.resource ? s.resource->file.string() : s.path.string(), s.post_restore});
   c.program = std::string("cairn ") + program_version;
   for (size_t i = 0; i < st.resources.size(); ++i) {
     auto m = st.resources[i];

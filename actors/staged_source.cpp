@@ -33,7 +33,7 @@ void copy_attributes(const stdfs::path& from, const stdfs::path& to) {
 }  // namespace
 
 bool is_staged(const config::source_config& s) {
-  return s.type == "sqlite" || s.type == "command" || s.type == "resource";
+  return s.type != config::source_type::dir;
 }
 
 expected<std::string> resource_json(const stdfs::path& file, const std::string& what) {
@@ -105,8 +105,8 @@ expected<stdfs::path> stage_source(const std::string& plan, const config::source
   stdfs::permissions(state_dir / "staging", stdfs::perms::owner_all, ec);
   stdfs::permissions(dir.parent_path(), stdfs::perms::owner_all, ec);
   stdfs::permissions(dir, stdfs::perms::owner_all, ec);
-  if (s.type == "resource") return stage_resource(plan, s, dir, cancel, metadata);
-  if (s.type == "sqlite") {
+  if (s.type == config::source_type::resource) return stage_resource(plan, s, dir, cancel, metadata);
+  if (s.type == config::source_type::sqlite) {
     auto copy = dir / s.path.filename();
     auto st = catalog::snapshot_database(s.path, copy, sqlite_busy, cancel);
     if (!st) return fail(st.error().code(), where + st.error().message());
@@ -128,7 +128,7 @@ expected<stdfs::path> stage_source(const std::string& plan, const config::source
 
 source_totals staged_totals(const config::source_config& s) {
   source_totals t;
-  if (s.type != "sqlite") return t;
+  if (s.type != config::source_type::sqlite) return t;
   std::error_code ec;
   auto size = stdfs::file_size(s.path, ec);
   if (ec) return t;

@@ -308,19 +308,19 @@ int print_dry_run(const output& out, const std::vector<service::dry_run_source>&
   int code = exit_ok;
   source_totals all;
   for (const auto& s : sources) {
-    if (!s.note.empty() && s.to_read.empty() && s.type != "command") code = exit_failure;  // the backup would fail
+    if (!s.note.empty() && s.to_read.empty() && s.type != config::source_type::command) code = exit_failure;  // the backup would fail
     for (const auto& f : s.to_read) {
       if (out.json) emit({{"type", "would_read"}, {"plan", s.plan}, {"source", s.source}, {"path", f.path}, {"size", f.size}});
       else std::printf("%s  %s\n", format_bytes(f.size).c_str(), printable(f.path).c_str());
     }
     const auto& t = s.totals;
     if (out.json) {
-      emit({{"type", "dry_run_source"}, {"plan", s.plan}, {"source", s.source}, {"source_type", s.type},
+      emit({{"type", "dry_run_source"}, {"plan", s.plan}, {"source", s.source}, {"source_type", std::string(config::to_string(s.type))},
             {"what", s.what}, {"files", t.files}, {"bytes", t.bytes}, {"files_to_read", t.files_to_read},
             {"bytes_to_read", t.bytes_to_read}, {"note", s.note}});
     } else {
       std::printf("%s/%s (%s %s): would read %s files, %s of %s files, %s\n", s.plan.c_str(), s.source.c_str(),
-                  s.type.c_str(), printable(s.what).c_str(), with_commas(t.files_to_read).c_str(),
+                  std::string(config::to_string(s.type)).c_str(), printable(s.what).c_str(), with_commas(t.files_to_read).c_str(),
                   format_bytes(t.bytes_to_read).c_str(), with_commas(t.files).c_str(), format_bytes(t.bytes).c_str());
       if (!s.note.empty()) std::printf("  %s\n", printable(s.note).c_str());
     }

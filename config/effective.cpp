@@ -8,8 +8,8 @@ namespace cairn::config {
 
 int effective_connections(const target_config& t) {
   if (t.limits.connections > 0) return t.limits.connections;
-  if (t.type == "sftp") return 2;
-  if (t.type == "s3") return 4;
+  if (t.type == target_type::sftp) return 2;
+  if (t.type == target_type::s3) return 4;
   return 1;
 }
 
@@ -62,7 +62,7 @@ void emit_limits(YAML::Emitter& out, const target_config& t) {
   out << YAML::Key << "upload_kbps" << YAML::Value << t.limits.upload_kbps;
   out << YAML::Key << "download_kbps" << YAML::Value << t.limits.download_kbps;
   out << YAML::Key << "connections" << YAML::Value << effective_connections(t);
-  if (t.type != "local") {
+  if (t.type != target_type::local) {
     out << YAML::Key << "timeout_seconds" << YAML::Value << effective_timeout(t).count();
     out << YAML::Key << "retry_seconds" << YAML::Value << effective_retry(t).count();
   }
@@ -71,10 +71,10 @@ void emit_limits(YAML::Emitter& out, const target_config& t) {
 
 void emit_target(YAML::Emitter& out, const target_config& t) {
   out << YAML::Key << t.name << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "type" << YAML::Value << t.type;
-  if (t.type == "local") {
+  out << YAML::Key << "type" << YAML::Value << std::string(to_string(t.type));
+  if (t.type == target_type::local) {
     out << YAML::Key << "path" << YAML::Value << t.path.string();
-  } else if (t.type == "sftp") {
+  } else if (t.type == target_type::sftp) {
     out << YAML::Key << "host" << YAML::Value << t.host;
     out << YAML::Key << "port" << YAML::Value << effective_port(t);
     auto colon = t.user.find(':');
@@ -83,7 +83,7 @@ void emit_target(YAML::Emitter& out, const target_config& t) {
     out << YAML::Key << "path" << YAML::Value << t.path.string();
     if (!t.identity.empty()) out << YAML::Key << "identity" << YAML::Value << t.identity.string();
     out << YAML::Key << "known_hosts" << YAML::Value << effective_known_hosts(t).string();
-  } else if (t.type == "s3") {
+  } else if (t.type == target_type::s3) {
     out << YAML::Key << "endpoint" << YAML::Value << redact_userinfo(t.endpoint);
     out << YAML::Key << "bucket" << YAML::Value << t.bucket;
     out << YAML::Key << "prefix" << YAML::Value << t.prefix;
@@ -105,15 +105,15 @@ void emit_list(YAML::Emitter& out, const char* key, const std::vector<std::strin
 
 void emit_source(YAML::Emitter& out, const source_config& s) {
   out << YAML::BeginMap;
-  out << YAML::Key << "type" << YAML::Value << s.type;
+  out << YAML::Key << "type" << YAML::Value << std::string(to_string(s.type));
   out << YAML::Key << "name" << YAML::Value << s.name;
-  if (s.type == "command") {
+  if (s.type == source_type::command) {
     out << YAML::Key << "command" << YAML::Value << s.command;
     out << YAML::Key << "output" << YAML::Value << s.output;
   } else {
     out << YAML::Key << "path" << YAML::Value << s.path.string();
   }
-  if (s.type == "dir") {
+  if (s.type == source_type::dir) {
     std::vector<std::string> own(s.exclude.begin(), s.exclude.end() - static_cast<long>(s.exclude_from_count));
     emit_list(out, "exclude", own);
     if (!s.exclude_from.empty()) out << YAML::Key << "exclude_from" << YAML::Value << s.exclude_from.string();

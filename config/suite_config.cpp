@@ -25,6 +25,37 @@ std::string_view to_string(keyring_mode mode) {
   return "?";
 }
 
+std::string_view to_string(target_type type) {
+  switch (type) {
+    case target_type::local: return "local";
+    case target_type::sftp: return "sftp";
+    case target_type::s3: return "s3";
+  }
+  return "?";
+}
+
+std::string_view to_string(source_type type) {
+  switch (type) {
+    case source_type::dir: return "dir";
+    case source_type::sqlite: return "sqlite";
+    case source_type::command: return "command";
+    case source_type::resource: return "resource";
+  }
+  return "?";
+}
+
+std::optional<target_type> parse_target_type(std::string_view word) {
+  for (auto t : {target_type::local, target_type::sftp, target_type::s3})
+    if (to_string(t) == word) return t;
+  return std::nullopt;
+}
+
+std::optional<source_type> parse_source_type(std::string_view word) {
+  for (auto t : {source_type::dir, source_type::sqlite, source_type::command, source_type::resource})
+    if (to_string(t) == word) return t;
+  return std::nullopt;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -93,7 +124,8 @@ private:
   target_config parse_target(const std::string& name, const YAML::Node& key, const YAML::Node& n) const;
   plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                          const std::vector<target_config>& targets) const;
-  source_config parse_source(const YAML::Node& n) const;
+  // nullopt: {type: resources}, every registered resource (parse_plan expands it).
+  std::optional<source_config> parse_source(const YAML::Node& n) const;
   source_config parse_resource_source(const YAML::Node& n, source_config& s) const;
   source_config resource_source(const resource_config& r, const location& where) const;
   void read_exclude_file(const YAML::Node& n, source_config& s) const;
@@ -211,21 +243,24 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   if (n["limits"]) t.limits = parse_limits(n["limits"], name);
   if (n["url"]) {
     if (auto st = parse_target_url(scalar(n["url"], "url"), t); !st) error_at(n["url"], st.error().message());
-    if (t.type == "local") t.path = (t.path.is_absolute() ? t.path : base_ / t.path).lexically_normal();
+    if (t.type == target_type::local) t.path = (t.path.is_absolute() ? t.path : base_ / t.path).lexically_normal();
   }
   if (n["type"]) {
-    auto type = scalar(n["type"], "target type");
-    if (!t.type.empty() && type != t.type) error_at(n["type"], "type " + type + " contradicts the url");
-    t.type = type;
+    auto word = scalar(n["type"], "target type");
+    auto type = parse_target_type(word);
+    if (!type) error_at(n["type"], "target type \"" + word + "\" is not supported (supported: local, sftp, s3)");
+    if (n["url"] && *type != t.type) error_at(n["type"], "type " + word + " contradicts the url");
+    t.type = *type;
+  } else if (!n["url"]) {
+    error_at(key, "target \"" + name + "\" needs a type (local, sftp, s3) or a url");
   }
-  if (t.type.empty()) error_at(key, "target \"" + name + "\" needs a type (local, sftp, s3) or a url");
   auto text = [&](const char* k, std::string& into) {
     if (n[k]) into = scalar(n[k], k);
   };
-  if (t.type == "local") {
+  if (t.type == target_type::local) {
     if (n["path"]) t.path = path_of(n["path"], "target path");
     if (t.path.empty()) error_at(key, "target \"" + name + "\" of type local needs a path");
-  } else if (t.type == "sftp") {
+  } else if (t.type == target_type::sftp) {
     text("host", t.host);
     text("user", t.user);
     if (n["path"]) t.path = scalar(n["path"], "path");
@@ -236,7 +271,7 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
     if (t.path.empty() || !t.path.is_absolute())
       error_at(n["path"] ? n["path"] : key, "target \"" + name + "\" of type sftp needs an absolute path on the server");
     if (t.identity.empty()) error_at(key, "target \"" + name + "\" of type sftp needs an identity (a private key file)");
-  } else if (t.type == "s3") {
+  } else {
     text("endpoint", t.endpoint);
     text("bucket", t.bucket);
     text("prefix", t.prefix);
@@ -249,8 +284,6 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
     if (t.bucket.empty()) error_at(key, "target \"" + name + "\" of type s3 needs a bucket");
     if (!t.path_style && t.bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
       error_at(n["path_style"], "bucket \"" + t.bucket + "\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true");
-  } else {
-    error_at(n["type"] ? n["type"] : key, "target type \"" + t.type + "\" is not supported (supported: local, sftp, s3)");
   }
   return t;
 }
@@ -277,31 +310,37 @@ void parser::read_exclude_file(const YAML::Node& n, source_config& s) const {
   if (in.bad()) unreadable("read error");
 }
 
-source_config parser::parse_source(const YAML::Node& n) const {
+std::optional<source_config> parser::parse_source(const YAML::Node& n) const {
   source_config s;
   s.where = where(n);
   expect_map(n, "a source");
   if (!n["type"]) error_at(n, "a source needs a type (dir, sqlite, command, resource or resources)");
-  s.type = scalar(n["type"], "source type");
-  if (s.type == "resource" || s.type == "resources") return parse_resource_source(n, s);
-  if (s.type == "dir")
+  auto word = scalar(n["type"], "source type");
+  if (word == "resources") {
+    check_keys(n, {"type"}, "resources source (every registered resource)");
+    return std::nullopt;
+  }
+  auto type = parse_source_type(word);
+  if (!type)
+    error_at(n["type"], "source type \"" + word + "\" is not supported (supported: dir, sqlite, command, resource, resources)");
+  s.type = *type;
+  if (s.type == source_type::resource) return parse_resource_source(n, s);
+  if (s.type == source_type::dir)
     check_keys(n, {"type", "path", "name", "exclude", "exclude_from", "exclude_caches", "exclude_if_present",
                    "one_file_system", "post_restore"},
                "dir source");
-  else if (s.type == "sqlite")
+  else if (s.type == source_type::sqlite)
     check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
-  else if (s.type == "command")
-    check_keys(n, {"type", "command", "name", "output", "post_restore"}, "command source");
   else
-    error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir, sqlite, command, resource, resources)");
-  if (s.type == "command") {
+    check_keys(n, {"type", "command", "name", "output", "post_restore"}, "command source");
+  if (s.type == source_type::command) {
     if (!n["command"]) error_at(n, "a command source needs a command (its standard output is backed up)");
     s.command = scalar(n["command"], "command");
     if (s.command.empty()) error_at(n["command"], "the command is empty");
     s.where = where(n["command"]);
     if (!n["name"]) error_at(n, "a command source needs a name (its folder in the checkpoint)");
   } else {
-    if (!n["path"]) error_at(n, "a " + s.type + " source needs a path");
+    if (!n["path"]) error_at(n, "a " + word + " source needs a path");
     s.path = path_of(n["path"], "source path");
     s.where = where(n["path"]);
   }
@@ -312,7 +351,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
     s.name = s.path.filename().string();
     if (s.name.empty()) s.name = "root";
   }
-  if (s.type == "command") {
+  if (s.type == source_type::command) {
     s.output = n["output"] ? scalar(n["output"], "output") : s.name + ".out";
     check_name(n["output"] ? n["output"] : n["name"], s.output, "output");
   }
@@ -332,7 +371,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
 
 source_config parser::resource_source(const resource_config& r, const location& where) const {
   source_config s;
-  s.type = "resource";
+  s.type = source_type::resource;
   s.name = r.name;
   s.resource = std::make_shared<const resource_config>(r);
   s.where = where;
@@ -342,10 +381,6 @@ source_config parser::resource_source(const resource_config& r, const location& 
 // `{type: resource, name: NAME}` names one registered resource; `{type:
 // resources}` stands for all of them and is expanded by parse_plan.
 source_config parser::parse_resource_source(const YAML::Node& n, source_config& s) const {
-  if (s.type == "resources") {
-    check_keys(n, {"type"}, "resources source (every registered resource)");
-    return s;
-  }
   check_keys(n, {"type", "name"}, "resource source");
   if (!n["name"]) error_at(n, "a resource source needs the name of a resource (resources.d/NAME.yaml)");
   auto name = scalar(n["name"], "resource name");
@@ -404,22 +439,22 @@ plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, c
   std::set<std::string> names;
   for (const auto& s : n["sources"]) {
     auto src = parse_source(s);
-    if (src.type == "resources") {
+    if (!src) {
       if (resources_.empty())
         error_at(s, "plan \"" + name + "\" includes every registered resource, and none is registered in " +
                       (base_ / "resources.d").string());
       for (const auto& r : resources_) {
-        auto one = resource_source(r, src.where);
+        auto one = resource_source(r, where(s));
         if (!names.insert(one.name).second)
           error_at(s, "two sources of plan \"" + name + "\" are named \"" + one.name + "\"; give one a different name:");
         p.sources.push_back(std::move(one));
       }
       continue;
     }
-    if (!names.insert(src.name).second)
-      error_at(s, "two sources of plan \"" + name + "\" are named \"" + src.name +
+    if (!names.insert(src->name).second)
+      error_at(s, "two sources of plan \"" + name + "\" are named \"" + src->name +
                     "\"; give one a different name:");
-    p.sources.push_back(std::move(src));
+    p.sources.push_back(std::move(*src));
   }
   if (!n["targets"]) error_at(key, "plan \"" + name + "\" needs a list of targets");
   if (!n["targets"].IsSequence() || n["targets"].size() == 0)
@@ -556,7 +591,7 @@ void reject_duplicate_keys(const YAML::Node& n, const std::string& name) {
 status parse_target_url(const std::string& url, target_config& t) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos || url.rfind("file://", 0) == 0) {
-    t.type = "local";
+    t.type = target_type::local;
     t.path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
     if (t.path.empty()) return fail(errc::invalid_input, "an empty path");
     return {};
@@ -583,7 +618,7 @@ status parse_target_url(const std::string& url, target_config& t) {
   }
   if (host.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no host");
   if (scheme == "sftp") {
-    t.type = "sftp";
+    t.type = target_type::sftp;
     t.user = user;
     t.host = host;
     t.port = port;
@@ -592,7 +627,7 @@ status parse_target_url(const std::string& url, target_config& t) {
     return {};
   }
   if (scheme == "s3" || scheme == "s3+http") {
-    t.type = "s3";
+    t.type = target_type::s3;
     t.endpoint = std::string(scheme == "s3" ? "https://" : "http://") + hostport;
     auto parts = path.substr(path.empty() ? 0 : 1);
     auto cut = parts.find('/');
@@ -675,7 +710,7 @@ expected<suite_config> load_config(const fs::path& file) {
         return fail(errc::invalid_input, p.where.str() + ": plan \"" + p.name + "\" runs a command (before/after/on_failure), and " +
                                            file.string() + " can be changed by other users: chmod go-w " + file.string());
       for (const auto& src : p.sources)
-        if (src.type == "command" || !src.post_restore.empty())
+        if (src.type == source_type::command || !src.post_restore.empty())
           return fail(errc::invalid_input,
                       src.where.str() + ": source " + src.name + " of plan \"" + p.name + "\" runs a command, and " +
                         file.string() + " can be changed by other users: chmod go-w " + file.string());

@@ -31,6 +31,19 @@ enum class keyring_mode { none, keyfile, password, tpm, write_only };
 
 std::string_view to_string(keyring_mode mode);
 
+// Where a target's repository lives (targets.NAME.type, or its url's scheme).
+enum class target_type { local, sftp, s3 };
+// What a source reads (plans.NAME.sources[].type); `resources` in the YAML
+// stands for every registered resource and is expanded into `resource` ones.
+enum class source_type { dir, sqlite, command, resource };
+
+// The YAML's word for each kind ("local", "dir"), and back: nullopt for any
+// other word. The only place these words are compared.
+std::string_view to_string(target_type type);
+std::string_view to_string(source_type type);
+std::optional<target_type> parse_target_type(std::string_view word);
+std::optional<source_type> parse_source_type(std::string_view word);
+
 struct keyring_config {
   keyring_mode mode = keyring_mode::keyfile;
   std::filesystem::path keyfile;      // keyfile mode
@@ -52,7 +65,7 @@ struct target_limits {
 
 struct target_config {
   std::string name;
-  std::string type;                // local, sftp, s3
+  target_type type = target_type::local;
   std::filesystem::path path;      // local: a directory; sftp: the directory on the server
   // sftp
   std::string host;
@@ -80,7 +93,7 @@ struct target_config {
 status parse_target_url(const std::string& url, target_config& target);
 
 struct source_config {
-  std::string type;                // dir, sqlite, command, resource
+  source_type type = source_type::dir;
   std::string name;                // entry in the checkpoint's root; unique in the plan
   std::filesystem::path path;      // dir: the tree; sqlite: the database file
   std::string command;             // command: run by /bin/sh, its standard output is stored

@@ -80,7 +80,7 @@ expected<std::vector<plan_report>> application::backup(const std::vector<std::st
     if (!chosen(p)) continue;
     for (const auto& s : p.sources) {
       if (!s.exclude_from_error.empty()) return fail(errc::invalid_input, s.exclude_from_error);
-      if (s.type == "command" || s.type == "resource") continue;
+      if (s.type == config::source_type::command || s.type == config::source_type::resource) continue;
       std::error_code ec;
       if (!fs::exists(s.path, ec))
         return fail(errc::invalid_input, s.where.str() + ": source path " + s.path.string() + " of plan \"" + p.name +

@@ -18,8 +18,8 @@ namespace {
 // The YAML mapping of a target, for a rebuilt configuration.
 std::string yaml_of(const config::target_config& t) {
   auto q = [](const std::string& v) { return nlohmann::json(v).dump(); };
-  if (t.type == "local") return "type: local\n    path: " + q(t.path.string());
-  if (t.type == "sftp")
+  if (t.type == config::target_type::local) return "type: local\n    path: " + q(t.path.string());
+  if (t.type == config::target_type::sftp)
     return "type: sftp\n    host: " + q(t.host) + "\n    port: " + std::to_string(t.port ? t.port : 22) +
            "\n    user: " + q(t.user) + "\n    path: " + q(t.path.string()) + "\n    identity: " +
            q(t.identity.string()) + (t.known_hosts.empty() ? "" : "\n    known_hosts: " + q(t.known_hosts.string()));
@@ -53,10 +53,10 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
   cfg.name = "recovered";
   CAIRN_TRY(config::parse_target_url(r.target_url, cfg));
   std::error_code ec;
-  if (cfg.type == "local") cfg.path = fs::absolute(cfg.path, ec);
+  if (cfg.type == config::target_type::local) cfg.path = fs::absolute(cfg.path, ec);
   if (!r.identity.empty()) cfg.identity = fs::absolute(r.identity, ec);
   if (!r.known_hosts.empty()) cfg.known_hosts = fs::absolute(r.known_hosts, ec);
-  if (cfg.type == "sftp" && cfg.identity.empty())
+  if (cfg.type == config::target_type::sftp && cfg.identity.empty())
     return fail(errc::invalid_input, "an sftp:// target needs --identity FILE (the private key)");
   CAIRN_ASSIGN(auto target, actors::make_backend(cfg));
   if (!r.rebuild) return recovery::bootstrap_from_target(*target, unlock, o);

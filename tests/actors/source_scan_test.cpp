@@ -19,7 +19,7 @@ void write(const std::filesystem::path& p, const std::string& text) {
 
 config::source_config dir_source(const std::filesystem::path& path) {
   config::source_config s;
-  s.type = "dir";
+  s.type = config::source_type::dir;
   s.name = "src";
   s.path = path;
   return s;

@@ -190,7 +190,7 @@ plans:
   auto c = parse_config(text, "/etc/cairn/cairn.yaml");
   REQUIRE(c);
   const auto& nas = c->targets[0];
-  CHECK(nas.type == "sftp");
+  CHECK(nas.type == config::target_type::sftp);
   CHECK(nas.user == "backup");
   CHECK(nas.host == "nas.lan");
   CHECK(nas.port == 2222);
@@ -199,7 +199,7 @@ plans:
   CHECK(nas.limits.connections == 3);
   CHECK(nas.limits.upload_kbps == 800);
   const auto& cloud = c->targets[1];
-  CHECK(cloud.type == "s3");
+  CHECK(cloud.type == config::target_type::s3);
   CHECK(cloud.bucket == "my-backups");
   CHECK(cloud.region == "eu-west-1");
   CHECK_FALSE(cloud.path_style);
@@ -238,6 +238,12 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
      "/etc/cairn/cairn.yaml:4:17: path_style must be true or false"},
     {"targets:\n  c:\n    url: s3://host/My.Bucket\n    path_style: false\n",
      "/etc/cairn/cairn.yaml:4:17: bucket \"My.Bucket\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true"},
+    {"targets:\n  c:\n    type: ftp\n    path: /x\n",
+     "/etc/cairn/cairn.yaml:3:11: target type \"ftp\" is not supported (supported: local, sftp, s3)"},
+    {"targets:\n  c:\n    type: Local\n    path: /x\n",
+     "/etc/cairn/cairn.yaml:3:11: target type \"Local\" is not supported (supported: local, sftp, s3)"},
+    {"targets:\n  c:\n    url: s3://host/b\n    type: sftp\n", "/etc/cairn/cairn.yaml:4:11: type sftp contradicts the url"},
+    {"targets:\n  c:\n    path: /x\n", "/etc/cairn/cairn.yaml:2:3: target \"c\" needs a type (local, sftp, s3) or a url"},
   };
   for (const auto& r : rows) {
     CAPTURE(r.text);
@@ -253,7 +259,7 @@ TEST_CASE("config: sqlite and command sources, and their mistakes") {
                          "/etc/cairn/cairn.yaml");
   REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().message()));
   const auto& s = ok->plans[0].sources;
-  CHECK(s[0].type == "sqlite");
+  CHECK(s[0].type == config::source_type::sqlite);
   CHECK(s[0].name == "app.db");
   CHECK(s[1].command == "pg_dump shop");
   CHECK(s[1].output == "shop.sql");
@@ -273,5 +279,21 @@ TEST_CASE("config: sqlite and command sources, and their mistakes") {
     CAPTURE(b.text);
     REQUIRE_FALSE(r);
     CHECK_MESSAGE(r.error().message().find(b.expected) != std::string::npos, r.error().message());
+  }
+}
+
+TEST_CASE("config: target and source types are words parsed once, and printed back the same") {
+  for (auto t : {target_type::local, target_type::sftp, target_type::s3}) {
+    CAPTURE(to_string(t));
+    CHECK(parse_target_type(to_string(t)) == t);
+  }
+  for (auto t : {source_type::dir, source_type::sqlite, source_type::command, source_type::resource}) {
+    CAPTURE(to_string(t));
+    CHECK(parse_source_type(to_string(t)) == t);
+  }
+  for (const char* word : {"", "ftp", "LOCAL", "s3 ", "file", "directory", "resources"}) {
+    CAPTURE(word);
+    CHECK(!parse_target_type(word));
+    CHECK(!parse_source_type(word));
   }
 }

@@ -134,7 +134,7 @@ TEST_CASE("plans include resources by name or all of them; unknown names are err
   REQUIRE(c->find_plan("apps"));
   auto& apps = c->find_plan("apps")->sources;
   REQUIRE(apps.size() == 2);
-  CHECK(apps[0].type == "resource");
+  CHECK(apps[0].type == config::source_type::resource);
   CHECK(apps[0].name == "firefox");
   REQUIRE(apps[0].resource);
   CHECK(apps[0].resource->sensitive.size() == 3);
