@@ -112,6 +112,18 @@ expected<std::optional<node>> find_node(const repository& repo, const object_id&
   }
 }
 
+expected<std::vector<node>> list_path(const repository& repo, const object_id& root, const std::string& path) {
+  object_id dir = root;
+  if (path.find_first_not_of('/') != std::string::npos) {
+    CAIRN_ASSIGN(auto n, find_node(repo, root, path));
+    if (!n) return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
+    if (n->meta.type != fs::file_type::directory) return std::vector<node>{std::move(*n)};
+    dir = n->subtree;
+  }
+  CAIRN_ASSIGN(auto t, repo.read_tree(dir));
+  return std::move(t.nodes);
+}
+
 std::string content_id(const node& n) {
   switch (n.meta.type) {
     case fs::file_type::directory: return n.subtree.hex();

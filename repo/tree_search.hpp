@@ -47,6 +47,11 @@ private:
 // The entry at `path` ("source/dir/name") below `root`, nullopt when absent.
 expected<std::optional<node>> find_node(const repository& repo, const object_id& root, const std::string& path);
 
+// What `ls` shows at `path` below `root`: a directory's entries, or the one
+// entry a file is; "" (or "/") lists the root, one entry per source.
+// not_found (naming the path) when it is absent; depth bounded as find_node.
+expected<std::vector<node>> list_path(const repository& repo, const object_id& root, const std::string& path);
+
 // What identifies an entry's content: a file's is the SHA-256 of its chunk
 // ids, a directory's its tree id, a symlink's the SHA-256 of its target.
 std::string content_id(const node& n);

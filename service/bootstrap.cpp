@@ -3,9 +3,8 @@
 
 #include <fstream>
 
-#include <nlohmann/json.hpp>
-
 #include "actors/backends.hpp"
+#include "config/target_yaml.hpp"
 #include "config/yaml_edit.hpp"
 #include "crypto/secret.hpp"
 
@@ -14,17 +13,6 @@ namespace cairn::service {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The YAML mapping of a target, for a rebuilt configuration.
-std::string yaml_of(const config::target_config& t) {
-  auto q = [](const std::string& v) { return nlohmann::json(v).dump(); };
-  if (t.type == config::target_type::local) return "type: local\n    path: " + q(t.path.string());
-  if (t.type == config::target_type::sftp)
-    return "type: sftp\n    host: " + q(t.host) + "\n    port: " + std::to_string(t.port ? t.port : 22) +
-           "\n    user: " + q(t.user) + "\n    path: " + q(t.path.string()) + "\n    identity: " +
-           q(t.identity.string()) + (t.known_hosts.empty() ? "" : "\n    known_hosts: " + q(t.known_hosts.string()));
-  return "type: s3\n    endpoint: " + q(t.endpoint) + "\n    bucket: " + q(t.bucket) + "\n    prefix: " + q(t.prefix);
-}
 
 // The recovered YAML uses the recovered credentials, and the commands it
 // would run are shown: they came from a target.
@@ -61,7 +49,7 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
   CAIRN_ASSIGN(auto target, actors::make_backend(cfg));
   if (!r.rebuild) return recovery::bootstrap_from_target(*target, unlock, o);
   recovery::rebuild_options ro;
-  ro.target_yaml = yaml_of(cfg);
+  ro.target_yaml = config::target_yaml(cfg);
   ro.keyring_yaml = r.keyfile    ? "mode: keyfile\n  keyfile: " + fs::absolute(*r.keyfile).string()
                     : r.password ? std::string("mode: password")
                                  : std::string("mode: none");

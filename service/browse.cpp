@@ -1,6 +1,9 @@
 // Finding checkpoints and reading them: checkpoints, resolve, list, diff.
 #include "service/application.hpp"
 
+#include "catalog/checkpoint_lookup.hpp"
+#include "repo/tree_search.hpp"
+
 namespace cairn::service {
 
 namespace fs = std::filesystem;
@@ -20,55 +23,24 @@ expected<resolved_checkpoint> application::resolve(const std::string& spec, cons
     return fail(errc::invalid_input, "no plan named \"" + plan + "\" in " + suite.file.string());
   if (!target.empty() && !suite.find_target(target))
     return fail(errc::invalid_input, "no target named \"" + target + "\" in " + suite.file.string());
-  CAIRN_ASSIGN(auto rows, checkpoints(spec == "latest" ? plan : "", target));
-  std::vector<catalog::checkpoint_row> found;
-  if (spec == "latest") {
-    if (plan.empty() && suite.plans.size() != 1)
+  catalog::checkpoint_query q{spec, plan, target};
+  if (spec == "latest" && plan.empty()) {
+    if (suite.plans.size() != 1)
       return fail(errc::invalid_input, "\"latest\" needs --plan: " + suite.file.string() + " has " +
                                          std::to_string(suite.plans.size()) + " plans");
-    std::string p = plan.empty() ? suite.plans.front().name : plan;
-    for (auto& r : rows)
-      if (r.plan == p) {
-        found.push_back(r);
-        break;  // rows are newest first
-      }
-    if (found.empty()) return fail(errc::not_found, "plan \"" + p + "\" has no checkpoint yet");
-  } else {
-    if (spec.size() < 4 || spec.find_first_not_of("0123456789abcdef") != std::string::npos)
-      return fail(errc::invalid_input, "\"" + spec + "\" is not a checkpoint id, an id prefix of 4 or more hex digits, or latest");
-    for (auto& r : rows)
-      if (r.id.compare(0, spec.size(), spec) == 0) found.push_back(r);
-    if (found.empty()) return fail(errc::not_found, "no checkpoint " + spec);
-    if (found.size() > 1)
-      return fail(errc::invalid_input, "checkpoint prefix " + spec + " is ambiguous (" +
-                                         std::to_string(found.size()) + " match); give more digits");
+    q.plan = suite.plans.front().name;
   }
-  auto id = object_id::parse(found.front().id);
+  CAIRN_ASSIGN(auto rows, checkpoints(spec == "latest" ? q.plan : "", target));
+  CAIRN_ASSIGN(auto row, catalog::find_checkpoint(rows, q));
+  auto id = object_id::parse(row.id);
   if (!id) return fail(errc::corrupt, "the catalog holds a damaged checkpoint id");
-  return resolved_checkpoint{found.front(), *id};
+  return resolved_checkpoint{std::move(row), *id};
 }
 
 expected<std::vector<repo::node>> application::list(const resolved_checkpoint& cp, const std::string& path) {
   CAIRN_ASSIGN(auto opened, engine_->open_target(cp.row.target, open_mode::read));
-  auto& repo = *opened.repo;
-  CAIRN_ASSIGN(auto c, repo.read_checkpoint(cp.id));
-  CAIRN_ASSIGN(auto tree, repo.read_tree(c.tree));
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    start = end + 1;
-    if (part.empty()) continue;
-    auto it = std::find_if(tree.nodes.begin(), tree.nodes.end(), [&](const repo::node& n) { return n.name == part; });
-    if (it == tree.nodes.end()) return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
-    if (it->meta.type != cairn::fs::file_type::directory) {
-      if (start < path.size()) return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
-      return std::vector<repo::node>{*it};
-    }
-    CAIRN_ASSIGN(tree, repo.read_tree(it->subtree));
-  }
-  return std::move(tree.nodes);
+  CAIRN_ASSIGN(auto c, opened.repo->read_checkpoint(cp.id));
+  return repo::list_path(*opened.repo, c.tree, path);
 }
 
 expected<repo::diff_summary> application::diff(const resolved_checkpoint& older, const resolved_checkpoint& newer,

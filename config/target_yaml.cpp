@@ -1,0 +1,42 @@
+#include "config/target_yaml.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+namespace cairn::config {
+
+std::string target_yaml(const target_config& t, std::string_view indent) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  auto text = [&](const char* key, const std::string& value) {
+    out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+  };
+  out << YAML::Key << "type" << YAML::Value << std::string(to_string(t.type));
+  switch (t.type) {
+    case target_type::local:
+      text("path", t.path.string());
+      break;
+    case target_type::sftp:
+      text("host", t.host);
+      out << YAML::Key << "port" << YAML::Value << (t.port ? t.port : 22);
+      text("user", t.user);
+      text("path", t.path.string());
+      text("identity", t.identity.string());
+      if (!t.known_hosts.empty()) text("known_hosts", t.known_hosts.string());
+      break;
+    case target_type::s3:
+      text("endpoint", t.endpoint);
+      text("bucket", t.bucket);
+      text("prefix", t.prefix);
+      break;
+  }
+  out << YAML::EndMap;
+  std::string body = out.c_str();
+  std::string indented;
+  for (char c : body) {
+    indented += c;
+    if (c == '\n') indented += indent;
+  }
+  return indented;
+}
+
+}  // namespace cairn::config
