@@ -1,4 +1,5 @@
-// Parses the command line and runs one command. The only file that uses CLI11.
+// Parses the command line and runs one command: the global options here, each
+// group of commands in its cli/commands_*.cpp (cli/command_context.hpp).
 #pragma once
 
 #include <atomic>
