@@ -14,6 +14,7 @@
 #include "cli/key_generate.hpp"
 #include "cli/log.hpp"
 #include "cli/render.hpp"
+#include "cli/archive_commands.hpp"
 #include "cli/browse_commands.hpp"
 #include "cli/render_browse.hpp"
 #include "service/config_commands.hpp"
@@ -313,6 +314,7 @@ int run_command(int argc, char** argv) {
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
   auto browse = add_browse_commands(app);  // find, history, copy
+  auto archives = add_archive_commands(app);  // export; restore and ls --archive
   auto* config_cmd = app.add_subcommand("config", "Check the configuration, or print a commented example");
   config_cmd->require_subcommand(1);
   auto* config_check = config_cmd->add_subcommand(
@@ -375,6 +377,8 @@ int run_command(int argc, char** argv) {
   }
   set_log_level(parse_log_level(log_level_name).value_or(log_level::info));
   if (auto code = run_browse_command(*browse, [&](const auto& fn) { return with_app(g, fn); })) return *code;
+  if (auto code = run_archive_command(*archives, [&](const auto& fn) { return with_app(g, fn); }, g.json, g.keyfile))
+    return *code;
   if (*config_cmd) return config_command(g, static_cast<bool>(*config_example));
   if (*daemon) return run_daemon({config_path(g), g.keyfile, g.password, g.json});
   if (*run_now) {
