@@ -101,6 +101,7 @@ expected<std::pair<frame, byte_buffer>> archive_reader::read_record(uint64_t off
   auto f = decode_frame(head);
   if (!f) return fail(errc::corrupt, where() + ": damaged record header");
   if (source_.size - offset - frame_header_size < f->length) return fail(errc::corrupt, where() + ": cut short");
+  read_bytes_ += f->length;
   CAIRN_ASSIGN(auto sealed, source_.read_at(offset + frame_header_size, f->length));
   if (sealed.size() != f->length) return fail(errc::corrupt, where() + ": cut short");
   auto plain = cipher_->open(f->type, f->seq, sealed);
@@ -193,7 +194,15 @@ status archive_reader::scan() {
   uint64_t offset = header_size;
   size_t tried = 0, opened = 0;
   object_id toc_root;  // used when no meta record names the root
+  // Frames that overlap (a crafted file, or damage) could make every byte
+  // start a large record: the scan reads at most about 4 times the file.
+  const uint64_t budget = read_bytes_ + 4 * source_.size + (64u << 20);
   while (offset + frame_header_size <= source_.size) {
+    if (read_bytes_ > budget) {
+      info_.damage.push_back(name_ + ": scan stopped at byte " + std::to_string(offset) +
+                             ": too many damaged records overlap");
+      break;
+    }
     auto rec = read_record(offset);
     if (rec) {
       ++opened;

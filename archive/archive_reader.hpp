@@ -80,7 +80,7 @@ private:
   std::unique_ptr<record_cipher> cipher_;
   archive_info info_;
   std::unordered_map<object_id, place> blobs_;
-  uint64_t meta_offset_ = 0;
+  uint64_t read_bytes_ = 0;  // by read_record: bounds the work of a scan
 };
 
 }  // namespace cairn::archive

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -176,6 +177,15 @@ expected<export_result> export_archive(application& app, const resolved_checkpoi
   CAIRN_ASSIGN(auto key, export_credential(o.key));
   CAIRN_ASSIGN(auto opened, app.open_for_reading(cp.row.target));
   auto& repo = *opened.repo;
+  // Shared, as a restore: a prune (exclusive) must not remove packs while
+  // they are read. Refreshed as the archive is written.
+  CAIRN_ASSIGN(auto lock, repo.lock(false, "export"));
+  auto refreshed = std::chrono::steady_clock::now();
+  auto keep_alive = [&] {
+    if (std::chrono::steady_clock::now() - refreshed < std::chrono::minutes(5)) return;
+    refreshed = std::chrono::steady_clock::now();
+    (void)lock->refresh();  // a failure shows up as the lock going stale
+  };
   CAIRN_ASSIGN(auto c, repo.read_checkpoint(cp.id));
   archive::export_request request;
   request.checkpoint_id = cp.id;
@@ -206,11 +216,17 @@ expected<export_result> export_archive(application& app, const resolved_checkpoi
   result.to = o.to;
   result.encrypted = key.kind != archive::protection::plain;
   if (o.to == "-") {
-    CAIRN_ASSIGN(result.report, archive::write_archive(repo, request, key, write_stdout));
+    CAIRN_ASSIGN(result.report, archive::write_archive(repo, request, key, [&](byte_view b) {
+                   keep_alive();
+                   return write_stdout(b);
+                 }));
     return result;
   }
   CAIRN_ASSIGN(auto file, file_writer::create(o.to));
-  CAIRN_ASSIGN(result.report, archive::write_archive(repo, request, key, [&](byte_view b) { return file->write(b); }));
+  CAIRN_ASSIGN(result.report, archive::write_archive(repo, request, key, [&](byte_view b) {
+                 keep_alive();
+                 return file->write(b);
+               }));
   CAIRN_TRY(file->commit());
   return result;
 }
