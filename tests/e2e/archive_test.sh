@@ -106,6 +106,12 @@ run 0 cairn export latest --plain --path src/docs --to "$T/docs.cairn"
 run 0 bare ls --archive "$T/docs.cairn" src
 [ "$(grep -c . "$T/out")" = 1 ] && grep -q "docs/" "$T/out" || fail "export --path: $(cat "$T/out")"
 
+run 0 cairn export latest --plain --resource notes --to "$T/notes.cairn"
+run 0 bare ls --archive "$T/notes.cairn"
+[ "$(grep -c '/$' "$T/out")" = 1 ] && grep -q "notes/" "$T/out" || fail "export --resource: $(cat "$T/out")"
+run 1 cairn export latest --plain --resource nope --to "$T/nope.cairn"
+grep -q 'holds no resource "nope"' "$T/err" && [ ! -e "$T/nope.cairn" ] || fail "$(cat "$T/err")"
+
 note "a wrong passphrase is one line"
 echo "wrong" > "$T/wrong.txt"
 run 1 bare restore --archive "$T/pass.cairn" --passphrase-file "$T/wrong.txt" --to "$T/r-wrong"
