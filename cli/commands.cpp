@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "base/version.hpp"
+#include "cli/archive_commands.hpp"
 #include "cli/browse_commands.hpp"
 #include "cli/command_context.hpp"
 #include "cli/exit_codes.hpp"
@@ -56,6 +57,7 @@ int run_command(int argc, char** argv) {
   add_setup_commands(app, ctx);
   auto browse = add_browse_commands(app);  // find, history, copy, mount
   add_config_commands(app, ctx);
+  auto archives = add_archive_commands(app);  // export; restore and ls --archive
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {
@@ -93,6 +95,8 @@ int run_command(int argc, char** argv) {
 
   set_log_level(parse_log_level(log_level_name).value_or(log_level::info));
   if (auto code = run_browse_command(*browse, [&](const auto& fn) { return with_app(g, fn); })) return *code;
+  if (auto code = run_archive_command(*archives, [&](const auto& fn) { return with_app(g, fn); }, g.json, g.keyfile))
+    return *code;
   if (ctx.action) return ctx.action();
   return exit_usage;
 }

@@ -155,7 +155,8 @@ std::string main_page(const CLI::App& app) {
   out += ".SH EXIT STATUS\n" + lines(app.get_footer());
   out += ".SH FILES\n.TP\n.I /etc/cairn/cairn.yaml\nThe configuration; see\n.BR cairn.yaml (5).\n";
   out += ".SH ENVIRONMENT\n.TP\n.B CAIRN_CONFIG\nThe configuration when \\fB\\-c\\fR is not given.\n"
-         ".TP\n.B CAIRN_PASSWORD\nThe password in password mode.\n";
+         ".TP\n.B CAIRN_PASSWORD\nThe password in password mode.\n"
+         ".TP\n.B CAIRN_ARCHIVE_PASSPHRASE\nThe passphrase of an archive (export, restore and ls --archive).\n";
   out += ".SH SEE ALSO\n.BR cairn.yaml (5)\n";
   return out;
 }

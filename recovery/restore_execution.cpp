@@ -218,7 +218,6 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   // (several fetchers each hold one range in memory).
   constexpr uint64_t max_gap = 1 << 20;
   constexpr uint64_t max_range = 8 << 20;
-  constexpr size_t max_open = 64;
   auto lost = [&](const planned_blob& pb, const std::string& why) {
     out.damaged.push_back(pb.blob.id);
     out.errors.push_back("blob " + pb.blob.id.short_hex() + " in " + name + ": " + why);
@@ -266,34 +265,64 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
         lost(pb, plain.error().message());
         continue;
       }
-      // A hole in a new file needs no write (finish_files makes a file
-      // that got none, and sets its size).
-      if (all_zero(*plain)) continue;
-      for (const auto& t : pb.targets) {
-        if (failed(t.entry) || reused(t.entry, t.offset)) continue;
-        auto it = fds.find(t.entry);
-        if (it == fds.end()) {
-          if (fds.size() >= max_open) close_all();  // stay far below RLIMIT_NOFILE
-          auto fd = open_content(t.entry);
-          if (!fd) {
-            mark_failed(t.entry);
-            out.problems.push_back({plan_->entries[t.entry].path, fd.error().message()});
-            continue;
-          }
-          it = fds.emplace(t.entry, *fd).first;
-        }
-        auto st = fs::write_sparse(it->second, t.offset, *plain, dest_->path_of(plan_->entries[t.entry].path));
-        if (!st) {
-          mark_failed(t.entry);
-          out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});
-          continue;
-        }
-        out.bytes_written += plain->size();
-      }
+      write_blob(pb, *plain, fds, out);
     }
     i = j;
   }
   close_all();
+  return out;
+}
+
+void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& plain,
+                                   std::unordered_map<uint32_t, int>& fds, fetch_outcome& out) {
+  constexpr size_t max_open = 64;
+  // A hole in a new file needs no write (finish_files makes a file
+  // that got none, and sets its size).
+  if (all_zero(plain)) return;
+  for (const auto& t : pb.targets) {
+    if (failed(t.entry) || reused(t.entry, t.offset)) continue;
+    auto it = fds.find(t.entry);
+    if (it == fds.end()) {
+      if (fds.size() >= max_open) {  // stay far below RLIMIT_NOFILE
+        for (auto& [entry, fd] : fds) ::close(fd);
+        fds.clear();
+      }
+      auto fd = open_content(t.entry);
+      if (!fd) {
+        mark_failed(t.entry);
+        out.problems.push_back({plan_->entries[t.entry].path, fd.error().message()});
+        continue;
+      }
+      it = fds.emplace(t.entry, *fd).first;
+    }
+    auto st = fs::write_sparse(it->second, t.offset, plain, dest_->path_of(plan_->entries[t.entry].path));
+    if (!st) {
+      mark_failed(t.entry);
+      out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});
+      continue;
+    }
+    out.bytes_written += plain.size();
+  }
+}
+
+fetch_outcome restore_execution::deliver_pack(const pack_work& work, const blob_reader& read) {
+  fetch_outcome out;
+  std::unordered_map<uint32_t, int> fds;
+  for (const auto& pb : work.blobs) {
+    bool wanted = std::any_of(pb.targets.begin(), pb.targets.end(),
+                              [&](const blob_target& t) { return !failed(t.entry) && !reused(t.entry, t.offset); });
+    if (!wanted) continue;
+    auto plain = read(pb);
+    if (!plain) {
+      out.damaged.push_back(pb.blob.id);
+      out.errors.push_back("blob " + pb.blob.id.short_hex() + ": " + plain.error().message());
+      for (const auto& t : pb.targets) mark_failed(t.entry);
+      continue;
+    }
+    out.bytes_fetched += plain->size();
+    write_blob(pb, *plain, fds, out);
+  }
+  for (auto& [entry, fd] : fds) ::close(fd);
   return out;
 }
 

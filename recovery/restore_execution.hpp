@@ -16,6 +16,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +65,11 @@ public:
   // the entries that use it; all-zero 4 KiB blocks stay holes.
   fetch_outcome fetch_pack(const repo::repository& repo, const pack_work& work);
 
+  // Like fetch_pack, for blobs that come from elsewhere (a single-file
+  // archive): `read` gives each needed blob's verified plaintext, or why not
+  // (the files using it are then not restored, and the blob is named damaged).
+  using blob_reader = std::function<expected<byte_buffer>(const planned_blob&)>;
+  fetch_outcome deliver_pack(const pack_work& work, const blob_reader& read);
   // When a pack's job failed as a whole: the files it feeds are not restored.
   void lose_pack(size_t pack);
 
@@ -96,6 +103,10 @@ private:
   expected<int> open_content(uint32_t entry);
   status start_file(uint32_t entry, int& fd);
   bool reused(uint32_t entry, uint64_t offset) const;
+  // Writes one blob's plaintext into the temporary files of the entries
+  // that use it (`fds`: files open so far, closed by the caller).
+  void write_blob(const planned_blob& pb, const byte_buffer& plain, std::unordered_map<uint32_t, int>& fds,
+                  fetch_outcome& out);
   void mark_failed(size_t entry) { failed_[entry].store(1); }
   bool failed(size_t entry) const { return failed_[entry].load() != 0; }
 

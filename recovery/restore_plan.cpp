@@ -32,7 +32,7 @@ std::string join(const std::string& prefix, const std::string& name) {
 namespace {
 
 struct planner {
-  const repo::repository& repo;
+  const restore_source& source;
   restore_plan plan;
   std::map<std::pair<uint64_t, uint64_t>, size_t> inodes;  // (dev, inode) -> first entry
   std::map<uint32_t, std::map<object_id, planned_blob>> by_pack;
@@ -75,10 +75,10 @@ struct planner {
   void add_content(size_t index, restore_entry& e) {
     uint64_t offset = 0;
     for (const auto& id : e.node.content) {
-      auto loc = repo.index().find(id);
+      auto loc = source.locate(id);
       if (!loc) {
         e.missing_content = true;
-        plan.missing.push_back(e.path + ": a content blob is missing from the repository");
+        plan.missing.push_back(e.path + ": " + source.missing);
         break;
       }
       auto& slot = by_pack[loc->pack][id];
@@ -95,7 +95,7 @@ struct planner {
     while (!to_read.empty()) {
       auto [path, id] = std::move(to_read.front());
       to_read.pop_front();
-      CAIRN_ASSIGN(auto t, repo.read_tree(id));  // names validated on decode
+      CAIRN_ASSIGN(auto t, source.read_tree(id));  // names validated on decode
       for (const auto& n : t.nodes) CAIRN_TRY(add_node(join(path, n.name), n));
     }
     return {};
@@ -103,7 +103,7 @@ struct planner {
 
   // Measured (each distinct tree read once) before anything is expanded.
   status check_size(const object_id& tree) {
-    repo::tree_measure measure(repo);
+    repo::tree_measure measure(source.read_tree);
     CAIRN_TRY(measure.check_limits(tree));
     return {};
   }
@@ -115,7 +115,7 @@ struct planner {
     object_id tree_id = root;
     std::string prefix;
     for (size_t i = 0; i < parts.size(); ++i) {
-      CAIRN_ASSIGN(auto t, repo.read_tree(tree_id));
+      CAIRN_ASSIGN(auto t, source.read_tree(tree_id));
       auto it = std::find_if(t.nodes.begin(), t.nodes.end(),
                              [&](const repo::node& n) { return n.name == parts[i]; });
       if (it == t.nodes.end() || (i + 1 < parts.size() && it->meta.type != fs::file_type::directory))
@@ -147,7 +147,14 @@ struct planner {
 
 expected<restore_plan> plan_restore(const repo::repository& repo, const object_id& root_tree,
                                     const std::vector<std::string>& paths) {
-  planner p{repo, {}, {}, {}, {}, 0};
+  restore_source source{[&repo](const object_id& id) { return repo.read_tree(id); },
+                        [&repo](const object_id& id) { return repo.index().find(id); }};
+  return plan_restore(source, root_tree, paths);
+}
+
+expected<restore_plan> plan_restore(const restore_source& source, const object_id& root_tree,
+                                    const std::vector<std::string>& paths) {
+  planner p{source, {}, {}, {}, {}, 0};
   std::unordered_set<std::string> parents;
   if (paths.empty()) {
     CAIRN_TRY(p.add_root(root_tree));

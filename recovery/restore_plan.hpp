@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -53,10 +55,21 @@ struct restore_plan {
   std::vector<std::string> missing;
 };
 
+// Where a plan's trees and blobs come from: a repository, or a single-file
+// archive (archive/). `locate` gives a content blob's place (pack number and
+// an offset that orders the reads), nullopt when it is not there.
+struct restore_source {
+  std::function<expected<repo::tree>(const object_id&)> read_tree;
+  std::function<std::optional<repo::blob_index::location>(const object_id&)> locate;
+  std::string missing = "a content blob is missing from the repository";
+};
+
 // `paths` are "source/sub/path" in the checkpoint's namespace; empty: all.
 // not_found names a path that is not in the checkpoint; corrupt a tree that
 // is damaged, unsafe or beyond the limits above.
 expected<restore_plan> plan_restore(const repo::repository& repo, const object_id& root_tree,
+                                    const std::vector<std::string>& paths);
+expected<restore_plan> plan_restore(const restore_source& source, const object_id& root_tree,
                                     const std::vector<std::string>& paths);
 
 }  // namespace cairn::recovery

@@ -35,7 +35,11 @@ std::string too_deep(const std::string& path, const object_id& id) {
 }  // namespace
 
 tree_measure::tree_measure(const repository& repo, visitor on_tree, error_sink on_error)
-  : repo_(repo), on_tree_(std::move(on_tree)), on_error_(std::move(on_error)) {}
+  : read_([&repo](const object_id& id) { return repo.read_tree(id); }), on_tree_(std::move(on_tree)),
+    on_error_(std::move(on_error)) {}
+
+tree_measure::tree_measure(tree_reader read, visitor on_tree, error_sink on_error)
+  : read_(std::move(read)), on_tree_(std::move(on_tree)), on_error_(std::move(on_error)) {}
 
 expected<tree_extent> tree_measure::measure(const object_id& root, const std::string& path) {
   if (auto it = memo_.find(root); it != memo_.end()) {
@@ -51,7 +55,7 @@ expected<tree_extent> tree_measure::measure(const object_id& root, const std::st
     if (!on_stack.insert(id).second)
       return fail(errc::corrupt, where + ": tree " + id.short_hex() + " contains itself (damaged)");
     frame f{id, std::move(where), {}, 0, {}};
-    auto t = repo_.read_tree(id);
+    auto t = read_(id);
     if (!t) {
       if (!on_error_) return fail(t.error());
       on_error_(f.path, id, t.error());

@@ -35,7 +35,10 @@ public:
   // empty instead of failing the walk (check goes on to name more damage).
   using error_sink = std::function<void(const std::string& path, const object_id& id, const error& e)>;
 
+  // Reads one tree by id (a repository's, or a single-file archive's).
+  using tree_reader = std::function<expected<tree>(const object_id&)>;
   explicit tree_measure(const repository& repo, visitor on_tree = {}, error_sink on_error = {});
+  explicit tree_measure(tree_reader read, visitor on_tree = {}, error_sink on_error = {});
 
   // The expanded size and depth below `root`, memoized per tree id, so a
   // second root sharing subtrees costs only what is new. corrupt when a tree
@@ -53,7 +56,7 @@ public:
   size_t trees_read() const { return memo_.size(); }
 
 private:
-  const repository& repo_;
+  tree_reader read_;
   visitor on_tree_;
   error_sink on_error_;
   std::unordered_map<object_id, tree_extent> memo_;
