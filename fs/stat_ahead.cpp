@@ -100,9 +100,11 @@ void stat_ahead::run() {
       s->result = std::move(l);
       s->done = true;
       if (!stopping_) queue_.insert(children.begin(), children.end());
-      work_.notify_all();
+      // Wake only as many threads as there is new work (this one goes on by itself):
+      // waking them all for every directory costs more than a warm stat.
+      for (size_t k = 1; k < children.size() && k < threads_.size(); ++k) work_.notify_one();
+      if (waiting_ == path) ready_.notify_all();
     }
-    ready_.notify_all();
   }
 }
 
@@ -112,11 +114,13 @@ listing stat_ahead::take(const std::string& path) {
   auto it = slots_.find(path);
   if (it != slots_.end()) {
     auto s = it->second;
+    waiting_ = path;
     ready_.wait(lock, [&] { return s->done || stopping_; });
+    waiting_.clear();
     if (s->done) {
       slots_.erase(path);
       held_entries_ -= s->result.names.size();
-      work_.notify_all();
+      work_.notify_one();
       return std::move(s->result);
     }
   }
@@ -127,7 +131,7 @@ listing stat_ahead::take(const std::string& path) {
   lock.lock();
   if (!stopping_) queue_.insert(children.begin(), children.end());
   lock.unlock();
-  work_.notify_all();
+  for (size_t k = 0; k < children.size() && k < threads_.size(); ++k) work_.notify_one();
   return l;
 }
 
@@ -135,11 +139,13 @@ void stat_ahead::forget_under(const std::string& path) {
   std::string prefix = path.empty() || path.back() != '/' ? path + "/" : path;
   std::lock_guard lock(mutex_);
   for (auto it = queue_.lower_bound(prefix); it != queue_.end() && under(*it, prefix);) it = queue_.erase(it);
+  bool freed = false;
   for (auto it = slots_.lower_bound(prefix); it != slots_.end() && under(it->first, prefix);) {
     if (it->second->done) held_entries_ -= it->second->result.names.size();
     it = slots_.erase(it);
+    freed = true;
   }
-  work_.notify_all();
+  if (freed) work_.notify_all();
 }
 
 }  // namespace cairn::fs

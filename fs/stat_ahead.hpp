@@ -80,6 +80,7 @@ private:
   std::map<std::string, std::shared_ptr<slot>, walk_order> slots_;  // being listed or waiting to be taken
   size_t held_entries_ = 0;
   size_t held_dirs_ = 0;
+  std::string waiting_;  // the path take() waits for, if any
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
