@@ -54,6 +54,7 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
 
 // The readers go first: they must not touch the walk's state being torn down.
 dir_walk::~dir_walk() {
+  if (lister_) lister_->stop();
   if (pool_) pool_->stop();
 }
 
@@ -61,8 +62,18 @@ bool dir_walk::other_file_system(const fs::metadata& m) const {
   return options_.source.one_file_system && m.dev != root_dev_;
 }
 
-void dir_walk::drop_tagged(const fs::directory& dir, std::vector<std::string>& names) const {
-  if (auto keep = tags_.kept(dir, names)) names = std::move(*keep);
+std::optional<error> dir_walk::enter(pending_dir* dir, const std::string& abs) {
+  auto listed = lister_->take(abs);
+  if (listed.failed) return listed.failed;
+  dir->handle.emplace(std::move(*listed.handle));
+  dir->names = std::move(listed.names);
+  dir->stats = std::move(listed.stats);
+  // A tagged directory's entries shrink to the tags it keeps (fs/directory_tags.hpp).
+  if (auto keep = tags_.kept(*dir->handle, dir->names)) {
+    dir->names = std::move(*keep);
+    dir->stats.clear();  // no longer aligned with the names: stat them again
+  }
+  return std::nullopt;
 }
 
 source_totals dir_walk::count() {
@@ -83,18 +94,20 @@ void dir_walk::start(caf::typed_response_promise<source_result> promise) {
   if (meta->type != fs::file_type::directory)
     return fail(error{errc::invalid_input, options_.source.where.str() + ": source path " +
                                               root_path + " is not a directory"});
-  auto handle = fs::directory::open(root_path);
-  auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
-  if (!names) return fail(error{names.error().code(), options_.source.where.str() + ": " + names.error().message()});
-  drop_tagged(*handle, *names);
   meta->atime_ns = 0;
   root_dev_ = meta->dev;
+  fs::stat_ahead_options lo;
+  lo.threads = std::min<size_t>(options_.readers, 4);
+  lo.descend = [this](const std::string& path, const fs::metadata& m) {
+    return !other_file_system(m) && !excludes_.excluded(path, true);
+  };
+  lister_ = std::make_unique<fs::stat_ahead>(std::move(lo));
   auto root = std::make_unique<pending_dir>();
-  root->handle.emplace(std::move(*handle));
+  if (auto e = enter(root.get(), root_path))
+    return fail(error{e->code(), options_.source.where.str() + ": " + e->message()});
   root->rel = options_.source.name;  // file-cache keys: sources of one plan must not share them
   root->abs = root_path;
   root->meta = std::move(*meta);
-  root->names = std::move(*names);
   root->tree_ids.resize(targets_);
   root->fresh.resize(targets_);
   load_cache(root.get());
@@ -134,8 +147,7 @@ void dir_walk::pump() {
     if (window_full() || stack_.empty()) return;
     auto* dir = stack_.back();
     if (dir->next < dir->names.size()) {
-      auto name = dir->names[dir->next++];
-      visit(dir, name);
+      visit(dir, dir->next++);
       if (--budget == 0) {
         self_->send(self_, atom::resume::value);
         return;
@@ -146,6 +158,9 @@ void dir_walk::pump() {
       dir->handle.reset();
       dir->names.clear();
       dir->names.shrink_to_fit();
+      dir->stats.clear();
+      dir->stats.shrink_to_fit();
+      lister_->forget_under(dir->abs);  // what was listed below and not entered (a tagged directory)
       maybe_finalize(dir);
     }
   }
@@ -176,9 +191,10 @@ bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::met
   return true;
 }
 
-void dir_walk::visit(pending_dir* dir, const std::string& name) {
+void dir_walk::visit(pending_dir* dir, size_t index) {
+  const std::string name = dir->names[index];
   auto abs = fs::join_path(dir->abs, name);
-  auto meta = dir->handle->stat(name);
+  auto meta = index < dir->stats.size() ? std::move(dir->stats[index]) : dir->handle->stat(name);
   if (!meta) {
     if (meta.error().code() != errc::not_found) skip(abs, meta.error().message());
     return;  // vanished since the directory was listed
@@ -229,15 +245,7 @@ void dir_walk::visit(pending_dir* dir, const std::string& name) {
     // Another file system under a one_file_system source: its mount point
     // is kept, as an empty directory.
     if (!other_file_system(child->meta)) {
-      auto handle = fs::directory::open(abs);
-      auto names = handle ? handle->names() : expected<std::vector<std::string>>(cairn::fail(handle.error()));
-      if (names) {
-        drop_tagged(*handle, *names);
-        child->names = std::move(*names);
-        child->handle.emplace(std::move(*handle));
-      } else {
-        skip(abs, names.error().message());  // kept as an empty directory
-      }
+      if (auto e = enter(child.get(), abs)) skip(abs, e->message());  // kept as an empty directory
     }
     load_cache(child.get());
     ++dir->outstanding;
@@ -463,6 +471,7 @@ void dir_walk::skip(const std::string& path, const std::string& reason) {
 
 void dir_walk::fail(const error& e) {
   stopped_ = true;
+  if (lister_) lister_->stop();
   if (pool_) pool_->stop();
   if (promise_) {
     promise_->deliver(to_caf(e));

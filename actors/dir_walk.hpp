@@ -11,6 +11,7 @@
 #include "crypto/id_hasher.hpp"
 #include "fs/directory_tags.hpp"
 #include "fs/exclude.hpp"
+#include "fs/stat_ahead.hpp"
 #include "repo/read_pool.hpp"
 
 namespace cairn::actors {
@@ -23,6 +24,7 @@ struct pending_dir {
   fs::metadata meta;
   std::optional<fs::directory> handle;  // open while the walk is inside this directory
   std::vector<std::string> names;  // entries still to visit from `next`
+  std::vector<expected<fs::metadata>> stats;  // stat of names[i] made ahead (may be shorter)
   size_t next = 0;
   bool walked = false;
   bool finalizing = false;
@@ -68,10 +70,10 @@ public:
 private:
   void start_readers();
   bool window_full() const;
-  void visit(pending_dir* dir, const std::string& name);
+  void visit(pending_dir* dir, size_t index);
+  // Takes the listing of a directory the walk enters; false when it could not be read.
+  std::optional<error> enter(pending_dir* dir, const std::string& abs);
   bool other_file_system(const fs::metadata& m) const;
-  // A tagged directory's entries shrink to the tags it keeps (fs/directory_tags.hpp).
-  void drop_tagged(const fs::directory& dir, std::vector<std::string>& names) const;
   void load_cache(pending_dir* dir);
   bool reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
                 std::vector<std::vector<object_id>>& out) const;
@@ -112,6 +114,7 @@ private:
   std::unordered_map<uint64_t, pending_file*> reading_;  // by read pool id
   uint64_t next_file_id_ = 0;
   std::vector<pending_dir*> stack_;
+  std::unique_ptr<fs::stat_ahead> lister_;  // lists and stats directories ahead of the walk
   std::unique_ptr<repo::read_pool> pool_;  // started with the run; stopped with it
   uint64_t inflight_bytes_ = 0;
   size_t inflight_chunks_ = 0;

@@ -448,15 +448,16 @@ status destination::apply_metadata(const dir_handle& parent, const std::string& 
     return changed(path);
   bool is_link = S_ISLNK(st.st_mode);
   bool by_proc = proc_available();
+  static const uid_t euid = ::geteuid();  // once, not once a file
   std::string self = by_proc ? proc_path(fd) : std::string();
   // Symlinks have no mode; their xattrs and times go through the parent's handle.
   std::string link_path = proc_available() ? proc_path(parent.fd()) + "/" + name : path;
   mode_t mode = meta.mode & 07777;
   if (options.as_owner) {
     mode &= ~mode_t{S_ISUID | S_ISGID};
-    if (::geteuid() == 0 && ::fchownat(fd, "", options.as_owner->uid, options.as_owner->gid, AT_EMPTY_PATH) != 0)
+    if (euid == 0 && ::fchownat(fd, "", options.as_owner->uid, options.as_owner->gid, AT_EMPTY_PATH) != 0)
       return errno_fail("set owner of", path);
-  } else if (options.owners && ::geteuid() == 0) {
+  } else if (options.owners && euid == 0) {
     if (::fchownat(fd, "", meta.uid, meta.gid, AT_EMPTY_PATH) != 0) return errno_fail("set owner of", path);
   }
   for (const auto& x : meta.xattrs) {

@@ -48,10 +48,12 @@ restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
   : plan_(std::move(plan)), dest_(std::move(dest)), options_(std::move(options)),
     temp_prefix_(".cairn-restore-" + std::to_string(::getpid()) + "-"),
     state_(new std::atomic<uint8_t>[plan_->entries.size()]),
-    failed_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
+    failed_(new std::atomic<uint8_t>[plan_->entries.size()]),
+    sized_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
     older_(plan_->entries.size()), reused_(plan_->entries.size()) {
   for (size_t i = 0; i < plan_->entries.size(); ++i) {
     state_[i] = 0;
+    sized_[i] = 0;
     failed_[i] = plan_->entries[i].missing_content ? 1 : 0;
   }
 }
@@ -302,6 +304,9 @@ void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& pl
       continue;
     }
     out.bytes_written += plain.size();
+    // write_sparse wrote the block holding a non-zero last byte.
+    if (t.offset + plain.size() == plan_->entries[t.entry].node.meta.size && plain.back() != 0)
+      sized_[t.entry] = 1;
   }
 }
 
@@ -343,6 +348,10 @@ std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t 
       continue;
     }
     auto st = [&]() -> status {
+      if (state_[i].load() == 2 && sized_[i].load()) {  // written to its end: nothing to truncate
+        CAIRN_ASSIGN(auto parent, parent_dir(i, false));
+        return dest_->commit(*parent, temp_name(i), leaf_of(e.path));
+      }
       CAIRN_ASSIGN(int fd, open_content(static_cast<uint32_t>(i)));  // made now if all were holes
       int r = ::ftruncate(fd, static_cast<off_t>(e.node.meta.size));
       int err = errno;

@@ -119,6 +119,9 @@ private:
   // 2 made, 3 an older copy is partly in place, 4 the older copy is identical.
   std::unique_ptr<std::atomic<uint8_t>[]> state_;
   std::unique_ptr<std::atomic<uint8_t>[]> failed_;
+  // 1: fetch_pack wrote the file's last byte, so its size is right already
+  // (finish_files then neither reopens nor truncates it).
+  std::unique_ptr<std::atomic<uint8_t>[]> sized_;
   // The inode each entry is (set by the one thread that creates it, read
   // after the phase that created it, or after state_ says 2).
   std::vector<fs::identity> ids_;

@@ -1,5 +1,6 @@
 # The number of readers (plans.NAME.readers) changes how many files are read
-# at once, never what is stored: backups of one tree with 1, 2 and 8 readers
+# and directories listed ahead at once, never what is stored: backups of one
+# tree of 200 directories with 1, 2 and 8 readers
 # (the file cache dropped in between, so every file is read again) give the
 # same root tree; a bad value is refused with its place in the YAML.
 source "$CAIRN_E2E_LIB"
@@ -12,6 +13,9 @@ for i in $(seq 1 50); do random_file "$T/src/a/b/g$i" $((i * 4000)); done
 seq 1 200000 > "$T/src/c/text.txt"
 : > "$T/src/c/empty.txt"
 ln -s a/f1 "$T/src/link"
+for i in $(seq 1 20); do for j in $(seq 1 9); do
+  mkdir -p "$T/src/tree/t$i/u$j"; echo "$i $j" > "$T/src/tree/t$i/u$j/x"; ln -s x "$T/src/tree/t$i/u$j/y"
+done; done
 write_config "$T/src"
 run 0 cairn init
 

@@ -1,0 +1,151 @@
+#include "fs/stat_ahead.hpp"
+
+namespace cairn::fs {
+
+namespace {
+
+// Entries of one directory statted ahead; the rest of a huge directory is
+// statted by the walk itself, so memory stays bounded.
+constexpr size_t max_stats_per_dir = 4096;
+
+bool under(const std::string& path, const std::string& prefix) {
+  return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+listing list_and_stat(const std::string& path) {
+  listing out;
+  auto dir = directory::open(path);
+  if (!dir) {
+    out.failed = dir.error();
+    return out;
+  }
+  auto names = dir->names();
+  if (!names) {
+    out.failed = names.error();
+    return out;
+  }
+  out.names = std::move(*names);
+  size_t n = std::min(out.names.size(), max_stats_per_dir);
+  out.stats.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.stats.push_back(dir->stat(out.names[i]));
+  out.handle.emplace(std::move(*dir));
+  return out;
+}
+
+bool stat_ahead::walk_order::operator()(const std::string& a, const std::string& b) const {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned ca = a[i] == '/' ? 0u : static_cast<unsigned char>(a[i]);
+    unsigned cb = b[i] == '/' ? 0u : static_cast<unsigned char>(b[i]);
+    if (ca != cb) return ca < cb;
+  }
+  return a.size() < b.size();
+}
+
+stat_ahead::stat_ahead(stat_ahead_options options) : options_(std::move(options)) {
+  for (size_t i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { run(); });
+}
+
+stat_ahead::~stat_ahead() { stop(); }
+
+void stat_ahead::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  work_.notify_all();
+  ready_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+namespace {
+
+std::vector<std::string> subdirectories(const std::string& path, const listing& l,
+                                        const stat_ahead_options& o) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < l.stats.size(); ++i) {
+    if (!l.stats[i] || l.stats[i]->type != file_type::directory) continue;
+    auto child = join_path(path, l.names[i]);
+    if (!o.descend || o.descend(child, *l.stats[i])) out.push_back(std::move(child));
+  }
+  return out;
+}
+
+}  // namespace
+
+void stat_ahead::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_.wait(lock, [&] {
+      return stopping_ || (!queue_.empty() && slots_.size() < options_.max_dirs &&
+                           held_entries_ < options_.max_entries);
+    });
+    if (stopping_) return;
+    auto path = *queue_.begin();
+    queue_.erase(queue_.begin());
+    auto s = std::make_shared<slot>();
+    slots_[path] = s;
+    lock.unlock();
+    auto l = list_and_stat(path);
+    auto children = threads_.empty() || l.failed ? std::vector<std::string>{} : subdirectories(path, l, options_);
+    lock.lock();
+    auto it = slots_.find(path);
+    if (it != slots_.end() && it->second == s) {  // not forgotten meanwhile
+      held_entries_ += l.names.size();
+      s->result = std::move(l);
+      s->done = true;
+      if (!stopping_) queue_.insert(children.begin(), children.end());
+      // Wake only as many threads as there is new work (this one goes on by itself):
+      // waking them all for every directory costs more than a warm stat.
+      for (size_t k = 1; k < children.size() && k < threads_.size(); ++k) work_.notify_one();
+      if (waiting_ == path) ready_.notify_all();
+    }
+  }
+}
+
+listing stat_ahead::take(const std::string& path) {
+  std::unique_lock lock(mutex_);
+  queue_.erase(path);
+  auto it = slots_.find(path);
+  if (it != slots_.end()) {
+    auto s = it->second;
+    waiting_ = path;
+    ready_.wait(lock, [&] { return s->done || stopping_; });
+    waiting_.clear();
+    if (s->done) {
+      slots_.erase(path);
+      held_entries_ -= s->result.names.size();
+      work_.notify_one();
+      return std::move(s->result);
+    }
+  }
+  lock.unlock();
+  auto l = list_and_stat(path);
+  if (threads_.empty() || l.failed) return l;
+  auto children = subdirectories(path, l, options_);
+  lock.lock();
+  if (!stopping_) queue_.insert(children.begin(), children.end());
+  lock.unlock();
+  for (size_t k = 0; k < children.size() && k < threads_.size(); ++k) work_.notify_one();
+  return l;
+}
+
+void stat_ahead::forget_under(const std::string& path) {
+  std::string prefix = path.empty() || path.back() != '/' ? path + "/" : path;
+  std::lock_guard lock(mutex_);
+  for (auto it = queue_.lower_bound(prefix); it != queue_.end() && under(*it, prefix);) it = queue_.erase(it);
+  bool freed = false;
+  for (auto it = slots_.lower_bound(prefix); it != slots_.end() && under(it->first, prefix);) {
+    if (it->second->done) held_entries_ -= it->second->result.names.size();
+    it = slots_.erase(it);
+    freed = true;
+  }
+  if (freed) work_.notify_all();
+}
+
+}  // namespace cairn::fs
