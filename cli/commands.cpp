@@ -34,6 +34,7 @@ namespace {
 struct globals {
   std::string config;
   std::string keyfile;
+  std::string private_key;
   bool password = false;
   bool json = false;
   bool quiet = false;
@@ -52,6 +53,7 @@ int with_app(const globals& g, F&& fn) {
   service::app_options o;
   o.config_file = config_path(g);
   if (!g.keyfile.empty()) o.keyfile = g.keyfile;
+  if (!g.private_key.empty()) o.private_key = g.private_key;
   o.ask_password = g.password;
   o.renderer = progress_line(out.progress);
   o.on_warning = print_warning;
@@ -117,6 +119,10 @@ int run_command(int argc, char** argv) {
   app.add_option("-c,--config", g.config, "The suite's YAML file")->option_text("FILE");
   app.add_option("--keyfile", g.keyfile, "Open repositories with this keyfile instead of the configured key")
     ->option_text("PATH");
+  app.add_option("--private-key", g.private_key,
+                 "Write-only backups: read them with this private key (its passphrase from "
+                 "CAIRN_PRIVATE_KEY_PASSPHRASE or asked)")
+    ->option_text("FILE");
   app.add_flag("--password", g.password, "Open repositories with a password (CAIRN_PASSWORD or a prompt)");
   app.add_flag("--json", g.json, "Print one JSON object per line");
   app.add_flag("-q,--quiet", g.quiet, "No progress line");
@@ -365,6 +371,7 @@ int run_command(int argc, char** argv) {
     boot.config_out = boot_config;
     if (!g.keyfile.empty()) boot.keyfile = g.keyfile;
     boot.password = g.password;
+    if (!g.private_key.empty()) boot.private_key = g.private_key;
     auto r = service::application::bootstrap(boot);
     if (!r) {
       print_error(out, r.error());

@@ -82,7 +82,7 @@ TEST_CASE("config: bad input gets one line with file line and column") {
     {"keyring:\n  mode: write-only\n" + base,
      "/etc/cairn/cairn.yaml:2:3: keyring mode write-only needs public_key: the key cairn key generate printed"},
     {"keyring:\n  mode: write-only\n  public_key: cairn-pk1-00\n" + base,
-     "/etc/cairn/cairn.yaml:2:9: keyring mode write-only is not yet supported by this version of Cairn"},
+     "/etc/cairn/cairn.yaml:3:15: public_key must be cairn-pk1- and 72 lowercase hex digits, as cairn key generate printed it"},
     {"keyring:\n  mode: keyfile\n  public_key: cairn-pk1-00\n" + base,
      "/etc/cairn/cairn.yaml:3:15: public_key is only used with keyring mode write-only"},
     {"keyring:\n  mode: tpm\n" + base,
