@@ -158,13 +158,13 @@ crypto::key_slot tpm_slot(self_ptr self, const crypto::secret& master, const std
 }
 
 // Opens through the TPM slots: each carries its own sealed key, so a reinstall
-// on the same machine opens without state_dir.
-expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
+// on the same machine opens without state_dir. The secret and the slot's id.
+expected<std::pair<crypto::secret, std::string>> open_tpm_slots(self_ptr self, const unlock_request& r) {
   auto& st = self->state;
   std::string used;
   if (st.tpm)
     if (auto master = crypto::open_key_slots(r.slots, *st.tpm, r.repository_id, &used))
-      return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+      return std::pair{std::move(*master), used};
   std::optional<error> last;
   for (const auto& slot : r.slots) {
     if (slot.kind != crypto::slot_kind::tpm) continue;
@@ -178,10 +178,18 @@ expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
     if (!master) continue;
     st.tpm = std::move(cred);
     st.tpm_sealed = crypto::tpm_sealed{slot.tpm_public, slot.tpm_private, slot.pcrs};
-    return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+    return std::pair{std::move(*master), used};
   }
   if (last) return fail(last->with_context(r.target));
+  if (r.encryption == crypto::encryption::x25519)
+    return fail(errc::auth, r.target + ": the repository has no TPM key slot that opens on this machine "
+                                       "(with the private key: cairn --private-key FILE key add --tpm)");
   return fail(errc::auth, r.target + ": the repository has no TPM key slot that opens; use --keyfile with the recovery keyfile");
+}
+
+expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
+  CAIRN_ASSIGN(auto opened, open_tpm_slots(self, r));
+  return key_handle{crypto::derive_repository_keys(std::move(opened.first)), opened.second};
 }
 
 // ---- Write-only ------------------------------------------------------------
@@ -296,6 +304,11 @@ expected<key_handle> unlock_write_only(self_ptr self, const unlock_request& r) {
   }
   std::optional<crypto::credential> writer;
   const crypto::credential* cred = nullptr;
+  if (o.config.mode == config::keyring_mode::write_only && o.config.tpm && !override_given(o)) {
+    CAIRN_ASSIGN(auto opened, open_tpm_slots(self, r));
+    CAIRN_ASSIGN(auto keys, write_only_keys(std::move(opened.first), recipient, {}, r.target));
+    return key_handle{keys, opened.second};
+  }
   if (o.config.mode == config::keyring_mode::write_only && !override_given(o)) {
     CAIRN_ASSIGN(auto w, writer_credential(o, false));
     writer = std::move(w);
@@ -337,11 +350,17 @@ expected<new_keys> create(self_ptr self, const std::string& repository_id) {
   if (o.config.mode == config::keyring_mode::write_only) {
     // The writer secret: sealed to the public key (the private key's holder
     // opens everything) and wrapped by this machine's writer key.
+    // With keyring.tpm the machine's slot is sealed to its TPM instead.
     CAIRN_ASSIGN(auto pub, configured_public_key(o));
-    CAIRN_ASSIGN(auto writer, writer_credential(o, true));
     auto w = crypto::secret::random(crypto::x25519_size);
-    std::vector<crypto::key_slot> wo_slots{crypto::make_public_key_slot(pub, w, repository_id),
-                                           crypto::make_key_slot(writer, w, repository_id)};
+    std::vector<crypto::key_slot> wo_slots{crypto::make_public_key_slot(pub, w, repository_id)};
+    if (o.config.tpm) {
+      CAIRN_TRY(machine_tpm(self, true));
+      wo_slots.push_back(tpm_slot(self, w, repository_id));
+    } else {
+      CAIRN_ASSIGN(auto writer, writer_credential(o, true));
+      wo_slots.push_back(crypto::make_key_slot(writer, w, repository_id));
+    }
     return new_keys{crypto::encryption::x25519, crypto::derive_write_only_keys(std::move(w), pub), std::move(wo_slots)};
   }
   auto keys = crypto::new_repository_keys();
@@ -361,7 +380,11 @@ expected<new_keys> create(self_ptr self, const std::string& repository_id) {
 
 expected<crypto::key_slot> add_slot(self_ptr self, const slot_request& r) {
   crypto::secret wo_value;
-  if (r.keys->recipient && r.kind != crypto::slot_kind::public_key) {
+  const auto& o = self->state.options;
+  bool writer_tpm = o.config.mode == config::keyring_mode::write_only && o.config.tpm;
+  if (r.keys->recipient && r.kind == crypto::slot_kind::tpm && writer_tpm) {
+    wo_value = r.keys->master;  // this write-only machine's TPM: it writes, never reads
+  } else if (r.keys->recipient && r.kind != crypto::slot_kind::public_key) {
     CAIRN_ASSIGN(wo_value, write_only_slot_value(*r.keys));
   }
   const auto& master = r.keys->recipient ? wo_value : r.keys->master;

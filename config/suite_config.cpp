@@ -135,7 +135,7 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
   keyring_config k;
   k.where = where(n);
   expect_map(n, "keyring");
-  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti", "public_key"},
+  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti", "public_key", "tpm"},
              "keyring");
   if (n["mode"]) {
     auto mode = scalar(n["mode"], "keyring mode");
@@ -159,6 +159,11 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
                 k.public_key.find_first_not_of("0123456789abcdef", 10) == std::string::npos;
     if (!form)
       error_at(n["public_key"], "public_key must be cairn-pk1- and 72 lowercase hex digits, as cairn key generate printed it");
+  }
+  if (n["tpm"]) {
+    k.tpm = flag(n["tpm"], "tpm");
+    if (k.mode != keyring_mode::write_only)
+      error_at(n["tpm"], "tpm: is only used with keyring mode write-only (mode tpm seals the key of the other modes)");
   }
   if (!k.public_key.empty() && k.mode != keyring_mode::write_only)
     error_at(n["public_key"], "public_key is only used with keyring mode write-only");

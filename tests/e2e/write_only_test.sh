@@ -46,6 +46,8 @@ run 2 cairn init
 
 note "init: a write-only repository, the writer key 0600 in state_dir"
 sed -i "s|^  public_key: .*|  public_key: $pub|" "$T/cairn.yaml"
+run 0 cairn config check
+grep -q "public_key: $pub" "$T/out" || fail "config check: $(cat "$T/out")"
 run 0 cairn init
 [ "$(stat -c %a "$T/state/writer.key")" = 600 ] || fail "writer key mode"
 grep -q '"encryption": "x25519-aes-256-gcm"' "$T/repo/config" || fail "not a write-only repository: $(head -c 300 "$T/repo/config")"
@@ -148,4 +150,35 @@ run 0 "$CAIRN" -q --json -c "$T/new.yaml" backup
 run 1 "$CAIRN" -q -c "$T/new.yaml" ls latest
 run 0 "$CAIRN" -q -c "$T/new.yaml" --private-key "$T/keys/private.key" restore latest --to "$T/after"
 diff -r "$T/src" "$T/after/src" || fail "restore after bootstrap differs"
+
+note "keyring.tpm: the writer secret sealed to this machine's TPM, no writer key on disk"
+if command -v swtpm > /dev/null; then
+  start_swtpm "$T/tpm-a"
+  mkdir -p "$T/tsrc"
+  printf '%s\n' "$content" > "$T/tsrc/$name.txt"
+  KEY_MODE=write-only write_config "$T/tsrc"
+  sed -i -e "s|^  mode: write-only|  mode: write-only\n  public_key: $pub\n  tpm: true\n  tcti: \"$TPM_TCTI\"|" \
+    -e "s|$T/state|$T/tstate|" -e "s|$T/repo|$T/trepo|" "$T/cairn.yaml"
+  run 0 cairn init
+  [ ! -e "$T/tstate/writer.key" ] || fail "a writer key file in TPM mode"
+  run 0 cairn --json key list
+  [ "$(json 'select(.kind=="tpm") | .id' | wc -l)" -eq 1 ] || fail "no TPM slot: $(cat "$T/out")"
+  run 0 cairn --json backup
+  run 0 cairn --json backup
+  [ "$(checkpoint_stat bytes_uploaded)" -lt 4096 ] || fail "second backup uploaded $(checkpoint_stat bytes_uploaded)"
+  refused ls latest
+  ! grep -raq -e "$name" -e "$content" "$T/tstate" "$T/trepo" || fail "a name or content in the clear"
+  run 0 cairn --private-key "$T/keys/private.key" restore latest --to "$T/trestored"
+  diff -r "$T/tsrc" "$T/trestored/tsrc" || fail "restore differs"
+  note "new hardware: the private key re-seals the writer secret to the new TPM"
+  stop_swtpm "$T/tpm-a"
+  start_swtpm "$T/tpm-b"
+  sed -i "s|tcti: .*|tcti: \"$TPM_TCTI\"|" "$T/cairn.yaml"
+  rm -f "$T/tstate/tpm-sealed.json"
+  run 1 cairn backup
+  run 0 cairn --private-key "$T/keys/private.key" key add --tpm
+  run 0 cairn --json backup
+  [ "$(checkpoint_stat bytes_uploaded)" -lt 4096 ] || fail "after re-sealing the backup uploaded $(checkpoint_stat bytes_uploaded)"
+  refused ls latest
+fi
 echo "write-only: ok"
