@@ -83,6 +83,8 @@ TEST_CASE("config: bad input gets one line with file line and column") {
      "/etc/cairn/cairn.yaml:2:3: keyring mode write-only needs public_key: the key cairn key generate printed"},
     {"keyring:\n  mode: write-only\n  public_key: cairn-pk1-00\n" + base,
      "/etc/cairn/cairn.yaml:3:15: public_key must be cairn-pk1- and 72 lowercase hex digits, as cairn key generate printed it"},
+    {"keyring:\n  mode: keyfile\n  tpm: true\n" + base,
+     "/etc/cairn/cairn.yaml:3:8: tpm: is only used with keyring mode write-only (mode tpm seals the key of the other modes)"},
     {"keyring:\n  mode: keyfile\n  public_key: cairn-pk1-00\n" + base,
      "/etc/cairn/cairn.yaml:3:15: public_key is only used with keyring mode write-only"},
     {"keyring:\n  mode: tpm\n" + base,
