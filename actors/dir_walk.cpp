@@ -45,7 +45,7 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
     tags_(options_.source.exclude_caches, options_.source.exclude_if_present) {
   active_ = targets_ >= 32 ? ~0u : (1u << targets_) - 1;
   auto db = catalog::catalog::open(options_.state_dir, true);
-  if (db) cache_ = std::move(*db);
+  if (db && options_.file_cache) cache_ = std::move(*db);
   for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
   result_.roots.resize(targets_);
   result_.target_errors.resize(targets_);
@@ -423,7 +423,7 @@ void dir_walk::finalize(pending_dir* dir) {
           else pump();
         },
         [this](caf::error& e) { fail(from_caf(e)); });
-    if (options_.catalog && !same_as_cached(dir->fresh[t], dir->cache[t]))
+    if (options_.catalog && options_.file_cache && !same_as_cached(dir->fresh[t], dir->cache[t]))
       self_->send(options_.catalog, atom::store::value,
                   file_cache_update{options_.plan, options_.target_names[t], dir->rel,
                                     std::move(dir->fresh[t])});

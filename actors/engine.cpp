@@ -115,7 +115,8 @@ expected<std::unique_ptr<engine>> engine::start(std::shared_ptr<const config::su
   p->cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{std::chrono::microseconds(200)});
   register_protocols(p->cfg);
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
-  keyring_options k{p->suite->keyring, p->suite->state_dir, p->options.keyfile, p->options.ask_password};
+  keyring_options k{p->suite->keyring, p->suite->state_dir, p->options.keyfile, p->options.ask_password,
+                    p->options.private_key};
   p->keyring = p->sys->spawn<caf::detached>(keyring, k);
   return std::unique_ptr<engine>(new engine(std::move(p)));
 }
@@ -317,16 +318,18 @@ void engine::stop() {
 }
 
 struct bootstrap_keyring::impl {
-  bool keyfile = false, password = false;
+  bool keyfile = false, password = false, private_key = false;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   keyring_actor keyring;
 };
 
-bootstrap_keyring::bootstrap_keyring(std::optional<std::filesystem::path> keyfile, bool password)
+bootstrap_keyring::bootstrap_keyring(std::optional<std::filesystem::path> keyfile, bool password,
+                                     std::optional<std::filesystem::path> private_key)
   : impl_(std::make_unique<impl>()) {
   impl_->keyfile = keyfile.has_value();
   impl_->password = password;
+  impl_->private_key = private_key.has_value();
   impl_->cfg.set("scheduler.max-threads", 2);
   register_protocols(impl_->cfg);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
@@ -336,6 +339,7 @@ bootstrap_keyring::bootstrap_keyring(std::optional<std::filesystem::path> keyfil
                              : config::keyring_mode::none;
   k.keyfile = std::move(keyfile);
   k.ask_password = password;
+  k.private_key = std::move(private_key);
   impl_->keyring = impl_->sys->spawn<caf::detached>(actors::keyring, k);
 }
 
@@ -348,7 +352,10 @@ bootstrap_keyring::~bootstrap_keyring() {
 recovery::unlocker bootstrap_keyring::unlocker() {
   return [d = impl_.get()](const std::vector<crypto::key_slot>& slots, const std::string& id,
                            crypto::encryption enc) -> expected<crypto::key_ptr> {
-    if (enc != crypto::encryption::none && !d->keyfile && !d->password) {
+    if (enc == crypto::encryption::x25519 && !d->private_key && !d->keyfile && !d->password)
+      return fail(errc::invalid_input, "the backups are write-only: give --private-key FILE "
+                                       "(or --keyfile/--password of an administrator's key slot)");
+    if (enc != crypto::encryption::none && !d->keyfile && !d->password && !d->private_key) {
       bool tpm = std::any_of(slots.begin(), slots.end(),
                              [](const crypto::key_slot& s) { return s.kind == crypto::slot_kind::tpm; });
       if (tpm)

@@ -35,6 +35,7 @@ struct engine_options {
   size_t threads = 0;                            // 0: one per core
   bool background = false;                       // lower CPU and I/O priority (daemon.nice, daemon.io)
   std::function<void(const std::string&)> on_warning;  // "target: what", a harmless problem
+  std::optional<std::filesystem::path> private_key;    // write-only repositories: read with this private key
 };
 
 // What the daemon's scheduler reports, on its own thread.
@@ -99,7 +100,8 @@ private:
 // own, through `keyfile` or a password prompt. Lives as long as the object.
 class bootstrap_keyring {
 public:
-  bootstrap_keyring(std::optional<std::filesystem::path> keyfile, bool password);
+  bootstrap_keyring(std::optional<std::filesystem::path> keyfile, bool password,
+                    std::optional<std::filesystem::path> private_key = std::nullopt);
   ~bootstrap_keyring();
   recovery::unlocker unlocker();
 

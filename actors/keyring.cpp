@@ -12,6 +12,7 @@
 
 #include "actors/error.hpp"
 #include "crypto/keyfile.hpp"
+#include "crypto/private_key_file.hpp"
 
 namespace cairn::actors {
 
@@ -157,13 +158,13 @@ crypto::key_slot tpm_slot(self_ptr self, const crypto::secret& master, const std
 }
 
 // Opens through the TPM slots: each carries its own sealed key, so a reinstall
-// on the same machine opens without state_dir.
-expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
+// on the same machine opens without state_dir. The secret and the slot's id.
+expected<std::pair<crypto::secret, std::string>> open_tpm_slots(self_ptr self, const unlock_request& r) {
   auto& st = self->state;
   std::string used;
   if (st.tpm)
     if (auto master = crypto::open_key_slots(r.slots, *st.tpm, r.repository_id, &used))
-      return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+      return std::pair{std::move(*master), used};
   std::optional<error> last;
   for (const auto& slot : r.slots) {
     if (slot.kind != crypto::slot_kind::tpm) continue;
@@ -177,10 +178,101 @@ expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
     if (!master) continue;
     st.tpm = std::move(cred);
     st.tpm_sealed = crypto::tpm_sealed{slot.tpm_public, slot.tpm_private, slot.pcrs};
-    return key_handle{crypto::derive_repository_keys(std::move(*master)), used};
+    return std::pair{std::move(*master), used};
   }
   if (last) return fail(last->with_context(r.target));
+  if (r.encryption == crypto::encryption::x25519)
+    return fail(errc::auth, r.target + ": the repository has no TPM key slot that opens on this machine "
+                                       "(with the private key: cairn --private-key FILE key add --tpm)");
   return fail(errc::auth, r.target + ": the repository has no TPM key slot that opens; use --keyfile with the recovery keyfile");
+}
+
+expected<key_handle> unlock_tpm(self_ptr self, const unlock_request& r) {
+  CAIRN_ASSIGN(auto opened, open_tpm_slots(self, r));
+  return key_handle{crypto::derive_repository_keys(std::move(opened.first)), opened.second};
+}
+
+// ---- Write-only ------------------------------------------------------------
+
+expected<crypto::public_key> configured_public_key(const keyring_options& o) {
+  auto k = crypto::parse_public_key(o.config.public_key);
+  if (!k) return fail(errc::invalid_input, "keyring.public_key: " + k.error().message());
+  return *k;
+}
+
+// The machine's writer key: opens the keyfile slot that wraps the writer
+// secret of each repository it writes.
+expected<crypto::credential> writer_credential(const keyring_options& o, bool create) {
+  auto path = writer_key_file(o.state_dir);
+  auto key = crypto::read_keyfile(path);
+  if (!key && key.error().code() == errc::not_found && create) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.state_dir, ec);
+    key = crypto::create_writer_key(path);
+  }
+  if (!key && key.error().code() == errc::not_found)
+    return fail(errc::auth, "this write-only machine has no writer key " + path.string() +
+                              " (cairn init makes it; on a new machine: cairn bootstrap --private-key FILE)");
+  if (!key) return fail(key.error());
+  return crypto::credential{crypto::slot_kind::keyfile, std::move(*key), "writer key " + path.string()};
+}
+
+// --private-key FILE, opened once (its passphrase from
+// CAIRN_PRIVATE_KEY_PASSPHRASE or asked).
+expected<const crypto::credential*> private_key_credential(self_ptr self) {
+  auto& st = self->state;
+  if (st.private_key) return &*st.private_key;
+  const auto& path = *st.options.private_key;
+  CAIRN_ASSIGN(auto file, crypto::read_private_key_file(path));
+  crypto::secret pass;
+  if (file.passphrase) {
+    if (const char* env = std::getenv("CAIRN_PRIVATE_KEY_PASSPHRASE"); env && *env) {
+      pass = crypto::secret::copy_of(as_bytes(env));
+    } else {
+      auto asked = prompt("Passphrase of the private key: ");
+      if (!asked)
+        return fail(errc::auth, "the private key " + path.string() +
+                                  " is protected: set CAIRN_PRIVATE_KEY_PASSPHRASE or type its passphrase on a terminal");
+      pass = std::move(*asked);
+    }
+  }
+  CAIRN_ASSIGN(auto key, crypto::open_private_key_file(file, as_chars(pass.view()), path.string()));
+  st.private_key = crypto::credential{crypto::slot_kind::public_key, std::move(key), "private key " + path.string()};
+  return &*st.private_key;
+}
+
+// The keys of a write-only repository from what a slot held: the writer
+// secret alone (the machine's slot, the public-key slot) or the writer secret
+// and the private key (an administrator's slot, key add).
+expected<crypto::key_ptr> write_only_keys(crypto::secret opened, std::optional<crypto::public_key> recipient,
+                                          crypto::secret private_key, const std::string& target) {
+  if (opened.size() == 2 * crypto::x25519_size) {
+    private_key = crypto::secret::copy_of(opened.view().subspan(crypto::x25519_size));
+    opened = crypto::secret::copy_of(opened.view().first(crypto::x25519_size));
+  }
+  if (opened.size() != crypto::x25519_size)
+    return fail(errc::corrupt, target + ": a key slot of the write-only repository holds a secret of the wrong size");
+  if (!private_key.empty()) {
+    auto pub = crypto::public_of(private_key);
+    if (recipient && !(*recipient == pub))
+      return fail(errc::auth, target + ": the private key is not the one this repository is sealed to");
+    recipient = pub;
+  }
+  if (!recipient) return fail(errc::invalid_input, target + ": a write-only repository and no public key to open it with");
+  return crypto::derive_write_only_keys(std::move(opened), *recipient, std::move(private_key));
+}
+
+// What a slot of a write-only repository wraps: the writer secret, and the
+// private key too when the keys have it (an administrator's slot).
+expected<crypto::secret> write_only_slot_value(const crypto::repository_keys& keys) {
+  if (keys.private_key.empty())
+    return fail(errc::invalid_input,
+                "a key slot for a write-only repository opens it for reading, so it needs the private key: "
+                "give --private-key FILE");
+  crypto::secret v(2 * crypto::x25519_size);
+  std::memcpy(v.data(), keys.master.data(), crypto::x25519_size);
+  std::memcpy(v.data() + crypto::x25519_size, keys.private_key.data(), crypto::x25519_size);
+  return v;
 }
 
 expected<const crypto::credential*> credential(self_ptr self, bool creating) {
@@ -195,9 +287,53 @@ expected<const crypto::credential*> credential(self_ptr self, bool creating) {
 
 bool override_given(const keyring_options& o) { return o.keyfile || o.ask_password; }
 
+expected<key_handle> unlock_write_only(self_ptr self, const unlock_request& r) {
+  const auto& o = self->state.options;
+  auto recipient = r.public_key;
+  if (!recipient && o.config.mode == config::keyring_mode::write_only) {
+    CAIRN_ASSIGN(auto configured, configured_public_key(o));
+    recipient = configured;
+  }
+  std::string used;
+  if (o.private_key) {
+    CAIRN_ASSIGN(auto cred, private_key_credential(self));
+    auto w = crypto::open_key_slots(r.slots, *cred, r.repository_id, &used);
+    if (!w) return fail(w.error().with_context(r.target));
+    CAIRN_ASSIGN(auto keys, write_only_keys(std::move(*w), recipient, cred->material, r.target));
+    return key_handle{keys, used};
+  }
+  std::optional<crypto::credential> writer;
+  const crypto::credential* cred = nullptr;
+  if (o.config.mode == config::keyring_mode::write_only && o.config.tpm && !override_given(o)) {
+    CAIRN_ASSIGN(auto opened, open_tpm_slots(self, r));
+    CAIRN_ASSIGN(auto keys, write_only_keys(std::move(opened.first), recipient, {}, r.target));
+    return key_handle{keys, opened.second};
+  }
+  if (o.config.mode == config::keyring_mode::write_only && !override_given(o)) {
+    CAIRN_ASSIGN(auto w, writer_credential(o, false));
+    writer = std::move(w);
+    cred = &*writer;
+  } else if (o.config.mode == config::keyring_mode::tpm && !override_given(o)) {
+    return fail(errc::invalid_input, r.target + ": a write-only repository: open it with --private-key FILE, "
+                                                "or --keyfile/--password of an administrator's key slot");
+  } else if (o.config.mode == config::keyring_mode::none && !override_given(o)) {
+    return fail(errc::auth, r.target + ": the repository is encrypted but keyring mode is none");
+  } else {
+    CAIRN_ASSIGN(cred, credential(self, false));
+  }
+  auto w = crypto::open_key_slots(r.slots, *cred, r.repository_id, &used);
+  if (!w) return fail(w.error().with_context(r.target));
+  CAIRN_ASSIGN(auto keys, write_only_keys(std::move(*w), recipient, {}, r.target));
+  return key_handle{keys, used};
+}
+
 expected<key_handle> unlock(self_ptr self, const unlock_request& r) {
   if (r.encryption == crypto::encryption::none) return key_handle{nullptr, ""};
+  if (r.encryption == crypto::encryption::x25519) return unlock_write_only(self, r);
   const auto& o = self->state.options;
+  if (o.config.mode == config::keyring_mode::write_only && !override_given(o))
+    return fail(errc::invalid_input, r.target + ": not a write-only repository, but keyring mode is write-only "
+                                                "(give --keyfile or --password to open it)");
   if (o.config.mode == config::keyring_mode::tpm && !override_given(o)) return unlock_tpm(self, r);
   if (o.config.mode == config::keyring_mode::none && !override_given(o))
     return fail(errc::auth, r.target + ": the repository is encrypted but keyring mode is none");
@@ -211,6 +347,22 @@ expected<key_handle> unlock(self_ptr self, const unlock_request& r) {
 expected<new_keys> create(self_ptr self, const std::string& repository_id) {
   const auto& o = self->state.options;
   if (o.config.mode == config::keyring_mode::none) return new_keys{crypto::encryption::none, nullptr, {}};
+  if (o.config.mode == config::keyring_mode::write_only) {
+    // The writer secret: sealed to the public key (the private key's holder
+    // opens everything) and wrapped by this machine's writer key.
+    // With keyring.tpm the machine's slot is sealed to its TPM instead.
+    CAIRN_ASSIGN(auto pub, configured_public_key(o));
+    auto w = crypto::secret::random(crypto::x25519_size);
+    std::vector<crypto::key_slot> wo_slots{crypto::make_public_key_slot(pub, w, repository_id)};
+    if (o.config.tpm) {
+      CAIRN_TRY(machine_tpm(self, true));
+      wo_slots.push_back(tpm_slot(self, w, repository_id));
+    } else {
+      CAIRN_ASSIGN(auto writer, writer_credential(o, true));
+      wo_slots.push_back(crypto::make_key_slot(writer, w, repository_id));
+    }
+    return new_keys{crypto::encryption::x25519, crypto::derive_write_only_keys(std::move(w), pub), std::move(wo_slots)};
+  }
   auto keys = crypto::new_repository_keys();
   std::vector<crypto::key_slot> slots;
   if (o.config.mode == config::keyring_mode::tpm) {
@@ -227,7 +379,15 @@ expected<new_keys> create(self_ptr self, const std::string& repository_id) {
 }
 
 expected<crypto::key_slot> add_slot(self_ptr self, const slot_request& r) {
-  const auto& master = r.keys->master;
+  crypto::secret wo_value;
+  const auto& o = self->state.options;
+  bool writer_tpm = o.config.mode == config::keyring_mode::write_only && o.config.tpm;
+  if (r.keys->recipient && r.kind == crypto::slot_kind::tpm && writer_tpm) {
+    wo_value = r.keys->master;  // this write-only machine's TPM: it writes, never reads
+  } else if (r.keys->recipient && r.kind != crypto::slot_kind::public_key) {
+    CAIRN_ASSIGN(wo_value, write_only_slot_value(*r.keys));
+  }
+  const auto& master = r.keys->recipient ? wo_value : r.keys->master;
   switch (r.kind) {
     case crypto::slot_kind::keyfile: {
       CAIRN_ASSIGN(auto cred, keyfile_credential(r.keyfile, true));
@@ -258,6 +418,10 @@ caf::result<T> reply(expected<T> r) {
 }
 
 }  // namespace
+
+std::filesystem::path writer_key_file(const std::filesystem::path& state_dir) {
+  return state_dir / std::string(recovery::writer_key_file_name);
+}
 
 expected<crypto::secret> ask_new_passphrase(const char* question) {
   if (const char* env = std::getenv("CAIRN_NEW_PASSWORD"); env && *env)

@@ -20,7 +20,14 @@ struct keyring_options {
   // From the command line: open through this slot kind instead of the mode.
   std::optional<std::filesystem::path> keyfile;
   bool ask_password = false;
+  // Write-only repositories: open them with this private key (cairn
+  // --private-key FILE), passphrase from CAIRN_PRIVATE_KEY_PASSPHRASE or asked.
+  std::optional<std::filesystem::path> private_key;
 };
+
+// Where a write-only machine keeps its writer key (0600): it opens the
+// keyfile slot that wraps each repository's writer secret.
+std::filesystem::path writer_key_file(const std::filesystem::path& state_dir);
 
 struct keyring_state {
   static inline const char* name = "keyring";
@@ -29,6 +36,7 @@ struct keyring_state {
   std::optional<crypto::credential> tpm;         // this machine's unsealed TPM secret
   std::optional<crypto::tpm_sealed> tpm_sealed;  // and its sealed form
   std::optional<crypto::secret> new_password;    // asked once for key add/passwd on every target
+  std::optional<crypto::credential> private_key; // --private-key, opened once
 };
 
 keyring_actor::behavior_type keyring(keyring_actor::stateful_pointer<keyring_state> self,

@@ -1,10 +1,13 @@
 #include "actors/plan_runner.hpp"
 
 #include "actors/hook.hpp"
+#include "actors/keyring.hpp"
 
 #include <pwd.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "actors/dir_source.hpp"
@@ -16,6 +19,7 @@
 #include "base/version.hpp"
 #include "crypto/secret.hpp"
 #include "recovery/suite_state.hpp"
+#include "repo/stored_ids.hpp"
 #include "actors/backends.hpp"
 
 namespace cairn::actors {
@@ -104,9 +108,19 @@ void finish(self_ptr self) {
 
 // The run's row as it ends now: its outcome and its cost (what the sources
 // read, and what all targets stored and received).
+// A write-only machine (a target it writes but cannot read) keeps no
+// checkpoint rows, file cache or run statistics: only when runs ran and how
+// they ended (docs/THREAT-MODEL.md).
+bool write_only(self_ptr self) {
+  for (const auto& r : self->state.repos)
+    if (r && !r->cipher().can_read()) return true;
+  return false;
+}
+
 catalog::run_row run_row_now(self_ptr self) {
   auto& st = self->state;
   auto& r = st.report;
+  if (write_only(self)) return {st.run_id, st.options.plan, 0, now_ns(), run_status(r), repo::encode_stats({}), ""};
   auto cost = r.stats;
   for (const auto& t : r.targets) {
     cost.bytes_uploaded += t.stats.bytes_uploaded;
@@ -187,6 +201,7 @@ void start_sources(self_ptr self) {
     o.progress = st.options.progress;
     o.catalog = st.options.catalog;
     o.state_dir = st.options.suite->state_dir;
+    o.file_cache = !write_only(self);
     o.chunker = st.options.chunker;
     o.cancel_stage = st.stage_cancel;
     o.gate = st.options.gate;
@@ -307,6 +322,10 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
       if (s.type == "resource" && m.name == s.name)
         entry["manifest"] = nlohmann::json::parse(repo::encode_manifest({m}), nullptr, false)[0];
     sources.push_back(std::move(entry));
+  }
+  if (write_only(self)) {
+    if (--st.pending == 0) write_suite_states(self);
+    return;
   }
   catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
                               r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
@@ -439,6 +458,15 @@ void write_suite_states(self_ptr self) {
               payload->yaml = self->state.options.suite->text;
               payload->catalog.assign(catalog->data(), catalog->data() + catalog->size());
               payload->credentials = target_credentials(*self->state.options.suite);
+              if (write_only(self)) {
+                // Sealed to the public key like the rest: bootstrap --private-key
+                // gives a new machine the writer key, so it goes on backing up.
+                std::ifstream in(writer_key_file(self->state.options.suite->state_dir), std::ios::binary);
+                std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                if (!text.empty())
+                  payload->credentials[std::string(recovery::writer_key_credential)] = byte_buffer(text.begin(), text.end());
+                explicit_bzero(text.data(), text.size());
+              }
               auto& s = self->state;
               // Every target of the suite: this plan's, and the others (a
               // target that cannot be reached is a warning, not a failure).
@@ -513,6 +541,7 @@ void open_targets(self_ptr self) {
     target_options o{cfg->name, *backend, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
     o.connections = default_connections(*cfg);
     o.gate = st.options.gate;
+    o.stored_ids_dir = repo::stored_ids_dir(st.options.suite->state_dir);
     st.targets[i] = self->spawn<caf::linked + caf::detached>(target, o);
     self->request(st.targets[i], timeouts::open, atom::open::value, open_mode::write)
       .then(

@@ -4,6 +4,7 @@
 #include "actors/timeouts.hpp"
 #include "crypto/secret.hpp"
 #include "recovery/suite_state.hpp"
+#include "repo/stored_ids.hpp"
 
 namespace cairn::actors {
 
@@ -32,6 +33,13 @@ status write_pending_index(self_ptr self) {
   if (st.unindexed.empty()) return {};
   auto id = st.repo->write_index(st.unindexed);
   if (!id) return fail(here(self, id.error()));
+  if (!st.stored_ids.empty()) {
+    // A write-only machine cannot read the index back: it records what it stored.
+    repo::stored_ids_record record{*id, {}};
+    for (const auto& p : st.unindexed)
+      for (const auto& b : p.blobs) record.blobs.push_back(b.id);
+    if (auto ok = repo::append_stored_ids(st.stored_ids, record); !ok) return fail(here(self, ok.error()));
+  }
   st.unindexed.clear();
   return {};
 }
@@ -147,9 +155,22 @@ expected<open_result> open_with(self_ptr self, repo::repository_header header,
     st.lock_refreshed = std::chrono::steady_clock::now();
     self->delayed_send(self, st.options.lock_refresh, atom::refresh::value);
   }
-  if (mode == open_mode::state) return out;
-  CAIRN_ASSIGN(auto report, st.repo->load_index(writing, writing));
-  out.warnings = std::move(report.warnings);
+  // init on a write-only machine: the repository exists, there is nothing it could read.
+  if (mode == open_mode::state || (mode == open_mode::create && !st.repo->cipher().can_read())) return out;
+  if (writing && !st.repo->cipher().can_read()) {
+    // Write-only: dedup against this machine's record of what it stored, for
+    // the index files the target still lists.
+    if (st.options.stored_ids_dir.empty())
+      return fail(errc::invalid_input, "a write-only repository needs a state directory for its stored-blob record");
+    st.stored_ids = repo::stored_ids_file(st.options.stored_ids_dir, st.repo->header().repository_id);
+    CAIRN_ASSIGN(auto listed, st.repo->list_index_files());
+    std::unordered_set<object_id> live(listed.begin(), listed.end());
+    CAIRN_ASSIGN(auto known, repo::load_stored_ids(st.stored_ids, live));
+    st.repo->index().add_known(known);
+  } else {
+    CAIRN_ASSIGN(auto report, st.repo->load_index(writing, writing));
+    out.warnings = std::move(report.warnings);
+  }
   if (writing) {
     st.data_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size);
     st.tree_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size);
@@ -192,7 +213,7 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       if (!header) return to_caf(here(self, header.error()));
       auto rp = self->make_response_promise<open_result>();
       unlock_request req{self->state.options.name, header->repository_id, header->encryption,
-                         header->key_slots};
+                         header->key_slots, header->public_key};
       self->request(self->state.options.keyring, timeouts::unlock, atom::unlock::value, req)
         .then(
           [=](key_handle& k) mutable {

@@ -29,6 +29,9 @@ struct target_options {
   std::chrono::milliseconds lock_refresh = timeouts::lock_refresh;
   std::chrono::milliseconds lock_grace = timeouts::lock_grace;
   std::shared_ptr<const pause_gate> gate;  // while it holds, no new upload starts (locks stay refreshed)
+  // A write-only machine's records of stored blobs (repo/stored_ids.hpp), one
+  // file per repository in this directory: what it dedups against.
+  std::filesystem::path stored_ids_dir;
 };
 
 struct target_state {
@@ -51,6 +54,7 @@ struct target_state {
   std::optional<caf::typed_response_promise<bool>> aborting;
   std::optional<error> failure;
   repo::checkpoint_stats stats;
+  std::filesystem::path stored_ids;  // set when writing without reading (write-only)
 };
 
 target_actor::behavior_type target(target_actor::stateful_pointer<target_state> self,

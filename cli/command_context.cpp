@@ -20,6 +20,7 @@ int with_app(const globals& g, const app_command& fn) {
   service::app_options o;
   o.config_file = config_path(g);
   if (!g.keyfile.empty()) o.keyfile = g.keyfile;
+  if (!g.private_key.empty()) o.private_key = g.private_key;
   o.ask_password = g.password;
   o.renderer = progress_line(out.progress);
   o.on_warning = print_warning;

@@ -19,6 +19,7 @@ namespace cairn::cli {
 struct globals {
   std::string config;
   std::string keyfile;
+  std::string private_key;
   bool password = false;
   bool json = false;
   bool quiet = false;

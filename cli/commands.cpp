@@ -39,6 +39,10 @@ int run_command(int argc, char** argv) {
   app.add_option("-c,--config", g.config, "The suite's YAML file")->option_text("FILE");
   app.add_option("--keyfile", g.keyfile, "Open repositories with this keyfile instead of the configured key")
     ->option_text("PATH");
+  app.add_option("--private-key", g.private_key,
+                 "Write-only backups: read them with this private key (its passphrase from "
+                 "CAIRN_PRIVATE_KEY_PASSPHRASE or asked)")
+    ->option_text("FILE");
   app.add_flag("--password", g.password, "Open repositories with a password (CAIRN_PASSWORD or a prompt)");
   app.add_flag("--json", g.json, "Print one JSON object per line");
   app.add_flag("-q,--quiet", g.quiet, "No progress line");

@@ -23,6 +23,7 @@ int bootstrap_command(const globals& g, bootstrap_args o) {
   boot.state_dir = o.state_dir;
   boot.config_out = o.config_out;
   if (!g.keyfile.empty()) boot.keyfile = g.keyfile;
+  if (!g.private_key.empty()) boot.private_key = g.private_key;
   boot.password = g.password;
   auto r = service::application::bootstrap(boot);
   if (!r) {

@@ -157,6 +157,15 @@ void emit_keyring(YAML::Emitter& out, const keyring_config& k) {
   if (!k.password_file.empty()) out << YAML::Key << "password_file" << YAML::Value << k.password_file.string();
   if (!k.recovery_keyfile.empty())
     out << YAML::Key << "recovery_keyfile" << YAML::Value << k.recovery_keyfile.string();
+  if (k.mode == keyring_mode::write_only) {
+    out << YAML::Key << "public_key" << YAML::Value << k.public_key;
+    if (k.tpm) {
+      out << YAML::Key << "tpm" << YAML::Value << true;
+      out << YAML::Key << "pcrs" << YAML::Value << YAML::Flow << k.pcrs;
+      if (!k.tcti.empty()) out << YAML::Key << "tcti" << YAML::Value << k.tcti;
+    }
+    out << YAML::Comment("the writer key: state_dir/writer.key; reading needs --private-key FILE");
+  }
   if (k.mode == keyring_mode::tpm) {
     out << YAML::Key << "pcrs" << YAML::Value << YAML::Flow << k.pcrs;
     if (!k.tcti.empty()) out << YAML::Key << "tcti" << YAML::Value << k.tcti;

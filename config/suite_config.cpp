@@ -167,7 +167,7 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
   keyring_config k;
   k.where = where(n);
   expect_map(n, "keyring");
-  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti", "public_key"},
+  check_keys(n, {"mode", "keyfile", "password_file", "recovery_keyfile", "pcrs", "tcti", "public_key", "tpm"},
              "keyring");
   if (n["mode"]) {
     auto mode = scalar(n["mode"], "keyring mode");
@@ -186,8 +186,16 @@ keyring_config parser::parse_keyring(const YAML::Node& n) const {
   if (k.mode == keyring_mode::write_only) {
     if (k.public_key.empty())
       error_at(n, "keyring mode write-only needs public_key: the key cairn key generate printed");
-    // The sealing exists (crypto/), the repository layer does not use it yet.
-    error_at(n["mode"], "keyring mode write-only is not yet supported by this version of Cairn");
+    // Its form here, for a message with a line number; its checksum when it is used (crypto/).
+    bool form = k.public_key.size() == 10 + 72 && k.public_key.rfind("cairn-pk1-", 0) == 0 &&
+                k.public_key.find_first_not_of("0123456789abcdef", 10) == std::string::npos;
+    if (!form)
+      error_at(n["public_key"], "public_key must be cairn-pk1- and 72 lowercase hex digits, as cairn key generate printed it");
+  }
+  if (n["tpm"]) {
+    k.tpm = flag(n["tpm"], "tpm");
+    if (k.mode != keyring_mode::write_only)
+      error_at(n["tpm"], "tpm: is only used with keyring mode write-only (mode tpm seals the key of the other modes)");
   }
   if (!k.public_key.empty() && k.mode != keyring_mode::write_only)
     error_at(n["public_key"], "public_key is only used with keyring mode write-only");

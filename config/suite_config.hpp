@@ -52,6 +52,7 @@ struct keyring_config {
   std::vector<int> pcrs;                   // tpm mode
   std::string tcti;                        // tpm mode
   std::string public_key;                  // write_only mode: "cairn-pk1-..." (checked by crypto/)
+  bool tpm = false;                        // write_only mode: the writer secret is sealed to the TPM (tcti, pcrs)
   location where;
 };
 

@@ -33,6 +33,18 @@ expected<secret> create_keyfile(const std::filesystem::path& path) {
   return key;
 }
 
+expected<secret> create_writer_key(const std::filesystem::path& path, const secret& given) {
+  auto key = given.empty() ? secret::random(32) : given;
+  std::string text =
+    "# Cairn writer key of a write-only machine: it lets this machine add backups\n"
+    "# to its write-only repositories, never read them (that needs the private key).\n"
+    "# cairn bootstrap --private-key FILE brings it back on a new machine.\n"
+    "cairn-keyfile-v1\n";
+  text += "key: " + to_base64(key.view()) + "\n";
+  CAIRN_TRY(detail::write_secret_file(path, text, "writer key"));
+  return key;
+}
+
 expected<secret> read_keyfile(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)

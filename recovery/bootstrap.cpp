@@ -17,6 +17,7 @@
 
 #include "base/clock.hpp"
 #include "catalog/catalog.hpp"
+#include "repo/stored_ids.hpp"
 #include "repo/pack.hpp"
 #include "repo/repo_format.hpp"
 #include "repo/repository.hpp"
@@ -98,6 +99,10 @@ expected<bootstrap_report> install(const suite_payload& p, const bootstrap_optio
   auto yaml = with_state_dir(p.yaml, state);
   CAIRN_TRY(write_file(config_path(o), as_bytes(yaml), 0600));
   for (const auto& [name, secret] : p.credentials) {
+    if (name == writer_key_credential) {
+      CAIRN_TRY(write_file(state / std::string(writer_key_file_name), secret, 0600));
+      continue;
+    }
     // The name comes from a target: it must be a target name, never a path.
     bool plain = !name.empty() && name.size() <= 64 && name != "." && name != ".." &&
                  std::all_of(name.begin(), name.end(), [](char c) {
@@ -202,6 +207,28 @@ expected<bootstrap_report> bootstrap_from_file(const fs::path& file, const unloc
   CAIRN_ASSIGN(auto payload, open_object(object, file.string(), unlock, report));
   report.source = file.string();
   return install(payload, o, std::move(report));
+}
+
+status rebuild_stored_ids(targets::target_ptr target, const unlocker& unlock, const fs::path& state_dir) {
+  CAIRN_ASSIGN(auto header, repo::repository::read_header(*target));
+  if (header.encryption != crypto::encryption::x25519) return {};
+  CAIRN_ASSIGN(auto keys, unlock(header.key_slots, header.repository_id, header.encryption));
+  CAIRN_ASSIGN(auto repo, repo::repository::open(target, header, keys));
+  if (!repo->cipher().can_read()) return {};
+  std::error_code ec;
+  auto file = repo::stored_ids_file(repo::stored_ids_dir(fs::absolute(state_dir, ec)), header.repository_id);
+  fs::create_directories(file.parent_path(), ec);
+  fs::remove(file, ec);  // rebuilt whole: the index files are the truth
+  CAIRN_ASSIGN(auto ids, repo->list_index_files());
+  for (const auto& id : ids) {
+    auto packs = repo->read_index_file(id);
+    if (!packs) continue;  // a damaged index file: its blobs are uploaded again, which is safe
+    repo::stored_ids_record record{id, {}};
+    for (const auto& p : *packs)
+      for (const auto& b : p.blobs) record.blobs.push_back(b.id);
+    CAIRN_TRY(repo::append_stored_ids(file, record));
+  }
+  return {};
 }
 
 expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unlocker& unlock,

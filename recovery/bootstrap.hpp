@@ -51,6 +51,13 @@ struct rebuild_options {
   std::string target_yaml;   // the target's YAML mapping, e.g. "type: local\n    path: /x"
   std::string keyring_yaml;  // e.g. "mode: keyfile\n  keyfile: /k"
 };
+// A write-only repository read with the private key: writes this machine's
+// record of stored blobs (repo/stored_ids.hpp) from its index files, so that
+// the first backup after a bootstrap uploads only what is new. Nothing to do
+// for other repositories.
+status rebuild_stored_ids(targets::target_ptr target, const unlocker& unlock,
+                          const std::filesystem::path& state_dir);
+
 expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unlocker& unlock,
                                            const bootstrap_options& options,
                                            const rebuild_options& rebuild);

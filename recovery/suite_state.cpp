@@ -106,10 +106,6 @@ expected<suite_state_header> read_suite_state_header(byte_view object, std::stri
     h.repository_id = j.at("repository_id").get<std::string>();
     auto enc = crypto::parse_encryption(j.at("encryption").get<std::string>());
     if (!enc) return fail(enc.error().with_context(std::string(where)));
-    // The crypto layer seals and opens write-only repositories; opening one
-    // as a repository is not wired up yet (issue 13).
-    if (*enc == crypto::encryption::x25519)
-      return fail(errc::unsupported, prefix + "a write-only repository (x25519-aes-256-gcm): this version of Cairn cannot open it yet");
     h.encryption = *enc;
     CAIRN_ASSIGN(h.key_slots, repo::decode_key_slots(j.at("key_slots").dump(), where));
     h.payload_size = repo::int_at<uint64_t>(j, "payload_size");

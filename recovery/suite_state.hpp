@@ -30,6 +30,12 @@ inline constexpr std::string_view suite_pointer = "suite/latest";
 // whole: larger ones are refused, not allocated (docs/FORMAT.md, "Limits").
 inline constexpr uint64_t max_suite_state_bytes = 4ull << 30;
 
+// A write-only machine's writer key (state_dir/writer.key) travels in the
+// payload's credentials under this name, which no target can have, so that
+// bootstrap --private-key lets the new machine go on backing up.
+inline constexpr std::string_view writer_key_credential = "@writer-key";
+inline constexpr std::string_view writer_key_file_name = "writer.key";
+
 struct suite_payload {
   std::string suite_id;
   std::string yaml;                // the definitions, as written

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -35,6 +36,14 @@ byte_view stored_ids_header();
 
 // Appends one record (creating the file 0600 with its header), fsynced.
 status append_stored_ids(const std::filesystem::path& file, const stored_ids_record& record);
+
+// Where a machine keeps the record of one repository: state_dir/stored-ids/ID.ids.
+inline std::filesystem::path stored_ids_dir(const std::filesystem::path& state_dir) {
+  return state_dir / "stored-ids";
+}
+inline std::filesystem::path stored_ids_file(const std::filesystem::path& dir, const std::string& repository_id) {
+  return dir / (repository_id + ".ids");
+}
 
 // The blob ids of the records whose index file is in `live_index_files`.
 // A missing file is an empty record.

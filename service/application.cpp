@@ -31,7 +31,7 @@ expected<std::unique_ptr<application>> application::start(app_options options) {
   CAIRN_ASSIGN(auto loaded, config::load_config(options.config_file));
   auto suite = std::make_shared<const config::suite_config>(std::move(loaded));
   actors::engine_options eo{options.keyfile, options.ask_password, options.renderer, options.threads,
-                            options.background, options.on_warning};
+                            options.background, options.on_warning, options.private_key};
   CAIRN_ASSIGN(auto e, engine::start(suite, std::move(eo)));
   return std::unique_ptr<application>(new application(std::move(suite), std::move(e), std::move(options)));
 }

@@ -42,6 +42,7 @@ struct app_options {
   std::filesystem::path config_file;
   std::optional<std::filesystem::path> keyfile;  // open through this keyfile instead
   bool ask_password = false;                     // open through a password instead
+  std::optional<std::filesystem::path> private_key;  // write-only repositories: read with this private key
   progress_renderer renderer;                    // called every 250 ms during long commands
   size_t threads = 0;                            // 0: one per core
   bool background = false;  // cairn daemon: lower CPU and I/O priority (daemon.nice, daemon.io)
@@ -208,6 +209,7 @@ struct bootstrap_request {
   bool rebuild = false;                      // no suite state: rebuild from the checkpoints
   std::optional<std::filesystem::path> keyfile;
   bool password = false;
+  std::optional<std::filesystem::path> private_key;  // write-only backups
 };
 
 class application {
@@ -326,6 +328,10 @@ private:
   void maintain(const plan_report& r, const daemon_callbacks& callbacks);
   // Removes the checkpoints `lines` do not keep: from the target, then the catalog.
   status remove_forgotten(std::vector<forget_line>& lines);
+  // Write-only suites keep no checkpoint rows: the checkpoints are read from
+  // the targets, which needs the private key (or an administrator's slot).
+  expected<std::vector<catalog::checkpoint_row>> write_only_checkpoints(const std::string& plan,
+                                                                         const std::string& target);
 
   std::shared_ptr<const config::suite_config> suite_;
   std::unique_ptr<engine> engine_;

@@ -47,7 +47,13 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
   if (cfg.type == config::target_type::sftp && cfg.identity.empty())
     return fail(errc::invalid_input, "an sftp:// target needs --identity FILE (the private key)");
   CAIRN_ASSIGN(auto target, actors::make_backend(cfg));
-  if (!r.rebuild) return recovery::bootstrap_from_target(*target, unlock, o);
+  if (!r.rebuild) {
+    CAIRN_ASSIGN(auto report, recovery::bootstrap_from_target(*target, unlock, o));
+    if (auto st = recovery::rebuild_stored_ids(target, unlock, o.state_dir); !st)
+      report.notes.push_back("the record of stored blobs was not rebuilt (the next backup uploads everything again): " +
+                             st.error().message());
+    return report;
+  }
   recovery::rebuild_options ro;
   ro.target_yaml = config::target_yaml(cfg);
   ro.keyring_yaml = r.keyfile    ? "mode: keyfile\n  keyfile: " + fs::absolute(*r.keyfile).string()
@@ -63,7 +69,7 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
   if (r.state_dir.empty()) return fail(errc::invalid_input, "bootstrap needs --state-dir DIR");
   if (r.target_url.empty() == r.suite_file.empty())
     return fail(errc::invalid_input, "bootstrap needs a target URL or --suite-file FILE (one of them)");
-  actors::bootstrap_keyring keyring(r.keyfile, r.password);
+  actors::bootstrap_keyring keyring(r.keyfile, r.password, r.private_key);
   recovery::bootstrap_options o{r.state_dir, r.config_out};
   auto report = r.suite_file.empty() ? from_target(r, keyring.unlocker(), o)
                                      : recovery::bootstrap_from_file(r.suite_file, keyring.unlocker(), o);

@@ -10,6 +10,7 @@ namespace fs = std::filesystem;
 
 expected<std::vector<catalog::checkpoint_row>> application::checkpoints(const std::string& plan,
                                                                          const std::string& target) {
+  if (suite_->keyring.mode == config::keyring_mode::write_only) return write_only_checkpoints(plan, target);
   auto db = catalog::catalog::open(suite_->state_dir, true);
   if (!db && db.error().code() == errc::not_found) return std::vector<catalog::checkpoint_row>{};
   if (!db) return fail(db.error());

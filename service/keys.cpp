@@ -28,8 +28,13 @@ expected<std::vector<key_line>> for_each_header(engine& e, const std::string& ta
   std::vector<key_line> out;
   for (const auto& t : suite.targets) {
     if (!target.empty() && t.name != target) continue;
-    CAIRN_ASSIGN(auto opened, e.open_target(t.name, open_mode::read));
+    // The header and the keys are all a key command needs.
+    CAIRN_ASSIGN(auto opened, e.open_target(t.name, open_mode::state));
     auto& repo = *opened.repo;
+    // A write-only machine may list its slots, not change them: a changed
+    // slot could lock the private key's holder out.
+    if (writing && !repo.cipher().can_read())
+      return fail(errc::auth, t.name + ": " + std::string(crypto::write_only_message));
     if (repo.header().encryption == crypto::encryption::none) {
       if (writing) return fail(errc::invalid_input, t.name + ": the repository is not encrypted: it has no key slots");
       continue;

@@ -7,6 +7,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <filesystem>
+#include <optional>
 
 #include "actors/protocol/atoms.hpp"
 #include "crypto/cipher.hpp"
@@ -21,6 +22,9 @@ struct unlock_request {
   std::string repository_id;
   crypto::encryption encryption = crypto::encryption::aes256gcm;
   std::vector<crypto::key_slot> slots;
+  // Write-only repositories: the header's public key (none for a suite state,
+  // whose keyring takes it from the configuration or the private key).
+  std::optional<crypto::public_key> public_key;
 };
 
 // A repository's keys; null for encryption none. Never serialized or printed.
