@@ -63,6 +63,7 @@ struct engine::impl {
   std::shared_ptr<pause_gate> gate = std::make_shared<pause_gate>();
   std::atomic<bool> stopping{false};
   std::atomic<bool> reloading{false};
+  std::vector<std::weak_ptr<std::atomic<bool>>> restores;  // cancel flags of running restores (mutex)
 
   ~impl() {
     if (!sys) return;
@@ -218,8 +219,16 @@ expected<std::vector<plan_report>> engine::run_plans(const std::vector<std::stri
   return r;
 }
 
-expected<restore_report> engine::restore(const restore_request& request, progress_renderer renderer) {
+expected<restore_report> engine::restore(const restore_request& given, progress_renderer renderer) {
   auto& d = *impl_;
+  auto request = given;
+  if (!request.cancel) request.cancel = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard lock(d.mutex);  // stop() cancels it too
+    std::erase_if(d.restores, [](const auto& w) { return w.expired(); });
+    d.restores.push_back(request.cancel);
+  }
+  if (d.stopping) request.cancel->store(true);
   auto progress_handle = d.sys->spawn(progress, std::move(renderer));
   auto actor = d.sys->spawn<caf::detached>(restorer, progress_handle, size_t{4});
   caf::scoped_actor self{*d.sys};
@@ -313,6 +322,8 @@ void engine::stop() {
   auto& d = *impl_;
   d.stopping = true;
   std::lock_guard lock(d.mutex);
+  for (const auto& w : d.restores)
+    if (auto flag = w.lock()) flag->store(true);
   if (d.scheduler) caf::anon_send(d.scheduler, atom::stop::value);
   else if (d.supervisor) caf::anon_send(d.supervisor, atom::stop::value);
 }

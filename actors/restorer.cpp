@@ -17,6 +17,23 @@ constexpr size_t batch = 2048;  // entries per create or metadata job
 void dispatch(self_ptr self, fetcher_actor f);
 void next_phase(self_ptr self);
 
+// Cancelled: no new job starts; once none runs, the temporary files of
+// unfinished files are removed and the caller gets `cancelled`.
+bool stop_if_cancelled(self_ptr self) {
+  auto& st = self->state;
+  if (!st.execution || !st.execution->cancelled()) return false;
+  st.jobs.clear();
+  if (st.in_flight > 0 || !st.promise) return true;
+  st.execution->discard_unfinished();
+  for (auto& f : st.fetchers) self->send_exit(f, caf::exit_reason::user_shutdown);
+  st.fetchers.clear();
+  st.promise->deliver(to_caf(error{errc::cancelled, "the restore to " + st.request.to.string() +
+                                                        " was cancelled: files restored before it stay, no "
+                                                        "unfinished file is left"}));
+  st.promise.reset();
+  return true;
+}
+
 void add_batches(self_ptr self, fetch_kind kind) {
   auto& st = self->state;
   size_t n = st.execution->plan().entries.size();
@@ -92,6 +109,7 @@ void start_phase(self_ptr self, restore_phase next) {
 
 // Called when no job is left or running: moves to the next phase.
 void next_phase(self_ptr self) {
+  if (stop_if_cancelled(self)) return;
   switch (self->state.phase) {
     case restore_phase::create: return start_phase(self, restore_phase::reuse);
     case restore_phase::reuse: return start_phase(self, restore_phase::fetch);
@@ -125,6 +143,7 @@ void absorb(self_ptr self, const fetch_job& job, fetch_result& r) {
 
 void dispatch(self_ptr self, fetcher_actor f) {
   auto& st = self->state;
+  if (stop_if_cancelled(self)) return;
   if (st.jobs.empty()) {
     if (st.in_flight == 0) next_phase(self);
     return;
@@ -193,6 +212,7 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
       auto execution = make_execution(self);
       if (!execution) return to_caf(execution.error());
       st.execution = std::move(*execution);
+      st.execution->watch_cancel(st.request.cancel);
       if (st.request.delete_extra) remove_extras(self);
       const auto& p = st.execution->plan();
       auto& r = st.report;

@@ -121,6 +121,7 @@ http_response control_api::handle(const http_request& req) {
   if (parts.size() == 2 && parts[1] == "restores" && post) return start_restore(req);
   if (parts.size() == 2 && parts[1] == "restores" && get) return restores("");
   if (parts.size() == 3 && parts[1] == "restores" && get) return restores(parts[2]);
+  if (parts.size() == 4 && parts[1] == "restores" && parts[3] == "cancel" && post) return cancel_restore(req, parts[2]);
   if (parts.size() == 2 && parts[1] == "events" && get) return events();
   if (!get && !post) return error_response(405, "method_not_allowed", req.method + " is not used by this API");
   return error_response(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
@@ -293,6 +294,20 @@ http_response control_api::restores(const std::string& id) {
   auto job = restores_.get(std::stoull(id));
   if (!job) return error_response(404, "not_found", "no restore " + id);
   return ok(to_json(*job));
+}
+
+// Root and the daemon's user may cancel any restore; others only their own.
+http_response control_api::cancel_restore(const http_request& req, const std::string& id) {
+  if (id.size() > 19 || id.find_first_not_of("0123456789") != std::string::npos)
+    return error_response(404, "not_found", "no restore " + id);
+  auto job = restores_.get(std::stoull(id));
+  if (!job) return error_response(404, "not_found", "no restore " + id);
+  bool privileged = req.caller.uid == 0 || req.caller.uid == ::geteuid();
+  if (!privileged && job->owner != static_cast<uint32_t>(req.caller.uid))
+    return error_response(403, "forbidden", "restore " + id + " was started by another user");
+  auto r = restores_.cancel(job->id);
+  if (!r) return failed(r.error());
+  return ok(to_json(*r), r->state == service::job_state::running ? 202 : 200);
 }
 
 void control_api::publish_run(const plan_report& report) { publish("run", dump(to_json(report))); }

@@ -36,6 +36,7 @@ private:
   http_response history(const http_request& request);
   http_response start_restore(const http_request& request);
   http_response restores(const std::string& id);
+  http_response cancel_restore(const http_request& req, const std::string& id);
   http_response events();
   void publish(const std::string& event, const std::string& data);
   http_response metrics();

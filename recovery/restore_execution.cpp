@@ -243,7 +243,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     fds.clear();
   };
   size_t i = 0;
-  while (i < needed.size()) {
+  while (i < needed.size() && !cancelled()) {
     size_t j = i + 1;
     uint64_t start = needed[i]->blob.offset;
     uint64_t end = start + needed[i]->blob.length;
@@ -367,6 +367,15 @@ std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t 
     }
   }
   return problems;
+}
+
+void restore_execution::discard_unfinished() {
+  for (size_t i = 0; i < plan_->entries.size(); ++i) {
+    auto state = state_[i].load();
+    if (!has_content(plan_->entries[i]) || state == 0 || state == 4) continue;
+    // Renamed into place already: the temporary name is gone and this is a no-op.
+    if (auto parent = parent_dir(i, false)) (void)dest_->remove(**parent, temp_name(i));
+  }
 }
 
 std::vector<entry_problem> restore_execution::link_hardlinks() {

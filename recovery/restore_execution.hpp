@@ -92,6 +92,15 @@ public:
   // Regular files that were not restored.
   uint64_t files_not_restored() const;
 
+  // Cancelling: once `flag` is set (from any thread), fetch_pack stops
+  // before its next read. Set the flag before the steps start.
+  void watch_cancel(std::shared_ptr<const std::atomic<bool>> flag) { cancel_ = std::move(flag); }
+  bool cancelled() const { return cancel_ && cancel_->load(); }
+  // After a cancel, once no step runs: removes every temporary file this
+  // restore made that was not renamed into place, so the destination holds
+  // only whole files (those restored before the cancel) and directories.
+  void discard_unfinished();
+
 private:
   restore_execution(std::shared_ptr<const restore_plan> plan, std::shared_ptr<fs::destination> dest,
                     fs::apply_options options);
@@ -127,6 +136,7 @@ private:
   std::vector<fs::identity> ids_;
   std::vector<fs::identity> older_;         // the older copy, state 3
   std::vector<std::vector<range>> reused_;  // chunks in place in the older copy (sorted)
+  std::shared_ptr<const std::atomic<bool>> cancel_;
 };
 
 }  // namespace cairn::recovery

@@ -109,6 +109,7 @@ expected<restore_report> application::restore(const resolved_checkpoint& cp, con
   req.as_owner = options.as_owner;
   req.run_checkpoint_steps = options.run_checkpoint_steps && !options.as_owner;
   req.delete_extra = options.delete_extra;
+  req.cancel = options.cancel;
   if (const auto* plan = suite_->find_plan(cp.row.plan); plan && !options.as_owner)
     for (const auto& src : plan->sources)
       if (!src.post_restore.empty()) req.local_post_restore[src.name] = src.post_restore;

@@ -138,6 +138,10 @@ struct restore_options {
   // --delete: first remove what the restored directories hold that the
   // checkpoint does not (recovery/restore_mirror.hpp).
   bool delete_extra = false;
+  // Set from any thread to cancel (restore_request::cancel): the result is
+  // then the error `cancelled`, and no unfinished file is left. stop()
+  // cancels every running restore too.
+  std::shared_ptr<std::atomic<bool>> cancel;
 };
 
 struct prune_line {

@@ -9,6 +9,7 @@ std::string_view to_string(job_state state) {
     case job_state::running: return "running";
     case job_state::done: return "done";
     case job_state::failed: return "failed";
+    case job_state::cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -42,6 +43,7 @@ restore_jobs::~restore_jobs() {
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
+    for (auto& [id, flag] : cancels_) flag->store(true);
     running.swap(threads_);
     finished.swap(finished_);
   }
@@ -83,6 +85,7 @@ expected<restore_job> restore_jobs::start(const restore_job_request& request) {
   job.target = cp.row.target;
   job.paths = request.paths;
   job.to = request.to.lexically_normal().string();
+  if (request.as_owner) job.owner = request.as_owner->uid;
   job.started_ns = now_ns();
   jobs_[job.id] = job;
   while (jobs_.size() > kept_jobs) {
@@ -90,12 +93,16 @@ expected<restore_job> restore_jobs::start(const restore_job_request& request) {
     if (oldest->second.state == job_state::running) break;
     jobs_.erase(oldest);
   }
-  threads_[job.id] = std::thread([this, id = job.id, cp, request] { run(id, cp, request); });
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  cancels_[job.id] = flag;
+  threads_[job.id] = std::thread([this, id = job.id, cp, request, flag] { run(id, cp, request, flag); });
   return job;
 }
 
-void restore_jobs::run(uint64_t id, resolved_checkpoint cp, restore_job_request request) {
+void restore_jobs::run(uint64_t id, resolved_checkpoint cp, restore_job_request request,
+                       std::shared_ptr<std::atomic<bool>> cancel) {
   restore_options o;
+  o.cancel = std::move(cancel);
   o.paths = request.paths;
   o.as_owner = request.as_owner;
   o.renderer = [this, id](const progress_snapshot& s) {
@@ -115,8 +122,9 @@ void restore_jobs::run(uint64_t id, resolved_checkpoint cp, restore_job_request 
       job.state = job_state::done;
     } else {
       job.error = describe(r.error());
-      job.state = job_state::failed;
+      job.state = r.error().code() == errc::cancelled ? job_state::cancelled : job_state::failed;
     }
+    cancels_.erase(id);
     // This thread cannot join itself: it is joined by the destructor.
     if (auto it = threads_.find(id); it != threads_.end()) {
       finished_.push_back(std::move(it->second));
@@ -130,6 +138,14 @@ void restore_jobs::publish(uint64_t id) {
   if (!on_change_) return;
   auto job = get(id);
   if (job) on_change_(*job);
+}
+
+expected<restore_job> restore_jobs::cancel(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return fail(errc::not_found, "no restore " + std::to_string(id));
+  if (auto flag = cancels_.find(id); flag != cancels_.end()) flag->second->store(true);
+  return it->second;
 }
 
 std::optional<restore_job> restore_jobs::get(uint64_t id) const {

@@ -7,6 +7,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 
@@ -33,6 +34,10 @@ struct restore_request {
   // cairn restore --delete: first remove what the restored directories hold
   // that the checkpoint does not (recovery/restore_mirror.hpp).
   bool delete_extra = false;
+  // Set (from any thread) to cancel: no new file or pack read starts, the
+  // temporary files of unfinished ones are removed, and the reply is the
+  // error `cancelled`. Files renamed into place before it stay.
+  std::shared_ptr<std::atomic<bool>> cancel;
 };
 
 struct post_restore_result {
