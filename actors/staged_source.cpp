@@ -94,8 +94,10 @@ expected<stdfs::path> stage_resource(const std::string& plan, const config::sour
 
 }  // namespace
 
-expected<stdfs::path> stage_source(const std::string& plan, const config::source_config& s,
-                                   const stdfs::path& state_dir, const std::atomic<bool>* cancel, std::string* metadata) {
+namespace {
+
+expected<stdfs::path> stage_into(const std::string& plan, const config::source_config& s, const stdfs::path& state_dir,
+                                 const std::atomic<bool>* cancel, std::string* metadata) {
   auto where = s.where.str() + ": source " + s.name + ": ";
   auto dir = state_dir / "staging" / plan / s.name;
   std::error_code ec;
@@ -123,6 +125,18 @@ expected<stdfs::path> stage_source(const std::string& plan, const config::source
   if (r->exit_code != 0)
     return fail(errc::io, where + "`" + s.command + "` exited with " + std::to_string(r->exit_code) +
                             (r->tail.empty() ? "" : ": " + fs::one_line(r->tail)) + " (nothing stored for this run)");
+  return dir;
+}
+
+}  // namespace
+
+expected<stdfs::path> stage_source(const std::string& plan, const config::source_config& s,
+                                   const stdfs::path& state_dir, const std::atomic<bool>* cancel, std::string* metadata) {
+  auto dir = stage_into(plan, s, state_dir, cancel, metadata);
+  if (!dir) {  // whatever the command left there is not kept
+    std::error_code ec;
+    stdfs::remove_all(state_dir / "staging" / plan / s.name, ec);
+  }
   return dir;
 }
 

@@ -85,6 +85,9 @@ expected<resource_restore_report> application::restore_resource(const resolved_c
   for (const auto& m : manifest)
     if (m.name == name) entry = &m;
   if (!entry) return fail(errc::not_found, "checkpoint " + cp.row.id.substr(0, 8) + " holds no resource \"" + name + "\"");
+  if (!entry->error.empty())
+    return fail(errc::not_found, "checkpoint " + cp.row.id.substr(0, 8) + " holds nothing of resource " + name +
+                                   ": its backup failed in that run (" + entry->error + "); restore an older checkpoint");
   CAIRN_TRY(check_user(*r));
   stdfs::path to;
   if (!destination.empty()) {
