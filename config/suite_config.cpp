@@ -291,7 +291,7 @@ source_config parser::parse_source(const YAML::Node& n) const {
   else if (s.type == "sqlite")
     check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
   else if (s.type == "command")
-    check_keys(n, {"type", "command", "name", "output", "post_restore"}, "command source");
+    check_keys(n, {"type", "command", "name", "output", "post_restore", "timeout"}, "command source");
   else
     error_at(n["type"], "source type \"" + s.type + "\" is not supported (supported: dir, sqlite, command, resource, resources)");
   if (s.type == "command") {
@@ -315,6 +315,10 @@ source_config parser::parse_source(const YAML::Node& n) const {
   if (s.type == "command") {
     s.output = n["output"] ? scalar(n["output"], "output") : s.name + ".out";
     check_name(n["output"] ? n["output"] : n["name"], s.output, "output");
+    if (n["timeout"]) {
+      s.timeout = static_cast<uint32_t>(number(n["timeout"], "timeout", 7 * 24 * 3600));
+      if (s.timeout == 0) error_at(n["timeout"], "timeout must be at least 1 second (leave it out for no limit)");
+    }
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
   if (n["exclude_from"]) read_exclude_file(n["exclude_from"], s);

@@ -85,6 +85,15 @@ run 0 cairn --json runs
 [ "$(jq -rs 'map(select(.type=="run"))[0] | .status' < "$T/out")" = partial ] || fail "runs: $(cat "$T/out")"
 jq -rs 'map(select(.type=="run"))[0] | .error' < "$T/out" | grep -q "source report: .*exited with 3: boom" || fail "runs: $(cat "$T/out")"
 
+note "a command past its timeout: its process group is stopped, only that source fails"
+config "sleep 29.5 & sleep 29.5"
+sed -i 's|^        output: report.txt|        output: report.txt\n        timeout: 1|' "$T/cairn.yaml"
+start=$(date +%s)
+run 3 cairn backup
+[ $(($(date +%s) - start)) -lt 10 ] || fail "the timeout did not stop the command in time"
+grep -q "source report: \`sleep 29.5 & sleep 29.5\` ran longer than its timeout of 1 s and was stopped" "$T/err" || fail "$(cat "$T/err")"
+pgrep -f "^sleep 29.5$" > /dev/null && fail "a child of the command is still running"
+
 note "a file that is not a database, and a missing one"
 config "true"
 cp "$db" "$T/shop.db.real"
