@@ -332,21 +332,10 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
   out.committed = true;
   out.checkpoint_id = r.id.hex();
   out.stats = r.checkpoint.stats;
-  nlohmann::json sources = nlohmann::json::array();
-  for (const auto& s : r.checkpoint.sources) {
-    nlohmann::json entry{{"name", s.name}, {"type", s.type}, {"path", s.path}};
-    if (!s.error.empty()) entry["error"] = s.error;
-    // A resource's manifest entry, for `cairn ls` (read back with repo::decode_manifest).
-    for (const auto& m : r.checkpoint.resources)
-      if (s.type == "resource" && m.name == s.name)
-        entry["manifest"] = nlohmann::json::parse(repo::encode_manifest({m}), nullptr, false)[0];
-    sources.push_back(std::move(entry));
-  }
   catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
                               r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
                               r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,
-                              repo::encode_stats(out.stats),
-                              sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                              repo::encode_stats(out.stats), repo::encode_catalog_sources(r.checkpoint)};
   self->request(st.options.catalog, timeouts::catalog, atom::record::value, row)
     .then([=](bool) { if (--self->state.pending == 0) write_suite_states(self); },
           [=](caf::error& e) {

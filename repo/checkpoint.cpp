@@ -129,6 +129,18 @@ expected<std::vector<resource_manifest>> decode_manifest(std::string_view text) 
   }
 }
 
+std::string encode_catalog_sources(const checkpoint& c) {
+  json sources = json::array();
+  for (const auto& s : c.sources) {
+    json entry{{"name", s.name}, {"type", s.type}, {"path", s.path}};
+    if (!s.error.empty()) entry["error"] = s.error;
+    for (const auto& m : c.resources)
+      if (s.type == "resource" && m.name == s.name) entry["manifest"] = manifest_to_json(m);
+    sources.push_back(std::move(entry));
+  }
+  return sources.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string encode_stats(const checkpoint_stats& s) { return stats_to_json(s).dump(); }
 
 byte_buffer encode_checkpoint(const checkpoint& c) {

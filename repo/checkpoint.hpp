@@ -84,4 +84,9 @@ expected<checkpoint> decode_checkpoint(byte_view bytes);
 std::string encode_manifest(const std::vector<resource_manifest>& resources);
 expected<std::vector<resource_manifest>> decode_manifest(std::string_view text);
 
+// What the catalog keeps of a checkpoint's sources: a JSON array of
+// {name, type, path[, error][, manifest]} (a resource's manifest entry), the
+// same whether the run just committed it or bootstrap --rebuild read it back.
+std::string encode_catalog_sources(const checkpoint& c);
+
 }  // namespace cairn::repo

@@ -98,6 +98,16 @@ grep -q "resource notes 2.1: 2 files" "$T/out" && grep -q "left out: keys (sensi
 run 0 cairn show latest --target plain
 grep -q "left out: keys" "$T/out" && grep -q 'notes metadata: {"notes":3,"schema":3}' "$T/out" || fail "show: $(cat "$T/out")"
 
+note "bootstrap --rebuild (no suite state): the rebuilt catalog shows the manifest too"
+run 0 "$CAIRN" -q bootstrap "$T/plain" --rebuild --state-dir "$T/rebuilt"
+# The rebuilt YAML leaves the resource out until its descriptor is installed.
+cp -a "$T/conf/resources.d" "$T/rebuilt/"
+sed -i 's|# - {type: resource, name: notes}.*|- {type: resource, name: notes}|' "$T/rebuilt/cairn.yaml"
+run 0 "$CAIRN" -q -c "$T/rebuilt/cairn.yaml" show latest
+grep -q "resource notes 2.1: 2 files" "$T/out" && grep -q "left out: keys" "$T/out" || fail "show after --rebuild: $(cat "$T/out")"
+run 0 "$CAIRN" -q -c "$T/rebuilt/cairn.yaml" ls latest
+grep -q "resource notes 2.1: 2 files" "$T/out" || fail "ls after --rebuild: $(cat "$T/out")"
+
 note "the plain target holds no trace of the secret: not in its trees, not restorable"
 run 0 cairn ls latest notes --target plain
 grep -q keys "$T/out" && fail "the plain checkpoint names keys/: $(cat "$T/out")"
