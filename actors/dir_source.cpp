@@ -33,7 +33,14 @@ source_actor::behavior_type dir_source(source_actor::stateful_pointer<dir_source
         std::string metadata;
         auto dir = stage_source(opts->plan, opts->source, opts->state_dir, opts->cancel_stage.get(), &metadata);
         if (!dir) {
-          rp.deliver(to_caf(dir.error()));
+          // A stop fails the run; any other failure is this source's alone.
+          if (dir.error().code() == errc::cancelled || (opts->cancel_stage && opts->cancel_stage->load())) {
+            rp.deliver(to_caf(dir.error()));
+          } else {
+            source_result r;
+            r.source_error = dir.error().message();
+            rp.deliver(std::move(r));
+          }
           return rp;
         }
         self->state.staged = *dir;

@@ -40,6 +40,7 @@ std::string user_name() {
 }
 
 void run_source(self_ptr self);
+void source_failed(self_ptr self, const config::source_config& src, const std::string& why);
 void commit_targets(self_ptr self);
 void write_suite_states(self_ptr self);
 
@@ -126,7 +127,11 @@ catalog::run_row run_row_now(self_ptr self) {
     cost.bytes_uploaded += t.stats.bytes_uploaded;
     cost.bytes_stored += t.stats.bytes_stored;
   }
-  return {st.run_id, st.options.plan, 0, now_ns(), run_status(r), repo::encode_stats(cost), r.error};
+  // A partial run names its failed sources, for `cairn runs` and the API.
+  std::string error = r.error;
+  for (const auto& f : r.failed_sources)
+    if (r.error.empty()) error += (error.empty() ? "source " : "; source ") + f;
+  return {st.run_id, st.options.plan, 0, now_ns(), run_status(r), repo::encode_stats(cost), error};
 }
 
 void finish_now(self_ptr self) {
@@ -214,6 +219,7 @@ void start_sources(self_ptr self) {
     st.sources.push_back(self->spawn<caf::linked + caf::detached>(dir_source, o));
   }
   st.roots.assign(st.context->targets.size(), {});
+  st.source_errors.assign(st.plan->sources.size(), {});
   if (st.options.scan) {
     for (const auto& src : st.plan->sources) {
       auto o = options_for(src);
@@ -234,6 +240,24 @@ void start_sources(self_ptr self) {
   run_source(self);
 }
 
+// One source failed alone: the run goes on with the others, the checkpoint
+// records why (and has no entry for it), and the run is partial.
+void source_failed(self_ptr self, const config::source_config& src, const std::string& why) {
+  auto& s = self->state;
+  s.report.failed_sources.push_back(src.name + ": " + why);
+  s.source_errors[s.current_source] = why;
+  if (src.resource) {
+    repo::resource_manifest m;
+    m.name = src.resource->name;
+    m.version = src.resource->version;
+    m.error = why;
+    s.resources.push_back(std::move(m));
+    s.sensitive_sizes.emplace_back(0, 0);
+  }
+  ++s.current_source;
+  run_source(self);
+}
+
 void run_source(self_ptr self) {
   auto& st = self->state;
   if (st.stopping) return;
@@ -243,6 +267,13 @@ void run_source(self_ptr self) {
     .then(
       [=](source_result& r) {
         auto& s = self->state;
+        const auto& src = s.plan->sources[s.current_source];
+        // A resource whose staged files could not all be read is not a
+        // consistent copy: it fails alone, like one whose command failed.
+        if (r.source_error.empty() && src.resource && !r.skipped.empty())
+          r.source_error = src.resource->file.string() + ": resource " + src.name +
+                           ": its staged files could not all be read: " + r.skipped.front();
+        if (!r.source_error.empty()) return source_failed(self, src, r.source_error);
         for (size_t t = 0; t < s.roots.size(); ++t) {
           if (r.failed & (1u << t)) mark_failed(self, t, r.target_errors[t]);
           s.roots[t].push_back(std::move(r.roots[t]));
@@ -257,7 +288,6 @@ void run_source(self_ptr self) {
         total.files_skipped += r.stats.files_skipped;
         total.bytes_read += r.stats.bytes_read;
         for (auto& sk : r.skipped) s.report.skipped.push_back(std::move(sk));
-        const auto& src = s.plan->sources[s.current_source];
         if (src.resource) {
           repo::resource_manifest m;
           m.name = src.resource->name;
@@ -288,8 +318,14 @@ repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const 
   c.time_ns = st.report.time_ns;
   if (auto p = object_id::parse(parent)) c.parent = *p;
   c.tree = tree;
-  for (const auto& s : st.plan->sources)
-    c.sources.push_back({s.name, std::string(config::to_string(s.type)), s.type == config::source_type::command ? s.command : s.resource ? s.resource->file.string() : s.path.string(), s.post_restore});
+  for (size_t i = 0; i < st.plan->sources.size(); ++i) {
+    const auto& s = st.plan->sources[i];
+    c.sources.push_back({s.name, std::string(config::to_string(s.type)),
+                         s.type == config::source_type::command ? s.command
+                         : s.resource                           ? s.resource->file.string()
+                                                                : s.path.string(),
+                         s.post_restore, i < st.source_errors.size() ? st.source_errors[i] : std::string()});
+  }
   c.program = std::string("cairn ") + program_version;
   for (size_t i = 0; i < st.resources.size(); ++i) {
     auto m = st.resources[i];
@@ -314,15 +350,6 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
   out.committed = true;
   out.checkpoint_id = r.id.hex();
   out.stats = r.checkpoint.stats;
-  nlohmann::json sources = nlohmann::json::array();
-  for (const auto& s : r.checkpoint.sources) {
-    nlohmann::json entry{{"name", s.name}, {"type", s.type}, {"path", s.path}};
-    // A resource's manifest entry, for `cairn ls` (read back with repo::decode_manifest).
-    for (const auto& m : r.checkpoint.resources)
-      if (s.type == "resource" && m.name == s.name)
-        entry["manifest"] = nlohmann::json::parse(repo::encode_manifest({m}), nullptr, false)[0];
-    sources.push_back(std::move(entry));
-  }
   if (write_only(self)) {
     if (--st.pending == 0) write_suite_states(self);
     return;
@@ -330,8 +357,7 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
   catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
                               r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
                               r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,
-                              repo::encode_stats(out.stats),
-                              sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                              repo::encode_stats(out.stats), repo::encode_catalog_sources(r.checkpoint)};
   self->request(st.options.catalog, timeouts::catalog, atom::record::value, row)
     .then([=](bool) { if (--self->state.pending == 0) write_suite_states(self); },
           [=](caf::error& e) {
@@ -565,7 +591,7 @@ std::string run_status(const plan_report& r) {
   bool all = any && std::all_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
   if (r.cancelled) return "cancelled";
   if (!any) return "failed";
-  if (!all) return "partial";
+  if (!all || !r.failed_sources.empty()) return "partial";
   return r.skipped.empty() ? "ok" : "skipped";
 }
 

@@ -58,7 +58,8 @@ struct plan_runner_state {
   std::vector<std::vector<repo::node>> roots;    // [context slot][source]
   uint32_t plain_targets = 0;                    // context slots that do not encrypt
   std::vector<repo::resource_manifest> resources;  // the manifest, left_out filled per target at commit
-  std::vector<std::pair<uint64_t, uint64_t>> sensitive_sizes;  // per resource: files, bytes left out of plain targets
+  std::vector<std::pair<uint64_t, uint64_t>> sensitive_sizes;
+  std::vector<std::string> source_errors;        // per plan source: why it failed this run, "" when fine  // per resource: files, bytes left out of plain targets
   uint32_t failed = 0;                           // context slots that failed
   size_t pending = 0;                            // replies still expected
   std::vector<target_actor> state_only;          // other targets of the suite, for its state
@@ -70,7 +71,7 @@ struct plan_runner_state {
 
 // What a finished run was, for the catalog's run history and the daemon's
 // schedule: "ok", "skipped" (committed everywhere, some entries unreadable),
-// "partial" (some targets failed), "failed" or "cancelled".
+// "partial" (some targets or some sources failed), "failed" or "cancelled".
 std::string run_status(const plan_report& report);
 
 plan_runner_actor::behavior_type plan_runner(

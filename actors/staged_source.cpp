@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/sqlite_snapshot.hpp"
-#include "fs/command.hpp"
 
 namespace cairn::actors {
 
@@ -53,49 +52,98 @@ expected<std::string> resource_json(const stdfs::path& file, const std::string& 
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-namespace {
-
-// A resource's backup: its command fills an empty 0700 staging folder.
-expected<stdfs::path> stage_resource(const std::string& plan, const config::source_config& s, const stdfs::path& dir,
-                                     const std::atomic<bool>* cancel, std::string* metadata) {
-  const auto& r = *s.resource;
+expected<std::optional<fs::run_identity>> resource_identity(const config::resource_config& r) {
   auto where = r.file.string() + ": resource " + r.name + ": ";
   struct stat st {};
   if (::stat(r.file.c_str(), &st) != 0) return fail(errc::invalid_input, where + "the descriptor is gone");
-  auto who = config::resource_user(r, st.st_uid, st.st_mode);
-  if (!who) return fail(who.error());
-  if (who->uid != ::geteuid())
-    return fail(errc::unsupported, where + "user: " + r.user +
-                                     ": running commands as another user is not supported yet; run Cairn as that user");
+  CAIRN_ASSIGN(auto who, config::resource_user(r, st.st_uid, st.st_mode));
+  if (who.uid == ::geteuid()) return std::optional<fs::run_identity>();
+  if (::geteuid() != 0)
+    return fail(errc::invalid_input, where + "user: " + r.user + ": Cairn runs as uid " + std::to_string(::geteuid()) +
+                                       " and cannot run commands as another user (run Cairn as root, or as " + r.user + ")");
+  return std::optional<fs::run_identity>(fs::run_identity{who.uid, who.gid, who.user, who.home});
+}
+
+status give_to(const stdfs::path& path, const fs::run_identity& who) {
+  std::error_code ec;
+  if (::lchown(path.c_str(), who.uid, who.gid) != 0)
+    return fail(errc::io, "cannot give " + path.string() + " to user " + who.user);
+  if (!stdfs::is_directory(stdfs::symlink_status(path, ec))) return {};
+  for (stdfs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec))
+    if (::lchown(it->path().c_str(), who.uid, who.gid) != 0)
+      return fail(errc::io, "cannot give " + it->path().string() + " to user " + who.user);
+  if (ec) return fail(errc::io, "cannot give " + path.string() + " to user " + who.user + ": " + ec.message());
+  return {};
+}
+
+// A folder of a resource run as another user: state_dir is private (0700),
+// so it lives in the temporary directory, 0700 and theirs. Removed by the caller.
+expected<stdfs::path> resource_folder(const std::string& prefix, const fs::run_identity& who) {
+  std::error_code ec;
+  auto base = stdfs::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  std::string t = (base / (prefix + ".XXXXXX")).string();
+  if (!::mkdtemp(t.data())) return fail(errc::io, "cannot create a folder under " + base.string());
+  CAIRN_TRY(give_to(t, who));
+  return stdfs::path(t);
+}
+
+namespace {
+
+// A resource's backup: its command fills an empty 0700 staging folder.
+expected<stdfs::path> stage_resource(const std::string& plan, const config::source_config& s, stdfs::path dir,
+                                     const std::atomic<bool>* cancel, std::string* metadata) {
+  const auto& r = *s.resource;
+  auto where = r.file.string() + ": resource " + r.name + ": ";
   auto out = dir.parent_path() / ("." + r.name + ".stdout");
+  struct cleanup {
+    stdfs::path file, folder;
+    ~cleanup() {
+      std::error_code ec;
+      stdfs::remove(file, ec);
+      if (!folder.empty()) stdfs::remove_all(folder, ec);
+    }
+  } remove{out, {}};
+  CAIRN_ASSIGN(auto who, resource_identity(r));
+  if (who) {
+    auto folder = resource_folder("cairn-staging-" + r.name, *who);
+    if (!folder) return fail(folder.error().code(), where + folder.error().message());
+    std::error_code ec;
+    stdfs::remove(dir, ec);  // the empty one under state_dir
+    dir = remove.folder = *folder;
+  }
   fs::command_options o;
+  o.as_user = who;
+  o.timeout = std::chrono::seconds(r.command_timeout());
   o.command = r.backup;
   o.output = out;
   o.directory = dir;
   o.environment = {{"CAIRN_PLAN", plan}, {"CAIRN_RESOURCE", r.name}, {"CAIRN_STAGING_DIR", dir.string()}};
   o.cancel = cancel;
   auto result = fs::run_to_file(o);
-  std::error_code ec;
-  if (!result) {
-    stdfs::remove(out, ec);
-    return fail(result.error().code(), where + result.error().message());
+  if (who) {
+    // Taken back before it is read: the user can no longer reach into it by
+    // path while Cairn walks it (the files inside keep their owner).
+    (void)::lchown(dir.c_str(), ::geteuid(), ::getegid());
+    (void)::chmod(dir.c_str(), 0700);
   }
-  if (result->exit_code != 0) {
-    stdfs::remove(out, ec);
+  if (!result) return fail(result.error().code(), where + result.error().message());
+  if (result->exit_code != 0)
     return fail(errc::io, where + "the backup command exited with " + std::to_string(result->exit_code) +
                             (result->tail.empty() ? "" : ": " + fs::one_line(result->tail)) + " (nothing stored for it this run)");
-  }
   auto json = resource_json(out, where + "the backup command");
-  stdfs::remove(out, ec);
   if (!json) return fail(json.error());
   if (metadata) *metadata = std::move(*json);
+  remove.folder.clear();  // the source walks it, then removes it
   return dir;
 }
 
 }  // namespace
 
-expected<stdfs::path> stage_source(const std::string& plan, const config::source_config& s,
-                                   const stdfs::path& state_dir, const std::atomic<bool>* cancel, std::string* metadata) {
+namespace {
+
+expected<stdfs::path> stage_into(const std::string& plan, const config::source_config& s, const stdfs::path& state_dir,
+                                 const std::atomic<bool>* cancel, std::string* metadata) {
   auto where = s.where.str() + ": source " + s.name + ": ";
   auto dir = state_dir / "staging" / plan / s.name;
   std::error_code ec;
@@ -118,11 +166,24 @@ expected<stdfs::path> stage_source(const std::string& plan, const config::source
   o.output = dir / s.output;
   o.environment = {{"CAIRN_PLAN", plan}, {"CAIRN_SOURCE", s.name}};
   o.cancel = cancel;
+  o.timeout = std::chrono::seconds(s.timeout);
   auto r = fs::run_to_file(o);
   if (!r) return fail(r.error().code(), where + r.error().message());
   if (r->exit_code != 0)
     return fail(errc::io, where + "`" + s.command + "` exited with " + std::to_string(r->exit_code) +
                             (r->tail.empty() ? "" : ": " + fs::one_line(r->tail)) + " (nothing stored for this run)");
+  return dir;
+}
+
+}  // namespace
+
+expected<stdfs::path> stage_source(const std::string& plan, const config::source_config& s,
+                                   const stdfs::path& state_dir, const std::atomic<bool>* cancel, std::string* metadata) {
+  auto dir = stage_into(plan, s, state_dir, cancel, metadata);
+  if (!dir) {  // whatever the command left there is not kept
+    std::error_code ec;
+    stdfs::remove_all(state_dir / "staging" / plan / s.name, ec);
+  }
   return dir;
 }
 

@@ -10,7 +10,10 @@
 #include <atomic>
 #include <filesystem>
 
+#include <optional>
+
 #include "actors/protocol/source.hpp"
+#include "fs/command.hpp"
 #include "config/suite_config.hpp"
 
 namespace cairn::actors {
@@ -27,6 +30,20 @@ expected<std::filesystem::path> stage_source(const std::string& plan, const conf
 // What a resource command printed on standard output: nothing, or one JSON
 // object of at most config::max_resource_metadata_bytes. Returns it compact.
 expected<std::string> resource_json(const std::filesystem::path& stdout_file, const std::string& what);
+
+// Who runs a resource's commands (docs/RESOURCES.md): nothing (this process's
+// user), or its `user:` when that is another user and Cairn runs as root. A
+// descriptor that may not choose its user, a user that does not exist, or
+// another user while Cairn is not root: one line naming the descriptor.
+expected<std::optional<fs::run_identity>> resource_identity(const config::resource_config& r);
+
+// Gives `path` and everything under it (links not followed) to `who`, so a
+// resource's commands can write their staging or recovery folder.
+status give_to(const std::filesystem::path& path, const fs::run_identity& who);
+
+// A new folder for a resource's command run as `who`: in the temporary
+// directory (state_dir is private), 0700 and theirs; the caller removes it.
+expected<std::filesystem::path> resource_folder(const std::string& prefix, const fs::run_identity& who);
 
 // What a count can know before staging: an sqlite database's size.
 source_totals staged_totals(const config::source_config& source);

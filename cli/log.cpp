@@ -54,13 +54,15 @@ std::vector<log_entry> run_entries(const plan_report& r) {
     e.target = t.target;
     e.run_id = id;
     e.checkpoint = t.checkpoint_id;
-    e.outcome = t.committed ? (r.skipped.empty() ? "ok" : "partial") : r.cancelled ? "cancelled" : "failed";
+    e.outcome = t.committed ? (r.skipped.empty() && r.failed_sources.empty() ? "ok" : "partial") : r.cancelled ? "cancelled" : "failed";
     e.level = e.outcome == "ok" ? log_level::info : e.outcome == "partial" ? log_level::warn : log_level::error;
     e.message = r.plan + " -> " + t.target + ": " +
                 (t.committed ? "checkpoint " + t.checkpoint_id + ", " + std::to_string(t.stats.files) + " files, " +
                                  std::to_string(t.stats.bytes_uploaded) + " bytes uploaded"
                              : "no checkpoint: " + (t.error.empty() ? r.error : t.error));
     if (!r.skipped.empty() && t.committed) e.message += ", " + std::to_string(r.skipped.size()) + " entries skipped";
+    for (const auto& f : r.failed_sources)
+      if (t.committed) e.message += ", source " + f;
     out.push_back(std::move(e));
   }
   if (r.targets.empty())

@@ -166,6 +166,11 @@ int print_backup(const output& out, const std::vector<plan_report>& reports) {
     for (const auto& s : p.skipped) print_warning("skipped " + s);
     for (const auto& w : p.warnings) print_warning(w);
     if (!p.skipped.empty() && code == exit_ok) code = exit_partial;
+    for (const auto& f : p.failed_sources) {
+      if (out.json) emit({{"type", "source_failed"}, {"plan", p.plan}, {"source", f.substr(0, f.find(':'))}, {"error", f}});
+      std::fprintf(stderr, "cairn: plan %s: source %s (the others were backed up)\n", p.plan.c_str(), f.c_str());
+      if (code == exit_ok) code = exit_partial;
+    }
     for (const auto& t : p.targets) {
       if (!t.committed) {
         code = p.cancelled ? exit_interrupted : exit_failure;

@@ -23,6 +23,7 @@ json manifest_json(const std::vector<repo::resource_manifest>& resources) {
     auto meta = json::parse(m.metadata, nullptr, false);
     if (meta.is_object()) j["metadata"] = meta;
     if (!m.left_out.empty()) j["left_out"] = {{"paths", m.left_out}, {"reason", m.left_out_reason}};
+    if (!m.error.empty()) j["error"] = m.error;
     a.push_back(j);
   }
   return a;
@@ -32,6 +33,11 @@ json manifest_json(const std::vector<repo::resource_manifest>& resources) {
 
 void print_manifest(const std::vector<repo::resource_manifest>& resources, const char* indent) {
   for (const auto& m : resources) {
+    if (!m.error.empty()) {
+      std::printf("%sresource %s %s: failed, nothing stored: %s\n", indent, printable(m.name).c_str(),
+                  printable(m.version).c_str(), printable(m.error).c_str());
+      continue;
+    }
     std::printf("%sresource %s %s: %llu files, %s%s\n", indent, printable(m.name).c_str(), printable(m.version).c_str(),
                 static_cast<unsigned long long>(m.files), format_bytes(m.bytes).c_str(),
                 m.metadata.empty() ? "" : ", with metadata");
@@ -66,8 +72,9 @@ void print_show(const output& out, const service::resolved_checkpoint& cp) {
     for (const auto& s : sources) {
       if (!s.is_object() || !s.contains("name") || !s["name"].is_string()) continue;
       auto text = [&](const char* k) { return s.contains(k) && s[k].is_string() ? s[k].get<std::string>() : std::string(); };
-      std::printf("  source %s (%s) %s\n", printable(text("name")).c_str(), printable(text("type")).c_str(),
-                  printable(text("path")).c_str());
+      std::printf("  source %s (%s) %s%s%s\n", printable(text("name")).c_str(), printable(text("type")).c_str(),
+                  printable(text("path")).c_str(), text("error").empty() ? "" : ": failed, nothing stored: ",
+                  printable(text("error")).c_str());
     }
   if (manifest.empty()) return;
   std::printf("  manifest:\n");

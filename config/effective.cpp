@@ -109,6 +109,7 @@ void emit_source(YAML::Emitter& out, const source_config& s) {
   out << YAML::Key << "name" << YAML::Value << s.name;
   if (s.type == source_type::command) {
     out << YAML::Key << "command" << YAML::Value << s.command;
+    if (s.timeout) out << YAML::Key << "timeout" << YAML::Value << s.timeout;
     out << YAML::Key << "output" << YAML::Value << s.output;
   } else {
     out << YAML::Key << "path" << YAML::Value << s.path.string();

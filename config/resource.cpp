@@ -21,6 +21,7 @@ constexpr size_t max_descriptor_bytes = 64u << 10;
 constexpr size_t max_sensitive = 256;
 constexpr size_t max_command_bytes = 4096;
 constexpr size_t max_resources = 256;
+constexpr uint64_t max_timeout = 7 * 24 * 3600;
 
 struct descriptor_error {
   std::string message;
@@ -65,7 +66,8 @@ std::string normal_relative(const std::string& text) {
 resource_config parse_root(const YAML::Node& root, const std::string& file) {
   if (!root || root.IsNull()) throw descriptor_error{file + ": the descriptor is empty"};
   if (!root.IsMap()) error_at(file, root, "a resource descriptor must be a mapping (key: value)");
-  static const std::set<std::string> keys{"name", "version", "backup", "recover", "post_recovery", "sensitive", "user"};
+  static const std::set<std::string> keys{"name", "version", "backup", "recover", "post_recovery", "sensitive", "user",
+                                        "timeout"};
   std::set<std::string> seen;
   for (auto it = root.begin(); it != root.end(); ++it) {
     YAML::Node key = it->first;
@@ -73,7 +75,7 @@ resource_config parse_root(const YAML::Node& root, const std::string& file) {
     if (!keys.count(key.Scalar()))
       error_at(file, key, "unknown key \"" + key.Scalar() +
                             "\" in a resource descriptor (expected one of: backup, name, post_recovery, recover, "
-                            "sensitive, user, version)");
+                            "sensitive, timeout, user, version)");
     if (!seen.insert(key.Scalar()).second) error_at(file, key, "duplicate key \"" + key.Scalar() + "\"");
   }
   auto text = [&](const char* k, size_t max, bool required) -> std::string {
@@ -101,6 +103,12 @@ resource_config parse_root(const YAML::Node& root, const std::string& file) {
   r.post_recovery = text("post_recovery", max_command_bytes, false);
   r.user = text("user", 32, false);
   if (!r.user.empty() && !good_name(r.user)) error_at(file, root["user"], "user \"" + r.user + "\" is not a user name");
+  if (auto n = root["timeout"]) {
+    uint64_t v = 0;
+    if (!n.IsScalar() || !YAML::convert<uint64_t>::decode(n, v) || v < 1 || v > max_timeout)
+      error_at(file, n, "timeout must be a whole number of seconds from 1 to " + std::to_string(max_timeout));
+    r.timeout = static_cast<uint32_t>(v);
+  }
   if (auto n = root["sensitive"]) {
     if (!n.IsSequence()) error_at(file, n, "sensitive must be a list of paths under the staging folder");
     if (n.size() > max_sensitive) error_at(file, n, "sensitive lists more than " + std::to_string(max_sensitive) + " paths");
@@ -158,7 +166,8 @@ expected<run_as> resource_user(const resource_config& r, uid_t file_uid, mode_t 
   if (r.user.empty()) getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &found);
   else getpwnam_r(r.user.c_str(), &pw, buf.data(), buf.size(), &found);
   if (!found) {
-    if (!r.user.empty()) return fail(errc::invalid_input, name + ": resource " + r.name + ": no user \"" + r.user + "\"");
+    if (!r.user.empty())
+      return fail(errc::not_found, name + ": resource " + r.name + ": user: no user \"" + r.user + "\" on this machine");
     who.uid = geteuid();
     who.gid = getegid();
     who.user = std::to_string(who.uid);
@@ -200,7 +209,10 @@ expected<std::vector<resource_config>> load_resources(const fs::path& dir) {
     if (f.stem().string() != r->name)
       return fail(errc::invalid_input, f.string() + ": declares resource \"" + r->name + "\"; the file must be " +
                                          r->name + ".yaml");
-    CAIRN_TRY(resource_user(*r, st.st_uid, st.st_mode));
+    // A user that does not exist (yet) fails that resource's commands when
+    // they would run, not every command of the suite: it cannot be root.
+    if (auto who = resource_user(*r, st.st_uid, st.st_mode); !who && who.error().code() != errc::not_found)
+      return fail(who.error());
     out.push_back(std::move(*r));
   }
   return out;

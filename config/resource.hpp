@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -27,7 +28,13 @@ struct resource_config {
   std::string post_recovery;  // optional; CAIRN_POST_RECOVERY_FILE
   std::vector<std::string> sensitive;  // relative paths under the staging folder, normalized
   std::string user;           // run the commands as this user; empty: the user running Cairn
+  uint32_t timeout = 0;       // seconds each command may run; 0: the defaults below
   std::filesystem::path file; // the descriptor (absolute)
+
+  static constexpr uint32_t default_timeout = 3600;               // backup, recover
+  static constexpr uint32_t default_post_recovery_timeout = 300;  // post_recovery
+  uint32_t command_timeout() const { return timeout ? timeout : default_timeout; }
+  uint32_t post_recovery_timeout() const { return timeout ? timeout : default_post_recovery_timeout; }
 
   // True when `rel` (a path relative to the staging folder, no leading '/')
   // is a sensitive path or lies under one.
@@ -40,7 +47,8 @@ expected<resource_config> parse_resource(std::string_view text, const std::files
 // The user a resource's commands run as, and whether its descriptor may
 // choose it: a descriptor whose commands run as root must be owned by root
 // and writable by nobody else; no descriptor may be writable by group or
-// others. `st_uid`/`st_mode` are the descriptor's. Errors name the file.
+// others. `st_uid`/`st_mode` are the descriptor's. Errors name the file;
+// not_found when `user:` names no user of this machine.
 struct run_as {
   uid_t uid = 0;
   gid_t gid = 0;

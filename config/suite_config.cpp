@@ -340,7 +340,7 @@ std::optional<source_config> parser::parse_source(const YAML::Node& n) const {
   else if (s.type == source_type::sqlite)
     check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
   else
-    check_keys(n, {"type", "command", "name", "output", "post_restore"}, "command source");
+    check_keys(n, {"type", "command", "name", "output", "post_restore", "timeout"}, "command source");
   if (s.type == source_type::command) {
     if (!n["command"]) error_at(n, "a command source needs a command (its standard output is backed up)");
     s.command = scalar(n["command"], "command");
@@ -362,6 +362,10 @@ std::optional<source_config> parser::parse_source(const YAML::Node& n) const {
   if (s.type == source_type::command) {
     s.output = n["output"] ? scalar(n["output"], "output") : s.name + ".out";
     check_name(n["output"] ? n["output"] : n["name"], s.output, "output");
+    if (n["timeout"]) {
+      s.timeout = static_cast<uint32_t>(number(n["timeout"], "timeout", 7 * 24 * 3600));
+      if (s.timeout == 0) error_at(n["timeout"], "timeout must be at least 1 second (leave it out for no limit)");
+    }
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
   if (n["exclude_from"]) read_exclude_file(n["exclude_from"], s);

@@ -99,6 +99,7 @@ struct source_config {
   std::filesystem::path path;      // dir: the tree; sqlite: the database file
   std::string command;             // command: run by /bin/sh, its standard output is stored
   std::string output;              // command: the file name of that output in the checkpoint
+  uint32_t timeout = 0;            // command: seconds it may run (then it is stopped and the source fails); 0: no limit
   std::vector<std::string> exclude;  // with the patterns read from exclude_from appended
   std::filesystem::path exclude_from;  // dir: a file of patterns, one a line (read at load)
   // exclude_from could not be read ("file:line:col: cannot read ..."): only

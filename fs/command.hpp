@@ -3,8 +3,12 @@
 // Blocks the calling thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,12 +17,26 @@
 
 namespace cairn::fs {
 
+// Another user to run a command as (the caller must be root): groups,
+// gid, then uid are switched in the child before exec, and HOME, USER and
+// LOGNAME set to that user's.
+struct run_identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string user;
+  std::filesystem::path home;
+};
+
 struct command_options {
   std::string command;                                      // run by /bin/sh -c
   std::filesystem::path output;  // stdout into this file (created 0600, replaced); empty: captured with stderr
   std::filesystem::path directory;                          // the working directory ("" : unchanged)
   std::vector<std::pair<std::string, std::string>> environment;  // added to this process's
   const std::atomic<bool>* cancel = nullptr;                // set: the command is terminated
+  // Longer than this: its process group gets SIGTERM, then SIGKILL 5 s later,
+  // and the run fails (io) saying so. Zero: no limit.
+  std::chrono::seconds timeout{0};
+  std::optional<run_identity> as_user;                      // unset: this process's user
 };
 
 struct command_outcome {
@@ -27,8 +45,8 @@ struct command_outcome {
   uint64_t bytes = 0;       // written to the output
 };
 
-// io when it cannot be started or the output cannot be written; cancelled
-// when `cancel` was set. A non-zero exit is an outcome, not an error.
+// io when it cannot be started, the output cannot be written, or it ran past
+// its timeout; cancelled when `cancel` was set. A non-zero exit is an outcome, not an error.
 expected<command_outcome> run_to_file(const command_options& options);
 
 // A tail as one line for an error message: newlines as spaces, at most `max` bytes (the end).

@@ -1,10 +1,12 @@
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "fs/command.hpp"
@@ -31,8 +33,29 @@ expected<command_outcome> run_to_file(const command_options& o) {
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
   std::vector<std::string> env_text;
-  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
+  auto replaced = [&](const char* e) {
+    if (!o.as_user) return false;
+    std::string_view v(e);
+    return v.starts_with("HOME=") || v.starts_with("USER=") || v.starts_with("LOGNAME=");
+  };
+  for (char** e = environ; *e; ++e)
+    if (!replaced(*e)) env_text.emplace_back(*e);
   for (const auto& [k, v] : o.environment) env_text.push_back(k + "=" + v);
+  // The other user's groups are read now: initgroups is not safe after fork.
+  std::vector<gid_t> groups;
+  if (o.as_user) {
+    env_text.push_back("HOME=" + o.as_user->home.string());
+    env_text.push_back("USER=" + o.as_user->user);
+    env_text.push_back("LOGNAME=" + o.as_user->user);
+    int n = 64;
+    groups.resize(static_cast<size_t>(n));
+    if (::getgrouplist(o.as_user->user.c_str(), o.as_user->gid, groups.data(), &n) < 0) {
+      groups.resize(static_cast<size_t>(n));
+      if (::getgrouplist(o.as_user->user.c_str(), o.as_user->gid, groups.data(), &n) < 0) n = 0;
+    }
+    groups.resize(static_cast<size_t>(n));
+    if (groups.empty()) groups.push_back(o.as_user->gid);
+  }
   std::vector<char*> envp;
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -56,6 +79,15 @@ expected<command_outcome> run_to_file(const command_options& o) {
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err[1], STDERR_FILENO);
     if (!dir.empty() && ::chdir(dir.c_str()) != 0) ::_exit(126);
+    if (o.as_user) {  // never exec as root by mistake: every step must succeed
+      if (::setgroups(groups.size(), groups.data()) != 0 ||
+          ::setresgid(o.as_user->gid, o.as_user->gid, o.as_user->gid) != 0 ||
+          ::setresuid(o.as_user->uid, o.as_user->uid, o.as_user->uid) != 0) {
+        static const char msg[] = "cairn: cannot switch to the resource's user\n";
+        (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+        ::_exit(126);
+      }
+    }
     ::execve(argv[0], argv, envp.data());
     ::_exit(127);
   }
@@ -63,29 +95,45 @@ expected<command_outcome> run_to_file(const command_options& o) {
   ::close(out);
   std::string tail;
   ::setpgid(pid, pid);  // also here: no race with the child's own call
-  bool cancelled = false;
-  int polls_since_term = 0;
+  bool cancelled = false, timed_out = false, open = true;
+  auto started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point termed;
   char buf[4096];
+  int status = 0;
+  // Until the command has ended: read its error output, and stop it when
+  // asked to or when it runs past its timeout (SIGTERM, SIGKILL 5 s later).
   for (;;) {
     struct pollfd p {err[0], POLLIN, 0};
-    int ready = ::poll(&p, 1, 200);
-    if (o.cancel && o.cancel->load() && !cancelled) {
-      cancelled = true;
+    int ready = open ? ::poll(&p, 1, 200) : (::usleep(50'000), 0);
+    auto now = std::chrono::steady_clock::now();
+    bool stop = (o.cancel && o.cancel->load()) || (o.timeout.count() > 0 && now - started > o.timeout);
+    if (stop && !cancelled && !timed_out) {
+      (o.cancel && o.cancel->load() ? cancelled : timed_out) = true;
+      termed = now;
       ::kill(-pid, SIGTERM);
     }
-    if (cancelled && ++polls_since_term == 25) ::kill(-pid, SIGKILL);  // 5 s later
+    if ((cancelled || timed_out) && now - termed > std::chrono::seconds(5)) ::kill(-pid, SIGKILL);
+    if (!open) {
+      pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w == pid || (w < 0 && errno != EINTR)) break;
+      continue;
+    }
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
     ssize_t n = ::read(err[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) {
+      open = false;  // its error output closed; it may still run
+      continue;
+    }
     tail.append(buf, static_cast<size_t>(n));
     if (tail.size() > 8192) tail.erase(0, tail.size() - 4096);
   }
   ::close(err[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   if (cancelled) return fail(errc::cancelled, "`" + o.command + "` was stopped");
+  if (timed_out)
+    return fail(errc::io, "`" + o.command + "` ran longer than its timeout of " + std::to_string(o.timeout.count()) +
+                            " s and was stopped");
   command_outcome r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (tail.size() > 4096) tail.erase(0, tail.size() - 4096);
@@ -99,7 +147,8 @@ std::string one_line(std::string tail, size_t max) {
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
   if (tail.size() > max) tail = "..." + tail.substr(tail.size() - max);
   for (auto& c : tail)
-    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // no terminal escapes in messages
   return tail;
 }
 

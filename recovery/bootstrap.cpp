@@ -255,12 +255,10 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
       report.notes.push_back(c.error().message() + " (skipped)");
       continue;
     }
-    nlohmann::json sources = nlohmann::json::array();
-    for (const auto& s : c->sources) sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
     catalog::checkpoint_row row{id.hex(), r.target_name, c->plan, c->time_ns, c->host,
                                 c->parent ? c->parent->hex() : "", c->tree.hex(), c->stats.files,
                                 c->stats.bytes, repo::encode_stats(c->stats),
-                                sources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                                repo::encode_catalog_sources(*c)};  // with the manifest: ls and show display it
     CAIRN_TRY(db->record_checkpoint(row));
     if (c->time_ns >= newest[c->plan]) {
       newest[c->plan] = c->time_ns;

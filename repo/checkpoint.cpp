@@ -53,6 +53,7 @@ json manifest_to_json(const resource_manifest& r) {
     if (!m.is_discarded() && m.is_object()) j["metadata"] = m;
   }
   if (!r.left_out.empty()) j["left_out"] = {{"paths", r.left_out}, {"reason", r.left_out_reason}};
+  if (!r.error.empty()) j["error"] = r.error;
   return j;
 }
 
@@ -63,6 +64,14 @@ std::string short_string(const json& j, const char* key, size_t max) {
   if (!it->is_string() || it->get_ref<const std::string&>().size() > max)
     throw std::out_of_range(std::string("resource ") + key + " is not a string of at most " + std::to_string(max) + " bytes");
   return it->get<std::string>();
+}
+
+// A failure's reason read from a target is printed: control characters become '?'.
+std::string error_field(const json& j) {
+  auto e = short_string(j, "error", max_source_error);
+  for (auto& c : e)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return e;
 }
 
 resource_manifest manifest_from_json(const json& j) {
@@ -93,6 +102,7 @@ resource_manifest manifest_from_json(const json& j) {
     }
     r.left_out_reason = short_string(*l, "reason", 256);
   }
+  r.error = error_field(j);
   return r;
 }
 
@@ -119,6 +129,18 @@ expected<std::vector<resource_manifest>> decode_manifest(std::string_view text) 
   }
 }
 
+std::string encode_catalog_sources(const checkpoint& c) {
+  json sources = json::array();
+  for (const auto& s : c.sources) {
+    json entry{{"name", s.name}, {"type", s.type}, {"path", s.path}};
+    if (!s.error.empty()) entry["error"] = s.error;
+    for (const auto& m : c.resources)
+      if (s.type == "resource" && m.name == s.name) entry["manifest"] = manifest_to_json(m);
+    sources.push_back(std::move(entry));
+  }
+  return sources.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string encode_stats(const checkpoint_stats& s) { return stats_to_json(s).dump(); }
 
 byte_buffer encode_checkpoint(const checkpoint& c) {
@@ -126,6 +148,7 @@ byte_buffer encode_checkpoint(const checkpoint& c) {
   for (const auto& s : c.sources) {
     nlohmann::json j{{"name", s.name}, {"type", s.type}, {"path", s.path}};
     if (!s.post_restore.empty()) j["post_restore"] = s.post_restore;
+    if (!s.error.empty()) j["error"] = s.error;
     sources.push_back(j);
   }
   json j{{"version", 1},
@@ -169,8 +192,8 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
     if (!tree) return fail(errc::corrupt, "damaged checkpoint tree id");
     c.tree = *tree;
     for (const auto& s : j.at("sources"))
-      c.sources.push_back({s.at("name").get<std::string>(), s.value("type", "dir"),
-                           s.value("path", ""), s.value("post_restore", "")});
+      c.sources.push_back({s.at("name").get<std::string>(), s.value("type", "dir"), s.value("path", ""),
+                           s.value("post_restore", ""), error_field(s)});
     c.tags = j.value("tags", std::vector<std::string>{});
     c.program = j.value("program", "");
     if (j.contains("stats")) c.stats = stats_from_json(j["stats"]);

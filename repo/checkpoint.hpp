@@ -18,6 +18,7 @@ struct source_info {
   std::string type;  // "dir", "sqlite", "command"
   std::string path;
   std::string post_restore;  // a command to run once after restoring this source
+  std::string error;         // this run could not back the source up (one line); the tree has no entry for it
   bool operator==(const source_info&) const = default;
 };
 
@@ -31,12 +32,14 @@ struct resource_manifest {
   uint64_t bytes = 0;
   std::vector<std::string> left_out;   // sensitive paths (under the staging folder) not stored here
   std::string left_out_reason;         // why, when left_out is not empty
+  std::string error;                   // the resource failed this run (one line): nothing of it is stored
   bool operator==(const resource_manifest&) const = default;
 };
 
 inline constexpr size_t max_manifest_resources = 256;
 inline constexpr size_t max_manifest_metadata = 64u << 10;  // bytes of one resource's metadata
 inline constexpr size_t max_manifest_left_out = 1024;
+inline constexpr size_t max_source_error = 1024;  // bytes of a failed source's or resource's reason
 
 struct checkpoint_stats {
   uint64_t files = 0;           // regular files in the checkpoint
@@ -80,5 +83,10 @@ expected<checkpoint> decode_checkpoint(byte_view bytes);
 // checkpoint), and back, with the same bounds as decode_checkpoint.
 std::string encode_manifest(const std::vector<resource_manifest>& resources);
 expected<std::vector<resource_manifest>> decode_manifest(std::string_view text);
+
+// What the catalog keeps of a checkpoint's sources: a JSON array of
+// {name, type, path[, error][, manifest]} (a resource's manifest entry), the
+// same whether the run just committed it or bootstrap --rebuild read it back.
+std::string encode_catalog_sources(const checkpoint& c);
 
 }  // namespace cairn::repo

@@ -63,7 +63,7 @@ json to_json(const plan_report& r) {
     targets.push_back({{"target", t.target}, {"committed", t.committed}, {"checkpoint", t.checkpoint_id},
                        {"error", t.error}, {"bytes_uploaded", t.stats.bytes_uploaded}});
   return {{"plan", r.plan}, {"status", run_status(r)}, {"started_ns", r.time_ns}, {"error", r.error},
-          {"targets", targets}};
+          {"targets", targets}, {"failed_sources", r.failed_sources}};
 }
 
 json to_json(const restore_report& r) {

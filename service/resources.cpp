@@ -48,17 +48,6 @@ status private_dir(const stdfs::path& dir) {
   return {};
 }
 
-// The user a resource's commands may run as here: only this process's.
-status check_user(const config::resource_config& r) {
-  struct stat st {};
-  if (::stat(r.file.c_str(), &st) != 0) return fail(errc::invalid_input, r.file.string() + ": the descriptor is gone");
-  CAIRN_ASSIGN(auto who, config::resource_user(r, st.st_uid, st.st_mode));
-  if (who.uid != ::geteuid())
-    return fail(errc::unsupported, r.file.string() + ": resource " + r.name + ": user: " + r.user +
-                                     ": running commands as another user is not supported yet; run Cairn as that user");
-  return {};
-}
-
 }  // namespace
 
 std::vector<repo::resource_manifest> manifest_of_row(const std::string& sources_json) {
@@ -85,7 +74,10 @@ expected<resource_restore_report> application::restore_resource(const resolved_c
   for (const auto& m : manifest)
     if (m.name == name) entry = &m;
   if (!entry) return fail(errc::not_found, "checkpoint " + cp.row.id.substr(0, 8) + " holds no resource \"" + name + "\"");
-  CAIRN_TRY(check_user(*r));
+  if (!entry->error.empty())
+    return fail(errc::not_found, "checkpoint " + cp.row.id.substr(0, 8) + " holds nothing of resource " + name +
+                                   ": its backup failed in that run (" + entry->error + "); restore an older checkpoint");
+  CAIRN_ASSIGN(auto who, actors::resource_identity(*r));
   stdfs::path to;
   if (!destination.empty()) {
     std::error_code ec;
@@ -95,9 +87,14 @@ expected<resource_restore_report> application::restore_resource(const resolved_c
   // The recovery folder: private, and removed whatever happens.
   auto base = suite.state_dir / "recovery";
   CAIRN_TRY(private_dir(base));
-  std::string unique = (base / (name + ".XXXXXX")).string();  // mkdtemp replaces the X's
-  if (!::mkdtemp(unique.data())) return fail(errc::io, "cannot create a recovery folder under " + base.string());
-  stdfs::path folder(unique);
+  stdfs::path folder;
+  if (who) {
+    CAIRN_ASSIGN(folder, actors::resource_folder("cairn-recovery-" + name, *who));
+  } else {
+    std::string unique = (base / (name + ".XXXXXX")).string();  // mkdtemp replaces the X's
+    if (!::mkdtemp(unique.data())) return fail(errc::io, "cannot create a recovery folder under " + base.string());
+    folder = unique;
+  }
   struct cleanup {
     stdfs::path dir;
     ~cleanup() {
@@ -120,7 +117,10 @@ expected<resource_restore_report> application::restore_resource(const resolved_c
   for (const auto& p : entry->left_out) left_out += (left_out.empty() ? "" : "\n") + p;
   auto metadata_file = folder / "metadata.json";
   CAIRN_TRY(write_private(metadata_file, entry->metadata.empty() ? "{}" : entry->metadata));
+  if (who) CAIRN_TRY(actors::give_to(folder, *who));  // the user's to read, move or change
   fs::command_options c;
+  c.as_user = who;
+  c.timeout = std::chrono::seconds(r->command_timeout());
   c.command = r->recover;
   c.output = folder / "recover.stdout";
   c.directory = recovery_dir;
@@ -183,9 +183,10 @@ expected<post_recovery_report> post_recovery(const stdfs::path& config_file, con
     stdfs::remove(data_file, ec);
     return st;
   };
-  if (auto st = check_user(*r); !st) {
-    (void)record(-1, st.error().message());
-    return fail(st.error());
+  auto who = actors::resource_identity(*r);
+  if (!who) {
+    (void)record(-1, who.error().message());
+    return fail(who.error());
   }
   if (r->post_recovery.empty()) {
     CAIRN_TRY(record(0, "the descriptor has no post_recovery command"));
@@ -195,7 +196,32 @@ expected<post_recovery_report> post_recovery(const stdfs::path& config_file, con
     (void)record(-1, st.error().message());
     return fail(st.error());
   }
+  // Run as another user, the data file sits where that user can read it.
+  struct cleanup {
+    stdfs::path folder;
+    ~cleanup() {
+      std::error_code ec;
+      if (!folder.empty()) stdfs::remove_all(folder, ec);
+    }
+  } remove_folder;
+  if (*who) {
+    auto folder = actors::resource_folder("cairn-post-recovery-" + name, **who);
+    auto moved = folder ? actors::give_to(data_file, **who) : status(fail(folder.error()));
+    if (moved) {
+      remove_folder.folder = *folder;
+      std::error_code ec;
+      stdfs::rename(data_file, *folder / "data.json", ec);
+      if (ec) moved = fail(errc::io, "cannot move " + data_file.string() + ": " + ec.message());
+      data_file = *folder / "data.json";
+    }
+    if (!moved) {
+      (void)record(-1, moved.error().message());
+      return fail(moved.error());
+    }
+  }
   fs::command_options c;
+  c.as_user = *who;
+  c.timeout = std::chrono::seconds(r->post_recovery_timeout());
   c.command = r->post_recovery;
   c.environment = {{"CAIRN_RESOURCE", name},
                    {"CAIRN_CHECKPOINT", report.checkpoint},

@@ -25,6 +25,9 @@ struct plan_report {
   std::vector<target_outcome> targets;
   std::vector<std::string> skipped;  // entries that could not be read
   std::vector<std::string> warnings; // e.g. a suite state that could not be written
+  // Sources that failed alone ("NAME: why", one line each): the others were
+  // backed up and committed; the run is partial.
+  std::vector<std::string> failed_sources;
   std::string error;                 // why the run failed as a whole
   bool cancelled = false;
   int64_t time_ns = 0;

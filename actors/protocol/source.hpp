@@ -33,6 +33,9 @@ struct source_result {
   std::vector<std::string> sensitive_found;
   uint64_t sensitive_files = 0;  // of stats.files and stats.bytes: what targets that do not encrypt lack
   uint64_t sensitive_bytes = 0;
+  // A staged source (resource, sqlite, command) whose staging failed: why, in
+  // one line. It failed alone: `roots` is empty and nothing of it is stored.
+  std::string source_error;
 };
 
 }  // namespace cairn

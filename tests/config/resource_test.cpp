@@ -76,7 +76,7 @@ TEST_CASE("a resource descriptor is read into its fields, sensitive paths normal
 TEST_CASE("bad descriptors get one error naming file, line and column") {
   CHECK(error_of("name: x\nversion: 1\nbackup: b\nrecover: r\ncolour: red\n") ==
         "/etc/cairn/resources.d/firefox.yaml:5:1: unknown key \"colour\" in a resource descriptor (expected one "
-        "of: backup, name, post_recovery, recover, sensitive, user, version)");
+        "of: backup, name, post_recovery, recover, sensitive, timeout, user, version)");
   CHECK(error_of("name: x\nversion: 1\nrecover: r\n") ==
         "/etc/cairn/resources.d/firefox.yaml:1:1: a resource descriptor needs backup:");
   CHECK(error_of("name: ../x\nversion: 1\nbackup: b\nrecover: r\n").find(":1:7: resource name \"../x\" must be") !=
@@ -113,6 +113,7 @@ TEST_CASE("a descriptor writable by others, or running as root without being roo
   CHECK(resource_user(*r, 0, 0644));
   r->user = "no-such-user-cairn";
   CHECK(resource_user(*r, 0, 0644).error().message().find("no user \"no-such-user-cairn\"") != std::string::npos);
+  CHECK(resource_user(*r, 0, 0644).error().code() == errc::not_found);
   r->user.clear();
   auto me = resource_user(*r, geteuid(), 0600);
   if (geteuid() != 0) {
@@ -159,4 +160,18 @@ TEST_CASE("plans include resources by name or all of them; unknown names are err
   REQUIRE_FALSE(writable);
   CHECK(writable.error().message().find("notes.yaml: resource notes runs commands, and the file can be changed by other users") !=
         std::string::npos);
+}
+
+TEST_CASE("resource: timeout is seconds per command, with defaults for each command") {
+  auto r = parse_resource(std::string(firefox) + "timeout: 90\n", "/etc/cairn/resources.d/firefox.yaml");
+  REQUIRE(r);
+  CHECK(r->command_timeout() == 90);
+  CHECK(r->post_recovery_timeout() == 90);
+  auto d = parse_resource(firefox, "/etc/cairn/resources.d/firefox.yaml");
+  REQUIRE(d);
+  CHECK(d->command_timeout() == 3600);
+  CHECK(d->post_recovery_timeout() == 300);
+  for (const char* bad : {"timeout: 0\n", "timeout: -5\n", "timeout: 604801\n", "timeout: soon\n", "timeout: [1]\n"})
+    CHECK(error_of(std::string(firefox) + bad) ==
+          "/etc/cairn/resources.d/firefox.yaml:7:10: timeout must be a whole number of seconds from 1 to 604800");
 }

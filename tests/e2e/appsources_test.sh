@@ -73,16 +73,32 @@ run 0 cairn restore latest --to "$T/r" --path shop
 [ "$(stat -c %a "$T/r/shop/shop.db")" = 640 ] || fail "mode $(stat -c %a "$T/r/shop/shop.db"), expected 640"
 [ "$(stat -c %Y "$T/r/shop/shop.db")" = "$(date -d '2026-01-02 03:04:05' +%s)" ] || fail "the mtime was not kept"
 
-note "a failing command: no checkpoint, one line naming the source and its error"
+note "a failing command fails only itself: the other sources are committed, the run is partial (exit 3)"
 config "echo boom >&2; exit 3"
-run 1 cairn backup
+run 3 cairn backup
 grep -q "source report: \`echo boom >&2; exit 3\` exited with 3: boom" "$T/err" || fail "unclear error: $(cat "$T/err")"
+run 0 cairn --json show latest
+[ "$(json '.sources[] | select(.name=="report") | .error' | grep -c 'exited with 3: boom')" = 1 ] || fail "the checkpoint does not say why: $(cat "$T/out")"
+run 0 cairn ls latest
+grep -q "shop" "$T/out" && grep -q "files" "$T/out" && ! grep -q "report" "$T/out" || fail "ls: $(cat "$T/out")"
+run 0 cairn --json runs
+[ "$(jq -rs 'map(select(.type=="run"))[0] | .status' < "$T/out")" = partial ] || fail "runs: $(cat "$T/out")"
+jq -rs 'map(select(.type=="run"))[0] | .error' < "$T/out" | grep -q "source report: .*exited with 3: boom" || fail "runs: $(cat "$T/out")"
+
+note "a command past its timeout: its process group is stopped, only that source fails"
+config "sleep 29.5 & sleep 29.5"
+sed -i 's|^        output: report.txt|        output: report.txt\n        timeout: 1|' "$T/cairn.yaml"
+start=$(date +%s)
+run 3 cairn backup
+[ $(($(date +%s) - start)) -lt 10 ] || fail "the timeout did not stop the command in time"
+grep -q "source report: \`sleep 29.5 & sleep 29.5\` ran longer than its timeout of 1 s and was stopped" "$T/err" || fail "$(cat "$T/err")"
+pgrep -f "^sleep 29.5$" > /dev/null && fail "a child of the command is still running"
 
 note "a file that is not a database, and a missing one"
 config "true"
 cp "$db" "$T/shop.db.real"
 echo "not a database at all, just text that is long enough to be read" > "$db"
-run 1 cairn backup
+run 3 cairn backup
 grep -q "is not an SQLite database" "$T/err" || fail "unclear error: $(cat "$T/err")"
 rm "$db"
 run 2 cairn backup

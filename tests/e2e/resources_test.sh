@@ -98,6 +98,16 @@ grep -q "resource notes 2.1: 2 files" "$T/out" && grep -q "left out: keys (sensi
 run 0 cairn show latest --target plain
 grep -q "left out: keys" "$T/out" && grep -q 'notes metadata: {"notes":3,"schema":3}' "$T/out" || fail "show: $(cat "$T/out")"
 
+note "bootstrap --rebuild (no suite state): the rebuilt catalog shows the manifest too"
+run 0 "$CAIRN" -q bootstrap "$T/plain" --rebuild --state-dir "$T/rebuilt"
+# The rebuilt YAML leaves the resource out until its descriptor is installed.
+cp -a "$T/conf/resources.d" "$T/rebuilt/"
+sed -i 's|# - {type: resource, name: notes}.*|- {type: resource, name: notes}|' "$T/rebuilt/cairn.yaml"
+run 0 "$CAIRN" -q -c "$T/rebuilt/cairn.yaml" show latest
+grep -q "resource notes 2.1: 2 files" "$T/out" && grep -q "left out: keys" "$T/out" || fail "show after --rebuild: $(cat "$T/out")"
+run 0 "$CAIRN" -q -c "$T/rebuilt/cairn.yaml" ls latest
+grep -q "resource notes 2.1: 2 files" "$T/out" || fail "ls after --rebuild: $(cat "$T/out")"
+
 note "the plain target holds no trace of the secret: not in its trees, not restorable"
 run 0 cairn ls latest notes --target plain
 grep -q keys "$T/out" && fail "the plain checkpoint names keys/: $(cat "$T/out")"
@@ -138,14 +148,30 @@ note "errors: an unknown resource, a failing backup command, too much metadata, 
 run 2 cairn restore latest --target enc --resource chrome
 grep -q 'no resource "chrome" is registered here' "$T/err" || fail "$(cat "$T/err")"
 cp "$T/secret.orig" "$app/secret.key"
+note "a failing resource fails only itself: the plan's other source is committed, the manifest says why, exit 3"
+mkdir -p "$T/docs" && echo "kept anyway" > "$T/docs/readme.txt"
+config keyfile "enc, plain"
+sed -i "s|sources: \[{type: resource, name: notes}\]|sources: [{type: resource, name: notes}, {type: dir, path: $T/docs}]|" "$T/conf/cairn.yaml"
 export NOTES_FAIL=1
-run 1 cairn backup
+run 3 cairn backup
 unset NOTES_FAIL
 grep -q "resources.d/notes.yaml: resource notes: the backup command exited with 4: disk on fire" "$T/err" || fail "$(cat "$T/err")"
+[ -z "$(ls -A "$T/state/staging/apps" 2> /dev/null)" ] || fail "a failed staging folder was left: $(ls -laR "$T/state/staging")"
+run 0 cairn --json show latest --target enc
+[ "$(json '.resources[] | select(.name=="notes") | .error' | grep -c 'exited with 4: disk on fire')" = 1 ] || fail "manifest: $(cat "$T/out")"
+run 0 cairn show latest --target enc
+grep -q "resource notes 2.1: failed, nothing stored: .*disk on fire" "$T/out" || fail "show: $(cat "$T/out")"
+run 0 cairn restore latest --target enc --path docs --to "$T/docs-back"
+cmp "$T/docs-back/docs/readme.txt" "$T/docs/readme.txt" || fail "the other source was not committed"
+run 1 cairn restore latest --target enc --resource notes --to "$T/nothing"
+grep -q "holds nothing of resource notes: its backup failed in that run" "$T/err" || fail "$(cat "$T/err")"
+run 0 cairn --json runs
+[ "$(jq -rs 'map(select(.type=="run"))[0] | .status' < "$T/out")" = partial ] || fail "runs: $(cat "$T/out")"
 export NOTES_HUGE=1
-run 1 cairn backup
+run 3 cairn backup
 unset NOTES_HUGE
 grep -q "the backup command printed [0-9]* bytes; at most 65536 bytes of JSON are read" "$T/err" || fail "$(cat "$T/err")"
+config keyfile "enc, plain"
 chmod 664 "$T/conf/resources.d/notes.yaml"
 run 2 cairn checkpoints
 grep -q "notes.yaml: resource notes runs commands, and the file can be changed by other users: chmod go-w" "$T/err" \

@@ -12,8 +12,8 @@ checkpoint sample() {
   c.plan = "apps";
   c.time_ns = 1'700'000'000'000'000'000;
   c.tree = object_id{};
-  c.sources.push_back({"notes", "resource", "/etc/cairn/resources.d/notes.yaml", ""});
-  c.resources.push_back({"notes", "2.1", R"({"notes":3})", 2, 8210, {"keys"}, "sensitive: this target does not encrypt"});
+  c.sources.push_back({"notes", "resource", "/etc/cairn/resources.d/notes.yaml", "", ""});
+  c.resources.push_back({"notes", "2.1", R"({"notes":3})", 2, 8210, {"keys"}, "sensitive: this target does not encrypt", ""});
   return c;
 }
 
@@ -63,4 +63,19 @@ TEST_CASE("manifest: bytes from a target are bounded and strictly typed") {
   CHECK(f->resources[0].files == 0);
   CHECK_FALSE(decode_manifest("[{\"name\":\"n\"}"));
   CHECK_FALSE(decode_manifest(std::string(20u << 20, ' ')));
+}
+
+TEST_CASE("manifest: a failed resource and a failed source keep their reason, bounded and printable") {
+  auto c = sample();
+  c.sources[0].error = "notes.yaml: resource notes: the backup command exited with 4: disk on fire";
+  c.resources[0] = {"notes", "2.1", "", 0, 0, {}, "", c.sources[0].error};
+  auto back = decode_checkpoint(encode_checkpoint(c));
+  REQUIRE(back);
+  CHECK(back->sources[0].error == c.sources[0].error);
+  CHECK(back->resources[0].error == c.sources[0].error);
+  auto escaped = with_resources(R"([{"name":"n","error":"a\u001b[2Jb"}])");
+  REQUIRE(escaped);
+  CHECK(escaped->resources[0].error == "a?[2Jb");
+  CHECK_FALSE(with_resources(R"([{"name":"n","error":")" + std::string(max_source_error + 1, 'x') + R"("}])"));
+  CHECK_FALSE(with_resources(R"([{"name":"n","error":7}])"));
 }
