@@ -30,7 +30,7 @@ at_exit "kill $!"
 S="$T/state/cairn.sock"
 W="http://127.0.0.1:$port"
 # The log line comes after the listener is up: wait for it, not just for the port.
-for _ in $(seq 1 100); do grep -q "serving the web dashboard" "$T/daemon.log" && [ -S "$S" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -q "serving the web dashboard" "$T/daemon.log" && [ -S "$S" ] && break; sleep 0.1; done
 grep -q "serving the web dashboard on $W/" "$T/daemon.log" || fail "no dashboard: $(cat "$T/daemon.log")"
 code_of() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 runs_count() { curl -s --unix-socket "$S" http://cairn/v1/runs | jq '.runs | length'; }
@@ -68,7 +68,7 @@ sleep 0.5
 
 note "a first checkpoint (through the Unix socket), then new data for the browser's run to upload and diff"
 curl -s -X POST --unix-socket "$S" http://cairn/v1/plans/now/run > /dev/null
-for _ in $(seq 1 100); do [ "$(runs_count)" = 1 ] && [ "$(curl -s --unix-socket "$S" http://cairn/v1/runs/current | jq .running)" = false ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(runs_count)" = 1 ] && [ "$(curl -s --unix-socket "$S" http://cairn/v1/runs/current | jq .running)" = false ] && break; sleep 0.1; done
 [ "$(runs_count)" = 1 ] || fail "the first run did not end"
 for i in $(seq 1 6); do random_file "$T/src/f$i.bin" $((4 << 20)); done
 

@@ -42,7 +42,7 @@ try {
   step('sign in with the one-time URL');
   await page.goto(url);
   const card = page.locator(`article.plan[data-plan="${plan}"]`);
-  await card.waitFor({ timeout: 10000 });
+  await card.waitFor({ timeout: 30000 });
   if (page.url().includes('token=')) throw new Error('the token stayed in the address: ' + page.url());
   seen.plans = await page.locator('article.plan h2').allTextContents();
   await shoot('overview');
@@ -79,22 +79,22 @@ try {
 
   step('history');
   await page.goto(url.replace(/#.*/, '#history'));
-  await page.locator(`#history-plan option[value="${plan}"]`).waitFor({ state: 'attached', timeout: 10000 });
+  await page.locator(`#history-plan option[value="${plan}"]`).waitFor({ state: 'attached', timeout: 30000 });
   await page.selectOption('#history-plan', plan);
-  await page.locator('#runs-chart svg rect').first().waitFor({ timeout: 10000 });
+  await page.locator('#runs-chart svg rect').first().waitFor({ timeout: 30000 });
   seen.historyBars = await page.locator('#runs-chart svg rect').count();
-  await page.locator('#checkpoints-chart svg path').first().waitFor({ timeout: 10000 });
+  await page.locator('#checkpoints-chart svg path').first().waitFor({ timeout: 30000 });
   await shoot('history');
 
   step('browse the new checkpoint');
   await page.goto(url.replace(/#.*/, '#browse'));
   const parts = filePath.split('/');
   for (const dir of parts.slice(0, -1)) {
-    await page.locator('#entries tr[data-name]').first().waitFor({ timeout: 10000 });
+    await page.locator('#entries tr[data-name]').first().waitFor({ timeout: 30000 });
     await page.locator(`#entries tr[data-name="${dir}"] td.name a`).click();
   }
   const row = page.locator(`#entries tr[data-name="${parts[parts.length - 1]}"]`);
-  await row.waitFor({ timeout: 10000 });
+  await row.waitFor({ timeout: 30000 });
   seen.rowText = await row.innerText();
   seen.entries = await page.locator('#entries tr[data-name]').count();
   seen.diffSummary = await page.locator('#diff-summary').innerText();
