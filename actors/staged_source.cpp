@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/sqlite_snapshot.hpp"
+#include "fs/take_back.hpp"
 
 namespace cairn::actors {
 
@@ -122,10 +123,11 @@ expected<stdfs::path> stage_resource(const std::string& plan, const config::sour
   o.cancel = cancel;
   auto result = fs::run_to_file(o);
   if (who) {
-    // Taken back before it is read: the user can no longer reach into it by
-    // path while Cairn walks it (the files inside keep their owner).
-    (void)::lchown(dir.c_str(), ::geteuid(), ::getegid());
-    (void)::chmod(dir.c_str(), 0700);
+    // Taken back before it is read: a process of the user's that outlived the
+    // command (setsid) can no longer change any folder of the tree while
+    // Cairn walks it by path (the files inside keep their owner).
+    if (auto taken = fs::take_back(dir, ::geteuid(), ::getegid()); !taken)
+      return fail(taken.error().code(), where + taken.error().message() + " (nothing stored for it this run)");
   }
   if (!result) return fail(result.error().code(), where + result.error().message());
   if (result->exit_code != 0)

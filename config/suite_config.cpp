@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "base/names.hpp"
 #include "config/detail/yaml_screen.hpp"
 
 namespace cairn::config {
@@ -155,11 +156,7 @@ void parser::check_keys(const YAML::Node& n, const std::set<std::string>& allowe
 }
 
 void parser::check_name(const YAML::Node& n, const std::string& name, const std::string& what) const {
-  bool ok = !name.empty() && name.size() <= 64 && name[0] != '.' && name[0] != '-';
-  for (char c : name)
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '-' || c == '.');
-  if (!ok)
+  if (!is_plain_name(name))
     error_at(n, what + " \"" + name + "\" must be 1-64 letters, digits, '.', '_' or '-'");
 }
 

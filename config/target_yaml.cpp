@@ -2,10 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/detail/target_emit.hpp"
+
 namespace cairn::config {
 
-std::string target_yaml(const target_config& t, std::string_view indent) {
-  YAML::Emitter out;
+void emit_target(YAML::Emitter& out, const target_config& t) {
   out << YAML::BeginMap;
   auto text = [&](const char* key, const std::string& value) {
     out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
@@ -30,6 +31,11 @@ std::string target_yaml(const target_config& t, std::string_view indent) {
       break;
   }
   out << YAML::EndMap;
+}
+
+std::string target_yaml(const target_config& t, std::string_view indent) {
+  YAML::Emitter out;
+  emit_target(out, t);
   std::string body = out.c_str();
   std::string indented;
   for (char c : body) {

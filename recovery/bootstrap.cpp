@@ -11,7 +11,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -246,8 +245,7 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
   CAIRN_ASSIGN(auto db, catalog::catalog::open(state));
   CAIRN_TRY(db->record_target(r.target_name, target->describe(), header.repository_id));
   CAIRN_TRY(db->set_setting("chunker_seed", std::to_string(repo->header().chunker.seed)));
-  // plan -> source name -> path, from the newest checkpoint that names them
-  std::map<std::string, std::map<std::string, std::pair<std::string, std::string>>> plans;  // plan -> source -> (type, path)
+  recovered_plans plans;  // from the newest checkpoint of each plan
   std::map<std::string, int64_t> newest;
   for (const auto& id : ids) {
     auto c = repo->read_checkpoint(id);
@@ -263,35 +261,11 @@ expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unl
     if (c->time_ns >= newest[c->plan]) {
       newest[c->plan] = c->time_ns;
       plans[c->plan].clear();
-      for (const auto& s : c->sources) plans[c->plan][s.name] = {s.type, s.path};
+      for (const auto& s : c->sources) plans[c->plan].push_back({s.name, s.type, s.path});
     }
   }
-  std::ostringstream yaml;
-  yaml << "# Rebuilt by cairn bootstrap --rebuild on " << format_time(now_ns()).substr(0, 10)
-       << " from " << target->describe() << ":\n# no suite state was found, so the plans come from the "
-       << "checkpoints. Check every path before running a backup.\n";
-  yaml << "state_dir: " << state.string() << "\n";
-  yaml << "keyring:\n  " << r.keyring_yaml << "\n";
-  yaml << "targets:\n  " << r.target_name << ":\n    " << r.target_yaml << "\n";
-  if (!plans.empty()) yaml << "plans:\n";
-  for (const auto& [plan, sources] : plans) {
-    yaml << "  " << plan << ":\n    sources:\n";
-    for (const auto& [name, source] : sources) {
-      const auto& [type, path] = source;
-      // A resource's commands come from its application's descriptor, which
-      // a checkpoint never carries: left for the user to enable.
-      if (type == "resource") {
-        yaml << "      # - {type: resource, name: " << name << "}  # install the application's resources.d/" << name
-             << ".yaml first (docs/RESOURCES.md)\n";
-        continue;
-      }
-      // A command source records its command where the others record a path.
-      yaml << "      - type: " << (type.empty() ? "dir" : type) << "\n        name: " << name << "\n        "
-           << (type == "command" ? "command: " : "path: ") << nlohmann::json(path).dump() << "\n";
-    }
-    yaml << "    targets: [" << r.target_name << "]\n";
-  }
-  auto text = yaml.str();
+  if (!r.write_yaml) return fail(errc::invalid_input, "bootstrap --rebuild: no configuration writer");
+  auto text = r.write_yaml(state, plans);
   CAIRN_TRY(write_file(config_path(o), as_bytes(text), 0600));
   report.checkpoints = ids.size();
   for (const auto& [plan, _] : plans) report.plans.push_back(plan);

@@ -8,6 +8,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "crypto/keys.hpp"
 #include "recovery/suite_state.hpp"
@@ -44,12 +47,21 @@ expected<bootstrap_report> bootstrap_from_file(const std::filesystem::path& file
                                                const bootstrap_options& options);
 
 // No suite state: list the checkpoints and write a catalog and a YAML with the
-// plans and sources they name. `target_name` and `target_path` go into the
-// YAML; `keyring_yaml` is its keyring section.
+// plans and sources they name, written by `write_yaml`.
+// A source as the newest checkpoint of its plan names it (bytes from the
+// target: decode_checkpoint checked the names and the type word).
+struct recovered_source {
+  std::string name;
+  std::string type;
+  std::string path;  // a command source's command
+};
+using recovered_plans = std::map<std::string, std::vector<recovered_source>>;  // plan -> sources
+
 struct rebuild_options {
   std::string target_name = "recovered";
-  std::string target_yaml;   // the target's YAML mapping, e.g. "type: local\n    path: /x"
-  std::string keyring_yaml;  // e.g. "mode: keyfile\n  keyfile: /k"
+  // The whole configuration from the (absolute) state folder and the plans:
+  // config::rebuilt_yaml, which quotes every value (recovery/ cannot see config/).
+  std::function<std::string(const std::filesystem::path& state_dir, const recovered_plans& plans)> write_yaml;
 };
 // A write-only repository read with the private key: writes this machine's
 // record of stored blobs (repo/stored_ids.hpp) from its index files, so that

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
+#include "base/names.hpp"
 
 namespace cairn::repo {
 
@@ -191,9 +192,17 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
     auto tree = object_id::parse(j.at("tree").get<std::string>());
     if (!tree) return fail(errc::corrupt, "damaged checkpoint tree id");
     c.tree = *tree;
-    for (const auto& s : j.at("sources"))
+    // Names and types go back into a configuration (bootstrap --rebuild) and
+    // into paths: only what the configuration itself accepts.
+    if (!is_plain_name(c.plan)) return fail(errc::corrupt, "damaged checkpoint: its plan name is not a plain name");
+    for (const auto& s : j.at("sources")) {
       c.sources.push_back({s.at("name").get<std::string>(), s.value("type", "dir"), s.value("path", ""),
                            s.value("post_restore", ""), error_field(s)});
+      if (!is_plain_name(c.sources.back().name))
+        return fail(errc::corrupt, "damaged checkpoint: a source name is not a plain name");
+      if (!is_source_type_word(c.sources.back().type))
+        return fail(errc::corrupt, "damaged checkpoint: a source has an unknown type");
+    }
     c.tags = j.value("tags", std::vector<std::string>{});
     c.program = j.value("program", "");
     if (j.contains("stats")) c.stats = stats_from_json(j["stats"]);

@@ -79,6 +79,17 @@ byte_buffer encode_checkpoint(const checkpoint& c);
 std::string encode_stats(const checkpoint_stats& s);
 expected<checkpoint> decode_checkpoint(byte_view bytes);
 
+// The words config::source_type is spelt with (repo/ cannot see config/; a
+// test in tests/config checks that both lists agree). decode_checkpoint
+// refuses a source of any other type, and a plan or source name that is not a
+// plain name (base/names.hpp).
+inline constexpr std::string_view known_source_types[] = {"dir", "sqlite", "command", "resource"};
+constexpr bool is_source_type_word(std::string_view word) {
+  for (auto known : known_source_types)
+    if (word == known) return true;
+  return false;
+}
+
 // The manifest alone as a JSON array (what the catalog keeps beside a
 // checkpoint), and back, with the same bounds as decode_checkpoint.
 std::string encode_manifest(const std::vector<resource_manifest>& resources);

@@ -4,7 +4,8 @@
 #include <fstream>
 
 #include "actors/backends.hpp"
-#include "config/target_yaml.hpp"
+#include "base/clock.hpp"
+#include "config/rebuilt_yaml.hpp"
 #include "config/yaml_edit.hpp"
 #include "crypto/secret.hpp"
 
@@ -55,10 +56,19 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
     return report;
   }
   recovery::rebuild_options ro;
-  ro.target_yaml = config::target_yaml(cfg);
-  ro.keyring_yaml = r.keyfile    ? "mode: keyfile\n  keyfile: " + fs::absolute(*r.keyfile).string()
-                    : r.password ? std::string("mode: password")
-                                 : std::string("mode: none");
+  ro.target_name = cfg.name;
+  ro.write_yaml = [&](const fs::path& state_dir, const recovery::recovered_plans& plans) {
+    config::rebuilt_config c;
+    c.from = target->describe();
+    c.date = format_time(now_ns()).substr(0, 10);
+    c.state_dir = state_dir;
+    c.keyring_mode = r.keyfile ? "keyfile" : r.password ? "password" : "none";
+    if (r.keyfile) c.keyfile = fs::absolute(*r.keyfile, ec);
+    c.target = cfg;
+    for (const auto& [plan, sources] : plans)
+      for (const auto& s : sources) c.plans[plan].push_back({s.name, s.type, s.path});
+    return config::rebuilt_yaml(c);
+  };
   return recovery::rebuild_catalog(target, unlock, o, ro);
 }
 

@@ -84,7 +84,9 @@ json '.resources[] | select(.name=="ghost") | .error' | grep -q "no user" || fai
 run 0 cairn restore latest --path other --to "$T/raw"
 [ "$(cat "$T/raw/other/who.txt")" = "nobody nobody nobody $(getent passwd nobody | cut -d: -f6)" ] \
   || fail "environment: $(cat "$T/raw/other/who.txt")"
-[ -z "$(find "$T/raw/other" -mindepth 1 ! -user nobody -print -quit)" ] || fail "staged files not owned by nobody: $(ls -lR "$T/raw/other")"
+# Files keep their owner; folders were taken back by root before the read (docs/RESOURCES.md).
+[ -z "$(find "$T/raw/other" -mindepth 1 ! -type d ! -user nobody -print -quit)" ] || fail "staged files not owned by nobody: $(ls -lR "$T/raw/other")"
+[ "$(stat -c %U "$T/raw/other/sub")" = root ] || fail "a staged folder was not taken back: $(ls -lR "$T/raw/other")"
 
 note "recover and post-recovery run as nobody, into a destination of theirs"
 chown nobody "$T/dest"
@@ -96,6 +98,42 @@ run 0 cairn post-recovery other
 [ "$(cat "$T/dest/post.log")" = nobody ] || fail "post_recovery ran as $(cat "$T/dest/post.log")"
 run 0 cairn --json post-recovery other
 [ "$(json .ran)" = false ] || fail "post-recovery ran twice"
+
+note "a process of nobody's that outlived its backup command cannot swap a folder for a symlink to root's files"
+rm "$T/conf/resources.d/ghost.yaml"
+secret=$(mktemp -d /root/cairn-secret-XXXXXX 2>/dev/null || mktemp -d "$T/secret-XXXXXX")
+chmod 700 "$secret"
+marker="cairn-sneak-loop-$$-${T##*/}"
+stop_sneak() { for pid in $(pgrep -f "$marker"); do kill "$pid" 2>/dev/null; done; rm -rf "$secret"; }
+at_exit stop_sneak
+for i in $(seq 1 300); do echo "TOPSECRET-$marker" > "$secret/f$i.txt"; done
+cat > "$T/sneak" <<SH
+#!/bin/sh
+set -eu
+mkdir -p "\$CAIRN_STAGING_DIR/a/d"
+for i in \$(seq 1 300); do echo "mine \$i" > "\$CAIRN_STAGING_DIR/a/d/f\$i.txt"; done
+cd "\$CAIRN_STAGING_DIR/a"
+setsid sh -c 'end=\$((\$(date +%s) + 6)); while [ "\$(date +%s)" -lt "\$end" ]; do
+  mv d d.real 2>/dev/null && ln -s "$secret" d 2>/dev/null; rm -f d 2>/dev/null; mv d.real d 2>/dev/null; done' "$marker" \
+  > /dev/null 2>&1 < /dev/null &
+echo '{}'
+SH
+chmod 755 "$T/sneak"
+{ echo "name: sneak"; echo 'version: "1"'; echo "backup: $T/sneak"; echo "recover: $T/app recover"; echo "user: nobody"; } \
+  > "$T/conf/resources.d/sneak.yaml"
+chmod 644 "$T/conf/resources.d/sneak.yaml"
+set +e; cairn backup > "$T/out" 2> "$T/err"; code=$?; set -e
+pgrep -f "$marker" > /dev/null || fail "the detached loop was not running during the backup (the test proves nothing)"
+case $code in
+  0) run 0 cairn restore latest --path sneak --to "$T/sneaked"
+     [ -d "$T/sneaked/sneak/a" ] || fail "sneak's own data is missing: $(ls -lR "$T/sneaked")" ;;
+  3) grep -q "resources.d/sneak.yaml: resource sneak: cannot take back .*(nothing stored for it this run)" "$T/err" || fail "$(cat "$T/err")"
+     [ "$(grep -c . "$T/err")" = 1 ] || fail "not one line: $(cat "$T/err")"
+     run 0 cairn restore latest --to "$T/sneaked" ;;
+  *) fail "backup exited with $code: $(cat "$T/err")" ;;
+esac
+grep -rq "TOPSECRET" "$T/sneaked" && fail "root read the secret into the backup: $(grep -rl TOPSECRET "$T/sneaked" | head -3)"
+stop_sneak
 
 note "nobody could not have registered a root resource: a descriptor nobody owns may not run as root"
 descriptor rooty root
