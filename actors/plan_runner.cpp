@@ -42,6 +42,7 @@ std::string user_name() {
 void run_source(self_ptr self);
 void source_failed(self_ptr self, const config::source_config& src, const std::string& why);
 void commit_targets(self_ptr self);
+void slot_ended(self_ptr self);
 void write_suite_states(self_ptr self);
 
 void finish_now(self_ptr self);
@@ -351,43 +352,98 @@ void committed(self_ptr self, size_t slot, const commit_result& r) {
   out.checkpoint_id = r.id.hex();
   out.stats = r.checkpoint.stats;
   if (write_only(self)) {
-    if (--st.pending == 0) write_suite_states(self);
-    return;
+    --st.pending;
+    return slot_ended(self);
   }
   catalog::checkpoint_row row{out.checkpoint_id, out.target, st.options.plan, r.checkpoint.time_ns,
                               r.checkpoint.host, r.checkpoint.parent ? r.checkpoint.parent->hex() : "",
                               r.checkpoint.tree.hex(), r.checkpoint.stats.files, r.checkpoint.stats.bytes,
                               repo::encode_stats(out.stats), repo::encode_catalog_sources(r.checkpoint)};
   self->request(st.options.catalog, timeouts::catalog, atom::record::value, row)
-    .then([=](bool) { if (--self->state.pending == 0) write_suite_states(self); },
+    .then([=](bool) { --self->state.pending; slot_ended(self); },
           [=](caf::error& e) {
             outcome(self, slot).error = "committed, but the catalog could not record it: " + describe(from_caf(e));
-            if (--self->state.pending == 0) write_suite_states(self);
+            --self->state.pending;
+            slot_ended(self);
           });
 }
 
-// Stores the root tree (one entry per source), then commits the checkpoint.
+// One slot's commit ended (committed, failed or abandoned): once every slot's
+// has and the abandoned targets indexed their last uploads, the suite state
+// goes to the targets that committed.
+void slot_ended(self_ptr self) {
+  auto& st = self->state;
+  if (st.pending > 0 || st.aborts_pending > 0) return;
+  write_suite_states(self);
+}
+
+// A cancel reached this slot before its point of no return: no checkpoint;
+// what it uploaded stays (indexed) for the next run.
+void abandon_slot(self_ptr self, size_t slot) {
+  auto& st = self->state;
+  if (!(st.abandoned & (1u << slot))) {
+    st.abandoned |= 1u << slot;
+    st.report.cancelled = true;
+    if (st.report.error.empty()) st.report.error = "interrupted";
+    outcome(self, slot).error = "cancelled before its checkpoint was written (what it uploaded stays for the next run)";
+  }
+  --st.pending;
+  slot_ended(self);
+}
+
+// A cancel while committing: every target not past its point of no return
+// stops (uploads in flight finish and are indexed, queued packs are dropped);
+// the others' checkpoint writes finish, each one object write.
+void cancel_commits(self_ptr self) {
+  auto& st = self->state;
+  for (size_t t = 0; t < st.context->targets.size(); ++t) {
+    if ((st.failed | st.past_commit_point) & (1u << t)) continue;
+    ++st.aborts_pending;
+    self->request(st.context->targets[t].actor, timeouts::commit, atom::abort::value)
+      .then([=](bool) { --self->state.aborts_pending; slot_ended(self); },
+            [=](caf::error&) { --self->state.aborts_pending; slot_ended(self); });
+  }
+  if (st.past_commit_point != 0 && st.aborts_pending == 0)
+    st.report.warnings.push_back("the cancel came after the checkpoint writes had started: they stand");
+}
+
+// Stores the root tree (one entry per source), uploads and indexes what the
+// target still holds, then commits the checkpoint. Until that last request is
+// sent a cancel abandons the slot; after it, the commit finishes.
 void commit_target(self_ptr self, size_t slot, const std::string& parent) {
   auto& st = self->state;
+  if (st.stopping) return abandon_slot(self, slot);
   repo::tree root;
   root.nodes = st.roots[slot];
   repo::sort_nodes(root.nodes);
   seal_job job{make_chunk(repo::encode_tree(root)), st.context, 1u << slot, repo::blob_type::tree};
   auto fail_slot = [=](caf::error& e) {
+    if (self->state.stopping && !(self->state.past_commit_point & (1u << slot))) return abandon_slot(self, slot);
     mark_failed(self, slot, describe(from_caf(e)));
-    if (--self->state.pending == 0) finish(self);
+    --self->state.pending;
+    slot_ended(self);
   };
+  auto target = st.context->targets[slot].actor;
   self->request(st.sealers[slot % st.sealers.size()], timeouts::seal, atom::seal::value, job)
     .then(
       [=](seal_result& r) {
+        if (self->state.stopping) return abandon_slot(self, slot);
         if (r.failed) {
           mark_failed(self, slot, r.errors[slot]);
-          if (--self->state.pending == 0) finish(self);
-          return;
+          --self->state.pending;
+          return slot_ended(self);
         }
         commit_request req{draft(self, slot, r.ids[slot], parent)};
-        self->request(self->state.context->targets[slot].actor, timeouts::commit, atom::commit::value, req)
-          .then([=](commit_result& c) { committed(self, slot, c); }, fail_slot);
+        self->request(target, timeouts::commit, atom::flush::value)
+          .then(
+            [=](bool) {
+              auto& s = self->state;
+              if (s.stopping) return abandon_slot(self, slot);
+              s.past_commit_point |= 1u << slot;  // the point of no return
+              self->request(target, timeouts::commit, atom::commit::value, req)
+                .then([=](commit_result& c) { committed(self, slot, c); }, fail_slot);
+            },
+            fail_slot);
       },
       fail_slot);
 }
@@ -622,9 +678,10 @@ plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options
     },
     [=](atom::stop) {
       auto& st = self->state;
-      if (st.stopping || st.committing) return;  // a commit in progress finishes: it is quick
+      if (st.stopping) return;
       st.stopping = true;
       *st.stage_cancel = true;  // a running before step or staging command
+      if (st.committing) return cancel_commits(self);  // past the point of no return a commit finishes
       if (st.context && !st.sources.empty()) abort_all(self, "interrupted", true);  // else: targets_opened or the before step stops
     },
   };

@@ -65,6 +65,11 @@ struct plan_runner_state {
   std::vector<target_actor> state_only;          // other targets of the suite, for its state
   bool stopping = false;
   bool committing = false;
+  // Context slots past the point of no return: their checkpoint write was
+  // sent. A cancel abandons every other slot (packs and index files stay).
+  uint32_t past_commit_point = 0;
+  uint32_t abandoned = 0;                        // slots a cancel stopped before that point
+  size_t aborts_pending = 0;                     // abandoned targets still indexing their last uploads
   bool failure_notified = false;  // on_failure ran (or was not needed)
   bool after_started = false;  // the `after` step runs once, in finish
 };

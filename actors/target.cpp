@@ -24,6 +24,10 @@ void fail_session(self_ptr self, error e) {
     st.committing->deliver(to_caf(e));
     st.committing.reset();
   }
+  if (st.flushing) {
+    st.flushing->deliver(to_caf(e));
+    st.flushing.reset();
+  }
 }
 
 // Writes an index file for the packs uploaded since the last one, so an
@@ -82,6 +86,11 @@ void finish_commit(self_ptr self) {
 void maybe_finish(self_ptr self) {
   auto& st = self->state;
   if (st.in_flight > 0 || !st.queue.empty()) return;
+  if (st.flushing && !st.failure) {
+    if (auto idx = write_pending_index(self); !idx) return fail_session(self, idx.error());
+    st.flushing->deliver(true);
+    st.flushing.reset();
+  }
   if (st.committing && !st.failure) finish_commit(self);
   if (st.aborting) {
     (void)write_pending_index(self);
@@ -141,6 +150,13 @@ void enqueue(self_ptr self, repo::finished_pack pack) {
   // Not const itself: its buffer is taken back for reuse once uploaded.
   self->state.queue.push_back(std::make_shared<repo::finished_pack>(std::move(pack)));
   dispatch(self);
+}
+
+// The packs still being filled are finished and queued for upload.
+void finish_packs(self_ptr self) {
+  auto& st = self->state;
+  if (!st.data_packs->empty()) enqueue(self, st.data_packs->finish());
+  if (!st.tree_packs->empty()) enqueue(self, st.tree_packs->finish());
 }
 
 // After the keyring unlocked the keys: opens, loads the index, locks.
@@ -245,12 +261,25 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       st.held.push_back(rp);
       return rp;
     },
+    [=](atom::flush) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.failure) return to_caf(*st.failure);
+      if (st.aborted) return to_caf(error{errc::cancelled, "stopped"});
+      if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
+      if (st.flushing || st.committing) return to_caf(here(self, error{errc::invalid_input, "a flush or commit is under way"}));
+      finish_packs(self);
+      auto rp = self->make_response_promise<bool>();
+      st.flushing = rp;
+      maybe_finish(self);
+      return rp;
+    },
     [=](atom::commit, commit_request& req) -> caf::result<commit_result> {
       auto& st = self->state;
       if (st.failure) return to_caf(*st.failure);
+      if (st.aborted) return to_caf(error{errc::cancelled, "stopped"});
       if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
-      if (!st.data_packs->empty()) enqueue(self, st.data_packs->finish());
-      if (!st.tree_packs->empty()) enqueue(self, st.tree_packs->finish());
+      if (st.flushing || st.committing) return to_caf(here(self, error{errc::invalid_input, "a flush or commit is under way"}));
+      finish_packs(self);
       st.pending = std::move(req.checkpoint);
       auto rp = self->make_response_promise<commit_result>();
       st.committing = rp;
@@ -259,9 +288,14 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
     },
     [=](atom::abort) -> caf::result<bool> {
       auto& st = self->state;
+      st.aborted = true;
       st.queue.clear();  // finished but not yet uploading: dropped
       for (auto& rp : st.held) rp.deliver(to_caf(error{errc::cancelled, "stopped"}));
       st.held.clear();
+      if (st.flushing) {  // a flush waiting for uploads: the run no longer wants it
+        st.flushing->deliver(to_caf(error{errc::cancelled, "stopped"}));
+        st.flushing.reset();
+      }
       auto rp = self->make_response_promise<bool>();
       st.aborting = rp;
       maybe_finish(self);

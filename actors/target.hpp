@@ -51,7 +51,9 @@ struct target_state {
   std::deque<caf::typed_response_promise<bool>> held;
   std::optional<caf::typed_response_promise<commit_result>> committing;
   repo::checkpoint pending;
+  std::optional<caf::typed_response_promise<bool>> flushing;
   std::optional<caf::typed_response_promise<bool>> aborting;
+  bool aborted = false;  // after an abort, no flush or commit
   std::optional<error> failure;
   repo::checkpoint_stats stats;
   std::filesystem::path stored_ids;  // set when writing without reading (write-only)

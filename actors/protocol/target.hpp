@@ -81,7 +81,11 @@ using target_actor = caf::typed_actor<
   caf::replies_to<atom::open, open_mode>::with<open_result>,
   // Seals a new blob into the current pack; the reply comes once accepted.
   caf::replies_to<atom::store, blob_store_request>::with<bool>,
-  // Uploads what is pending, writes the index, then the checkpoint.
+  // Uploads what is pending and writes its index file; the reply comes once
+  // every pack of the session is stored and indexed (no checkpoint yet).
+  caf::replies_to<atom::flush>::with<bool>,
+  // Uploads what is pending, writes the index, then the checkpoint (after a
+  // flush: only the checkpoint, one object write).
   caf::replies_to<atom::commit, commit_request>::with<commit_result>,
   // Stops the session: uploads in flight finish and get indexed, the rest is dropped.
   caf::replies_to<atom::abort>::with<bool>,

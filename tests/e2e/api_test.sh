@@ -87,7 +87,7 @@ api "http://cairn/v1/checkpoints/$id/tree?path=src" > "$T/tree"
 
 note "cancel mid-run: nothing committed, check passes, the next run reuses the uploaded packs"
 # Enough new data that reading is held back by the slow uploads (a cancel
-# once every source was read lets the commit finish, as SIGTERM does).
+# while committing is commit_cancel_test.sh's).
 for i in $(seq 5 14); do random_file "$T/src/g$i.bin" $((8 << 20)); done
 cairn_cli() { "$CAIRN" -q -c "$T/cairn.yaml" "$@"; }
 run 0 cairn_cli run now
