@@ -281,8 +281,9 @@ TEST_CASE("config: sqlite and command sources, and their mistakes") {
          {"      - {type: command, name: x, command: ls, output: ../etc/passwd}\n",
           "output \"../etc/passwd\" must be 1-64 letters"},
          {"      - {type: command, name: x, command: ls, restore_command: \"\"}\n",
-          "cairn.yaml:7:58: the restore_command is empty (leave it out for none)"},
-         {"      - {type: command, name: x, command: ls, restore_command: [a]}\n", "cairn.yaml:7:58: restore_command"},
+          "cairn.yaml:7:64: the restore_command is empty (leave it out for none)"},
+         {"      - {type: command, name: x, command: ls, restore_command: [a]}\n",
+          "cairn.yaml:7:64: restore_command must be a single value"},
          {"      - {type: sqlite, path: /a.db, restore_command: cat}\n", "unknown key \"restore_command\" in sqlite source"},
        }) {
     auto r = parse_config(base + b.text, "/etc/cairn/cairn.yaml");

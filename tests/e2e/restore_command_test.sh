@@ -103,3 +103,5 @@ run 1 cairn restore latest --load shopdump
 grep -q "holds nothing of source shopdump: its backup failed in that run (.*exited with 5: broken.*); load an older checkpoint" "$T/err" \
   || fail "$(cat "$T/err")"
 [ ! -e "$T/fresh3.db" ] || fail "the restore_command ran"
+run 2 cairn restore --archive "$T/none.cairn" --load shopdump
+grep -q -- "--load does not go with --archive" "$T/err" || fail "$(cat "$T/err")"
