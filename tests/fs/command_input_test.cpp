@@ -23,7 +23,7 @@ std::string read_all(const std::filesystem::path& p) {
 
 }  // namespace
 
-TEST_CASE("command input: fed in pieces, read whole; no input is /dev/null") {
+TEST_CASE("command input: fed in pieces, read whole, and no input is /dev/null") {
   testing::temp_dir dir;
   std::string piece(100000, 'x');
   command_options o;
