@@ -119,7 +119,7 @@ std::optional<int> run_archive_command(const archive_commands& a, const app_runn
                                                          " needs CHECKPOINT, or --archive FILE"));
     return std::nullopt;  // the usual command
   }
-  for (const char* other : {"--delete", "--dry-run", "--resource", "--plan", "--target", "--run-post-restore"})
+  for (const char* other : {"--delete", "--dry-run", "--resource", "--load", "--plan", "--target", "--run-post-restore"})
     if (cmd->get_option_no_throw(other) && cmd->get_option_no_throw(other)->count())
       return fail_with(out, error(errc::invalid_input, std::string(other) + " does not go with --archive"));
   service::archive_key_options key;

@@ -22,7 +22,7 @@ void add_named(CLI::App* sub, named& n, const char* target_help = "Only checkpoi
 
 struct restore_args {
   named cp;
-  std::string to, resource;
+  std::string to, resource, load;
   std::vector<std::string> paths;
   bool run_post_restore = false, delete_extra = false, dry_run = false;
 };
@@ -57,6 +57,21 @@ int restore_resource(service::application& a, const output& out, const restore_a
   return code;
 }
 
+int load_source(service::application& a, const output& out, const restore_args& o) {
+  int code = exit_ok;
+  if (!o.paths.empty() || !o.to.empty() || !o.resource.empty() || o.delete_extra || o.dry_run || o.run_post_restore) {
+    print_error(out, error{errc::invalid_input, "restore --load hands the source's output to its restore_command: "
+                                                "no --to, --path, --resource, --delete, --dry-run or --run-post-restore"});
+    return static_cast<int>(exit_usage);
+  }
+  auto cp = a.resolve(o.cp.spec, o.cp.plan, o.cp.target);
+  if (failed(out, cp, code)) return code;
+  auto r = a.load_source(*cp, o.load);
+  if (failed(out, r, code)) return code;
+  print_source_load(out, *r);
+  return code;
+}
+
 void add_restore(CLI::App& app, context& ctx) {
   auto o = std::make_shared<restore_args>();
   auto* restore = app.add_subcommand("restore", "Restore a checkpoint, or parts of it, into a directory");
@@ -65,6 +80,8 @@ void add_restore(CLI::App& app, context& ctx) {
                                      "CAIRN_DESTINATION for its recover command")->option_text("DIR");
   restore->add_option("--resource", o->resource, "Restore this application resource through its recover command "
                                                  "(docs/RESOURCES.md)")->option_text("NAME");
+  restore->add_option("--load", o->load, "Stream this command source's stored output into its restore_command "
+                                         "(from this YAML), e.g. a database dump loaded back")->option_text("SOURCE");
   restore->add_option("--path", o->paths, "Only this file or subtree (repeatable): SOURCE/dir/file")->option_text("P");
   restore->add_option("--plan", o->cp.plan, "The plan for latest")->option_text("P");
   restore->add_option("--target", o->cp.target, "Restore from this target")->option_text("T");
@@ -76,17 +93,19 @@ void add_restore(CLI::App& app, context& ctx) {
                     "Only list what would be created (+), changed (M) and, with --delete, removed (-)");
   restore->footer("Example: cairn restore latest --to /tmp/r --path alice/docs/a.txt\n"
                   "         cairn restore latest --to /home --delete --dry-run\n"
-                  "         cairn restore latest --resource firefox");
+                  "         cairn restore latest --resource firefox\n"
+                  "         cairn restore latest --load pgdump");
   restore->callback([&ctx, o] {
-    if (o->resource.empty() && o->to.empty()) {
+    if (o->resource.empty() && o->to.empty() && o->load.empty()) {
       ctx.action = [] {
-        std::fprintf(stderr, "cairn: restore needs --to DIR (or --resource NAME)\n");
+        std::fprintf(stderr, "cairn: restore needs --to DIR (or --resource NAME, or --load SOURCE)\n");
         return static_cast<int>(exit_usage);
       };
       return;
     }
     ctx.action = [&ctx, o] {
       return with_app(ctx.g, [o](service::application& a, const output& out) {
+        if (!o->load.empty()) return load_source(a, out, *o);
         return o->resource.empty() ? restore_files(a, out, *o) : restore_resource(a, out, *o);
       });
     };

@@ -60,6 +60,7 @@ void print_bootstrap(const output& out, const recovery::bootstrap_report& r);
 void print_manifest(const std::vector<repo::resource_manifest>& resources, const char* indent);
 void print_show(const output& out, const service::resolved_checkpoint& cp);
 void print_resource_restore(const output& out, const service::resource_restore_report& r);
+void print_source_load(const output& out, const service::source_load_report& r);
 void print_post_recovery(const output& out, const service::post_recovery_report& r);
 
 // Escapes bytes that would break a terminal line (newlines, control, invalid UTF-8).

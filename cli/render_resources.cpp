@@ -98,6 +98,17 @@ void print_resource_restore(const output& out, const service::resource_restore_r
                 printable(r.resource).c_str());
 }
 
+void print_source_load(const output& out, const service::source_load_report& r) {
+  if (out.json) {
+    emit({{"type", "source_load"}, {"source", r.source}, {"checkpoint", r.checkpoint}, {"file", r.file},
+          {"bytes", r.bytes}});
+    return;
+  }
+  std::printf("source %s loaded from checkpoint %s: %s of %s handed to its restore_command\n",
+              printable(r.source).c_str(), r.checkpoint.substr(0, 8).c_str(), format_bytes(r.bytes).c_str(),
+              printable(r.file).c_str());
+}
+
 void print_post_recovery(const output& out, const service::post_recovery_report& r) {
   if (out.json) {
     emit({{"type", "post_recovery"}, {"resource", r.resource}, {"ran", r.ran}, {"checkpoint", r.checkpoint},

@@ -111,6 +111,7 @@ void emit_source(YAML::Emitter& out, const source_config& s) {
     out << YAML::Key << "command" << YAML::Value << s.command;
     if (s.timeout) out << YAML::Key << "timeout" << YAML::Value << s.timeout;
     out << YAML::Key << "output" << YAML::Value << s.output;
+    if (!s.restore_command.empty()) out << YAML::Key << "restore_command" << YAML::Value << s.restore_command;
   } else {
     out << YAML::Key << "path" << YAML::Value << s.path.string();
   }

@@ -337,7 +337,8 @@ std::optional<source_config> parser::parse_source(const YAML::Node& n) const {
   else if (s.type == source_type::sqlite)
     check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
   else
-    check_keys(n, {"type", "command", "name", "output", "post_restore", "timeout"}, "command source");
+    check_keys(n, {"type", "command", "name", "output", "post_restore", "restore_command", "timeout"},
+               "command source");
   if (s.type == source_type::command) {
     if (!n["command"]) error_at(n, "a command source needs a command (its standard output is backed up)");
     s.command = scalar(n["command"], "command");
@@ -362,6 +363,11 @@ std::optional<source_config> parser::parse_source(const YAML::Node& n) const {
     if (n["timeout"]) {
       s.timeout = static_cast<uint32_t>(number(n["timeout"], "timeout", 7 * 24 * 3600));
       if (s.timeout == 0) error_at(n["timeout"], "timeout must be at least 1 second (leave it out for no limit)");
+    }
+    if (n["restore_command"]) {
+      s.restore_command = scalar(n["restore_command"], "restore_command");
+      s.restore_command_where = where(n["restore_command"]);
+      if (s.restore_command.empty()) error_at(n["restore_command"], "the restore_command is empty (leave it out for none)");
     }
   }
   if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");

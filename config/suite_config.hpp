@@ -100,6 +100,10 @@ struct source_config {
   std::string command;             // command: run by /bin/sh, its standard output is stored
   std::string output;              // command: the file name of that output in the checkpoint
   uint32_t timeout = 0;            // command: seconds it may run (then it is stopped and the source fails); 0: no limit
+  // command: run by /bin/sh with the stored output on its standard input by
+  // `cairn restore CHECKPOINT --load NAME` (a database dump loaded back); "": none.
+  std::string restore_command;
+  location restore_command_where;  // where restore_command is, for its errors
   std::vector<std::string> exclude;  // with the patterns read from exclude_from appended
   std::filesystem::path exclude_from;  // dir: a file of patterns, one a line (read at load)
   // exclude_from could not be read ("file:line:col: cannot read ..."): only

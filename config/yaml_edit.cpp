@@ -90,6 +90,8 @@ recovered_yaml adopt_recovered(const std::string& yaml, const std::filesystem::p
     if (!p.after.empty()) commands.push_back("plan " + p.name + " after: " + p.after);
     for (const auto& s : p.sources) {
       if (!s.command.empty()) commands.push_back("plan " + p.name + " source " + s.name + ": " + s.command);
+      if (!s.restore_command.empty())
+        commands.push_back("plan " + p.name + " source " + s.name + " restore_command: " + s.restore_command);
       if (!s.post_restore.empty())
         commands.push_back("plan " + p.name + " source " + s.name + " post_restore: " + s.post_restore);
     }

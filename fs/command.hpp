@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -37,7 +38,16 @@ struct command_options {
   // and the run fails (io) saying so. Zero: no limit.
   std::chrono::seconds timeout{0};
   std::optional<run_identity> as_user;                      // unset: this process's user
+  // Set: the command's standard input is a pipe, and this runs on a thread of
+  // its own writing to `fd` (write_all below); the pipe is closed when it
+  // returns. Unset: /dev/null. Its error fails the run when the command
+  // exited 0 (a non-zero exit is reported as such).
+  std::function<status(int fd)> input;
 };
+
+// Writes all of `data` to `fd` (a pipe to a command), retrying short writes;
+// io when the command stopped reading (EPIPE: SIGPIPE is blocked on the caller's thread).
+status write_all(int fd, const void* data, size_t size);
 
 struct command_outcome {
   int exit_code = 0;        // 128 + signal when killed

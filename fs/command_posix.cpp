@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "fs/command.hpp"
 
@@ -29,6 +30,11 @@ expected<command_outcome> run_to_file(const command_options& o) {
   if (out < 0) {
     ::close(err[0]), ::close(err[1]);
     return fail(os_error("cannot create " + o.output.string()));
+  }
+  int in[2] = {-1, -1};
+  if (o.input && ::pipe2(in, O_CLOEXEC) != 0) {
+    ::close(out), ::close(err[0]), ::close(err[1]);
+    return fail(os_error("cannot run `" + o.command + "`"));
   }
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
@@ -65,6 +71,7 @@ expected<command_outcome> run_to_file(const command_options& o) {
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out), ::close(err[0]), ::close(err[1]);
+    if (o.input) ::close(in[0]), ::close(in[1]);
     return fail(os_error("cannot run `" + o.command + "`"));
   }
   if (pid == 0) {
@@ -74,7 +81,7 @@ expected<command_outcome> run_to_file(const command_options& o) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::setpgid(0, 0);  // its own group: a stop reaches the shell's children too
-    int devnull = ::open("/dev/null", O_RDONLY);
+    int devnull = o.input ? in[0] : ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err[1], STDERR_FILENO);
@@ -93,6 +100,21 @@ expected<command_outcome> run_to_file(const command_options& o) {
   }
   ::close(err[1]);
   ::close(out);
+  // The input is written on a thread of its own while this one watches the
+  // command (its error output, the timeout, a stop).
+  status fed;
+  std::thread feeder;
+  if (o.input) {
+    ::close(in[0]);
+    feeder = std::thread([&o, &fed, fd = in[1]] {
+      sigset_t pipe_signal;  // a command that stops reading: EPIPE, not the end of cairn
+      sigemptyset(&pipe_signal);
+      sigaddset(&pipe_signal, SIGPIPE);
+      ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+      fed = o.input(fd);
+      ::close(fd);
+    });
+  }
   std::string tail;
   ::setpgid(pid, pid);  // also here: no race with the child's own call
   bool cancelled = false, timed_out = false, open = true;
@@ -130,6 +152,7 @@ expected<command_outcome> run_to_file(const command_options& o) {
     if (tail.size() > 8192) tail.erase(0, tail.size() - 4096);
   }
   ::close(err[0]);
+  if (feeder.joinable()) feeder.join();
   if (cancelled) return fail(errc::cancelled, "`" + o.command + "` was stopped");
   if (timed_out)
     return fail(errc::io, "`" + o.command + "` ran longer than its timeout of " + std::to_string(o.timeout.count()) +
@@ -140,7 +163,21 @@ expected<command_outcome> run_to_file(const command_options& o) {
   r.tail = std::move(tail);
   std::error_code ec;
   if (!o.output.empty()) r.bytes = std::filesystem::file_size(o.output, ec);
+  if (!fed && r.exit_code == 0) return fail(fed.error());
   return r;
+}
+
+status write_all(int fd, const void* data, size_t size) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE) return fail(errc::io, "the command stopped reading its input before its end");
+    if (n <= 0) return fail(os_error("cannot write to the command's input"));
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return {};
 }
 
 std::string one_line(std::string tail, size_t max) {

@@ -24,6 +24,7 @@
 #include "repo/pruner.hpp"
 #include "repo/tree_diff.hpp"
 #include "service/resources.hpp"
+#include "service/source_load.hpp"
 
 namespace cairn::service {
 
@@ -273,6 +274,10 @@ public:
   // then removed (service/resources.cpp, docs/RESOURCES.md).
   expected<resource_restore_report> restore_resource(const resolved_checkpoint& cp, const std::string& name,
                                                      const std::filesystem::path& destination);
+  // A command source's stored output of a checkpoint, streamed into the
+  // standard input of its restore_command from this YAML (never from the
+  // checkpoint), with the source's timeout (service/source_load.cpp).
+  expected<source_load_report> load_source(const resolved_checkpoint& cp, const std::string& name);
   // Checks every target (or one). With `repair`, first rewrites the index of
   // a target whose index files are damaged (repo::repair_index). Compares the
   // catalog with each target: checkpoints it lists that the target lost are

@@ -256,7 +256,8 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
 TEST_CASE("config: sqlite and command sources, and their mistakes") {
   std::string base = "targets:\n  usb: {type: local, path: /mnt/usb}\nplans:\n  home:\n    targets: [usb]\n    sources:\n";
   auto ok = parse_config(base + "      - {type: sqlite, path: /var/lib/app/app.db}\n"
-                                "      - {type: command, name: pg, command: pg_dump shop, output: shop.sql}\n"
+                                "      - {type: command, name: pg, command: pg_dump shop, output: shop.sql,\n"
+                                "         restore_command: psql shop, timeout: 60}\n"
                                 "      - {type: command, name: ls, command: ls /}\n",
                          "/etc/cairn/cairn.yaml");
   REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().message()));
@@ -265,7 +266,10 @@ TEST_CASE("config: sqlite and command sources, and their mistakes") {
   CHECK(s[0].name == "app.db");
   CHECK(s[1].command == "pg_dump shop");
   CHECK(s[1].output == "shop.sql");
+  CHECK(s[1].restore_command == "psql shop");
+  CHECK(s[1].timeout == 60);
   CHECK(s[2].output == "ls.out");
+  CHECK(s[2].restore_command.empty());
   struct bad {
     std::string text, expected;
   };
@@ -276,6 +280,11 @@ TEST_CASE("config: sqlite and command sources, and their mistakes") {
          {"      - {type: sqlite, path: /a.db, exclude: [x]}\n", "unknown key \"exclude\" in sqlite source"},
          {"      - {type: command, name: x, command: ls, output: ../etc/passwd}\n",
           "output \"../etc/passwd\" must be 1-64 letters"},
+         {"      - {type: command, name: x, command: ls, restore_command: \"\"}\n",
+          "cairn.yaml:7:64: the restore_command is empty (leave it out for none)"},
+         {"      - {type: command, name: x, command: ls, restore_command: [a]}\n",
+          "cairn.yaml:7:64: restore_command must be a single value"},
+         {"      - {type: sqlite, path: /a.db, restore_command: cat}\n", "unknown key \"restore_command\" in sqlite source"},
        }) {
     auto r = parse_config(base + b.text, "/etc/cairn/cairn.yaml");
     CAPTURE(b.text);
