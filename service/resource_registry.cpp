@@ -12,6 +12,8 @@
 #include <limits>
 #include <mutex>
 
+#include "config/suite_config.hpp"
+
 namespace cairn::service {
 
 namespace {
@@ -89,6 +91,27 @@ status write_descriptor(const stdfs::path& file, const std::string& text) {
   return sync_folder(dir);
 }
 
+std::optional<std::string> read_text(const stdfs::path& file) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  std::string text(70u << 10, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
+// After a change of resources.d: the whole configuration must still load
+// (a plan naming the resource, two sources of one name, too many
+// descriptors), else the change is undone and refused.
+status still_loads(const stdfs::path& config_file, const stdfs::path& file, const std::optional<std::string>& before,
+                   const std::string& what) {
+  auto c = config::load_config(config_file);
+  if (c) return {};
+  if (before) (void)write_descriptor(file, *before);
+  else ::unlink(file.c_str());
+  return fail(errc::invalid_input, what + " would break the configuration, so it was not done: " + c.error().message());
+}
+
 }  // namespace
 
 expected<config::resource_config> register_resource(const stdfs::path& config_file, const resource_registration& q,
@@ -135,7 +158,9 @@ expected<config::resource_config> register_resource(const stdfs::path& config_fi
   if (!before && !who.privileged)
     return fail(errc::auth, "resource \"" + r.name + "\" exists and is not yours: " + before.error().message());
   if (before) CAIRN_TRY(may_change(*before, r.name, who));
+  auto old = read_text(file);
   CAIRN_TRY(write_descriptor(file, text));
+  CAIRN_TRY(still_loads(config_file, file, old, "registering resource \"" + r.name + "\""));
   return parsed;
 }
 
@@ -148,7 +173,9 @@ status unregister_resource(const stdfs::path& config_file, const std::string& na
   if (!before && !who.privileged) return fail(errc::auth, "resource \"" + name + "\" is not yours: " + before.error().message());
   if (before && !*before) return fail(errc::not_found, "no resource \"" + name + "\" is registered (" + file.string() + ")");
   if (before) CAIRN_TRY(may_change(*before, name, who));
+  auto old = read_text(file);
   if (::unlink(file.c_str()) != 0) return fail(errc::io, "cannot remove " + file.string() + ": " + std::strerror(errno));
+  CAIRN_TRY(still_loads(config_file, file, old, "removing resource \"" + name + "\""));
   return sync_folder(dir);
 }
 

@@ -10,7 +10,8 @@ source "$CAIRN_E2E_LIB"
 [ "$(id -u)" = 0 ] || { echo "api_resources: needs root (run-as users and SO_PEERCRED)"; exit 77; }
 
 R="$T/conf/resources.d"
-mkdir -p "$R"
+mkdir -p "$R" "$T/docs"
+echo kept > "$T/docs/a.txt"
 printf 'name: seed\nversion: "1"\nbackup: echo seed > "$CAIRN_STAGING_DIR/seed.txt"\nrecover: "true"\n' > "$R/seed.yaml"
 cat > "$T/conf/cairn.yaml" <<YAML
 state_dir: $T/state
@@ -19,7 +20,8 @@ api: {group: nogroup}
 targets:
   repo: {type: local, path: $T/repo}
 plans:
-  apps: {sources: [{type: resources}], targets: [repo], schedule: daily 03:00}
+  apps: {sources: [{type: resources}, {type: dir, path: $T/docs, name: docs}], targets: [repo], schedule: daily 03:00}
+  pinned: {sources: [{type: resource, name: seed}], targets: [repo]}
 YAML
 cairn() { "$CAIRN" -q -c "$T/conf/cairn.yaml" "$@"; }
 run 0 cairn init
@@ -83,7 +85,7 @@ grep -q '^notes .*2.1' "$T/out" || fail "cairn resources: $(cat "$T/out")"
 
 note "cairn run through the daemon backs it up with {type: resources}"
 run_apps 1
-run 0 cairn restore latest --path notes --to "$T/raw"
+run 0 cairn restore latest --plan apps --path notes --to "$T/raw"
 [ "$(cat "$T/raw/notes/n.txt")" = secret-cmd ] || fail "notes was not backed up: $(ls -R "$T/raw")"
 
 note "nobody may not register a resource that runs as root or as another user: 403, nothing written"
@@ -122,6 +124,14 @@ done
 ls -A "$R" | cmp - "$T/files.before" || fail "a bad body wrote: $(ls -A "$R")"
 [ "$(code_of -X DELETE http://cairn/v1/resources/nothing)" = 404 ] || fail "delete unknown: $(body)"
 
+note "a change that would break the configuration is undone: 400"
+[ "$(code_of nobody -X POST -d '{"name":"docs","version":"1","backup":"true","recover":"true"}' http://cairn/v1/resources)" = 400 ] ||
+  fail "a resource named like a dir source: $(body)"
+jq -r .error.message "$T/nobtmp/body" | grep -q 'two sources of plan "apps" are named "docs"' || fail "$(body)"
+[ "$(code_of -X DELETE http://cairn/v1/resources/seed)" = 400 ] || fail "deleting a resource a plan names: $(body)"
+jq -r .error.message "$T/nobtmp/body" | grep -q 'no resource "seed" is registered' || fail "$(body)"
+ls -A "$R" | cmp - "$T/files.before" || fail "a refused change left: $(ls -A "$R")"
+
 note "nobody registers one without user: it runs as nobody"
 [ "$(code_of nobody -X POST -d '{"name":"nobs","version":"1","backup":"id -un > \"$CAIRN_STAGING_DIR/who.txt\"","recover":"true"}' \
   http://cairn/v1/resources)" = 201 ] || fail "nobody's registration: $(body)"
@@ -135,7 +145,7 @@ grep -q '^registered_by: 65534$' "$R/nobs.yaml" || fail "$(cat "$R/nobs.yaml")"
 wait_listed nobs 2
 [ "$(jq -r '.resources[] | select(.name=="nobs") | .version + " " + .user' "$T/list")" = "2 nobody" ] || fail "$(cat "$T/list")"
 run_apps 2
-run 0 cairn restore latest --path nobs --to "$T/raw2"
+run 0 cairn restore latest --plan apps --path nobs --to "$T/raw2"
 [ "$(cat "$T/raw2/nobs/who.txt")" = nobody ] || fail "the backup ran as $(cat "$T/raw2/nobs/who.txt")"
 [ "$(stat -c %U "$T/raw2/nobs/who.txt")" = nobody ] || fail "the staged file is owned by $(stat -c %U "$T/raw2/nobs/who.txt")"
 
