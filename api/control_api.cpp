@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "service/json.hpp"
+#include "service/resource_registry.hpp"
 
 
 namespace cairn::api {
@@ -123,7 +124,11 @@ http_response control_api::handle(const http_request& req) {
   if (parts.size() == 3 && parts[1] == "restores" && get) return restores(parts[2]);
   if (parts.size() == 4 && parts[1] == "restores" && parts[3] == "cancel" && post) return cancel_restore(req, parts[2]);
   if (parts.size() == 2 && parts[1] == "events" && get) return events();
-  if (!get && !post) return error_response(405, "method_not_allowed", req.method + " is not used by this API");
+  if (parts.size() == 2 && parts[1] == "resources" && get) return resources();
+  if (parts.size() == 2 && parts[1] == "resources" && post) return register_resource(req);
+  if (parts.size() == 3 && parts[1] == "resources" && req.method == "DELETE") return unregister_resource(req, parts[2]);
+  if (!get && !post && req.method != "DELETE")
+    return error_response(405, "method_not_allowed", req.method + " is not used by this API");
   return error_response(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
 }
 
@@ -308,6 +313,81 @@ http_response control_api::cancel_restore(const http_request& req, const std::st
   auto r = restores_.cancel(job->id);
   if (!r) return failed(r.error());
   return ok(to_json(*r), r->state == service::job_state::running ? 202 : 200);
+}
+
+// The resources the daemon runs now (its configuration as loaded): what they
+// are and who runs them, never the commands' text.
+http_response control_api::resources() {
+  json list = json::array();
+  for (const auto& r : app_.config().resources) {
+    json j{{"name", r.name},
+           {"version", r.version},
+           {"user", r.user.empty() ? json(nullptr) : json(r.user)},
+           {"commands", {{"backup", !r.backup.empty()}, {"recover", !r.recover.empty()},
+                         {"post_recovery", !r.post_recovery.empty()}}},
+           {"sensitive", r.sensitive},
+           {"timeout", r.command_timeout()},
+           {"file", r.file.string()}};
+    j["registered_by"] = r.registered_by ? json(*r.registered_by) : json(nullptr);
+    list.push_back(std::move(j));
+  }
+  return ok({{"resources", list}});
+}
+
+namespace {
+
+http_response refused_or_failed(const error& e) {
+  if (e.code() == errc::auth) return error_response(403, "forbidden", e.message());
+  return failed(e);
+}
+
+service::resource_caller caller_of(const http_request& req) {
+  return {req.caller.uid, req.caller.uid == 0 || req.caller.uid == ::geteuid()};
+}
+
+}  // namespace
+
+// A descriptor as JSON, checked by the parser of resources.d/NAME.yaml and
+// written there; the daemon then reloads its configuration.
+http_response control_api::register_resource(const http_request& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return error_response(400, "invalid_input", "the body must be a JSON object describing a resource (see docs/API.md)");
+  service::resource_registration q;
+  for (const auto& [key, value] : body.items()) {
+    std::string* text = key == "name" ? &q.name : key == "version" ? &q.version : key == "backup" ? &q.backup
+                        : key == "recover" ? &q.recover : key == "post_recovery" ? &q.post_recovery
+                        : key == "user" ? &q.user : nullptr;
+    if (text) {
+      if (!value.is_string()) return error_response(400, "invalid_input", "\"" + key + "\" must be a string");
+      *text = value.get<std::string>();
+    } else if (key == "sensitive") {
+      if (!value.is_array()) return error_response(400, "invalid_input", "\"sensitive\" must be a list of paths");
+      for (const auto& p : value) {
+        if (!p.is_string()) return error_response(400, "invalid_input", "\"sensitive\" must be a list of paths");
+        q.sensitive.push_back(p.get<std::string>());
+      }
+    } else if (key == "timeout") {
+      if (!value.is_number_integer()) return error_response(400, "invalid_input", "\"timeout\" must be a whole number of seconds");
+      q.timeout = value.is_number_unsigned() && value.get<uint64_t>() > INT64_MAX ? INT64_MAX : value.get<int64_t>();
+    } else {
+      return error_response(400, "invalid_input", "unknown key \"" + key + "\" (expected: name, version, backup, recover, "
+                                                  "post_recovery, sensitive, timeout, user)");
+    }
+  }
+  auto r = service::register_resource(app_.config().file, q, caller_of(req));
+  if (!r) return refused_or_failed(r.error());
+  app_.reload();
+  return ok({{"name", r->name}, {"user", r->user.empty() ? json(nullptr) : json(r->user)}, {"file", r->file.string()},
+             {"registered_by", *r->registered_by}, {"reload", true}},
+            201);
+}
+
+http_response control_api::unregister_resource(const http_request& req, const std::string& name) {
+  auto r = service::unregister_resource(app_.config().file, name, caller_of(req));
+  if (!r) return refused_or_failed(r.error());
+  app_.reload();
+  return ok({{"name", name}, {"removed", true}, {"reload", true}});
 }
 
 void control_api::publish_run(const plan_report& report) { publish("run", dump(to_json(report))); }

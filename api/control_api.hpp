@@ -38,6 +38,9 @@ private:
   http_response restores(const std::string& id);
   http_response cancel_restore(const http_request& req, const std::string& id);
   http_response events();
+  http_response resources();
+  http_response register_resource(const http_request& req);
+  http_response unregister_resource(const http_request& req, const std::string& name);
   void publish(const std::string& event, const std::string& data);
   http_response metrics();
 

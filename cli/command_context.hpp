@@ -57,5 +57,6 @@ void add_keys_commands(CLI::App& app, context& ctx);         // key list|add|rem
 void add_daemon_commands(CLI::App& app, context& ctx);       // status, run, cancel, pause, resume, runs, ui, daemon
 void add_setup_commands(CLI::App& app, context& ctx);        // bootstrap
 void add_config_commands(CLI::App& app, context& ctx);       // config check|example
+void add_resources_commands(CLI::App& app, context& ctx);    // resources
 
 }  // namespace cairn::cli

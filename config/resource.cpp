@@ -67,7 +67,7 @@ resource_config parse_root(const YAML::Node& root, const std::string& file) {
   if (!root || root.IsNull()) throw descriptor_error{file + ": the descriptor is empty"};
   if (!root.IsMap()) error_at(file, root, "a resource descriptor must be a mapping (key: value)");
   static const std::set<std::string> keys{"name", "version", "backup", "recover", "post_recovery", "sensitive", "user",
-                                        "timeout"};
+                                        "timeout", "registered_by"};
   std::set<std::string> seen;
   for (auto it = root.begin(); it != root.end(); ++it) {
     YAML::Node key = it->first;
@@ -75,7 +75,7 @@ resource_config parse_root(const YAML::Node& root, const std::string& file) {
     if (!keys.count(key.Scalar()))
       error_at(file, key, "unknown key \"" + key.Scalar() +
                             "\" in a resource descriptor (expected one of: backup, name, post_recovery, recover, "
-                            "sensitive, timeout, user, version)");
+                            "registered_by, sensitive, timeout, user, version)");
     if (!seen.insert(key.Scalar()).second) error_at(file, key, "duplicate key \"" + key.Scalar() + "\"");
   }
   auto text = [&](const char* k, size_t max, bool required) -> std::string {
@@ -109,6 +109,12 @@ resource_config parse_root(const YAML::Node& root, const std::string& file) {
       error_at(file, n, "timeout must be a whole number of seconds from 1 to " + std::to_string(max_timeout));
     r.timeout = static_cast<uint32_t>(v);
   }
+  if (auto n = root["registered_by"]) {
+    uint64_t v = 0;
+    if (!n.IsScalar() || !YAML::convert<uint64_t>::decode(n, v) || v >= 0xffffffffu)
+      error_at(file, n, "registered_by must be the uid that registered the resource");
+    r.registered_by = static_cast<uint32_t>(v);
+  }
   if (auto n = root["sensitive"]) {
     if (!n.IsSequence()) error_at(file, n, "sensitive must be a list of paths under the staging folder");
     if (n.size() > max_sensitive) error_at(file, n, "sensitive lists more than " + std::to_string(max_sensitive) + " paths");
@@ -130,6 +136,31 @@ bool resource_config::is_sensitive(std::string_view rel) const {
   for (const auto& s : sensitive)
     if (rel == s || (rel.size() > s.size() && rel.substr(0, s.size()) == s && rel[s.size()] == '/')) return true;
   return false;
+}
+
+std::string emit_resource(const resource_config& r) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  auto text = [&](const char* key, const std::string& value) {
+    if (!value.empty() || key == std::string_view("name") || key == std::string_view("version") ||
+        key == std::string_view("backup") || key == std::string_view("recover"))
+      e << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+  };
+  text("name", r.name);
+  text("version", r.version);
+  text("backup", r.backup);
+  text("recover", r.recover);
+  text("post_recovery", r.post_recovery);
+  if (!r.sensitive.empty()) {
+    e << YAML::Key << "sensitive" << YAML::Value << YAML::BeginSeq;
+    for (const auto& s : r.sensitive) e << YAML::DoubleQuoted << s;
+    e << YAML::EndSeq;
+  }
+  text("user", r.user);
+  if (r.timeout) e << YAML::Key << "timeout" << YAML::Value << r.timeout;
+  if (r.registered_by) e << YAML::Key << "registered_by" << YAML::Value << *r.registered_by;
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
 }
 
 expected<resource_config> parse_resource(std::string_view text, const fs::path& file) {

@@ -29,6 +29,7 @@ struct resource_config {
   std::vector<std::string> sensitive;  // relative paths under the staging folder, normalized
   std::string user;           // run the commands as this user; empty: the user running Cairn
   uint32_t timeout = 0;       // seconds each command may run; 0: the defaults below
+  std::optional<uint32_t> registered_by;  // the uid that registered it through the API (docs/API.md)
   std::filesystem::path file; // the descriptor (absolute)
 
   static constexpr uint32_t default_timeout = 3600;               // backup, recover
@@ -43,6 +44,10 @@ struct resource_config {
 
 // Parses one descriptor's text; `file` names it in messages. No file checks.
 expected<resource_config> parse_resource(std::string_view text, const std::filesystem::path& file);
+
+// The descriptor's YAML text (what the API writes to resources.d/NAME.yaml);
+// parse_resource of it gives `r` back (without `file`).
+std::string emit_resource(const resource_config& r);
 
 // The user a resource's commands run as, and whether its descriptor may
 // choose it: a descriptor whose commands run as root must be owned by root

@@ -76,7 +76,7 @@ TEST_CASE("a resource descriptor is read into its fields, sensitive paths normal
 TEST_CASE("bad descriptors get one error naming file, line and column") {
   CHECK(error_of("name: x\nversion: 1\nbackup: b\nrecover: r\ncolour: red\n") ==
         "/etc/cairn/resources.d/firefox.yaml:5:1: unknown key \"colour\" in a resource descriptor (expected one "
-        "of: backup, name, post_recovery, recover, sensitive, timeout, user, version)");
+        "of: backup, name, post_recovery, recover, registered_by, sensitive, timeout, user, version)");
   CHECK(error_of("name: x\nversion: 1\nrecover: r\n") ==
         "/etc/cairn/resources.d/firefox.yaml:1:1: a resource descriptor needs backup:");
   CHECK(error_of("name: ../x\nversion: 1\nbackup: b\nrecover: r\n").find(":1:7: resource name \"../x\" must be") !=
@@ -174,4 +174,39 @@ TEST_CASE("resource: timeout is seconds per command, with defaults for each comm
   for (const char* bad : {"timeout: 0\n", "timeout: -5\n", "timeout: 604801\n", "timeout: soon\n", "timeout: [1]\n"})
     CHECK(error_of(std::string(firefox) + bad) ==
           "/etc/cairn/resources.d/firefox.yaml:7:10: timeout must be a whole number of seconds from 1 to 604800");
+}
+
+TEST_CASE("resource: emit_resource gives text the parser reads back as the same descriptor") {
+  resource_config r;
+  r.name = "notes";
+  r.version = "2.1: \"quoted\"";
+  r.backup = "printf 'a\\nb' > \"$CAIRN_STAGING_DIR/x\" # not a comment";
+  r.recover = "true";
+  r.post_recovery = "yes";
+  r.sensitive = {"keys", "a b/c"};
+  r.user = "alice";
+  r.timeout = 90;
+  r.registered_by = 1000;
+  auto back = parse_resource(emit_resource(r), "/etc/cairn/resources.d/notes.yaml");
+  REQUIRE(back);
+  CHECK(back->name == r.name);
+  CHECK(back->version == r.version);
+  CHECK(back->backup == r.backup);
+  CHECK(back->recover == r.recover);
+  CHECK(back->post_recovery == r.post_recovery);
+  CHECK(back->sensitive == r.sensitive);
+  CHECK(back->user == r.user);
+  CHECK(back->timeout == 90);
+  CHECK(back->registered_by == std::optional<uint32_t>(1000));
+  resource_config bare;
+  bare.name = "x";
+  bare.version = "1";
+  bare.backup = "b";
+  bare.recover = "r";
+  auto b = parse_resource(emit_resource(bare), "/etc/cairn/resources.d/x.yaml");
+  REQUIRE(b);
+  CHECK_FALSE(b->registered_by);
+  CHECK(b->user.empty());
+  CHECK(error_of("name: x\nversion: 1\nbackup: b\nrecover: r\nregistered_by: alice\n") ==
+        "/etc/cairn/resources.d/firefox.yaml:5:16: registered_by must be the uid that registered the resource");
 }
