@@ -58,7 +58,10 @@ try {
     const state = await box.getAttribute('data-state');
     if (seen.states[seen.states.length - 1] !== state) seen.states.push(state);
     if (state === 'running') {
-      seen.runningText = await box.innerText();  // the last one before the end
+      // The last detail seen while running (the text may already say done
+      // while data-state still says running: keep the detail, not that).
+      const text = await box.innerText();
+      if (/read/.test(text) || !seen.runningText) seen.runningText = text;
       if (!seen.runningShot) {
         await shoot('overview-running');
         seen.runningShot = true;
