@@ -112,6 +112,6 @@ grep -q "runs a command, and $T/cairn.yaml can be changed by other users: chmod 
 chmod go-w "$T/cairn.yaml"
 
 note "SIGTERM while a long command runs: it is stopped, the backup ends at once, nothing is committed"
-config "sleep 60"
-sigterm_during_sleep
+config "sleep 61"
+sigterm_during_sleep 61
 run 0 cairn check

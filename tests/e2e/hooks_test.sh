@@ -47,7 +47,7 @@ note "a second run of the plan while the first is in its before step: refused, a
 config "sleep 3" "echo \"\$CAIRN_RUN_STATUS\" >> $T/after.log"
 "$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2>&1 &
 first=$!
-for _ in $(seq 1 100); do pgrep -f "^sleep 3" > /dev/null && break; sleep 0.05; done
+for _ in $(seq 1 100); do descendant_of "$first" "^sleep 3$" && break; sleep 0.05; done
 lines=$(wc -l < "$T/after.log")
 run 1 cairn backup
 grep -q "plan main is already running" "$T/err" || fail "$(cat "$T/err")"

@@ -71,7 +71,7 @@ run 0 cairn check
 
 note "a killed key change's temporary file goes with the next exclusive lock; a live writer's stays"
 echo partial > "$T/repo/.tmp-999999999-0-0123456789abcdef"
-sleep 60 & live=$!
+sleep 300 & live=$!
 at_exit "kill $live"
 echo partial > "$T/repo/.tmp-$live-0-0123456789abcdef"
 run 0 cairn ls latest src  # a shared lock removes nothing

@@ -95,12 +95,29 @@ random_file() { head -c "$2" /dev/urandom > "$1"; }
 # `sleep 60` (a step or a source), sends SIGTERM once that sleep runs, and
 # checks that the backup ends within 10 s with exit 130, that the sleep was
 # terminated with it, and that no checkpoint was committed in $T/repo.
+# descendant_of PID PATTERN: a process matching PATTERN (pgrep -f) runs below PID.
+descendant_of() {
+  local p q
+  for p in $(pgrep -f "$2"); do
+    q=$p
+    while [ -n "$q" ] && [ "$q" -gt 1 ]; do
+      [ "$q" = "$1" ] && return 0
+      q=$(awk '{print $4}' "/proc/$q/stat" 2>/dev/null)
+    done
+  done
+  return 1
+}
+
+# sigterm_during_sleep [SECONDS]: the step under test is `sleep SECONDS`
+# (60 by default; tests that may run in parallel use different ones).
 sigterm_during_sleep() {
-  local n pid code start
+  local n pid code start secs=${1:-60}
   n=$(ls "$T/repo/checkpoints" | wc -l)
   "$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2> "$T/err" &
   pid=$!
-  for _ in $(seq 1 100); do pgrep -f "^sleep 60" > /dev/null && break; sleep 0.05; done
+  # Wait for this backup's own step (another test running in parallel may
+  # have a `sleep 60` of its own).
+  for _ in $(seq 1 200); do descendant_of "$pid" "^sleep $secs\$" && break; sleep 0.05; done
   start=$(date +%s)
   kill -TERM "$pid"
   set +e
@@ -109,7 +126,7 @@ sigterm_during_sleep() {
   set -e
   [ "$code" -eq 130 ] || fail "exit $code after SIGTERM, expected 130: $(cat "$T/err")"
   [ $(( $(date +%s) - start )) -lt 10 ] || fail "the backup took more than 10 s to stop"
-  pgrep -f "^sleep 60" > /dev/null && fail "sleep 60 is still running after the backup stopped"
+  pgrep -f "^sleep $secs\$" > /dev/null && fail "sleep $secs is still running after the backup stopped"
   [ "$(ls "$T/repo/checkpoints" | wc -l)" -eq "$n" ] || fail "an interrupted run committed a checkpoint"
 }
 
