@@ -9,7 +9,8 @@ command -v sqlite3 > /dev/null || { echo "sqlite3 is not installed"; exit 77; }
 
 app=$T/app
 mkdir -p "$app" "$T/conf/resources.d"
-sqlite3 "$app/notes.db" "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);
+sqlite3 "$app/notes.db" > /dev/null "PRAGMA journal_mode=WAL; CREATE TABLE log(at INTEGER);
+  CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);
   INSERT INTO notes(body) VALUES('first'), ('second'), ('third');"
 head -c 48 /dev/urandom | base64 > "$app/secret.key"
 echo '{"theme": "dark"}' > "$app/settings.json"
@@ -37,6 +38,7 @@ case $1 in
     { echo "dir=$CAIRN_RECOVERY_DIR"; echo "version=$CAIRN_RESOURCE_VERSION"; echo "left_out=$CAIRN_LEFT_OUT";
       echo "metadata=$(cat "$CAIRN_METADATA_FILE")"; } > "$NOTES_LOG/recover.log"
     [ "$(sqlite3 "$CAIRN_RECOVERY_DIR/notes.db" 'PRAGMA integrity_check')" = ok ] || exit 5
+    jq -e .theme "$CAIRN_RECOVERY_DIR/settings.json" > /dev/null || exit 6
     mkdir -p "$dest" && cp -a "$CAIRN_RECOVERY_DIR/." "$dest/"
     secret=false; [ -f "$CAIRN_RECOVERY_DIR/keys/secret.key" ] && secret=true
     echo "{\"from\": \"$CAIRN_CHECKPOINT\", \"secret\": $secret}"
@@ -79,7 +81,24 @@ config none plain
 run 0 cairn init
 config keyfile "enc, plain"
 run 0 cairn init
+# The application runs while it is backed up: it writes its database (WAL)
+# and replaces its settings atomically (temporary file + rename) in a loop.
+writer() {
+  while :; do
+    sqlite3 -cmd ".timeout 5000" "$app/notes.db" "INSERT INTO log(at) VALUES(random());" || exit 1
+    printf '{"theme": "dark", "n": %d}\n' "$RANDOM" > "$app/settings.json.tmp"
+    mv "$app/settings.json.tmp" "$app/settings.json"
+    sleep 0.01
+  done
+}
+writer & writer_pid=$!
+at_exit "kill $writer_pid"
+for _ in $(seq 1 100); do [ "$(sqlite3 "$app/notes.db" 'SELECT count(*) FROM log')" -gt 0 ] && break; sleep 0.05; done
+writes_before=$(sqlite3 -cmd ".timeout 5000" "$app/notes.db" 'SELECT count(*) FROM log')
 run 0 cairn --json backup
+writes_after=$(sqlite3 -cmd ".timeout 5000" "$app/notes.db" 'SELECT count(*) FROM log')
+kill "$writer_pid"; wait "$writer_pid" 2> /dev/null || true
+[ "$writes_after" -gt "$writes_before" ] || fail "the application did not write during the backup"
 [ "$(json 'select(.type=="checkpoint") | .target' | sort | tr '\n' ' ')" = "enc plain " ] || fail "not committed on both: $(cat "$T/out")"
 [ -z "$(ls -A "$T/state/staging/apps" 2> /dev/null)" ] || fail "staging left behind: $(ls -laR "$T/state/staging")"
 
