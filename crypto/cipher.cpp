@@ -244,7 +244,7 @@ expected<secret> unwrap_secret(const secret& kek, byte_view wrapped, byte_view a
   auto plain = gcm_open(*mode, wrapped.first(nonce_size), aad, wrapped.subspan(nonce_size));
   if (!plain) return fail(errc::auth, "key does not open this slot");
   auto s = secret::copy_of(*plain);
-  explicit_bzero(plain->data(), plain->size());
+  if (!plain->empty()) explicit_bzero(plain->data(), plain->size());
   return s;
 }
 
@@ -266,7 +266,7 @@ expected<secret> open_sealed_secret(const secret& private_key, byte_view sealed,
   auto plain = gcm_open(*mode, nonce_of(0), aad, sealed.subspan(x25519_size));
   if (!plain) return fail(errc::auth, "the private key does not open this sealed key");
   auto s = secret::copy_of(*plain);
-  explicit_bzero(plain->data(), plain->size());
+  if (!plain->empty()) explicit_bzero(plain->data(), plain->size());
   return s;
 }
 

@@ -75,7 +75,7 @@ expected<secret> read_keyfile(const std::filesystem::path& path) {
   auto raw = from_base64(encoded);
   if (!raw || raw->size() != 32) return bad();
   auto key = secret::copy_of(*raw);
-  explicit_bzero(raw->data(), raw->size());
+  if (!raw->empty()) explicit_bzero(raw->data(), raw->size());
   return key;
 }
 

@@ -123,7 +123,7 @@ expected<private_key_file> parse_private_key_file(std::string_view text, std::st
     return f;
   }
   if (!key || key->size() != x25519_size) {
-    if (key) explicit_bzero(key->data(), key->size());
+    if (key && !key->empty()) explicit_bzero(key->data(), key->size());
     return bad("no 32-byte key: line");
   }
   f.key = secret::copy_of(*key);
