@@ -37,11 +37,20 @@ mkdir "$T/nobtmp" && chown nobody "$T/nobtmp"
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # code_of [nobody] CURL-ARGS...: the HTTP status; the body in $T/nobtmp/body.
 code_of() {
-  local who=()
-  # (the daemon and the CLI keep state_dir private; nobody needs to reach the socket)
-  [ "$1" = nobody ] && { who=(setpriv --reuid=65534 --regid=65534 --clear-groups); shift; chmod 711 "$T/state"; }
-  rm -f "$T/nobtmp/body"
-  "${who[@]}" curl -s -o "$T/nobtmp/body" -w '%{http_code}' --unix-socket "$S" "$@" || true
+  local who=() code rc
+  [ "$1" = nobody ] && { who=(setpriv --reuid=65534 --regid=65534 --clear-groups); shift; }
+  # A reload (after each change) briefly recreates the socket and makes
+  # state_dir private again: retry while the socket cannot be reached.
+  for _ in $(seq 1 100); do
+    # (the daemon and the CLI keep state_dir private; nobody needs to reach the socket)
+    [ ${#who[@]} -gt 0 ] && chmod 711 "$T/state"
+    rm -f "$T/nobtmp/body"
+    rc=0
+    code=$("${who[@]}" curl -s -o "$T/nobtmp/body" -w '%{http_code}' --unix-socket "$S" "$@") || rc=$?
+    [ "$rc" != 7 ] && break  # 7: could not connect, so the request was never sent
+    sleep 0.1
+  done
+  echo "$code"
 }
 body() { cat "$T/nobtmp/body"; }
 # Waits until the daemon (reloaded) lists resource $1 at version $2, or ($2 =
