@@ -10,6 +10,7 @@
 
 #include "catalog/sqlite_snapshot.hpp"
 #include "fs/take_back.hpp"
+#include "fs/unique_dir.hpp"
 
 namespace cairn::actors {
 
@@ -83,10 +84,10 @@ expected<stdfs::path> resource_folder(const std::string& prefix, const fs::run_i
   std::error_code ec;
   auto base = stdfs::temp_directory_path(ec);
   if (ec) base = "/tmp";
-  std::string t = (base / (prefix + ".XXXXXX")).string();
-  if (!::mkdtemp(t.data())) return fail(errc::io, "cannot create a folder under " + base.string());
+  stdfs::path t;
+  CAIRN_ASSIGN(t, fs::make_unique_dir(base, prefix));
   CAIRN_TRY(give_to(t, who));
-  return stdfs::path(t);
+  return t;
 }
 
 namespace {

@@ -191,13 +191,13 @@ struct writer {
 };
 
 status check_seen(const trie& t, const std::string& prefix) {
-  std::vector<std::pair<std::string, const trie*>> todo{{prefix, &t}};
-  while (!todo.empty()) {
-    auto [path, node] = todo.back();
-    todo.pop_back();
+  std::vector<std::pair<std::string, const trie*>> stack{{prefix, &t}};
+  while (!stack.empty()) {
+    auto [path, node] = stack.back();
+    stack.pop_back();
     if (node->whole && !node->seen) return fail(errc::not_found, "\"" + path + "\" is not in the checkpoint");
     for (const auto& [name, child] : node->children)
-      todo.emplace_back(path.empty() ? name : path + "/" + name, child.get());
+      stack.emplace_back(path.empty() ? name : path + "/" + name, child.get());
   }
   return {};
 }

@@ -13,6 +13,7 @@
 #include "base/clock.hpp"
 #include "config/suite_config.hpp"
 #include "fs/command.hpp"
+#include "fs/unique_dir.hpp"
 #include "service/application.hpp"
 
 namespace cairn::service {
@@ -91,9 +92,7 @@ expected<resource_restore_report> application::restore_resource(const resolved_c
   if (who) {
     CAIRN_ASSIGN(folder, actors::resource_folder("cairn-recovery-" + name, *who));
   } else {
-    std::string unique = (base / (name + ".XXXXXX")).string();  // mkdtemp replaces the X's
-    if (!::mkdtemp(unique.data())) return fail(errc::io, "cannot create a recovery folder under " + base.string());
-    folder = unique;
+    CAIRN_ASSIGN(folder, fs::make_unique_dir(base, name, "recovery folder"));
   }
   struct cleanup {
     stdfs::path dir;
