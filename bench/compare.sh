@@ -60,23 +60,9 @@ if [[ $modes == *cold* ]] && ! [ -w /proc/sys/vm/drop_caches ]; then
   echo "bench: dropping the page cache needs root; use --warm" >&2; exit 2
 fi
 
-# many_files DIR N: N files of 200 B - 3 KB (100 a directory, 100 directories a level) and 3 of 32 MiB.
-many_files() {
-  python3 - "$1" "$2" <<'PY'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rnd = random.Random(15)
-words = [bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(5000)]
-for i in range(n):
-    d = os.path.join(root, "d%03d" % (i // 10000), "d%03d" % (i // 100 % 100))
-    if i % 100 == 0: os.makedirs(d, exist_ok=True)
-    size = rnd.randint(200, 3000)
-    data = b" ".join(rnd.choice(words) for _ in range(size // 5))[:size]
-    with open(os.path.join(d, "f%05d.txt" % i), "wb") as f: f.write(data)
-for i in range(3):
-    with open(os.path.join(root, "large%d.bin" % i), "wb") as f: f.write(os.urandom(32 << 20))
-PY
-}
+# many_files DIR N: N files of 200 B - 3 KB (100 a directory, 100 directories a level) and 3 of 32 MiB
+# (bench/many_files.py, shared with bench/scale.sh).
+many_files() { python3 "$root/bench/many_files.py" "$1" "$2" 3; }
 
 mkdir -p "$work/pristine"
 if [ "$many" -gt 0 ]; then
