@@ -27,10 +27,13 @@
 #   flock /work/.build.lock bench/scale.sh --sizes 500000       # appends to the same table
 #   flock /work/.build.lock bench/scale.sh --sizes 1000000
 #   flock /work/.build.lock bench/scale.sh --strace 20000       # syscalls per file
+#   TOOLS=read flock /work/.build.lock bench/scale.sh --sizes 1000000  # the kernel's own cost (baseline)
 #   bench/scale.sh --sizes 20000                                # quick test of the script (~1 min)
 #   bench/scale.sh --clean                                      # removes BENCH_DIR (the trees)
 # Options: --fresh forgets the rows measured before (a new results file);
-# TOOLS="cairn" leaves restic out; BENCH_DIR (default /var/tmp/cairn-scale).
+# TOOLS="cairn" leaves restic out; TOOLS=read measures what the kernel alone
+# costs on the same tree (a cold stat walk, and reading every file with one
+# reader), for comparison; BENCH_DIR (default /var/tmp/cairn-scale).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${BENCH_DIR:-/var/tmp/cairn-scale}
@@ -147,9 +150,14 @@ probe_file=d000/d050/f05000.txt
 run_size() {
   local n=$1 t
   arrange "$n"
-  note "$n" - load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+  [ "$tools" = read ] || note "$n" - load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
   for t in $tools; do
     echo "bench: $n files: $t" >&2
+    if [ "$t" = read ]; then  # what the kernel costs: a cold stat walk, and reading every file with one reader
+      measure "$n" read stat find "$tree" -type f -printf '%s\n'
+      measure "$n" read cat sh -c "find '$tree' -type f -print0 | xargs -0 cat > /dev/null"
+      continue
+    fi
     "setup_$t"
     # shellcheck disable=SC2046
     measure "$n" "$t" initial $(backup_cmd "$t")
@@ -177,7 +185,7 @@ run_size() {
     note "$n" "$t" repo_bytes "$(du -sb "$work/$t/repo" | cut -f1)"
     rm -rf "${work:?}/$t" "$RESTIC_CACHE_DIR"
   done
-  note "$n" - load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+  [ "$tools" = read ] || note "$n" - load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # strace_size N: system calls of the initial and the no-change backup of N files.
@@ -236,7 +244,7 @@ p(f"{cairn_v}, {restic_v}; {cores} vCPUs (shared with other agents' processes: b
 p("Tree: bench/many_files.py (N text files of 200 B - 3 KB, 100 a directory, and 3 files of 32 MiB). "
   "`ls` lists corpus/d000/d050 (100 files); restore one file restores corpus/d000/d050/f05000.txt from the newest checkpoint.")
 p("Reproduce: `flock /work/.build.lock bench/scale.sh --fresh --sizes 250000`, then `--sizes 500000`, `--sizes 1000000` "
-  "and `--strace 20000` (each appends to this table).")
+  "`--strace 20000` and `TOOLS=read ... --sizes 1000000` (each appends to this table).")
 for n in sizes:
     load = f"load average {notes[(n, '-')].get('load_start', '?')} at start, {notes[(n, '-')].get('load_end', '?')} at end"
     p(); p(f"### {n:,} files ({load})"); p()
@@ -269,6 +277,11 @@ for n in sizes:
     cb, rb = notes[(n, "cairn")].get("repo_bytes"), notes[(n, "restic")].get("repo_bytes")
     cb, rb = cb and int(cb) / 2**20, rb and int(rb) / 2**20
     p(f"| repository | size (MiB) | {fmt(cb, 0)} | {fmt(rb, 0)} | {fmt(ratio(cb, rb), 2)} | | |")
+    rd = m.get((n, "read"), {})
+    for step, label in (("stat", "baseline: cold stat walk (find -printf %s)"), ("cat", "baseline: cold read of every file (find, xargs cat: one reader)")):
+        if step in rd:
+            w, u, sy, _ = rd[step]
+            p(f"| {label} | wall (s), user / system CPU (s), system per file (µs) | {w:.1f}, {u:.1f} / {sy:.1f}, {sy / n * 1e6:.0f} | | | | |")
     rows_n, db = notes[(n, "cairn")].get("cache_rows"), notes[(n, "cairn")].get("catalog_bytes")
     if rows_n and db:
         p(f"| file cache | catalog rows / bytes on disk per file | {rows_n} / {int(db) / max(int(rows_n), 1):.0f} | | | | |")
