@@ -243,7 +243,7 @@ p(f"{cairn_v}, {restic_v}; {cores} vCPUs (shared with other agents' processes: b
   f"phase (`sync; echo 3 > /proc/sys/vm/drop_caches`); times from `/usr/bin/time`, one run each.")
 p("Tree: bench/many_files.py (N text files of 200 B - 3 KB, 100 a directory, and 3 files of 32 MiB). "
   "`ls` lists corpus/d000/d050 (100 files); restore one file restores corpus/d000/d050/f05000.txt from the newest checkpoint.")
-p("Reproduce: `flock /work/.build.lock bench/scale.sh --fresh --sizes 250000`, then `--sizes 500000`, `--sizes 1000000` "
+p("Reproduce: `flock /work/.build.lock bench/scale.sh --fresh --sizes 250000`, then `--sizes 500000`, `--sizes 1000000`, "
   "`--strace 20000` and `TOOLS=read ... --sizes 1000000` (each appends to this table).")
 for n in sizes:
     load = f"load average {notes[(n, '-')].get('load_start', '?')} at start, {notes[(n, '-')].get('load_end', '?')} at end"
