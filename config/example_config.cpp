@@ -50,7 +50,7 @@ plans:
 
 # The daemon: CPU and I/O priority, retry after a failed run, pausing.
 daemon:
-  nice: 10
+  nice: 19
   io: idle
   retry: 15m
   # pause_when: {on_battery: true}

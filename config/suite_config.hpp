@@ -135,7 +135,7 @@ struct plan_config {
 // How `cairn daemon` behaves: it must not be noticed on the machine.
 struct daemon_config {
   std::chrono::seconds retry{15 * 60};  // a failed run is tried again after this
-  int nice = 10;                        // CPU priority of the daemon (0..19)
+  int nice = 19;                        // CPU priority of the daemon (0..19)
   bool idle_io = true;                  // I/O only when the disk is otherwise idle
   std::chrono::seconds prune_every{7 * 86400};  // after a forget, prune a target at most this often
   // pause_when: a run pauses while one of these holds, and goes on after.

@@ -47,7 +47,7 @@ TEST_CASE("effective: every default is filled in") {
   CHECK(y.find("retry_seconds: 300") != std::string::npos);
   CHECK(y.find("retry_seconds: 30\n") != std::string::npos);
   CHECK(y.find("port: 2222") != std::string::npos);
-  CHECK(y.find("nice: 10") != std::string::npos);
+  CHECK(y.find("nice: 19") != std::string::npos);
   CHECK(y.find("prune_every: 7d") != std::string::npos);
   CHECK(y.find("retry: 1h30m") != std::string::npos);
   CHECK(y.find("within: 1d12h") != std::string::npos);
