@@ -97,8 +97,7 @@ public:
     if (r->version != remote::protocol_version)
       return breaks_status(error{errc::unsupported, "the server chose serve protocol " + std::to_string(r->version) +
                                                       ", this client speaks " + std::to_string(remote::protocol_version)});
-    append_only_ = r->append_only;
-    return {};
+    return {};  // r->append_only: refusals come back by name, so the client needs no mode of its own
   }
 
 private:
@@ -130,7 +129,6 @@ private:
   detail::child_process child_;
   int timeout_ms_;
   bool broken_ = false;
-  bool append_only_ = false;
 };
 
 class ssh_target::lease {
