@@ -15,6 +15,7 @@
 #include "targets/retrying_target.hpp"
 #include "targets/s3_target.hpp"
 #include "targets/sftp_target.hpp"
+#include "targets/ssh_target.hpp"
 #include "targets/throttled_target.hpp"
 
 namespace cairn::actors {
@@ -127,6 +128,22 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     o.connections = static_cast<int>(default_connections(t)) + 1;  // uploads and reads at once
     o.timeout = io_timeout(t);
     backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::sftp_target>(o), retries(t));
+  } else if (t.type == config::target_type::ssh) {
+    targets::ssh_login login;
+    login.host = t.host;
+    login.port = t.port;
+    login.user = t.user;
+    login.path = t.path.string();
+    login.identity = t.identity;
+    login.known_hosts = t.known_hosts;
+    if (!t.ssh_command.empty()) login.ssh_command = t.ssh_command;
+    login.connect_timeout = io_timeout(t);
+    targets::ssh_options o;
+    o.command = targets::ssh_command_line(login);
+    o.description = targets::describe_login(login);
+    o.connections = static_cast<int>(default_connections(t)) + 1;  // uploads and reads at once
+    o.timeout = io_timeout(t);
+    backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::ssh_target>(o), retries(t));
   } else {
     targets::s3_options o;
     o.endpoint = t.endpoint;
@@ -153,7 +170,7 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
 std::map<std::string, byte_buffer> target_credentials(const config::suite_config& suite) {
   std::map<std::string, byte_buffer> out;
   for (const auto& t : suite.targets) {
-    if (t.type == config::target_type::sftp && !t.identity.empty()) {
+    if ((t.type == config::target_type::sftp || t.type == config::target_type::ssh) && !t.identity.empty()) {
       auto key = file_bytes(t.identity);
       if (!key.empty()) out[t.name] = std::move(key);
     }

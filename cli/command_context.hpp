@@ -58,5 +58,6 @@ void add_daemon_commands(CLI::App& app, context& ctx);       // status, run, can
 void add_setup_commands(CLI::App& app, context& ctx);        // bootstrap
 void add_config_commands(CLI::App& app, context& ctx);       // config check|example
 void add_resources_commands(CLI::App& app, context& ctx);    // resources
+void add_serve_commands(CLI::App& app, context& ctx);        // serve
 
 }  // namespace cairn::cli

@@ -62,6 +62,7 @@ int run_command(int argc, char** argv) {
   auto browse = add_browse_commands(app);  // find, history, copy, mount
   add_config_commands(app, ctx);
   add_resources_commands(app, ctx);
+  add_serve_commands(app, ctx);
   auto archives = add_archive_commands(app);  // export; restore and ls --archive
   // Global options (--keyfile, --json, ...) may come after a subcommand too.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {

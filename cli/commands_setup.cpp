@@ -55,15 +55,15 @@ void add_setup_commands(CLI::App& app, context& ctx) {
   auto o = std::make_shared<bootstrap_args>();
   auto* bootstrap = app.add_subcommand("bootstrap", "Recover the suite on a new machine from a target or a suite-state file");
   bootstrap->add_option("target", o->request.target_url,
-                        "The target: a path, file:///path, sftp://user@host[:port]/path, s3://host[:port]/bucket[/prefix] "
+                        "The target: a path, file:///path, sftp://user@host[:port]/path, ssh://user@host[:port]/path (cairn serve), s3://host[:port]/bucket[/prefix] "
                         "(s3+http:// for plain HTTP; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
     ->option_text("TARGET_URL");
   bootstrap->add_option("--suite-file", o->suite_file, "One suite-state object copied by hand (no target needed)")->option_text("FILE");
   bootstrap->add_option("--state-dir", o->state_dir, "Where to put the recovered catalog (must hold none)")->required()->option_text("DIR");
   bootstrap->add_option("--config-out", o->config_out, "Where to write the recovered YAML (default DIR/cairn.yaml)")->option_text("FILE");
   bootstrap->add_flag("--rebuild", o->request.rebuild, "No suite state: rebuild the catalog from the checkpoints");
-  bootstrap->add_option("--identity", o->identity, "sftp://: the private key")->option_text("FILE");
-  bootstrap->add_option("--known-hosts", o->known_hosts, "sftp://: known_hosts (default ~/.ssh/known_hosts)")->option_text("FILE");
+  bootstrap->add_option("--identity", o->identity, "sftp://, ssh://: the private key")->option_text("FILE");
+  bootstrap->add_option("--known-hosts", o->known_hosts, "sftp://, ssh://: known_hosts (default ~/.ssh/known_hosts)")->option_text("FILE");
   bootstrap->footer("Examples: cairn bootstrap /mnt/usb/cairn --keyfile cairn.key --state-dir /var/lib/cairn\n"
                     "          cairn bootstrap --suite-file suite-state --password --state-dir /var/lib/cairn");
   bootstrap->callback([&ctx, o] { ctx.action = [&ctx, o] { return bootstrap_command(ctx.g, *o); }; });

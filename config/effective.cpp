@@ -8,7 +8,7 @@ namespace cairn::config {
 
 int effective_connections(const target_config& t) {
   if (t.limits.connections > 0) return t.limits.connections;
-  if (t.type == target_type::sftp) return 2;
+  if (t.type == target_type::sftp || t.type == target_type::ssh) return 2;
   if (t.type == target_type::s3) return 4;
   return 1;
 }
@@ -83,6 +83,14 @@ void emit_target(YAML::Emitter& out, const target_config& t) {
     out << YAML::Key << "path" << YAML::Value << t.path.string();
     if (!t.identity.empty()) out << YAML::Key << "identity" << YAML::Value << t.identity.string();
     out << YAML::Key << "known_hosts" << YAML::Value << effective_known_hosts(t).string();
+  } else if (t.type == target_type::ssh) {
+    out << YAML::Key << "host" << YAML::Value << t.host;
+    if (t.port) out << YAML::Key << "port" << YAML::Value << t.port;
+    if (!t.user.empty()) out << YAML::Key << "user" << YAML::Value << t.user;
+    out << YAML::Key << "path" << YAML::Value << t.path.string();
+    if (!t.identity.empty()) out << YAML::Key << "identity" << YAML::Value << t.identity.string();
+    if (!t.known_hosts.empty()) out << YAML::Key << "known_hosts" << YAML::Value << t.known_hosts.string();
+    out << YAML::Key << "ssh_command" << YAML::Value << (t.ssh_command.empty() ? "ssh" : t.ssh_command);
   } else if (t.type == target_type::s3) {
     out << YAML::Key << "endpoint" << YAML::Value << redact_userinfo(t.endpoint);
     out << YAML::Key << "bucket" << YAML::Value << t.bucket;

@@ -12,7 +12,7 @@
 
 namespace cairn::config {
 
-// Packs uploaded in parallel: limits.connections, else 1 local, 2 sftp, 4 s3.
+// Packs uploaded in parallel: limits.connections, else 1 local, 2 sftp and ssh, 4 s3.
 int effective_connections(const target_config& t);
 // Remote targets: a connect or a stalled transfer fails after this (default 60 s).
 std::chrono::seconds effective_timeout(const target_config& t);

@@ -31,6 +31,7 @@ std::string_view to_string(target_type type) {
     case target_type::local: return "local";
     case target_type::sftp: return "sftp";
     case target_type::s3: return "s3";
+    case target_type::ssh: return "ssh";
   }
   return "?";
 }
@@ -46,7 +47,7 @@ std::string_view to_string(source_type type) {
 }
 
 std::optional<target_type> parse_target_type(std::string_view word) {
-  for (auto t : {target_type::local, target_type::sftp, target_type::s3})
+  for (auto t : {target_type::local, target_type::sftp, target_type::s3, target_type::ssh})
     if (to_string(t) == word) return t;
   return std::nullopt;
 }
@@ -243,7 +244,7 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   check_name(key, name, "target name");
   expect_map(n, "target \"" + name + "\"");
   check_keys(n, {"type", "url", "path", "limits", "host", "port", "user", "identity", "known_hosts",
-                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file", "path_style"},
+                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file", "path_style", "ssh_command"},
              "target \"" + name + "\"");
   if (n["limits"]) t.limits = parse_limits(n["limits"], name);
   if (n["url"]) {
@@ -253,11 +254,11 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   if (n["type"]) {
     auto word = scalar(n["type"], "target type");
     auto type = parse_target_type(word);
-    if (!type) error_at(n["type"], "target type \"" + word + "\" is not supported (supported: local, sftp, s3)");
+    if (!type) error_at(n["type"], "target type \"" + word + "\" is not supported (supported: local, sftp, s3, ssh)");
     if (n["url"] && *type != t.type) error_at(n["type"], "type " + word + " contradicts the url");
     t.type = *type;
   } else if (!n["url"]) {
-    error_at(key, "target \"" + name + "\" needs a type (local, sftp, s3) or a url");
+    error_at(key, "target \"" + name + "\" needs a type (local, sftp, s3, ssh) or a url");
   }
   auto text = [&](const char* k, std::string& into) {
     if (n[k]) into = scalar(n[k], k);
@@ -265,17 +266,24 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   if (t.type == target_type::local) {
     if (n["path"]) t.path = path_of(n["path"], "target path");
     if (t.path.empty()) error_at(key, "target \"" + name + "\" of type local needs a path");
-  } else if (t.type == target_type::sftp) {
+  } else if (t.type == target_type::sftp || t.type == target_type::ssh) {
+    auto type = std::string(to_string(t.type));
     text("host", t.host);
     text("user", t.user);
     if (n["path"]) t.path = scalar(n["path"], "path");
     if (n["port"]) t.port = static_cast<int>(number(n["port"], "port", 65535));
     if (n["identity"]) t.identity = path_of(n["identity"], "identity");
     if (n["known_hosts"]) t.known_hosts = path_of(n["known_hosts"], "known_hosts");
-    if (t.host.empty()) error_at(key, "target \"" + name + "\" of type sftp needs a host");
+    if (t.host.empty()) error_at(key, "target \"" + name + "\" of type " + type + " needs a host");
+    // ssh's command line takes the host and user as words: no option may hide in them.
+    if (t.host[0] == '-' || t.user.rfind('-', 0) == 0)
+      error_at(n["host"] ? n["host"] : key, "target \"" + name + "\": a host or user may not start with '-'");
     if (t.path.empty() || !t.path.is_absolute())
-      error_at(n["path"] ? n["path"] : key, "target \"" + name + "\" of type sftp needs an absolute path on the server");
-    if (t.identity.empty()) error_at(key, "target \"" + name + "\" of type sftp needs an identity (a private key file)");
+      error_at(n["path"] ? n["path"] : key, "target \"" + name + "\" of type " + type + " needs an absolute path on the server");
+    if (t.type == target_type::sftp && t.identity.empty())
+      error_at(key, "target \"" + name + "\" of type sftp needs an identity (a private key file)");
+    if (t.type == target_type::ssh) text("ssh_command", t.ssh_command);
+    if (n["ssh_command"] && t.type != target_type::ssh) error_at(n["ssh_command"], "ssh_command is for targets of type ssh");
   } else {
     text("endpoint", t.endpoint);
     text("bucket", t.bucket);
@@ -632,8 +640,10 @@ status parse_target_url(const std::string& url, target_config& t) {
       return fail(errc::invalid_input, "\"" + url + "\": the port must be 1-65535");
   }
   if (host.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no host");
-  if (scheme == "sftp") {
-    t.type = target_type::sftp;
+  if (host[0] == '-' || user.rfind('-', 0) == 0)
+    return fail(errc::invalid_input, "\"" + url + "\": a host or user may not start with '-'");
+  if (scheme == "sftp" || scheme == "ssh") {
+    t.type = scheme == "sftp" ? target_type::sftp : target_type::ssh;
     t.user = user;
     t.host = host;
     t.port = port;
@@ -651,7 +661,7 @@ status parse_target_url(const std::string& url, target_config& t) {
     if (t.bucket.empty()) return fail(errc::invalid_input, "\"" + url + "\" names no bucket");
     return {};
   }
-  return fail(errc::invalid_input, "unknown URL scheme \"" + scheme + "\" (use a path, file://, sftp://, s3:// or s3+http://)");
+  return fail(errc::invalid_input, "unknown URL scheme \"" + scheme + "\" (use a path, file://, sftp://, ssh://, s3:// or s3+http://)");
 }
 
 std::string location::str() const {

@@ -32,7 +32,7 @@ enum class keyring_mode { none, keyfile, password, tpm, write_only };
 std::string_view to_string(keyring_mode mode);
 
 // Where a target's repository lives (targets.NAME.type, or its url's scheme).
-enum class target_type { local, sftp, s3 };
+enum class target_type { local, sftp, s3, ssh };
 // What a source reads (plans.NAME.sources[].type); `resources` in the YAML
 // stands for every registered resource and is expanded into `resource` ones.
 enum class source_type { dir, sqlite, command, resource };
@@ -67,13 +67,15 @@ struct target_limits {
 struct target_config {
   std::string name;
   target_type type = target_type::local;
-  std::filesystem::path path;      // local: a directory; sftp: the directory on the server
-  // sftp
+  std::filesystem::path path;      // local: a directory; sftp, ssh: the directory on the server
+  // sftp, ssh
   std::string host;
   int port = 0;                    // 0: the protocol's default
   std::string user;
   std::filesystem::path identity;     // private key file
   std::filesystem::path known_hosts;  // default ~/.ssh/known_hosts
+  // ssh: `cairn serve` through the OpenSSH client; this replaces "ssh" (words split at spaces)
+  std::string ssh_command;
   // s3
   std::string endpoint;            // http(s)://host[:port]
   std::string bucket;
@@ -89,7 +91,7 @@ struct target_config {
   location where;
 };
 
-// Fills a target from "sftp://user@host:port/path", "s3://host[:port]/bucket[/prefix]"
+// Fills a target from "sftp://user@host:port/path", "ssh://user@host:port/path", "s3://host[:port]/bucket[/prefix]"
 // (https), "s3+http://..." or a path / "file:///path". invalid_input on anything else.
 status parse_target_url(const std::string& url, target_config& target);
 

@@ -24,6 +24,15 @@ void emit_target(YAML::Emitter& out, const target_config& t) {
       text("identity", t.identity.string());
       if (!t.known_hosts.empty()) text("known_hosts", t.known_hosts.string());
       break;
+    case target_type::ssh:
+      text("host", t.host);
+      if (t.port) out << YAML::Key << "port" << YAML::Value << t.port;
+      if (!t.user.empty()) text("user", t.user);
+      text("path", t.path.string());
+      if (!t.identity.empty()) text("identity", t.identity.string());
+      if (!t.known_hosts.empty()) text("known_hosts", t.known_hosts.string());
+      if (!t.ssh_command.empty()) text("ssh_command", t.ssh_command);
+      break;
     case target_type::s3:
       text("endpoint", t.endpoint);
       text("bucket", t.bucket);

@@ -75,7 +75,9 @@ recovered_yaml adopt_recovered(const std::string& yaml, const std::filesystem::p
     auto secret = credentials / t.name;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(secret, ec)) continue;
-    std::string key = t.type == target_type::s3 ? "access_key_file" : t.type == target_type::sftp ? "identity" : "";
+    std::string key = t.type == target_type::s3 ? "access_key_file"
+                      : t.type == target_type::sftp || t.type == target_type::ssh ? "identity"
+                                                                                  : "";
     if (key.empty()) continue;
     auto edited = set_target_key(out.yaml, t.name, key, secret.string());
     if (edited)

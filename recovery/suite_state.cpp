@@ -143,45 +143,53 @@ status write_suite_state(targets::target& target, byte_view object, int64_t time
   std::vector<std::string> kept(names.begin(), names.begin() + std::min(keep, names.size()));
   json pointer{{"magic", "cairn-suite-pointer"}, {"generations", kept}};
   auto text = pointer.dump() + "\n";
-  CAIRN_TRY(target.put(std::string(suite_pointer), as_bytes(text)));
+  auto pointed = target.put(std::string(suite_pointer), as_bytes(text));
+  // An append-only server (cairn serve --append-only) keeps the first pointer and every
+  // generation: readers list suite/ there, so the new generation is found all the same.
+  if (!pointed && pointed.error().code() == errc::exists) return {};
+  CAIRN_TRY(pointed);
   for (size_t i = kept.size(); i < names.size(); ++i) (void)target.remove(names[i]);
   return {};
 }
 
+namespace {
+
+// Names from the target: only generations under suite/, never a path elsewhere.
+bool generation_like(const std::string& name) {
+  return name.rfind(suite_prefix, 0) == 0 && name.size() > suite_prefix.size() && name.size() < 256 &&
+         name.find('/', suite_prefix.size()) == std::string::npos && name.find("..") == std::string::npos &&
+         name != suite_pointer;
+}
+
+}  // namespace
+
 expected<std::vector<std::string>> suite_state_generations(targets::target& target,
                                                            std::vector<std::string>& notes) {
+  // The pointer names the generations for targets that cannot list; where the
+  // target lists, the listing is added, because a pointer that could not be
+  // replaced (an append-only server) names only older generations.
+  std::vector<std::string> names;
   auto pointer = target.get(std::string(suite_pointer));
   if (pointer) {
     json j = json::parse(pointer->begin(), pointer->end(), nullptr, false);
     if (!j.is_discarded() && j.is_object() && j.contains("magic") && j["magic"].is_string() &&
         j["magic"].get<std::string>() == "cairn-suite-pointer" && j.contains("generations") &&
         j["generations"].is_array()) {
-      // Names from the target: only generations under suite/, never a path elsewhere.
-      std::vector<std::string> names;
-      for (const auto& g : j["generations"]) {
-        if (!g.is_string()) continue;
-        auto name = g.get<std::string>();
-        bool plain = name.rfind(suite_prefix, 0) == 0 && name.size() > suite_prefix.size() && name.size() < 256 &&
-                     name.find('/', suite_prefix.size()) == std::string::npos && name.find("..") == std::string::npos &&
-                     name != suite_pointer;
-        if (plain) names.push_back(std::move(name));
-      }
-      return names;
+      for (const auto& g : j["generations"])
+        if (g.is_string() && generation_like(g.get<std::string>())) names.push_back(g.get<std::string>());
+    } else {
+      notes.push_back(std::string(suite_pointer) + " is damaged; looking for generations by listing");
     }
-    notes.push_back(std::string(suite_pointer) + " is damaged; looking for generations by listing");
   } else if (pointer.error().code() != errc::not_found) {
     return fail(pointer.error());
   }
-  std::vector<std::string> names;
   auto listed = target.list(suite_prefix, [&](const targets::object_info& info) {
-    if (info.name != suite_pointer) names.push_back(info.name);
+    if (generation_like(info.name)) names.push_back(info.name);
     return true;
   });
-  if (!listed) {
-    if (listed.error().code() == errc::unsupported) return names;  // nothing more we can do
-    return fail(listed.error());
-  }
+  if (!listed && listed.error().code() != errc::unsupported) return fail(listed.error());
   std::sort(names.rbegin(), names.rend());  // names sort by time: newest first
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 

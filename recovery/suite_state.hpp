@@ -69,10 +69,13 @@ expected<suite_payload> open_suite_state(byte_view object, const suite_state_hea
                                          const crypto::key_ptr& keys);
 
 // Writes a new generation, then the pointer, then removes generations beyond
-// `keep`. A crash at any point leaves every older generation intact.
+// `keep`. A crash at any point leaves every older generation intact. Where the
+// target refuses to replace the pointer (exists: an append-only server), the
+// generation is written and nothing is removed.
 status write_suite_state(targets::target& target, byte_view object, int64_t time_ns, size_t keep);
 
-// Names of the generations, newest first: from the pointer, else by listing.
+// Names of the generations, newest first: the pointer's and, where the
+// target can list, the listed ones.
 // `notes` receives what was not found on the way.
 expected<std::vector<std::string>> suite_state_generations(targets::target& target,
                                                            std::vector<std::string>& notes);

@@ -1,6 +1,7 @@
 #include "targets/local_target.hpp"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,7 +77,21 @@ status local_target::ensure_dir(const fs::path& dir) {
   return {};
 }
 
-status local_target::put(std::string_view name, byte_view data) {
+status local_target::put(std::string_view name, byte_view data) { return store(name, data, true); }
+
+status local_target::put_new(std::string_view name, byte_view data) { return store(name, data, false); }
+
+// Moves `tmp` to `final_path` without replacing: EEXIST when the name is taken.
+static int link_into_place(const fs::path& tmp, const fs::path& final_path) {
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return errno;
+  // A file system without RENAME_NOREPLACE: a hard link is created only if the name is free.
+  if (::link(tmp.c_str(), final_path.c_str()) != 0) return errno;
+  ::unlink(tmp.c_str());
+  return 0;
+}
+
+status local_target::store(std::string_view name, byte_view data, bool replace) {
   if (!valid_object_name(name))
     return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
   fs::path final_path = path_of(name);
@@ -97,12 +112,13 @@ status local_target::put(std::string_view name, byte_view data) {
     ::unlink(tmp.c_str());
     return fail(io_error("close", name, err));
   }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    int err = errno;
+  int err = replace ? (::rename(tmp.c_str(), final_path.c_str()) == 0 ? 0 : errno) : link_into_place(tmp, final_path);
+  if (err != 0) {
     ::unlink(tmp.c_str());
+    if (err == EEXIST) return fail(errc::exists, describe() + ": " + std::string(name) + " exists");
     return fail(io_error("rename", name, err));
   }
-  if (int err = fsync_dir(dir); err != 0) return fail(io_error("fsync directory of", name, err));
+  if (int e = fsync_dir(dir); e != 0) return fail(io_error("fsync directory of", name, e));
   return {};
 }
 

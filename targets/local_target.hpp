@@ -14,6 +14,9 @@ public:
   explicit local_target(std::filesystem::path root);
 
   status put(std::string_view name, byte_view data) override;
+  // Like put, but never replaces: exists when the name is taken, decided in
+  // one step with the creation (no window for a second writer).
+  status put_new(std::string_view name, byte_view data);
   expected<byte_buffer> get(std::string_view name, byte_range range = {}) override;
   expected<object_info> stat(std::string_view name) override;
   status list(std::string_view prefix,
@@ -28,6 +31,7 @@ private:
   std::filesystem::path path_of(std::string_view name) const { return root_ / name; }
   error io_error(std::string_view what, std::string_view name, int err) const;
   status ensure_dir(const std::filesystem::path& dir);
+  status store(std::string_view name, byte_view data, bool replace);
 
   std::filesystem::path root_;
 };

@@ -212,6 +212,32 @@ plans:
   CHECK(garage.path_style);
 }
 
+TEST_CASE("config: ssh targets, by url or by keys; the identity is optional") {
+  auto c = parse_config(R"(targets:
+  nas:
+    url: ssh://backup@nas.lan:2222/srv/cairn
+    identity: /etc/cairn/id_ed25519
+  home:
+    type: ssh
+    host: home.lan
+    path: /srv/cairn
+    ssh_command: ssh -F /etc/cairn/ssh_config
+plans:
+  p: {sources: [{type: dir, path: /home}], targets: [nas, home]}
+)", "/etc/cairn/cairn.yaml");
+  REQUIRE(c);
+  const auto& nas = c->targets[0];
+  CHECK(nas.type == config::target_type::ssh);
+  CHECK(nas.user == "backup");
+  CHECK(nas.host == "nas.lan");
+  CHECK(nas.port == 2222);
+  CHECK(nas.path == "/srv/cairn");
+  const auto& home = c->targets[1];
+  CHECK(home.type == config::target_type::ssh);
+  CHECK(home.identity.empty());
+  CHECK(home.ssh_command == "ssh -F /etc/cairn/ssh_config");
+}
+
 TEST_CASE("config: bad sftp and s3 targets are named with their place") {
   struct row {
     std::string text, expected;
@@ -233,7 +259,7 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
      "/etc/cairn/cairn.yaml:3:10: \"s3+http://host:0/b\": the port must be 1-65535"},
     {"targets:\n  c:\n    url: s3://host\n", "/etc/cairn/cairn.yaml:3:10: \"s3://host\" names no bucket"},
     {"targets:\n  c:\n    url: ftp://host/x\n",
-     "/etc/cairn/cairn.yaml:3:10: unknown URL scheme \"ftp\" (use a path, file://, sftp://, s3:// or s3+http://)"},
+     "/etc/cairn/cairn.yaml:3:10: unknown URL scheme \"ftp\" (use a path, file://, sftp://, ssh://, s3:// or s3+http://)"},
     {"targets:\n  c:\n    type: s3\n    bucket: b\n",
      "/etc/cairn/cairn.yaml:2:3: target \"c\" of type s3 needs an endpoint http(s)://host[:port]"},
     {"targets:\n  c:\n    url: s3://host/b\n    path_style: maybe\n",
@@ -241,11 +267,17 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
     {"targets:\n  c:\n    url: s3://host/My.Bucket\n    path_style: false\n",
      "/etc/cairn/cairn.yaml:4:17: bucket \"My.Bucket\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true"},
     {"targets:\n  c:\n    type: ftp\n    path: /x\n",
-     "/etc/cairn/cairn.yaml:3:11: target type \"ftp\" is not supported (supported: local, sftp, s3)"},
+     "/etc/cairn/cairn.yaml:3:11: target type \"ftp\" is not supported (supported: local, sftp, s3, ssh)"},
     {"targets:\n  c:\n    type: Local\n    path: /x\n",
-     "/etc/cairn/cairn.yaml:3:11: target type \"Local\" is not supported (supported: local, sftp, s3)"},
+     "/etc/cairn/cairn.yaml:3:11: target type \"Local\" is not supported (supported: local, sftp, s3, ssh)"},
     {"targets:\n  c:\n    url: s3://host/b\n    type: sftp\n", "/etc/cairn/cairn.yaml:4:11: type sftp contradicts the url"},
-    {"targets:\n  c:\n    path: /x\n", "/etc/cairn/cairn.yaml:2:3: target \"c\" needs a type (local, sftp, s3) or a url"},
+    {"targets:\n  c:\n    path: /x\n", "/etc/cairn/cairn.yaml:2:3: target \"c\" needs a type (local, sftp, s3, ssh) or a url"},
+    {"targets:\n  c:\n    url: ssh://-oProxyCommand=x/srv\n",
+     "/etc/cairn/cairn.yaml:3:10: \"ssh://-oProxyCommand=x/srv\": a host or user may not start with '-'"},
+    {"targets:\n  c:\n    type: ssh\n    host: nas\n    path: srv\n",
+     "/etc/cairn/cairn.yaml:5:11: target \"c\" of type ssh needs an absolute path on the server"},
+    {"targets:\n  c:\n    url: sftp://nas/srv\n    identity: /k\n    ssh_command: ssh\n",
+     "/etc/cairn/cairn.yaml:5:18: ssh_command is for targets of type ssh"},
   };
   for (const auto& r : rows) {
     CAPTURE(r.text);
@@ -294,7 +326,7 @@ TEST_CASE("config: sqlite and command sources, and their mistakes") {
 }
 
 TEST_CASE("config: target and source types are words parsed once, and printed back the same") {
-  for (auto t : {target_type::local, target_type::sftp, target_type::s3}) {
+  for (auto t : {target_type::local, target_type::sftp, target_type::s3, target_type::ssh}) {
     CAPTURE(to_string(t));
     CHECK(parse_target_type(to_string(t)) == t);
   }

@@ -51,6 +51,20 @@ TEST_CASE("target_yaml: local, sftp and s3 targets read back the same") {
   CHECK(b.endpoint == "http://127.0.0.1:9000");
   CHECK(b.bucket == "b");
   CHECK(b.prefix == "host/one");
+
+  target_config ssh;
+  ssh.type = target_type::ssh;
+  ssh.host = "nas.lan";
+  ssh.path = "/srv/cairn";
+  ssh.ssh_command = "ssh -F /etc/cairn/ssh_config";
+  auto h = round_trip(ssh);
+  CHECK(h.type == target_type::ssh);
+  CHECK(h.host == "nas.lan");
+  CHECK(h.port == 0);
+  CHECK(h.user.empty());
+  CHECK(h.identity.empty());
+  CHECK(h.path == "/srv/cairn");
+  CHECK(h.ssh_command == ssh.ssh_command);
 }
 
 TEST_CASE("target_yaml: values with YAML syntax in them stay values") {

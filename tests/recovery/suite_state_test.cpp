@@ -4,7 +4,9 @@
 #include "crypto/key_slot.hpp"
 #include "recovery/bootstrap.hpp"
 #include "support/temp_dir.hpp"
+#include "targets/append_only.hpp"
 #include "targets/faulty_target.hpp"
+#include "targets/target_wrapper.hpp"
 #include "targets/memory_target.hpp"
 
 using namespace cairn;
@@ -92,6 +94,37 @@ TEST_CASE("suite_state: generations are kept newest first and old ones pruned") 
   CHECK(names->size() == 3);
   CHECK(t.object_count() == 4);  // three generations and the pointer
   CHECK((*names)[0] > (*names)[1]);
+}
+
+namespace {
+
+// What cairn serve --append-only does with a client's puts and removes.
+class append_only_dir : public targets::target_wrapper {
+public:
+  explicit append_only_dir(std::shared_ptr<targets::local_target> store) : target_wrapper(store), store_(store) {}
+  status put(std::string_view name, byte_view data) override { return targets::append_only_put(*store_, name, data); }
+  status remove(std::string_view name) override { return targets::append_only_remove(*store_, name); }
+
+private:
+  std::shared_ptr<targets::local_target> store_;
+};
+
+}  // namespace
+
+TEST_CASE("suite_state: on an append-only target every generation stays and the newest is found") {
+  suite s;
+  append_only_dir t(std::make_shared<targets::local_target>(s.dir / "repo"));
+  for (int i = 1; i <= 4; ++i)
+    REQUIRE(write_suite_state(t, seal_suite_state(s.header(i), s.payload("y: " + std::to_string(i) + "\n"), s.keys),
+                              i * 1000, 2));
+  std::vector<std::string> notes;
+  auto names = suite_state_generations(t, notes);
+  REQUIRE(names);
+  CHECK(names->size() == 4);  // none removed, and the pointer (still the first) hides none
+  CHECK((*names)[0] > (*names)[1]);
+  auto r = bootstrap_from_target(t, s.unlock_with(s.cred), {s.dir / "new", {}});
+  REQUIRE(r);
+  CHECK(r->source.find((*names)[0]) != std::string::npos);
 }
 
 TEST_CASE("bootstrap: a target that cannot list is found through the pointer") {
