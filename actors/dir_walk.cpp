@@ -141,6 +141,7 @@ void dir_walk::pump() {
     self_->delayed_send(self_, std::chrono::milliseconds(250), atom::resume::value);
     return;
   }
+  watch_seals();
   drain();
   int budget = 1024;  // entries per turn, so replies get their turn too
   while (!stopped_ && promise_) {
@@ -337,6 +338,33 @@ void dir_walk::finish_reading(pending_file* file, const repo::read_event& last) 
   if (file->done == file->emitted) complete_file(file);
 }
 
+void dir_walk::sent_seal(size_t size) {
+  if (inflight_chunks_ == 0) last_answer_ = std::chrono::steady_clock::now();
+  inflight_bytes_ += size;
+  ++inflight_chunks_;
+  if (!watch_due_) watch_seals();
+}
+
+void dir_walk::answered_seal(size_t size) {
+  inflight_bytes_ -= size;
+  --inflight_chunks_;
+  last_answer_ = std::chrono::steady_clock::now();
+}
+
+// One timer at a time, armed only while seals are awaited. A resume that comes
+// early finds the timer pending and does nothing; one after it re-arms it.
+void dir_walk::watch_seals() {
+  auto now = std::chrono::steady_clock::now();
+  if (watch_due_ && now < *watch_due_) return;
+  watch_due_.reset();
+  if (stopped_ || !promise_ || inflight_chunks_ == 0) return;
+  if (now - last_answer_ > timeouts::seal)
+    return fail(error{errc::io, options_.source.where.str() + ": no chunk or tree was sealed for " +
+                                  std::to_string(timeouts::seal.count()) + " s; the target does not answer"});
+  watch_due_ = now + timeouts::seal_watch;
+  self_->delayed_send(self_, timeouts::seal_watch, atom::resume::value);
+}
+
 sealer_actor dir_walk::next_sealer() {
   return options_.sealers[next_sealer_++ % options_.sealers.size()];
 }
@@ -345,17 +373,15 @@ void dir_walk::emit(pending_file* file, chunk_ptr data) {
   size_t seq = file->emitted++;
   for (auto& per_target : file->chunks) per_target.resize(seq + 1);
   size_t size = data->size();
-  inflight_bytes_ += size;
-  ++inflight_chunks_;
+  sent_seal(size);
   seal_job job{std::move(data), options_.context, mask_for(file->sensitive), repo::blob_type::data};
-  self_->request(next_sealer(), timeouts::seal, atom::seal::value, std::move(job))
+  self_->request(next_sealer(), caf::infinite, atom::seal::value, std::move(job))
     .then([this, file, seq, size](seal_result& r) { on_sealed(file, seq, r, size); },
           [this](caf::error& e) { fail(from_caf(e)); });
 }
 
 void dir_walk::on_sealed(pending_file* file, size_t seq, const seal_result& r, size_t size) {
-  inflight_bytes_ -= size;
-  --inflight_chunks_;
+  answered_seal(size);
   if (stopped_) return;
   pool_->release(size);
   note_failures(r);
@@ -408,14 +434,12 @@ void dir_walk::finalize(pending_dir* dir) {
     // Trees count against the window too: when nothing needs reading, the walk
     // would otherwise run ahead and hold the whole tree in memory.
     size_t size = bytes.size();
-    inflight_bytes_ += size;
-    ++inflight_chunks_;
+    sent_seal(size);
     seal_job job{make_chunk(std::move(bytes)), options_.context, 1u << t, repo::blob_type::tree};
-    self_->request(next_sealer(), timeouts::seal, atom::seal::value, std::move(job))
+    self_->request(next_sealer(), caf::infinite, atom::seal::value, std::move(job))
       .then(
         [this, dir, t, size](seal_result& r) {
-          inflight_bytes_ -= size;
-          --inflight_chunks_;
+          answered_seal(size);
           if (stopped_) return;
           note_failures(r);
           dir->tree_ids[t] = r.ids[t];

@@ -3,6 +3,7 @@
 // threads (repo/read_pool.hpp) reads and cuts the files it hands them.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <unordered_map>
 
@@ -93,6 +94,11 @@ private:
   void fail(const error& e);
   void flush_progress(bool force);
   sealer_actor next_sealer();
+  // A seal request of `size` bytes was sent / answered (the window's count).
+  void sent_seal(size_t size);
+  void answered_seal(size_t size);
+  // Fails the run when seals are awaited and none was answered for timeouts::seal.
+  void watch_seals();
 
   source_actor::stateful_pointer<dir_source_state> self_;
   source_options options_;
@@ -118,6 +124,8 @@ private:
   std::unique_ptr<repo::read_pool> pool_;  // started with the run; stopped with it
   uint64_t inflight_bytes_ = 0;
   size_t inflight_chunks_ = 0;
+  std::chrono::steady_clock::time_point last_answer_{};  // of a seal, or the first sent after none
+  std::optional<std::chrono::steady_clock::time_point> watch_due_;  // a watch timer is pending
   size_t next_sealer_ = 0;
   bool stopped_ = false;
   progress_counters progress_;

@@ -51,7 +51,9 @@ sealer_actor::behavior_type sealer(sealer_actor::stateful_pointer<sealer_state> 
         auto done = [=] {
           if (--pending->waiting == 0) pending->promise.deliver(std::move(pending->result));
         };
-        self->request(targets[t].actor, timeouts::store, atom::store::value, std::move(req))
+        // No timeout per blob (two hours of CAF clock entries, one a blob): the
+        // walk waits for this reply and fails the run after timeouts::seal.
+        self->request(targets[t].actor, caf::infinite, atom::store::value, std::move(req))
           .then([=](bool) { done(); },
                 [=](caf::error& e) {
                   repo->index().unclaim(id);

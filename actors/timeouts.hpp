@@ -15,6 +15,11 @@ inline constexpr seconds unlock = 10 * minute;   // may prompt for a password
 inline constexpr seconds open = 30 * minute;     // loads the index; may scan packs
 inline constexpr seconds store = 2 * hour;       // held back while packs upload
 inline constexpr seconds seal = 2 * hour;
+// Seal requests carry no timeout of their own: CAF 0.17 keeps every request's
+// timeout in its clock until it expires (~100 bytes and a clock wake-up each,
+// two a file). The walk instead looks this often whether any seal was answered
+// within `seal`.
+inline constexpr seconds seal_watch = minute;
 inline constexpr seconds upload = 2 * hour;
 inline constexpr seconds commit = 2 * hour;
 inline constexpr seconds catalog = 5 * minute;
