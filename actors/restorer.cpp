@@ -162,7 +162,8 @@ void dispatch(self_ptr self, fetcher_actor f) {
         auto& s = self->state;
         --s.in_flight;
         if (job.kind == fetch_kind::pack) {  // the whole pack is lost for this restore
-          for (const auto& b : s.execution->plan().packs[job.begin].blobs) s.damaged.push_back(b.blob.id);
+          const auto& plan = s.execution->plan();
+          for (const auto& b : plan.blobs_of(plan.packs[job.begin])) s.damaged.push_back(b.blob.id);
           s.execution->lose_pack(job.begin);
         }
         s.report.warnings.push_back(describe(from_caf(e)));

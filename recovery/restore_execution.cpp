@@ -16,19 +16,7 @@ namespace cairn::recovery {
 
 namespace {
 
-std::string parent_of(const std::string& relative) {
-  auto slash = relative.rfind('/');
-  return slash == std::string::npos ? std::string() : relative.substr(0, slash);
-}
-
-std::string leaf_of(const std::string& relative) {
-  auto slash = relative.rfind('/');
-  return slash == std::string::npos ? relative : relative.substr(slash + 1);
-}
-
-bool has_content(const restore_entry& e) {
-  return e.node.meta.type == fs::file_type::regular && e.hardlink_of == no_link && !e.node.content.empty();
-}
+bool has_content(const restore_entry& e) { return e.has_content && e.hardlink_of == no_entry; }
 
 bool all_zero(const byte_buffer& b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
@@ -50,7 +38,7 @@ restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
     state_(new std::atomic<uint8_t>[plan_->entries.size()]),
     failed_(new std::atomic<uint8_t>[plan_->entries.size()]),
     sized_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
-    older_(plan_->entries.size()), reused_(plan_->entries.size()) {
+    older_(plan_->entries.size()) {
   for (size_t i = 0; i < plan_->entries.size(); ++i) {
     state_[i] = 0;
     sized_[i] = 0;
@@ -59,8 +47,11 @@ restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
 }
 
 expected<fs::dir_ptr> restore_execution::parent_dir(size_t entry, bool create) const {
-  return dest_->directory(parent_of(plan_->entries[entry].path), create);
+  uint32_t parent = plan_->entries[entry].parent;
+  return dest_->directory(parent == no_entry ? std::string() : plan_->path(parent), create);
 }
+
+std::string restore_execution::leaf(size_t entry) const { return std::string(plan_->name(entry)); }
 
 std::string restore_execution::temp_name(size_t entry) const { return temp_prefix_ + std::to_string(entry); }
 
@@ -69,44 +60,43 @@ std::vector<entry_problem> restore_execution::create_entries(size_t begin, size_
   end = std::min(end, plan_->entries.size());
   for (size_t i = begin; i < end; ++i) {
     const auto& e = plan_->entries[i];
-    const auto& m = e.node.meta;
-    if (has_content(e) || e.hardlink_of != no_link) continue;  // fetch_pack, link_hardlinks
+    if (has_content(e) || e.hardlink_of != no_entry) continue;  // fetch_pack, link_hardlinks
     auto st = [&]() -> status {
       CAIRN_ASSIGN(auto parent, parent_dir(i, true));
-      std::string name = leaf_of(e.path);
-      switch (m.type) {
+      std::string name = leaf(i);
+      switch (e.type) {
         case fs::file_type::directory: {
           CAIRN_ASSIGN(ids_[i], dest_->make_directory(*parent, name));
           return {};
         }
         case fs::file_type::symlink: {
-          CAIRN_ASSIGN(ids_[i], dest_->make_symlink(*parent, name, m.link_target));
+          CAIRN_ASSIGN(ids_[i], dest_->make_symlink(*parent, name, plan_->link_target(i)));
           return {};
         }
         case fs::file_type::regular: {  // no content: a new empty (or all-hole) file
           CAIRN_ASSIGN(int fd, dest_->create_temp(*parent, temp_name(i), &ids_[i]));
-          int r = ::ftruncate(fd, static_cast<off_t>(m.size));
+          int r = ::ftruncate(fd, static_cast<off_t>(e.size));
           int err = errno;
           ::close(fd);
           if (r != 0) {
             (void)dest_->remove(*parent, temp_name(i));
-            return fail(errc::io, "set size of " + dest_->path_of(e.path) + ": " + std::strerror(err));
+            return fail(errc::io, "set size of " + dest_->path_of(plan_->path(i)) + ": " + std::strerror(err));
           }
           return dest_->commit(*parent, temp_name(i), name);
         }
         default: {
-          bool device = m.type == fs::file_type::block_device || m.type == fs::file_type::char_device;
+          bool device = e.type == fs::file_type::block_device || e.type == fs::file_type::char_device;
           if (device && options_.as_owner)
             return fail(errc::invalid_input, "device node not made: the restore was asked for by uid " +
                                                std::to_string(options_.as_owner->uid) + ", not root");
-          CAIRN_ASSIGN(ids_[i], dest_->make_special(*parent, name, m));
+          CAIRN_ASSIGN(ids_[i], dest_->make_special(*parent, name, plan_->meta(i)));
           return {};
         }
       }
     }();
     if (!st) {
       mark_failed(i);
-      problems.push_back({e.path, st.error().message()});
+      problems.push_back({plan_->path(i), st.error().message()});
     }
   }
   return problems;
@@ -123,18 +113,19 @@ uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo:
     auto parent = parent_dir(i, false);
     if (!parent) continue;
     fs::identity older;
-    auto fd = dest_->open_existing(**parent, leaf_of(e.path), &older);
+    auto fd = dest_->open_existing(**parent, leaf(i), &older);
     if (!fd) continue;
     struct stat st {};
     ::fstat(*fd, &st);
     uint64_t offset = 0;
     std::vector<range> in_place;
-    for (const auto& id : e.node.content) {
-      auto loc = repo.index().find(id);
+    for (uint32_t b : plan_->content(i)) {
+      const auto& blob = plan_->blobs[b].blob;
+      const auto& id = blob.id;
       // No blob is larger than the format allows, whatever an index says: bytes
       // from a target do not size our buffers.
-      if (!loc || loc->raw_length > repo::max_chunk_limit) break;
-      uint64_t len = loc->raw_length;
+      if (blob.raw_length > repo::max_chunk_limit) break;
+      uint64_t len = blob.raw_length;
       if (offset + len > static_cast<uint64_t>(st.st_size)) break;
       buffer.resize(len);
       ssize_t got = ::pread(*fd, buffer.data(), len, static_cast<off_t>(offset));
@@ -146,14 +137,12 @@ uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo:
     }
     ::close(*fd);
     if (in_place.empty()) continue;
-    bool identical = in_place.size() == e.node.content.size() &&
-                     static_cast<uint64_t>(st.st_size) == e.node.meta.size;
-    reused_[i] = std::move(in_place);
+    bool identical = in_place.size() == e.chunks && static_cast<uint64_t>(st.st_size) == e.size;
+    older_[i] = std::make_unique<older_copy>(older_copy{identical ? fs::identity{} : older, std::move(in_place)});
     if (identical) {
       ids_[i] = older;
       state_[i] = 4;
     } else {
-      older_[i] = older;
       state_[i] = 3;
     }
   }
@@ -161,7 +150,8 @@ uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo:
 }
 
 bool restore_execution::reused(uint32_t entry, uint64_t offset) const {
-  const auto& r = reused_[entry];
+  if (!older_[entry]) return false;
+  const auto& r = older_[entry]->in_place;
   auto it = std::lower_bound(r.begin(), r.end(), offset, [](const range& a, uint64_t o) { return a.offset < o; });
   return it != r.end() && it->offset == offset;
 }
@@ -169,17 +159,17 @@ bool restore_execution::reused(uint32_t entry, uint64_t offset) const {
 // Makes the entry's temporary file and copies into it the chunks of an older
 // copy that are in place; `fd` is then open for writing.
 status restore_execution::start_file(uint32_t entry, int& fd) {
-  const auto& e = plan_->entries[entry];
   CAIRN_ASSIGN(auto parent, parent_dir(entry, true));
   CAIRN_ASSIGN(int out, dest_->create_temp(*parent, temp_name(entry), &ids_[entry]));
-  if (older_[entry].known()) {
+  if (older_[entry] && older_[entry]->id.known()) {
+    const auto& older = *older_[entry];
+    std::string path = dest_->path_of(plan_->path(entry));
     fs::identity now;
-    auto in = dest_->open_existing(*parent, leaf_of(e.path), &now);
-    status st = in && now == older_[entry] ? status{}
-                                           : status(fail(errc::io, dest_->path_of(e.path) + " changed while restoring"));
-    for (const auto& r : reused_[entry]) {
+    auto in = dest_->open_existing(*parent, leaf(entry), &now);
+    status st = in && now == older.id ? status{} : status(fail(errc::io, path + " changed while restoring"));
+    for (const auto& r : older.in_place) {
       if (!st) break;
-      st = fs::copy_range(*in, out, r.offset, r.length, dest_->path_of(e.path));
+      st = fs::copy_range(*in, out, r.offset, r.length, path);
     }
     if (in) ::close(*in);
     if (!st) {
@@ -216,20 +206,24 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   auto name = repo::pack_name(info.id);
   auto cipher = repo.cipher().for_pack(info.salt);
   auto hasher = repo.make_hasher();
-  // Coalesce blobs whose gaps are small into one ranged read of at most 8 MiB
-  // (several fetchers each hold one range in memory).
-  constexpr uint64_t max_gap = 1 << 20;
+  // Coalesce blobs whose gaps are small into one ranged read: large reads for
+  // large blobs (up to 8 MiB), few blobs a read for small ones (each costs a
+  // file write; a shorter range is as much work and less memory). The ranges
+  // of all fetchers together stay within fetch_budget.
+  constexpr uint64_t max_gap = 256 << 10;
   constexpr uint64_t max_range = 8 << 20;
+  constexpr size_t max_range_blobs = 512;
   auto lost = [&](const planned_blob& pb, const std::string& why) {
     out.damaged.push_back(pb.blob.id);
     out.errors.push_back("blob " + pb.blob.id.short_hex() + " in " + name + ": " + why);
-    for (const auto& t : pb.targets) mark_failed(t.entry);
+    for (const auto& t : plan_->targets_of(pb)) mark_failed(t.entry);
   };
   // Only the blobs some target still needs (reuse_existing may have found
   // the rest in place); a pack with none is not read at all.
   std::vector<const planned_blob*> needed;
-  for (const auto& pb : work.blobs) {
-    bool wanted = std::any_of(pb.targets.begin(), pb.targets.end(),
+  for (const auto& pb : plan_->blobs_of(work)) {
+    auto targets = plan_->targets_of(pb);
+    bool wanted = std::any_of(targets.begin(), targets.end(),
                               [&](const blob_target& t) { return !failed(t.entry) && !reused(t.entry, t.offset); });
     if (!wanted) continue;
     if (pb.blob.length > repo::max_data_blob_bytes || pb.blob.raw_length > repo::max_chunk_limit)
@@ -247,11 +241,12 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     size_t j = i + 1;
     uint64_t start = needed[i]->blob.offset;
     uint64_t end = start + needed[i]->blob.length;
-    while (j < needed.size() && needed[j]->blob.offset <= end + max_gap &&
+    while (j < needed.size() && j - i < max_range_blobs && needed[j]->blob.offset <= end + max_gap &&
            needed[j]->blob.offset + needed[j]->blob.length - start <= max_range) {
       end = std::max<uint64_t>(end, needed[j]->blob.offset + needed[j]->blob.length);
       ++j;
     }
+    fetch_grant grant(*this, end - start);
     auto data = repo::read_range(*repo.target(), name, {start, end - start});
     if (data) out.bytes_fetched += data->size();
     for (size_t k = i; k < j; ++k) {
@@ -275,13 +270,31 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   return out;
 }
 
+// Waits until `bytes` more fit in the budget, or nothing else is in flight
+// (one range larger than the budget still goes, alone).
+restore_execution::fetch_grant::fetch_grant(restore_execution& exec, uint64_t bytes) : exec_(exec), bytes_(bytes) {
+  std::unique_lock lock(exec_.fetch_mutex_);
+  exec_.fetch_cv_.wait(lock, [&] {
+    return exec_.fetch_bytes_ == 0 || exec_.fetch_bytes_ + bytes_ <= fetch_budget;
+  });
+  exec_.fetch_bytes_ += bytes_;
+}
+
+restore_execution::fetch_grant::~fetch_grant() {
+  {
+    std::lock_guard lock(exec_.fetch_mutex_);
+    exec_.fetch_bytes_ -= bytes_;
+  }
+  exec_.fetch_cv_.notify_all();
+}
+
 void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& plain,
                                    std::unordered_map<uint32_t, int>& fds, fetch_outcome& out) {
   constexpr size_t max_open = 64;
   // A hole in a new file needs no write (finish_files makes a file
   // that got none, and sets its size).
   if (all_zero(plain)) return;
-  for (const auto& t : pb.targets) {
+  for (const auto& t : plan_->targets_of(pb)) {
     if (failed(t.entry) || reused(t.entry, t.offset)) continue;
     auto it = fds.find(t.entry);
     if (it == fds.end()) {
@@ -292,20 +305,20 @@ void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& pl
       auto fd = open_content(t.entry);
       if (!fd) {
         mark_failed(t.entry);
-        out.problems.push_back({plan_->entries[t.entry].path, fd.error().message()});
+        out.problems.push_back({plan_->path(t.entry), fd.error().message()});
         continue;
       }
       it = fds.emplace(t.entry, *fd).first;
     }
-    auto st = fs::write_sparse(it->second, t.offset, plain, dest_->path_of(plan_->entries[t.entry].path));
+    auto st = fs::write_sparse(it->second, t.offset, plain, dest_->path_of(plan_->path(t.entry)));
     if (!st) {
       mark_failed(t.entry);
-      out.problems.push_back({plan_->entries[t.entry].path, st.error().message()});
+      out.problems.push_back({plan_->path(t.entry), st.error().message()});
       continue;
     }
     out.bytes_written += plain.size();
     // write_sparse wrote the block holding a non-zero last byte.
-    if (t.offset + plain.size() == plan_->entries[t.entry].node.meta.size && plain.back() != 0)
+    if (t.offset + plain.size() == plan_->entries[t.entry].size && plain.back() != 0)
       sized_[t.entry] = 1;
   }
 }
@@ -313,15 +326,16 @@ void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& pl
 fetch_outcome restore_execution::deliver_pack(const pack_work& work, const blob_reader& read) {
   fetch_outcome out;
   std::unordered_map<uint32_t, int> fds;
-  for (const auto& pb : work.blobs) {
-    bool wanted = std::any_of(pb.targets.begin(), pb.targets.end(),
+  for (const auto& pb : plan_->blobs_of(work)) {
+    auto targets = plan_->targets_of(pb);
+    bool wanted = std::any_of(targets.begin(), targets.end(),
                               [&](const blob_target& t) { return !failed(t.entry) && !reused(t.entry, t.offset); });
     if (!wanted) continue;
     auto plain = read(pb);
     if (!plain) {
       out.damaged.push_back(pb.blob.id);
       out.errors.push_back("blob " + pb.blob.id.short_hex() + ": " + plain.error().message());
-      for (const auto& t : pb.targets) mark_failed(t.entry);
+      for (const auto& t : targets) mark_failed(t.entry);
       continue;
     }
     out.bytes_fetched += plain->size();
@@ -332,8 +346,8 @@ fetch_outcome restore_execution::deliver_pack(const pack_work& work, const blob_
 }
 
 void restore_execution::lose_pack(size_t pack) {
-  for (const auto& pb : plan_->packs[pack].blobs)
-    for (const auto& t : pb.targets) mark_failed(t.entry);
+  for (const auto& pb : plan_->blobs_of(plan_->packs[pack]))
+    for (const auto& t : plan_->targets_of(pb)) mark_failed(t.entry);
 }
 
 std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t end) {
@@ -350,19 +364,19 @@ std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t 
     auto st = [&]() -> status {
       if (state_[i].load() == 2 && sized_[i].load()) {  // written to its end: nothing to truncate
         CAIRN_ASSIGN(auto parent, parent_dir(i, false));
-        return dest_->commit(*parent, temp_name(i), leaf_of(e.path));
+        return dest_->commit(*parent, temp_name(i), leaf(i));
       }
       CAIRN_ASSIGN(int fd, open_content(static_cast<uint32_t>(i)));  // made now if all were holes
-      int r = ::ftruncate(fd, static_cast<off_t>(e.node.meta.size));
+      int r = ::ftruncate(fd, static_cast<off_t>(e.size));
       int err = errno;
       ::close(fd);
-      if (r != 0) return fail(errc::io, "set size of " + dest_->path_of(e.path) + ": " + std::strerror(err));
+      if (r != 0) return fail(errc::io, "set size of " + dest_->path_of(plan_->path(i)) + ": " + std::strerror(err));
       CAIRN_ASSIGN(auto parent, parent_dir(i, false));
-      return dest_->commit(*parent, temp_name(i), leaf_of(e.path));
+      return dest_->commit(*parent, temp_name(i), leaf(i));
     }();
     if (!st) {
       mark_failed(i);
-      problems.push_back({e.path, st.error().message()});
+      problems.push_back({plan_->path(i), st.error().message()});
       if (auto parent = parent_dir(i, false)) (void)dest_->remove(**parent, temp_name(i));
     }
   }
@@ -382,20 +396,20 @@ std::vector<entry_problem> restore_execution::link_hardlinks() {
   std::vector<entry_problem> problems;
   for (size_t i = 0; i < plan_->entries.size(); ++i) {
     const auto& e = plan_->entries[i];
-    if (e.hardlink_of == no_link) continue;
+    if (e.hardlink_of == no_entry) continue;
     size_t first = e.hardlink_of;
     auto st = [&]() -> status {
       if (failed(first))
-        return fail(errc::io, "its content (shared with " + plan_->entries[first].path + ") was not restored");
+        return fail(errc::io, "its content (shared with " + plan_->path(first) + ") was not restored");
       CAIRN_ASSIGN(auto from, parent_dir(first, false));
       CAIRN_ASSIGN(auto to, parent_dir(i, true));
-      CAIRN_TRY(dest_->make_hardlink(*from, leaf_of(plan_->entries[first].path), ids_[first], *to, leaf_of(e.path)));
+      CAIRN_TRY(dest_->make_hardlink(*from, leaf(first), ids_[first], *to, leaf(i)));
       ids_[i] = ids_[first];
       return {};
     }();
     if (!st) {
       mark_failed(i);
-      problems.push_back({e.path, st.error().message()});
+      problems.push_back({plan_->path(i), st.error().message()});
     }
   }
   return problems;
@@ -407,11 +421,11 @@ std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_
   end = std::min(end, plan_->entries.size());
   for (size_t i = begin; i < end; ++i) {
     const auto& e = plan_->entries[i];
-    if (e.hardlink_of != no_link || e.node.meta.type == fs::file_type::directory || failed(i)) continue;
+    if (e.hardlink_of != no_entry || e.type == fs::file_type::directory || failed(i)) continue;
     auto parent = parent_dir(i, false);
-    auto st = parent ? dest_->apply_metadata(**parent, leaf_of(e.path), ids_[i], e.node.meta, options)
+    auto st = parent ? dest_->apply_metadata(**parent, leaf(i), ids_[i], plan_->meta(i), options)
                      : status(tl::unexpected(parent.error()));
-    if (!st) problems.push_back({e.path, st.error().message()});
+    if (!st) problems.push_back({plan_->path(i), st.error().message()});
   }
   return problems;
 }
@@ -421,11 +435,11 @@ std::vector<entry_problem> restore_execution::apply_directory_metadata() {
   const auto& options = options_;
   for (size_t k = plan_->entries.size(); k-- > 0;) {  // parents come before children
     const auto& e = plan_->entries[k];
-    if (e.node.meta.type != fs::file_type::directory || failed(k)) continue;
+    if (e.type != fs::file_type::directory || failed(k)) continue;
     auto parent = parent_dir(k, false);
-    auto st = parent ? dest_->apply_metadata(**parent, leaf_of(e.path), ids_[k], e.node.meta, options)
+    auto st = parent ? dest_->apply_metadata(**parent, leaf(k), ids_[k], plan_->meta(k), options)
                      : status(tl::unexpected(parent.error()));
-    if (!st) problems.push_back({e.path, st.error().message()});
+    if (!st) problems.push_back({plan_->path(k), st.error().message()});
   }
   return problems;
 }
@@ -433,13 +447,16 @@ std::vector<entry_problem> restore_execution::apply_directory_metadata() {
 std::vector<std::string> restore_execution::files_using(const std::vector<object_id>& damaged) const {
   std::unordered_set<object_id> bad(damaged.begin(), damaged.end());
   std::vector<std::string> out;
-  for (const auto& e : plan_->entries) {
-    if (!has_content(e)) continue;
-    for (const auto& id : e.node.content)
+  if (bad.empty()) return out;
+  for (size_t i = 0; i < plan_->entries.size(); ++i) {
+    if (!has_content(plan_->entries[i])) continue;
+    for (uint32_t b : plan_->content(i)) {
+      const auto& id = plan_->blobs[b].blob.id;
       if (bad.count(id)) {
-        out.push_back(e.path + ": content damaged in the repository (blob " + id.short_hex() + ")");
+        out.push_back(plan_->path(i) + ": content damaged in the repository (blob " + id.short_hex() + ")");
         break;
       }
+    }
   }
   return out;
 }
@@ -447,7 +464,7 @@ std::vector<std::string> restore_execution::files_using(const std::vector<object
 uint64_t restore_execution::files_not_restored() const {
   uint64_t n = 0;
   for (size_t i = 0; i < plan_->entries.size(); ++i)
-    if (plan_->entries[i].node.meta.type == fs::file_type::regular && failed(i)) ++n;
+    if (plan_->entries[i].type == fs::file_type::regular && failed(i)) ++n;
   return n;
 }
 

@@ -15,10 +15,12 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <unordered_map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -101,13 +103,36 @@ public:
   // only whole files (those restored before the cancel) and directories.
   void discard_unfinished();
 
+  // Bytes of pack ranges all fetchers together hold at once (a range larger
+  // than this is read alone).
+  static constexpr uint64_t fetch_budget = 16u << 20;
+
 private:
+  // Holds `bytes` of the fetch budget while it lives.
+  class fetch_grant {
+  public:
+    fetch_grant(restore_execution& exec, uint64_t bytes);
+    ~fetch_grant();
+    fetch_grant(const fetch_grant&) = delete;
+    fetch_grant& operator=(const fetch_grant&) = delete;
+
+  private:
+    restore_execution& exec_;
+    uint64_t bytes_;
+  };
+
   restore_execution(std::shared_ptr<const restore_plan> plan, std::shared_ptr<fs::destination> dest,
                     fs::apply_options options);
   struct range {
     uint64_t offset, length;
   };
+  // What reuse_existing found of an older copy.
+  struct older_copy {
+    fs::identity id;               // the older copy (unknown when it is identical and stays)
+    std::vector<range> in_place;   // its chunks that are in place (sorted)
+  };
   expected<fs::dir_ptr> parent_dir(size_t entry, bool create) const;
+  std::string leaf(size_t entry) const;
   std::string temp_name(size_t entry) const;
   expected<int> open_content(uint32_t entry);
   status start_file(uint32_t entry, int& fd);
@@ -134,9 +159,11 @@ private:
   // The inode each entry is (set by the one thread that creates it, read
   // after the phase that created it, or after state_ says 2).
   std::vector<fs::identity> ids_;
-  std::vector<fs::identity> older_;         // the older copy, state 3
-  std::vector<std::vector<range>> reused_;  // chunks in place in the older copy (sorted)
+  std::vector<std::unique_ptr<older_copy>> older_;  // states 3 and 4
   std::shared_ptr<const std::atomic<bool>> cancel_;
+  std::mutex fetch_mutex_;
+  std::condition_variable fetch_cv_;
+  uint64_t fetch_bytes_ = 0;  // of ranges in flight (fetch_grant)
 };
 
 }  // namespace cairn::recovery

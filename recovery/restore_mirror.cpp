@@ -31,8 +31,7 @@ std::string normalize(const std::string& p) {
 }
 
 // Why the entry at the destination differs from the checkpoint's, or "".
-std::string difference(const repo::node& n, const fs::metadata& there) {
-  const auto& m = n.meta;
+std::string difference(const fs::metadata& m, const fs::metadata& there) {
   if (m.type != there.type) return "type";
   if (m.type == fs::file_type::symlink) return m.link_target == there.link_target ? "" : "link";
   if (m.type == fs::file_type::regular && (m.size != there.size || m.mtime_ns != there.mtime_ns)) return "content";
@@ -48,19 +47,21 @@ struct comparer {
   std::unordered_map<std::string, size_t> by_path;
 
   void compare_entries() {
-    for (const auto& e : plan.entries) {
-      mirror_line line{mirror_kind::create, e.path, e.node.meta.type, e.node.meta.size, ""};
+    for (size_t i = 0; i < plan.entries.size(); ++i) {
+      const auto& e = plan.entries[i];
+      std::string path = plan.path(i);
+      mirror_line line{mirror_kind::create, path, e.type, e.size, ""};
       if (dest) {
-        auto [parent, name] = split_parent(e.path);
+        auto [parent, name] = split_parent(path);
         auto dir = dest->directory(parent, false);
         if (dir) {
           auto there = dest->peek(**dir, name);
           if (!there) {
-            report.warnings.push_back(e.path + ": " + there.error().message());
+            report.warnings.push_back(path + ": " + there.error().message());
             continue;
           }
           if (*there) {
-            line.why = difference(e.node, **there);
+            line.why = difference(plan.meta(i), **there);
             if (line.why.empty()) continue;
             line.kind = mirror_kind::change;
           }
@@ -97,8 +98,7 @@ struct comparer {
           report.lines.push_back({mirror_kind::remove, path, (*there)->type, (*there)->size, ""});
           continue;
         }
-        const auto& node = plan.entries[it->second].node;
-        if (node.meta.type == fs::file_type::directory && (*there)->type == fs::file_type::directory)
+        if (plan.entries[it->second].type == fs::file_type::directory && (*there)->type == fs::file_type::directory)
           below.push_back(path);
       }
       stack.insert(stack.end(), below.rbegin(), below.rend());
@@ -113,21 +113,22 @@ mirror_report compare_with_destination(const restore_plan& plan, const std::vect
   comparer c{plan, dest, {}, {}};
   if (options.creates_and_changes) c.compare_entries();
   if (!options.removals || !dest) return std::move(c.report);
-  for (size_t i = 0; i < plan.entries.size(); ++i) c.by_path.emplace(plan.entries[i].path, i);
+  for (size_t i = 0; i < plan.entries.size(); ++i) c.by_path.emplace(plan.path(i), i);
   std::vector<std::string> roots;
   auto is_dir = [&](const std::string& p) {
     auto it = c.by_path.find(p);
-    return it != c.by_path.end() && plan.entries[it->second].node.meta.type == fs::file_type::directory;
+    return it != c.by_path.end() && plan.entries[it->second].type == fs::file_type::directory;
   };
   if (paths.empty()) {
-    for (const auto& e : plan.entries)
-      if (e.path.find('/') == std::string::npos && e.node.meta.type == fs::file_type::directory) roots.push_back(e.path);
+    for (size_t i = 0; i < plan.entries.size(); ++i)
+      if (plan.entries[i].parent == no_entry && plan.entries[i].type == fs::file_type::directory)
+        roots.push_back(plan.path(i));
   } else {
     for (const auto& p : paths)
       if (auto n = normalize(p); !n.empty() && is_dir(n)) roots.push_back(n);
       else if (n.empty()) {
-        for (const auto& e : plan.entries)
-          if (e.path.find('/') == std::string::npos && is_dir(e.path)) roots.push_back(e.path);
+        for (size_t i = 0; i < plan.entries.size(); ++i)
+          if (plan.entries[i].parent == no_entry && is_dir(plan.path(i))) roots.push_back(plan.path(i));
       }
   }
   std::sort(roots.begin(), roots.end());

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
+#include <tuple>
 
 #include "recovery/restore_plan.hpp"
 #include "repo/compression.hpp"
@@ -172,6 +174,98 @@ TEST_CASE("restore_plan: reused subtrees within the limits are expanded, parents
   auto plan = plan_restore(*h.repository, root_id, {});
   REQUIRE(plan);
   std::vector<std::string> paths;
-  for (const auto& e : plan->entries) paths.push_back(e.path);
+  for (size_t i = 0; i < plan->entries.size(); ++i) paths.push_back(plan->path(i));
   CHECK(paths == std::vector<std::string>{"src", "src/a", "src/b", "src/a/x", "src/b/x"});
+}
+
+namespace {
+
+object_id id_of_byte(uint8_t b) {
+  object_id id;
+  std::fill(id.bytes.begin(), id.bytes.end(), b);
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("restore_plan: flat blobs by pack and offset, shared blobs, paths from parents and names") {
+  // Trees and blob places in memory: x and y share blob 1; z uses a blob no pack holds.
+  std::map<object_id, repo::tree> trees;
+  auto file = [](const std::string& name, std::vector<object_id> content, uint64_t size) {
+    auto n = file_node(name);
+    n.content = std::move(content);
+    n.meta.size = size;
+    return n;
+  };
+  repo::tree sub;
+  sub.nodes = {file("x", {id_of_byte(1), id_of_byte(2)}, 300), file("y", {id_of_byte(3), id_of_byte(1)}, 250),
+               file("z", {id_of_byte(4), id_of_byte(9)}, 10), link_node("l", "x")};
+  trees[id_of_byte(100)] = sub;
+  repo::tree root;
+  root.nodes = {dir_node("src", id_of_byte(101))};
+  trees[id_of_byte(102)] = root;
+  repo::tree src;
+  src.nodes = {dir_node("sub", id_of_byte(100))};
+  trees[id_of_byte(101)] = src;
+  // blob -> (pack, offset, raw length)
+  std::map<object_id, std::tuple<uint32_t, uint32_t, uint32_t>> places{
+    {id_of_byte(1), {7, 500, 100}}, {id_of_byte(2), {3, 0, 200}}, {id_of_byte(3), {7, 40, 150}},
+    {id_of_byte(4), {3, 900, 10}}};
+  restore_source source{
+    [&](const object_id& id) -> expected<repo::tree> {
+      auto it = trees.find(id);
+      if (it == trees.end()) return fail(errc::not_found, "no tree");
+      return it->second;
+    },
+    [&](const object_id& id) -> std::optional<repo::blob_index::location> {
+      auto it = places.find(id);
+      if (it == places.end()) return std::nullopt;
+      repo::blob_index::location loc;
+      loc.pack = std::get<0>(it->second);
+      loc.offset = std::get<1>(it->second);
+      loc.length = std::get<2>(it->second) + 16;
+      loc.raw_length = std::get<2>(it->second);
+      return loc;
+    }};
+  for (bool by_path : {false, true}) {
+    CAPTURE(by_path);
+    auto plan = plan_restore(source, id_of_byte(102), by_path ? std::vector<std::string>{"src/sub"}
+                                                              : std::vector<std::string>{});
+    REQUIRE(plan);
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < plan->entries.size(); ++i) paths.push_back(plan->path(i));
+    CHECK(paths == std::vector<std::string>{"src", "src/sub", "src/sub/x", "src/sub/y", "src/sub/z", "src/sub/l"});
+    CHECK(plan->name(2) == "x");
+    CHECK(plan->link_target(5) == "x");
+    CHECK(plan->meta(5).link_target == "x");
+    CHECK(plan->meta(2).size == 300);
+    // z's second blob is missing: it is named, and gets no chunks nor targets.
+    CHECK(plan->entries[4].missing_content);
+    CHECK(plan->entries[4].chunks == 0);
+    REQUIRE(plan->missing.size() == 1);
+    CHECK(plan->missing[0].find("src/sub/z: ") == 0);
+    // Packs ascending, blobs by offset in each; blob 1 once, with both targets.
+    REQUIRE(plan->packs.size() == 2);
+    CHECK(plan->packs[0].pack == 3);
+    CHECK(plan->packs[1].pack == 7);
+    std::vector<uint32_t> offsets;
+    for (const auto& w : plan->packs)
+      for (const auto& b : plan->blobs_of(w)) offsets.push_back(b.blob.offset);
+    CHECK(offsets == std::vector<uint32_t>{0, 40, 500});
+    auto shared = plan->blobs_of(plan->packs[1])[1];
+    CHECK(shared.blob.id == id_of_byte(1));
+    auto targets = plan->targets_of(shared);
+    REQUIRE(targets.size() == 2);
+    CHECK(targets[0].entry == 2);
+    CHECK(targets[0].offset == 0);
+    CHECK(targets[1].entry == 3);
+    CHECK(targets[1].offset == 150);
+    // Each file's content in order, as numbers of the plan's blobs.
+    auto x = plan->content(2);
+    REQUIRE(x.size() == 2);
+    CHECK(plan->blobs[x[0]].blob.id == id_of_byte(1));
+    CHECK(plan->blobs[x[1]].blob.id == id_of_byte(2));
+    CHECK(plan->files == 3);
+    CHECK(plan->bytes == 560);
+  }
 }
