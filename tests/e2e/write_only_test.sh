@@ -87,6 +87,13 @@ refused mount "$T/mnt"
 refused key remove 00000000
 CAIRN_NEW_PASSWORD=x refused key add --password
 
+note "status says checkpoints are not listed here, not 'no checkpoint'"
+run 0 cairn status
+grep -q "checkpoints are not listed on this machine (write-only)" "$T/out" || fail "status: $(cat "$T/out")"
+! grep -q "no checkpoint" "$T/out" || fail "status: $(cat "$T/out")"
+run 0 cairn --json status
+grep -q '"checkpoints_listed":false' "$T/out" || fail "status --json: $(cat "$T/out")"
+
 note "theft: the state dir and the target hold no name or content in the clear"
 for where in "$T/state" "$T/repo" "$T/cairn.yaml"; do
   ! grep -raq -e "$name" -e "$content" -e "deep/er" "$where" || fail "found in $where: $(grep -ral -e "$name" -e "$content" "$where")"
