@@ -146,14 +146,26 @@ diff -r "$T/src" "$T/admin/src" || fail "admin restore differs"
 CAIRN_PASSWORD=wrong run 1 cairn --password ls latest
 
 note "bootstrap with the private key on a fresh state dir; backups go on"
+# A second target: bootstrap reads one, and rebuilds the record of stored
+# blobs of both, so neither re-uploads everything.
+sed -i -e "s|^targets:|targets:\n  usb2:\n    type: local\n    path: $T/repo2|" -e "s|targets: \[repo\]|targets: [repo, usb2]|" "$T/cairn.yaml"
+run 0 cairn init
 echo more > "$T/src/new.txt"
 run 0 cairn backup
+[ "$(ls "$T/state/stored-ids/"*.ids | wc -l)" -eq 2 ] || fail "stored-ids: $(ls "$T/state/stored-ids/")"
 run 0 "$CAIRN" bootstrap "$T/repo" --private-key "$T/keys/private.key" --state-dir "$T/state2" --config-out "$T/new.yaml"
 [ "$(stat -c %a "$T/state2/writer.key")" = 600 ] || fail "no writer key after bootstrap: $(ls -la "$T/state2")"
 cmp -s "$T/state/writer.key" "$T/state2/writer.key" || fail "another writer key"
+for f in "$T/state/stored-ids/"*.ids; do
+  cmp -s "$f" "$T/state2/stored-ids/$(basename "$f")" || [ -s "$T/state2/stored-ids/$(basename "$f")" ] ||
+    fail "bootstrap did not rebuild $(basename "$f"): $(ls -la "$T/state2/stored-ids")"
+done
 echo newer > "$T/src/newer.txt"
 run 0 "$CAIRN" -q --json -c "$T/new.yaml" backup
-[ "$(checkpoint_stat bytes_uploaded)" -lt 100000 ] || fail "after bootstrap the backup uploaded $(checkpoint_stat bytes_uploaded)"
+[ "$(checkpoint_stat bytes_uploaded | wc -l)" -eq 2 ] || fail "not two targets: $(cat "$T/out")"
+for up in $(checkpoint_stat bytes_uploaded); do
+  [ "$up" -lt 100000 ] || fail "after bootstrap a target's backup uploaded $up bytes"
+done
 run 1 "$CAIRN" -q -c "$T/new.yaml" ls latest
 run 0 "$CAIRN" -q -c "$T/new.yaml" --private-key "$T/keys/private.key" restore latest --to "$T/after"
 diff -r "$T/src" "$T/after/src" || fail "restore after bootstrap differs"
