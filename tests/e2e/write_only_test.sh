@@ -65,6 +65,31 @@ second=$(checkpoint_stat bytes_uploaded)
 [ "$(size_of "$T/repo/data")" = "$data_before" ] || fail "the data grew"
 [ -s "$T/state/stored-ids/"*.ids ] || fail "no record of stored ids"
 
+note "the sealed file cache: unchanged files are not read again, a changed one is"
+[ "$(checkpoint_stat bytes_read)" -eq 0 ] || fail "the second backup read $(checkpoint_stat bytes_read) bytes"
+[ "$(checkpoint_stat files_unchanged)" -eq 2 ] || fail "$(cat "$T/out")"
+if command -v strace > /dev/null; then  # (chmod 000 would not do: it changes ctime, and root reads anyway)
+  run 0 strace -f -qq -e trace=open,openat -o "$T/trace" "$CAIRN" -q -c "$T/cairn.yaml" --json backup
+  grep -q 'catalog.db' "$T/trace" || fail "strace saw nothing: $(head -5 "$T/trace")"
+  ! grep -q -e 'big\.bin' -e "$name" "$T/trace" || fail "an unchanged file was opened: $(grep -e 'big\.bin' -e "$name" "$T/trace")"
+fi
+printf 'changed %s\n' "$content" > "$T/src/deep/er/$name.txt"
+run 0 cairn --json backup
+[ "$(checkpoint_stat bytes_read)" -eq "$(stat -c %s "$T/src/deep/er/$name.txt")" ] || fail "read $(checkpoint_stat bytes_read)"
+[ "$(checkpoint_stat files_changed)" -eq 1 ] || fail "$(cat "$T/out")"
+if command -v sqlite3 > /dev/null; then
+  note "the sealed file cache: a directory gone is no longer described"
+  mkdir -p "$T/src/gone/sub"
+  echo "gone-file-31337" > "$T/src/gone/sub/gone-name-31337.txt"
+  run 0 cairn backup
+  rows=$(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')
+  rm -rf "$T/src/gone"
+  run 0 cairn backup
+  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')" -eq $((rows - 2)) ] ||
+    fail "rows $rows then $(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')"
+  ! grep -raq -e gone-name-31337 -e gone-file-31337 "$T/state" || fail "a removed name in the state dir"
+fi
+
 note "every read command is refused without the private key, in one line"
 refused() {
   run 1 cairn "$@"
@@ -96,11 +121,14 @@ grep -q '"checkpoints_listed":false' "$T/out" || fail "status --json: $(cat "$T/
 
 note "theft: the state dir and the target hold no name or content in the clear"
 for where in "$T/state" "$T/repo" "$T/cairn.yaml"; do
-  ! grep -raq -e "$name" -e "$content" -e "deep/er" "$where" || fail "found in $where: $(grep -ral -e "$name" -e "$content" "$where")"
+  ! grep -raq -e "$name" -e "$content" -e "deep/er" -e "big.bin" "$where" || fail "found in $where: $(grep -ral -e "$name" -e "$content" "$where")"
 done
 if command -v sqlite3 > /dev/null; then
   [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from checkpoints')" = 0 ] || fail "checkpoint rows in the catalog"
-  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from file_cache')" = 0 ] || fail "a file cache in the catalog"
+  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from file_cache')" = 0 ] || fail "a plain file cache in the catalog"
+  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')" -gt 0 ] || fail "no sealed file cache"
+  sqlite3 "$T/state/catalog.db" .dump > "$T/dump"
+  ! grep -aq -e "$name" -e "$content" -e "deep/er" -e "big.bin" "$T/dump" || fail "a name in the catalog's rows"
 fi
 
 note "theft: every key on the machine, through cairn's own commands, opens nothing"
