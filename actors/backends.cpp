@@ -153,6 +153,8 @@ expected<targets::target_ptr> make_backend(const config::target_config& t) {
     CAIRN_TRY(read_access_keys(t, o.access_key, o.secret_key));
     o.ca_file = t.ca_file.string();
     o.path_style = t.path_style;
+    o.object_lock.days = t.object_lock_days;
+    o.object_lock.mode = t.lock_mode == config::object_lock_mode::governance ? "GOVERNANCE" : "COMPLIANCE";
     o.connections = static_cast<int>(default_connections(t)) + 2;
     o.timeout = io_timeout(t);
     backend = std::make_shared<targets::retrying_target>(std::make_shared<targets::s3_target>(o), retries(t));

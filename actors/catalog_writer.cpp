@@ -43,8 +43,13 @@ catalog_actor::behavior_type catalog_writer(
     },
     [=](atom::store, const file_cache_update& u) {
       auto& st = self->state;
+      if (u.drop_unvisited && u.seal) {
+        flush(self);
+        (void)st.db->drop_unvisited(u.plan, u.target, u.directory, *u.seal);
+        return;
+      }
       if (st.batched == 0) (void)st.db->begin();
-      (void)st.db->store_directory(u.plan, u.target, u.directory, u.entries);
+      (void)st.db->store_directory(u.plan, u.target, u.directory, u.entries, u.seal.get());
       if (++st.batched >= 256) flush(self);
     },
     [=](atom::begin, const std::string& plan) -> caf::result<int64_t> {

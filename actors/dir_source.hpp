@@ -30,9 +30,11 @@ struct source_options {
   progress_actor progress;
   catalog_actor catalog;
   std::filesystem::path state_dir;             // the file cache is read from here
-  // False on a write-only machine: the file cache would keep the names and
-  // sizes of the files it backed up, which such a machine must not remember.
   bool file_cache = true;
+  // A write-only machine: the file cache is sealed (actors/sealed_file_cache.hpp),
+  // every directory is stored again each walk, and the directories a finished
+  // walk did not visit are dropped, so it describes only files there now.
+  std::shared_ptr<const catalog::cache_seal> cache_seal;
   repo::chunker_params chunker;
   uint64_t window_bytes = 24u << 20;
   size_t window_chunks = 256;

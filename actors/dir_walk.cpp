@@ -45,7 +45,10 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
     tags_(options_.source.exclude_caches, options_.source.exclude_if_present) {
   active_ = targets_ >= 32 ? ~0u : (1u << targets_) - 1;
   auto db = catalog::catalog::open(options_.state_dir, true);
-  if (db && options_.file_cache) cache_ = std::move(*db);
+  if (db && options_.file_cache) {
+    cache_ = std::move(*db);
+    if (options_.cache_seal) cache_->use_cache_seal(options_.cache_seal);
+  }
   for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
   result_.roots.resize(targets_);
   result_.target_errors.resize(targets_);
@@ -447,10 +450,12 @@ void dir_walk::finalize(pending_dir* dir) {
           else pump();
         },
         [this](caf::error& e) { fail(from_caf(e)); });
-    if (options_.catalog && options_.file_cache && !same_as_cached(dir->fresh[t], dir->cache[t]))
+    // A sealed cache stores every directory: the unvisited ones are dropped.
+    if (options_.catalog && options_.file_cache &&
+        (options_.cache_seal || !same_as_cached(dir->fresh[t], dir->cache[t])))
       self_->send(options_.catalog, atom::store::value,
                   file_cache_update{options_.plan, options_.target_names[t], dir->rel,
-                                    std::move(dir->fresh[t])});
+                                    std::move(dir->fresh[t]), options_.cache_seal});
   }
   if (dir->outstanding == 0) dir_done(dir);  // every target failed
 }
@@ -471,6 +476,14 @@ void dir_walk::dir_done(pending_dir* dir) {
   dirs_.erase(dir);
   flush_progress(true);
   result_.failed = ~active_ & ((targets_ >= 32) ? ~0u : (1u << targets_) - 1);
+  // The walk's reader goes first: the writer then empties the WAL.
+  if (options_.cache_seal) cache_.reset();
+  if (options_.catalog && options_.file_cache && options_.cache_seal)
+    for (size_t t = 0; t < targets_; ++t)
+      if (active_ & (1u << t))
+        self_->send(options_.catalog, atom::store::value,
+                    file_cache_update{options_.plan, options_.target_names[t], options_.source.name, {},
+                                      options_.cache_seal, true});
   if (promise_) {
     promise_->deliver(std::move(result_));
     promise_.reset();

@@ -13,6 +13,7 @@
 
 #include "actors/dir_source.hpp"
 #include "actors/error.hpp"
+#include "actors/sealed_file_cache.hpp"
 #include "actors/sealer.hpp"
 #include "actors/target.hpp"
 #include "actors/timeouts.hpp"
@@ -182,6 +183,13 @@ void start_sources(self_ptr self) {
   st.plain_targets = 0;
   for (size_t t = 0; t < st.context->targets.size(); ++t)
     if (st.context->targets[t].repo->header().encryption == crypto::encryption::none) st.plain_targets |= 1u << t;
+  std::shared_ptr<const catalog::cache_seal> seal;
+  if (write_only(self)) {
+    auto sealed = std::make_shared<sealed_file_cache>(now_ns());
+    for (size_t t = 0; t < st.context->targets.size(); ++t)
+      if (const auto& keys = st.context->targets[t].repo->keys()) sealed->add_target(names[t], *keys);
+    seal = std::move(sealed);
+  }
   auto options_for = [&](const config::source_config& src) {
     source_options o;
     o.plain_targets = st.plain_targets;
@@ -192,7 +200,7 @@ void start_sources(self_ptr self) {
     o.progress = st.options.progress;
     o.catalog = st.options.catalog;
     o.state_dir = st.options.suite->state_dir;
-    o.file_cache = !write_only(self);
+    o.cache_seal = seal;
     o.chunker = st.options.chunker;
     o.cancel_stage = st.stage_cancel;
     o.gate = st.options.gate;

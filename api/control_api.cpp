@@ -473,7 +473,8 @@ http_response control_api::metrics() {
   family("cairn_checkpoints", "gauge", "Checkpoints of the plan on the target.");
   for (const auto& p : status->plans)
     for (const auto& t : p.targets)
-      m += "cairn_checkpoints{plan=\"" + label(p.plan) + "\",target=\"" + label(t.target) + "\"} " + std::to_string(t.checkpoints) + "\n";
+      if (!p.checkpoints_hidden)  // a write-only machine keeps no checkpoint list
+        m += "cairn_checkpoints{plan=\"" + label(p.plan) + "\",target=\"" + label(t.target) + "\"} " + std::to_string(t.checkpoints) + "\n";
   family("cairn_newest_checkpoint_timestamp_seconds", "gauge", "Time of the newest checkpoint of the plan on the target.");
   for (const auto& p : status->plans)
     for (const auto& t : p.targets)

@@ -1,5 +1,7 @@
 #include "catalog/catalog.hpp"
 
+#include "catalog/cache_seal.hpp"
+
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -18,6 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int schema_version = 1;
+constexpr int busy_timeout_ms = 10'000;
 
 const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +37,10 @@ CREATE TABLE IF NOT EXISTS file_cache(
   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
   inode INTEGER NOT NULL, chunks BLOB NOT NULL, xattrs BLOB NOT NULL,
   PRIMARY KEY(plan, target, dir, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sealed_file_cache(
+  plan TEXT NOT NULL, target TEXT NOT NULL, source BLOB NOT NULL, name BLOB NOT NULL,
+  entries BLOB NOT NULL, generation INTEGER NOT NULL,
+  PRIMARY KEY(plan, target, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vanished_checkpoints(
   target TEXT NOT NULL, id TEXT NOT NULL, seen_ns INTEGER NOT NULL, PRIMARY KEY(target, id));
 CREATE TABLE IF NOT EXISTS runs(
@@ -102,10 +109,11 @@ std::vector<object_id> ids_of(const void* data, int size) {
 }  // namespace
 
 struct catalog::impl {
-  explicit impl(const fs::path& file, int flags) : db(file.string(), flags, 10'000) {}
+  explicit impl(const fs::path& file, int flags) : db(file.string(), flags, busy_timeout_ms) {}
   SQLite::Database db;
   // Prepared once: the file cache is read and written once per directory.
-  std::unique_ptr<SQLite::Statement> read_cache, delete_cache, insert_cache;
+  std::unique_ptr<SQLite::Statement> read_cache, delete_cache, insert_cache, read_sealed, write_sealed;
+  std::shared_ptr<const cache_seal> seal;
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
     if (!slot) slot = std::make_unique<SQLite::Statement>(db, sql);
     slot->reset();
@@ -135,6 +143,9 @@ expected<std::unique_ptr<catalog>> catalog::open(const fs::path& state_dir, bool
     if (!read_only) {
       p->db.exec("PRAGMA journal_mode=WAL");
       p->db.exec("PRAGMA synchronous=NORMAL");
+      // Deleted rows are overwritten: a write-only machine's dropped file-cache
+      // rows must not linger in free pages.
+      p->db.exec("PRAGMA secure_delete=ON");
       p->db.exec(schema);
       SQLite::Statement v(p->db, "INSERT OR IGNORE INTO settings VALUES('schema_version', ?)");
       v.bind(1, std::to_string(schema_version));
@@ -273,6 +284,7 @@ status catalog::set_vanished(const std::string& target, const std::string& id, b
 expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& plan,
                                                              const std::string& target,
                                                              const std::string& directory) {
+  if (impl_->seal) return sealed_directory(plan, target, directory);
   return guarded("read file cache", impl_->db.getFilename(), [&]() -> expected<std::vector<cache_entry>> {
     auto& q = impl_->prepared(impl_->read_cache,
                               "SELECT name,size,mtime_ns,ctime_ns,inode,chunks,xattrs FROM file_cache "
@@ -302,7 +314,9 @@ expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& 
 
 status catalog::store_directory(const std::string& plan, const std::string& target,
                                 const std::string& directory,
-                                const std::vector<cache_entry>& entries) {
+                                const std::vector<cache_entry>& entries, const cache_seal* seal) {
+  if (!seal) seal = impl_->seal.get();
+  if (seal) return store_sealed(plan, target, directory, entries, *seal);
   return guarded("write file cache", impl_->db.getFilename(), [&]() -> status {
     auto& del = impl_->prepared(impl_->delete_cache, "DELETE FROM file_cache WHERE plan=? AND target=? AND dir=?");
     del.bind(1, plan);
@@ -325,6 +339,67 @@ status catalog::store_directory(const std::string& plan, const std::string& targ
       bind_blob(ins, 10, e.xattrs.data(), e.xattrs.size());
       ins.exec();
     }
+    return {};
+  });
+}
+
+void catalog::use_cache_seal(std::shared_ptr<const cache_seal> seal) { impl_->seal = std::move(seal); }
+
+expected<std::vector<cache_entry>> catalog::sealed_directory(const std::string& plan, const std::string& target,
+                                                             const std::string& directory) {
+  const auto& seal = *impl_->seal;
+  auto name = seal.name_of(plan, target, directory);
+  return guarded("read file cache", impl_->db.getFilename(), [&]() -> expected<std::vector<cache_entry>> {
+    auto& q = impl_->prepared(impl_->read_sealed,
+                              "SELECT entries FROM sealed_file_cache WHERE plan=? AND target=? AND name=?");
+    q.bind(1, plan);
+    q.bind(2, target);
+    bind_blob(q, 3, name.data(), name.size());
+    if (!q.executeStep()) return std::vector<cache_entry>{};
+    auto col = q.getColumn(0);
+    auto sealed = byte_view(static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.getBytes()));
+    CAIRN_ASSIGN(auto plain, seal.open(target, name, sealed));
+    return decode_cache_entries(plain);
+  });
+}
+
+status catalog::store_sealed(const std::string& plan, const std::string& target, const std::string& directory,
+                             const std::vector<cache_entry>& entries, const cache_seal& seal) {
+  auto name = seal.name_of(plan, target, directory);
+  auto sealed = seal.seal(target, name, encode_cache_entries(entries));
+  auto source = directory.substr(0, directory.find('/'));
+  return guarded("write file cache", impl_->db.getFilename(), [&]() -> status {
+    auto& q = impl_->prepared(impl_->write_sealed, "INSERT OR REPLACE INTO sealed_file_cache VALUES(?,?,?,?,?,?)");
+    q.bind(1, plan);
+    q.bind(2, target);
+    bind_blob(q, 3, source.data(), source.size());
+    bind_blob(q, 4, name.data(), name.size());
+    bind_blob(q, 5, sealed.data(), sealed.size());
+    q.bind(6, seal.generation());
+    q.exec();
+    return {};
+  });
+}
+
+status catalog::drop_unvisited(const std::string& plan, const std::string& target, const std::string& source,
+                               const cache_seal& seal) {
+  return guarded("drop file cache", impl_->db.getFilename(), [&]() -> status {
+    SQLite::Statement q(impl_->db, "DELETE FROM sealed_file_cache WHERE plan=? AND target=? AND source=? AND generation<>?");
+    q.bind(1, plan);
+    q.bind(2, target);
+    bind_blob(q, 3, source.data(), source.size());
+    q.bind(4, seal.generation());
+    q.exec();
+    // The WAL still holds the old pages: fold it into the database (whose
+    // freed pages secure_delete zeroed) and empty it. A reader still open
+    // (another walk, `cairn status`) keeps it until the next run: not an
+    // error, and not worth waiting the busy timeout for.
+    try {
+      impl_->db.setBusyTimeout(0);
+      impl_->db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const std::exception&) {
+    }
+    impl_->db.setBusyTimeout(busy_timeout_ms);
     return {};
   });
 }

@@ -15,6 +15,8 @@
 
 namespace cairn::catalog {
 
+class cache_seal;
+
 struct checkpoint_row {
   std::string id;      // 64 hex
   std::string target;
@@ -84,8 +86,19 @@ public:
                                                       const std::string& target,
                                                       const std::string& directory);
   // Replaces a directory's cached entries by `entries` (names not in it are dropped).
+  // With a seal (argument, else the one in use_cache_seal) the entries go to
+  // the sealed file cache instead (catalog/cache_seal.hpp).
   status store_directory(const std::string& plan, const std::string& target,
-                         const std::string& directory, const std::vector<cache_entry>& entries);
+                         const std::string& directory, const std::vector<cache_entry>& entries,
+                         const cache_seal* seal = nullptr);
+  // A write-only machine: this connection reads and writes the sealed file
+  // cache (nullptr: the plain one again). `seal` must outlive its use.
+  void use_cache_seal(std::shared_ptr<const cache_seal> seal);
+  // The end of a walk of `source` with `seal`: drops the sealed rows of that
+  // source not stored in this generation (directories no longer there), then
+  // truncates the WAL, so that nothing describes files that are gone.
+  status drop_unvisited(const std::string& plan, const std::string& target, const std::string& source,
+                        const cache_seal& seal);
 
   expected<int64_t> begin_run(const std::string& plan, int64_t started_ns);
   status finish_run(const run_row& row);
@@ -108,6 +121,10 @@ public:
 private:
   struct impl;
   explicit catalog(std::unique_ptr<impl> p);
+  expected<std::vector<cache_entry>> sealed_directory(const std::string& plan, const std::string& target,
+                                                      const std::string& directory);
+  status store_sealed(const std::string& plan, const std::string& target, const std::string& directory,
+                      const std::vector<cache_entry>& entries, const cache_seal& seal);
   std::unique_ptr<impl> impl_;
 };
 

@@ -45,8 +45,10 @@ int print_status(const output& out, const service::suite_status& s, const std::o
         j["progress"]["paused"] = live->paused;
       }
       json targets = json::array();
+      j["checkpoints_listed"] = !p.checkpoints_hidden;
       for (const auto& t : p.targets) {
         json tj{{"target", t.target}, {"checkpoints", t.checkpoints}};
+        if (p.checkpoints_hidden) tj.erase("checkpoints");
         if (t.checkpoints) tj["newest"] = format_time(t.newest_ns), tj["bytes"] = t.bytes;
         targets.push_back(tj);
       }
@@ -83,7 +85,9 @@ int print_status(const output& out, const service::suite_status& s, const std::o
         std::printf("  last good run %s\n", local_time(*p.last_good_ns).c_str());
     }
     for (const auto& t : p.targets) {
-      if (!t.checkpoints) std::printf("  %s: no checkpoint\n", t.target.c_str());
+      if (p.checkpoints_hidden)
+        std::printf("  %s: checkpoints are not listed on this machine (write-only)\n", t.target.c_str());
+      else if (!t.checkpoints) std::printf("  %s: no checkpoint\n", t.target.c_str());
       else
         std::printf("  %s: %zu checkpoint%s, newest %s (%s)\n", t.target.c_str(), t.checkpoints,
                     t.checkpoints == 1 ? "" : "s", local_time(t.newest_ns).c_str(), format_bytes(t.bytes).c_str());

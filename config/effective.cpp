@@ -97,6 +97,10 @@ void emit_target(YAML::Emitter& out, const target_config& t) {
     out << YAML::Key << "prefix" << YAML::Value << t.prefix;
     out << YAML::Key << "region" << YAML::Value << effective_region(t);
     out << YAML::Key << "path_style" << YAML::Value << t.path_style;
+    if (t.object_lock_days) {
+      out << YAML::Key << "object_lock_days" << YAML::Value << t.object_lock_days;
+      out << YAML::Key << "object_lock_mode" << YAML::Value << std::string(to_string(t.lock_mode));
+    }
     if (!t.ca_file.empty()) out << YAML::Key << "ca_file" << YAML::Value << t.ca_file.string();
     if (!t.access_key_file.empty())
       out << YAML::Key << "access_key_file" << YAML::Value << t.access_key_file.string();

@@ -46,6 +46,16 @@ std::string_view to_string(source_type type) {
   return "?";
 }
 
+std::string_view to_string(object_lock_mode mode) {
+  return mode == object_lock_mode::governance ? "governance" : "compliance";
+}
+
+std::optional<object_lock_mode> parse_object_lock_mode(std::string_view word) {
+  for (auto m : {object_lock_mode::compliance, object_lock_mode::governance})
+    if (to_string(m) == word) return m;
+  return std::nullopt;
+}
+
 std::optional<target_type> parse_target_type(std::string_view word) {
   for (auto t : {target_type::local, target_type::sftp, target_type::s3, target_type::ssh})
     if (to_string(t) == word) return t;
@@ -123,6 +133,7 @@ private:
   keyring_config parse_keyring(const YAML::Node& n) const;
   target_limits parse_limits(const YAML::Node& n, const std::string& target) const;
   uint64_t number(const YAML::Node& n, const std::string& what, uint64_t max) const;
+  void parse_object_lock(const YAML::Node& n, target_config& t) const;
   target_config parse_target(const std::string& name, const YAML::Node& key, const YAML::Node& n) const;
   plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                          const std::vector<target_config>& targets) const;
@@ -236,6 +247,23 @@ target_limits parser::parse_limits(const YAML::Node& n, const std::string& targe
   return l;
 }
 
+// object_lock_days: N (1..36500, 100 years) and object_lock_mode: compliance | governance.
+void parser::parse_object_lock(const YAML::Node& n, target_config& t) const {
+  if (auto d = n["object_lock_days"]) {
+    uint64_t v = 0;
+    if (!d.IsScalar() || !YAML::convert<uint64_t>::decode(d, v) || v < 1 || v > 36500)
+      error_at(d, "object_lock_days must be a whole number of days from 1 to 36500");
+    t.object_lock_days = static_cast<int>(v);
+  }
+  if (auto m = n["object_lock_mode"]) {
+    auto word = scalar(m, "object_lock_mode");
+    auto mode = parse_object_lock_mode(word);
+    if (!mode) error_at(m, "object_lock_mode \"" + word + "\" is not known (known: compliance, governance)");
+    if (!n["object_lock_days"]) error_at(m, "object_lock_mode needs object_lock_days");
+    t.lock_mode = *mode;
+  }
+}
+
 target_config parser::parse_target(const std::string& name, const YAML::Node& key,
                                    const YAML::Node& n) const {
   target_config t;
@@ -244,7 +272,8 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   check_name(key, name, "target name");
   expect_map(n, "target \"" + name + "\"");
   check_keys(n, {"type", "url", "path", "limits", "host", "port", "user", "identity", "known_hosts",
-                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file", "path_style", "ssh_command"},
+                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file", "path_style", "ssh_command",
+                 "object_lock_days", "object_lock_mode"},
              "target \"" + name + "\"");
   if (n["limits"]) t.limits = parse_limits(n["limits"], name);
   if (n["url"]) {
@@ -263,6 +292,8 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
   auto text = [&](const char* k, std::string& into) {
     if (n[k]) into = scalar(n[k], k);
   };
+  for (const char* k : {"object_lock_days", "object_lock_mode"})
+    if (n[k] && t.type != target_type::s3) error_at(n[k], std::string(k) + " is only for targets of type s3");
   if (t.type == target_type::local) {
     if (n["path"]) t.path = path_of(n["path"], "target path");
     if (t.path.empty()) error_at(key, "target \"" + name + "\" of type local needs a path");
@@ -292,6 +323,7 @@ target_config parser::parse_target(const std::string& name, const YAML::Node& ke
     if (n["access_key_file"]) t.access_key_file = path_of(n["access_key_file"], "access_key_file");
     if (n["ca_file"]) t.ca_file = path_of(n["ca_file"], "ca_file");
     if (n["path_style"]) t.path_style = flag(n["path_style"], "path_style");
+    parse_object_lock(n, t);
     if (t.endpoint.rfind("http://", 0) != 0 && t.endpoint.rfind("https://", 0) != 0)
       error_at(n["endpoint"] ? n["endpoint"] : key, "target \"" + name + "\" of type s3 needs an endpoint http(s)://host[:port]");
     if (t.bucket.empty()) error_at(key, "target \"" + name + "\" of type s3 needs a bucket");

@@ -36,6 +36,8 @@ enum class target_type { local, sftp, s3, ssh };
 // What a source reads (plans.NAME.sources[].type); `resources` in the YAML
 // stands for every registered resource and is expanded into `resource` ones.
 enum class source_type { dir, sqlite, command, resource };
+// S3 Object Lock retention of every object a target stores (docs/TARGETS.md).
+enum class object_lock_mode { compliance, governance };
 
 // The YAML's word for each kind ("local", "dir"), and back: nullopt for any
 // other word. The only place these words are compared.
@@ -43,6 +45,8 @@ std::string_view to_string(target_type type);
 std::string_view to_string(source_type type);
 std::optional<target_type> parse_target_type(std::string_view word);
 std::optional<source_type> parse_source_type(std::string_view word);
+std::string_view to_string(object_lock_mode mode);
+std::optional<object_lock_mode> parse_object_lock_mode(std::string_view word);
 
 struct keyring_config {
   keyring_mode mode = keyring_mode::keyfile;
@@ -84,6 +88,8 @@ struct target_config {
   std::filesystem::path access_key_file;  // two lines: key id, secret; else $AWS_ACCESS_KEY_ID/...
   std::filesystem::path ca_file;          // HTTPS with a private CA
   bool path_style = true;                 // false: https://BUCKET.host/key (virtual-hosted)
+  int object_lock_days = 0;               // 1..36500: each object is retained this long; 0: off
+  object_lock_mode lock_mode = object_lock_mode::compliance;
   target_limits limits;
   // The suite's `limits:` (shared by all its targets together), copied here.
   uint64_t suite_upload_kbps = 0;

@@ -37,6 +37,10 @@ void emit_target(YAML::Emitter& out, const target_config& t) {
       text("endpoint", t.endpoint);
       text("bucket", t.bucket);
       text("prefix", t.prefix);
+      if (t.object_lock_days) {
+        out << YAML::Key << "object_lock_days" << YAML::Value << t.object_lock_days;
+        out << YAML::Key << "object_lock_mode" << YAML::Value << std::string(to_string(t.lock_mode));
+      }
       break;
   }
   out << YAML::EndMap;

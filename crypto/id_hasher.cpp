@@ -43,6 +43,14 @@ object_id sha256_of(byte_view data) {
   return id;
 }
 
+std::string content_md5(byte_view data) {
+  static thread_local auto hash = Botan::HashFunction::create_or_throw("MD5");
+  uint8_t digest[16];
+  hash->update(data.data(), data.size());
+  hash->final(digest);
+  return to_base64(byte_view(digest, sizeof digest));
+}
+
 struct sha256_stream::impl {
   std::unique_ptr<Botan::HashFunction> hash = Botan::HashFunction::create_or_throw("SHA-256");
 };

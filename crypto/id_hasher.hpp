@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "base/id.hpp"
 #include "crypto/keys.hpp"
@@ -30,6 +31,10 @@ private:
 
 // SHA-256 of data: names of stored objects (packs, index files, checkpoints).
 object_id sha256_of(byte_view data);
+
+// MD5 of data, base64: the Content-MD5 header S3 demands of Object Lock
+// uploads (a transfer check there, never a security property).
+std::string content_md5(byte_view data);
 
 // Incremental SHA-256, for hashing a pack while it is built.
 class sha256_stream {

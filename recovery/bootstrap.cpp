@@ -208,9 +208,11 @@ expected<bootstrap_report> bootstrap_from_file(const fs::path& file, const unloc
   return install(payload, o, std::move(report));
 }
 
-status rebuild_stored_ids(targets::target_ptr target, const unlocker& unlock, const fs::path& state_dir) {
+status rebuild_stored_ids(targets::target_ptr target, const unlocker& unlock, const fs::path& state_dir,
+                          std::set<std::string>* done) {
   CAIRN_ASSIGN(auto header, repo::repository::read_header(*target));
   if (header.encryption != crypto::encryption::x25519) return {};
+  if (done && done->count(header.repository_id)) return {};
   CAIRN_ASSIGN(auto keys, unlock(header.key_slots, header.repository_id, header.encryption));
   CAIRN_ASSIGN(auto repo, repo::repository::open(target, header, keys));
   if (!repo->cipher().can_read()) return {};
@@ -227,6 +229,7 @@ status rebuild_stored_ids(targets::target_ptr target, const unlocker& unlock, co
       for (const auto& b : p.blobs) record.blobs.push_back(b.id);
     CAIRN_TRY(repo::append_stored_ids(file, record));
   }
+  if (done) done->insert(header.repository_id);
   return {};
 }
 

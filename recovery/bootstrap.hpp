@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,9 +67,10 @@ struct rebuild_options {
 // A write-only repository read with the private key: writes this machine's
 // record of stored blobs (repo/stored_ids.hpp) from its index files, so that
 // the first backup after a bootstrap uploads only what is new. Nothing to do
-// for other repositories.
+// for other repositories. `done` (optional): repositories already rebuilt,
+// skipped; the one rebuilt here is added.
 status rebuild_stored_ids(targets::target_ptr target, const unlocker& unlock,
-                          const std::filesystem::path& state_dir);
+                          const std::filesystem::path& state_dir, std::set<std::string>* done = nullptr);
 
 expected<bootstrap_report> rebuild_catalog(targets::target_ptr target, const unlocker& unlock,
                                            const bootstrap_options& options,

@@ -114,6 +114,9 @@ struct plan_status {
     uint64_t bytes = 0;                 // of the newest
   };
   std::vector<target_line> targets;
+  // A write-only machine keeps no checkpoint list (docs/THREAT-MODEL.md):
+  // `targets` then says nothing about checkpoints, only which targets exist.
+  bool checkpoints_hidden = false;
 };
 
 struct suite_status {

@@ -2,6 +2,7 @@
 #include "service/application.hpp"
 
 #include <fstream>
+#include <set>
 
 #include "actors/backends.hpp"
 #include "base/clock.hpp"
@@ -37,7 +38,7 @@ void adopt_recovered_config(recovery::bootstrap_report& report) {
 }
 
 expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, const recovery::unlocker& unlock,
-                                                 const recovery::bootstrap_options& o) {
+                                                 const recovery::bootstrap_options& o, std::set<std::string>& done) {
   config::target_config cfg;
   cfg.name = "recovered";
   CAIRN_TRY(config::parse_target_url(r.target_url, cfg));
@@ -50,7 +51,7 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
   CAIRN_ASSIGN(auto target, actors::make_backend(cfg));
   if (!r.rebuild) {
     CAIRN_ASSIGN(auto report, recovery::bootstrap_from_target(*target, unlock, o));
-    if (auto st = recovery::rebuild_stored_ids(target, unlock, o.state_dir); !st)
+    if (auto st = recovery::rebuild_stored_ids(target, unlock, o.state_dir, &done); !st)
       report.notes.push_back("the record of stored blobs was not rebuilt (the next backup uploads everything again): " +
                              st.error().message());
     return report;
@@ -72,6 +73,25 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
   return recovery::rebuild_catalog(target, unlock, o, ro);
 }
 
+// A write-only suite: every target of the recovered YAML gets this machine's
+// record of stored blobs back from its index files (the target bootstrapped
+// from is in `done`), so that no target's next backup uploads everything again.
+void rebuild_every_record(recovery::bootstrap_report& report, const recovery::unlocker& unlock,
+                          const fs::path& state_dir, std::set<std::string>& done) {
+  auto suite = config::load_config(report.config);
+  if (!suite) return report.notes.push_back("the records of stored blobs were not rebuilt: " + suite.error().message());
+  if (suite->keyring.mode != config::keyring_mode::write_only) return;
+  for (const auto& t : suite->targets) {
+    auto st = [&]() -> status {
+      CAIRN_ASSIGN(auto target, actors::make_backend(t));
+      return recovery::rebuild_stored_ids(target, unlock, state_dir, &done);
+    }();
+    if (!st)
+      report.notes.push_back("target " + t.name + ": the record of stored blobs was not rebuilt (its next backup "
+                             "uploads everything again): " + st.error().message());
+  }
+}
+
 }  // namespace
 
 expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_request& r) {
@@ -81,9 +101,13 @@ expected<recovery::bootstrap_report> application::bootstrap(const bootstrap_requ
     return fail(errc::invalid_input, "bootstrap needs a target URL or --suite-file FILE (one of them)");
   actors::bootstrap_keyring keyring(r.keyfile, r.password, r.private_key);
   recovery::bootstrap_options o{r.state_dir, r.config_out};
-  auto report = r.suite_file.empty() ? from_target(r, keyring.unlocker(), o)
+  std::set<std::string> done;  // repositories whose record of stored blobs is rebuilt
+  auto report = r.suite_file.empty() ? from_target(r, keyring.unlocker(), o, done)
                                      : recovery::bootstrap_from_file(r.suite_file, keyring.unlocker(), o);
-  if (report && !report->rebuilt) adopt_recovered_config(*report);
+  if (report && !report->rebuilt) {
+    adopt_recovered_config(*report);
+    rebuild_every_record(*report, keyring.unlocker(), r.state_dir, done);
+  }
   return report;
 }
 

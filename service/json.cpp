@@ -123,6 +123,7 @@ json to_json(const plan_status& p, const std::optional<live_run>& live) {
             {"last_run", p.last_run ? to_json(*p.last_run) : json(nullptr)},
             {"last_good_ns", p.last_good_ns ? json(*p.last_good_ns) : json(nullptr)},
             {"running", running},
+            {"checkpoints_listed", !p.checkpoints_hidden},
             {"targets", targets}};
   if (running) {
     j["progress"] = to_json(live->progress);

@@ -32,6 +32,7 @@ expected<suite_status> application::summary() {
     s.plan = p.name;
     s.schedule = p.when.text;
     s.keep = keep_text(p.keep);
+    s.checkpoints_hidden = suite.keyring.mode == config::keyring_mode::write_only;
     config::run_history h;
     if (db) {
       CAIRN_ASSIGN(auto runs, (*db)->runs(p.name, 200));

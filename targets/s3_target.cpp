@@ -200,6 +200,10 @@ expected<s3_target::response> s3_target::perform(const request& r) {
 
 namespace {
 
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 // A decimal size from a server's reply (never an exception out of here).
 std::optional<uint64_t> size_of(std::string_view text) {
   uint64_t v = 0;
@@ -246,7 +250,7 @@ status s3_target::put(std::string_view name, byte_view data) {
   if (!valid_object_name(name))
     return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
   if (data.size() > options_.multipart_threshold) return put_multipart(name, data);
-  request r{"PUT", key_of(name), {}, {}, data};
+  request r{"PUT", key_of(name), {}, object_lock_headers(options_.object_lock, name, data, unix_now()), data};
   CAIRN_ASSIGN(auto resp, perform(r));
   if (resp.status / 100 != 2) return fail(http_error("put " + std::string(name), resp));
   return {};
@@ -254,7 +258,9 @@ status s3_target::put(std::string_view name, byte_view data) {
 
 status s3_target::put_multipart(std::string_view name, byte_view data) {
   auto key = key_of(name);
-  CAIRN_ASSIGN(auto start, perform(request{"POST", key, {{"uploads", ""}}, {}, {}}));
+  bool locked = retained(options_.object_lock, name);
+  CAIRN_ASSIGN(auto start, perform(request{"POST", key, {{"uploads", ""}},
+                                           multipart_lock_headers(options_.object_lock, name, unix_now()), {}}));
   if (start.status / 100 != 2) return fail(http_error("start upload of " + std::string(name), start));
   std::string body(start.body.begin(), start.body.end());
   size_t at = 0;
@@ -265,7 +271,9 @@ status s3_target::put_multipart(std::string_view name, byte_view data) {
   int part = 1;
   for (uint64_t off = 0; off < data.size(); off += options_.part_size, ++part) {
     auto piece = data.subspan(off, std::min<uint64_t>(options_.part_size, data.size() - off));
-    auto resp = perform(request{"PUT", key, {{"partNumber", std::to_string(part)}, {"uploadId", upload}}, {}, piece});
+    std::vector<std::string> md5;
+    if (locked) md5.push_back("Content-MD5: " + crypto::content_md5(piece));
+    auto resp = perform(request{"PUT", key, {{"partNumber", std::to_string(part)}, {"uploadId", upload}}, md5, piece});
     if (!resp || resp->status / 100 != 2) {
       abort();  // never leaves a partial object behind
       if (!resp) return fail(resp.error());

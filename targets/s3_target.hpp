@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "targets/s3_object_lock.hpp"
 #include "targets/target.hpp"
 
 namespace cairn::targets {
@@ -31,6 +32,7 @@ struct s3_options {
   // true: ENDPOINT/BUCKET/key. false: virtual-hosted, scheme://BUCKET.host/key
   // (what AWS asks of new buckets; the bucket must be a valid host label).
   bool path_style = true;
+  s3_object_lock object_lock;  // retention of every object but locks (off by default)
 };
 
 class s3_target : public target {

@@ -8,6 +8,7 @@
 
 #include "actors/protocol/atoms.hpp"
 #include "base/bytes.hpp"
+#include "catalog/cache_seal.hpp"
 #include "catalog/catalog.hpp"
 
 namespace cairn {
@@ -17,6 +18,11 @@ struct file_cache_update {
   std::string target;
   std::string directory;
   std::vector<catalog::cache_entry> entries;
+  // A write-only machine's sealed file cache (catalog/cache_seal.hpp).
+  std::shared_ptr<const catalog::cache_seal> seal;
+  // With `seal`: not a directory but the end of a walk of source `directory`:
+  // drop the rows of that source this walk did not store.
+  bool drop_unvisited = false;
 };
 
 struct target_record {
@@ -47,7 +53,8 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<atom::record, catalog::checkpoint_row>::with<bool>,
   // Records which repository a target holds.
   caf::replies_to<atom::record, target_record>::with<bool>,
-  // Replaces one directory's file-cache entries (fire and forget).
+  // Replaces one directory's file-cache entries, or ends a walk of a sealed
+  // file cache (fire and forget).
   caf::reacts_to<atom::store, file_cache_update>,
   // Starts a run of a plan; replies with the run id.
   caf::replies_to<atom::begin, std::string>::with<int64_t>,

@@ -184,8 +184,11 @@ TEST_CASE("config: sftp and s3 targets from keys and from URLs") {
     prefix: laptop
     region: eu-west-1
     path_style: false
+    object_lock_days: 30
+    object_lock_mode: governance
   garage:
     url: s3+http://127.0.0.1:3900/bucket/some/prefix
+    object_lock_days: 36500
 plans:
   home: {sources: [{type: dir, path: /home}], targets: [nas, cloud, garage]}
 )";
@@ -205,7 +208,12 @@ plans:
   CHECK(cloud.bucket == "my-backups");
   CHECK(cloud.region == "eu-west-1");
   CHECK_FALSE(cloud.path_style);
+  CHECK(cloud.object_lock_days == 30);
+  CHECK(cloud.lock_mode == config::object_lock_mode::governance);
+  CHECK(nas.object_lock_days == 0);
   const auto& garage = c->targets[2];
+  CHECK(garage.object_lock_days == 36500);
+  CHECK(garage.lock_mode == config::object_lock_mode::compliance);
   CHECK(garage.endpoint == "http://127.0.0.1:3900");
   CHECK(garage.bucket == "bucket");
   CHECK(garage.prefix == "some/prefix");
@@ -266,6 +274,18 @@ TEST_CASE("config: bad sftp and s3 targets are named with their place") {
      "/etc/cairn/cairn.yaml:4:17: path_style must be true or false"},
     {"targets:\n  c:\n    url: s3://host/My.Bucket\n    path_style: false\n",
      "/etc/cairn/cairn.yaml:4:17: bucket \"My.Bucket\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true"},
+    {"targets:\n  c:\n    url: s3://host/b\n    object_lock_days: 0\n",
+     "/etc/cairn/cairn.yaml:4:23: object_lock_days must be a whole number of days from 1 to 36500"},
+    {"targets:\n  c:\n    url: s3://host/b\n    object_lock_days: 36501\n",
+     "/etc/cairn/cairn.yaml:4:23: object_lock_days must be a whole number of days from 1 to 36500"},
+    {"targets:\n  c:\n    url: s3://host/b\n    object_lock_days: -3\n",
+     "/etc/cairn/cairn.yaml:4:23: object_lock_days must be a whole number of days from 1 to 36500"},
+    {"targets:\n  c:\n    url: s3://host/b\n    object_lock_days: 7\n    object_lock_mode: legal\n",
+     "/etc/cairn/cairn.yaml:5:23: object_lock_mode \"legal\" is not known (known: compliance, governance)"},
+    {"targets:\n  c:\n    url: s3://host/b\n    object_lock_mode: governance\n",
+     "/etc/cairn/cairn.yaml:4:23: object_lock_mode needs object_lock_days"},
+    {"targets:\n  c:\n    type: local\n    path: /x\n    object_lock_days: 7\n",
+     "/etc/cairn/cairn.yaml:5:23: object_lock_days is only for targets of type s3"},
     {"targets:\n  c:\n    type: ftp\n    path: /x\n",
      "/etc/cairn/cairn.yaml:3:11: target type \"ftp\" is not supported (supported: local, sftp, s3, ssh)"},
     {"targets:\n  c:\n    type: Local\n    path: /x\n",

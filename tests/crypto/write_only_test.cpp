@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "crypto/cipher.hpp"
+#include "crypto/file_cache_key.hpp"
+#include "crypto/keys.hpp"
 #include "crypto/private_key_file.hpp"
 #include "crypto/x25519.hpp"
 #include "support/temp_dir.hpp"
@@ -243,4 +245,27 @@ TEST_CASE("private_key_file: malformed files are refused with what is wrong") {
   auto mismatched = parse_private_key_file("cairn-private-key-v1\n" + pub + other_key, "k");
   REQUIRE(mismatched);
   CHECK(open_private_key_file(*mismatched, "", "k").error().code() == errc::corrupt);
+}
+
+TEST_CASE("file_cache_key: names and seals under keys from the writer secret") {
+  auto a = crypto::derive_repository_keys(crypto::secret::random(32));
+  auto b = crypto::derive_repository_keys(crypto::secret::random(32));
+  crypto::file_cache_key ka(*a), ka2(*a), kb(*b);
+  CHECK(ka.name_of("p/src/dir") == ka2.name_of("p/src/dir"));
+  CHECK(ka.name_of("src/dir").size() == 32);
+  CHECK(ka.name_of("src/dir") != kb.name_of("src/dir"));
+  CHECK(ka.name_of("src/dir").find("src") == std::string::npos);
+  auto plain = as_bytes(std::string_view("secret-name.txt"));
+  auto sealed = ka.seal(as_bytes(std::string_view("row")), plain);
+  CHECK(sealed.size() == plain.size() + 28);
+  CHECK(std::string(sealed.begin(), sealed.end()).find("secret") == std::string::npos);
+  auto back = ka2.open(as_bytes(std::string_view("row")), sealed);
+  REQUIRE(back);
+  CHECK(*back == byte_buffer(plain.begin(), plain.end()));
+  CHECK(ka.seal(as_bytes(std::string_view("row")), plain) != sealed);  // a fresh nonce each time
+  CHECK(kb.open(as_bytes(std::string_view("row")), sealed).error().code() == errc::corrupt);
+  CHECK_FALSE(ka.open(as_bytes(std::string_view("other row")), sealed));
+  sealed[20] ^= 1;
+  CHECK_FALSE(ka.open(as_bytes(std::string_view("row")), sealed));
+  CHECK_FALSE(ka.open({}, byte_view(sealed.data(), 10)));
 }

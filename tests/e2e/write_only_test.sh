@@ -65,6 +65,31 @@ second=$(checkpoint_stat bytes_uploaded)
 [ "$(size_of "$T/repo/data")" = "$data_before" ] || fail "the data grew"
 [ -s "$T/state/stored-ids/"*.ids ] || fail "no record of stored ids"
 
+note "the sealed file cache: unchanged files are not read again, a changed one is"
+[ "$(checkpoint_stat bytes_read)" -eq 0 ] || fail "the second backup read $(checkpoint_stat bytes_read) bytes"
+[ "$(checkpoint_stat files_unchanged)" -eq 2 ] || fail "$(cat "$T/out")"
+if command -v strace > /dev/null; then  # (chmod 000 would not do: it changes ctime, and root reads anyway)
+  run 0 strace -f -qq -e trace=open,openat -o "$T/trace" "$CAIRN" -q -c "$T/cairn.yaml" --json backup
+  grep -q 'catalog.db' "$T/trace" || fail "strace saw nothing: $(head -5 "$T/trace")"
+  ! grep -q -e 'big\.bin' -e "$name" "$T/trace" || fail "an unchanged file was opened: $(grep -e 'big\.bin' -e "$name" "$T/trace")"
+fi
+printf 'changed %s\n' "$content" > "$T/src/deep/er/$name.txt"
+run 0 cairn --json backup
+[ "$(checkpoint_stat bytes_read)" -eq "$(stat -c %s "$T/src/deep/er/$name.txt")" ] || fail "read $(checkpoint_stat bytes_read)"
+[ "$(checkpoint_stat files_changed)" -eq 1 ] || fail "$(cat "$T/out")"
+if command -v sqlite3 > /dev/null; then
+  note "the sealed file cache: a directory gone is no longer described"
+  mkdir -p "$T/src/gone/sub"
+  echo "gone-file-31337" > "$T/src/gone/sub/gone-name-31337.txt"
+  run 0 cairn backup
+  rows=$(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')
+  rm -rf "$T/src/gone"
+  run 0 cairn backup
+  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')" -eq $((rows - 2)) ] ||
+    fail "rows $rows then $(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')"
+  ! grep -raq -e gone-name-31337 -e gone-file-31337 "$T/state" || fail "a removed name in the state dir"
+fi
+
 note "every read command is refused without the private key, in one line"
 refused() {
   run 1 cairn "$@"
@@ -87,13 +112,23 @@ refused mount "$T/mnt"
 refused key remove 00000000
 CAIRN_NEW_PASSWORD=x refused key add --password
 
+note "status says checkpoints are not listed here, not 'no checkpoint'"
+run 0 cairn status
+grep -q "checkpoints are not listed on this machine (write-only)" "$T/out" || fail "status: $(cat "$T/out")"
+! grep -q "no checkpoint" "$T/out" || fail "status: $(cat "$T/out")"
+run 0 cairn --json status
+grep -q '"checkpoints_listed":false' "$T/out" || fail "status --json: $(cat "$T/out")"
+
 note "theft: the state dir and the target hold no name or content in the clear"
 for where in "$T/state" "$T/repo" "$T/cairn.yaml"; do
-  ! grep -raq -e "$name" -e "$content" -e "deep/er" "$where" || fail "found in $where: $(grep -ral -e "$name" -e "$content" "$where")"
+  ! grep -raq -e "$name" -e "$content" -e "deep/er" -e "big.bin" "$where" || fail "found in $where: $(grep -ral -e "$name" -e "$content" "$where")"
 done
 if command -v sqlite3 > /dev/null; then
   [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from checkpoints')" = 0 ] || fail "checkpoint rows in the catalog"
-  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from file_cache')" = 0 ] || fail "a file cache in the catalog"
+  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from file_cache')" = 0 ] || fail "a plain file cache in the catalog"
+  [ "$(sqlite3 "$T/state/catalog.db" 'select count(*) from sealed_file_cache')" -gt 0 ] || fail "no sealed file cache"
+  sqlite3 "$T/state/catalog.db" .dump > "$T/dump"
+  ! grep -aq -e "$name" -e "$content" -e "deep/er" -e "big.bin" "$T/dump" || fail "a name in the catalog's rows"
 fi
 
 note "theft: every key on the machine, through cairn's own commands, opens nothing"
@@ -139,14 +174,26 @@ diff -r "$T/src" "$T/admin/src" || fail "admin restore differs"
 CAIRN_PASSWORD=wrong run 1 cairn --password ls latest
 
 note "bootstrap with the private key on a fresh state dir; backups go on"
+# A second target: bootstrap reads one, and rebuilds the record of stored
+# blobs of both, so neither re-uploads everything.
+sed -i -e "s|^targets:|targets:\n  usb2:\n    type: local\n    path: $T/repo2|" -e "s|targets: \[repo\]|targets: [repo, usb2]|" "$T/cairn.yaml"
+run 0 cairn init
 echo more > "$T/src/new.txt"
 run 0 cairn backup
+[ "$(ls "$T/state/stored-ids/"*.ids | wc -l)" -eq 2 ] || fail "stored-ids: $(ls "$T/state/stored-ids/")"
 run 0 "$CAIRN" bootstrap "$T/repo" --private-key "$T/keys/private.key" --state-dir "$T/state2" --config-out "$T/new.yaml"
 [ "$(stat -c %a "$T/state2/writer.key")" = 600 ] || fail "no writer key after bootstrap: $(ls -la "$T/state2")"
 cmp -s "$T/state/writer.key" "$T/state2/writer.key" || fail "another writer key"
+for f in "$T/state/stored-ids/"*.ids; do
+  cmp -s "$f" "$T/state2/stored-ids/$(basename "$f")" || [ -s "$T/state2/stored-ids/$(basename "$f")" ] ||
+    fail "bootstrap did not rebuild $(basename "$f"): $(ls -la "$T/state2/stored-ids")"
+done
 echo newer > "$T/src/newer.txt"
 run 0 "$CAIRN" -q --json -c "$T/new.yaml" backup
-[ "$(checkpoint_stat bytes_uploaded)" -lt 100000 ] || fail "after bootstrap the backup uploaded $(checkpoint_stat bytes_uploaded)"
+[ "$(checkpoint_stat bytes_uploaded | wc -l)" -eq 2 ] || fail "not two targets: $(cat "$T/out")"
+for up in $(checkpoint_stat bytes_uploaded); do
+  [ "$up" -lt 100000 ] || fail "after bootstrap a target's backup uploaded $up bytes"
+done
 run 1 "$CAIRN" -q -c "$T/new.yaml" ls latest
 run 0 "$CAIRN" -q -c "$T/new.yaml" --private-key "$T/keys/private.key" restore latest --to "$T/after"
 diff -r "$T/src" "$T/after/src" || fail "restore after bootstrap differs"

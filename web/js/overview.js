@@ -61,8 +61,9 @@ function action(label, path, title) {
 
 function card(p) {
   const last = p.last_run;
-  const targets = el('ul', { class: 'targets' }, ...p.targets.map((t) =>
-    el('li', {}, t.target + ': ' + t.checkpoints + ' checkpoint' + (t.checkpoints === 1 ? '' : 's') +
+  const targets = el('ul', { class: 'targets' }, ...p.targets.map((t) => !p.checkpoints_listed
+    ? el('li', {}, t.target + ': checkpoints are not listed on this machine (write-only)')
+    : el('li', {}, t.target + ': ' + t.checkpoints + ' checkpoint' + (t.checkpoints === 1 ? '' : 's') +
       (t.checkpoints ? ', newest ' + time(t.newest_ns) + ' (' + bytes(t.newest_bytes) + ')' : ''))));
   const took = last && last.finished_ns ? seconds((last.finished_ns - last.started_ns) / 1e9) : '';
   const enc = encodeURIComponent(p.name);
