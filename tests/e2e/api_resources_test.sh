@@ -47,12 +47,15 @@ code_of() {
     rm -f "$T/nobtmp/body"
     rc=0
     code=$("${who[@]}" curl -s -o "$T/nobtmp/body" -w '%{http_code}' --unix-socket "$S" "$@") || rc=$?
-    [ "$rc" != 7 ] && break  # 7: could not connect, so the request was never sent
+    # 7: could not connect; 52/56 with no status: the old server closed the
+    # connection while a reload stopped it, before it read the request.
+    [ "$rc" = 7 ] || { [ "$code" = 000 ] && { [ "$rc" = 52 ] || [ "$rc" = 56 ]; }; } || break
     sleep 0.1
   done
+  echo "$rc" > "$T/curl_rc"
   echo "$code"
 }
-body() { cat "$T/nobtmp/body"; }
+body() { cat "$T/nobtmp/body" 2> /dev/null || echo "(no reply, curl exit $(cat "$T/curl_rc"))"; }
 # Waits until the daemon (reloaded) lists resource $1 at version $2, or ($2 =
 # gone) no longer lists it.
 wait_listed() {
