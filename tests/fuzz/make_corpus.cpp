@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "catalog/cache_seal.hpp"
+#include "catalog/catalog.hpp"
 #include "crypto/id_hasher.hpp"
 #include "fs/metadata.hpp"
 #include "repo/compression.hpp"
@@ -175,6 +177,9 @@ void write_only_seeds() {
                                              {crypto::sha256_of(as_bytes("a")), crypto::sha256_of(as_bytes("b"))}});
   ids.insert(ids.end(), rec.begin(), rec.end());
   raw_seed("stored_ids", "two-blobs", ids);
+  catalog::cache_entry entry{"a-file", 1234, 1700000000000000000, 1700000000000000001, 42,
+                             {crypto::sha256_of(as_bytes("a")), crypto::sha256_of(as_bytes("b"))}, {}};
+  raw_seed("cache_entries", "two-files", catalog::encode_cache_entries({entry, catalog::cache_entry{"empty"}}));
 }
 
 int main(int argc, char** argv) {
