@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -25,6 +28,9 @@ struct http_server::impl {
   MHD_Daemon* daemon = nullptr;
   int listen_fd = -1;
   http_server* owner = nullptr;
+  // Requests read and not yet answered: stopping waits for them, so a request
+  // that itself causes the stop (a change that reloads) still gets its reply.
+  std::atomic<int> open_requests{0};
 };
 
 namespace {
@@ -90,6 +96,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   if (!*context) {  // the first call: headers only
     auto* state = new request_state;
     *context = state;
+    ++self->open_requests;
     if (!self->options.tcp) {  // TCP callers have no credentials: the handler authenticates them
       auto caller = peer_of(connection);
       state->refused = !caller || !self->options.allowed || !self->options.allowed(*caller);
@@ -139,9 +146,11 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   return queue(connection, std::move(r), self->owner);
 }
 
-void on_completed(void*, MHD_Connection*, void** context, MHD_RequestTerminationCode) {
+void on_completed(void* cls, MHD_Connection*, void** context, MHD_RequestTerminationCode) {
+  if (!*context) return;
   delete static_cast<request_state*>(*context);
   *context = nullptr;
+  --static_cast<http_server::impl*>(cls)->open_requests;
 }
 
 expected<int> listen_tcp(const tcp_address& a) {
@@ -253,7 +262,7 @@ expected<std::unique_ptr<http_server>> http_server::start(server_options options
   i.owner = server.get();
   i.daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, nullptr, nullptr,
                               &on_request, &i, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-                              &on_completed, nullptr, MHD_OPTION_CONNECTION_LIMIT, 64u,
+                              &on_completed, &i, MHD_OPTION_CONNECTION_LIMIT, 64u,
                               MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_END);
   if (!i.daemon) {
     ::close(fd);
@@ -266,6 +275,9 @@ http_server::~http_server() {
   stopping_ = true;
   if (impl_ && impl_->daemon) {
     MHD_quiesce_daemon(impl_->daemon);  // the listening socket stays ours to close
+    // Streams end now (stopping_); other requests get up to 5 s to be answered.
+    for (int i = 0; i < 500 && impl_->open_requests.load() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     MHD_stop_daemon(impl_->daemon);
   }
   if (impl_ && impl_->listen_fd >= 0) {
