@@ -122,12 +122,12 @@ void dispatch(self_ptr self) {
           --s.in_flight;
           s.idle.push_back(up);
           s.unindexed.push_back(pack->record);
-          const uint64_t sent = pack->bytes.size();  // before recycle() takes the buffer
+          const uint64_t sent = pack->record.size;
           s.stats.bytes_uploaded += sent;
           // Nobody else holds the pack now (the uploader replied): reuse its buffer.
           auto& writer = pack->record.blobs.empty() || pack->record.blobs.front().type == repo::blob_type::data
                            ? s.data_packs : s.tree_packs;
-          writer->recycle(std::move(const_cast<repo::finished_pack&>(*pack).bytes));
+          if (!pack->bytes.empty()) writer->recycle(std::move(const_cast<repo::finished_pack&>(*pack).bytes));
           if (s.options.progress)
             self->send(s.options.progress, atom::add::value, s.options.name, sent);
           if (s.unindexed.size() >= s.options.packs_per_index)
@@ -146,17 +146,22 @@ void dispatch(self_ptr self) {
   }
 }
 
-void enqueue(self_ptr self, repo::finished_pack pack) {
+// Finishes the pack `w` is building and queues it for upload.
+status enqueue(self_ptr self, repo::pack_writer& w) {
+  auto pack = w.finish();
+  if (!pack) return fail(here(self, pack.error()));
   // Not const itself: its buffer is taken back for reuse once uploaded.
-  self->state.queue.push_back(std::make_shared<repo::finished_pack>(std::move(pack)));
+  self->state.queue.push_back(std::make_shared<repo::finished_pack>(std::move(*pack)));
   dispatch(self);
+  return {};
 }
 
 // The packs still being filled are finished and queued for upload.
-void finish_packs(self_ptr self) {
+status finish_packs(self_ptr self) {
   auto& st = self->state;
-  if (!st.data_packs->empty()) enqueue(self, st.data_packs->finish());
-  if (!st.tree_packs->empty()) enqueue(self, st.tree_packs->finish());
+  if (!st.data_packs->empty()) CAIRN_TRY(enqueue(self, *st.data_packs));
+  if (!st.tree_packs->empty()) CAIRN_TRY(enqueue(self, *st.tree_packs));
+  return {};
 }
 
 // After the keyring unlocked the keys: opens, loads the index, locks.
@@ -188,8 +193,11 @@ expected<open_result> open_with(self_ptr self, repo::repository_header header,
     out.warnings = std::move(report.warnings);
   }
   if (writing) {
-    st.data_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size);
-    st.tree_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size);
+    // Packs go onto the target as they are built where it can take them so
+    // (a local directory): none is then held in memory.
+    auto* stream_to = st.repo->target().get();
+    st.data_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size, stream_to);
+    st.tree_packs = std::make_unique<repo::pack_writer>(st.repo->cipher(), st.repo->header().pack_size, stream_to);
     for (size_t i = 0; i < st.options.connections; ++i)
       st.idle.push_back(self->spawn<caf::linked + caf::detached>(uploader, st.repo));
   }
@@ -249,13 +257,20 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       if (st.failure) return to_caf(*st.failure);
       if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
       auto& w = req.type == repo::blob_type::tree ? *st.tree_packs : *st.data_packs;
-      if (w.would_overflow(req.encoded->size())) enqueue(self, w.finish());
+      auto failed = [&](const error& e) {
+        fail_session(self, e);
+        return to_caf(e);
+      };
+      if (w.would_overflow(req.encoded->size()))
+        if (auto q = enqueue(self, w); !q) return failed(q.error());
       size_t before = w.size();
-      w.add(req.type, req.id, req.encoded->view(), req.raw_length);
+      if (auto added = w.add(req.type, req.id, req.encoded->view(), req.raw_length); !added)
+        return failed(here(self, added.error()));
       st.stats.blobs_new += 1;
       st.stats.bytes_new += req.raw_length;
       st.stats.bytes_stored += w.size() - before;
-      if (w.full()) enqueue(self, w.finish());
+      if (w.full())
+        if (auto q = enqueue(self, w); !q) return failed(q.error());
       if (st.queue.size() <= st.options.max_queued_packs) return true;
       auto rp = self->make_response_promise<bool>();
       st.held.push_back(rp);
@@ -267,7 +282,10 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       if (st.aborted) return to_caf(error{errc::cancelled, "stopped"});
       if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
       if (st.flushing || st.committing) return to_caf(here(self, error{errc::invalid_input, "a flush or commit is under way"}));
-      finish_packs(self);
+      if (auto f = finish_packs(self); !f) {
+        fail_session(self, f.error());
+        return to_caf(f.error());
+      }
       auto rp = self->make_response_promise<bool>();
       st.flushing = rp;
       maybe_finish(self);
@@ -279,7 +297,10 @@ target_actor::behavior_type target(self_ptr self, target_options options) {
       if (st.aborted) return to_caf(error{errc::cancelled, "stopped"});
       if (!st.data_packs) return to_caf(here(self, error{errc::invalid_input, "not opened for writing"}));
       if (st.flushing || st.committing) return to_caf(here(self, error{errc::invalid_input, "a flush or commit is under way"}));
-      finish_packs(self);
+      if (auto f = finish_packs(self); !f) {
+        fail_session(self, f.error());
+        return to_caf(f.error());
+      }
       st.pending = std::move(req.checkpoint);
       auto rp = self->make_response_promise<commit_result>();
       st.committing = rp;

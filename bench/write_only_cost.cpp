@@ -68,7 +68,7 @@ round_result backup(const std::vector<byte_buffer>& files, crypto::encryption mo
   std::vector<repo::pack_record> pending;
   round_result r;
   auto flush = [&] {
-    auto p = w.finish();
+    auto p = w.finish().value();
     r.stored += p.bytes.size();
     if (!repo->store_pack(p)) std::abort();
     pending.push_back(p.record);

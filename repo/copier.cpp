@@ -10,20 +10,20 @@ checkpoint_copier::checkpoint_copier(const repository& from, repository& to, std
     keep_alive_(std::move(keep_alive)),
     hasher_(to.make_hasher()),
     measure_(from),
-    data_packs_(to.cipher(), to.header().pack_size),
-    tree_packs_(to.cipher(), to.header().pack_size) {}
+    data_packs_(to.cipher(), to.header().pack_size, to.target().get()),
+    tree_packs_(to.cipher(), to.header().pack_size, to.target().get()) {}
 
 status checkpoint_copier::put(blob_type type, const object_id& id, byte_view plaintext) {
   if (!to_.index().claim(id)) return {};  // the destination has it
   auto& packs = type == blob_type::tree ? tree_packs_ : data_packs_;
   auto encoded = encode_blob(plaintext, to_.header().zstd_level);
   if (packs.would_overflow(encoded.size())) {
-    auto done = packs.finish();
+    CAIRN_ASSIGN(auto done, packs.finish());
     CAIRN_TRY(to_.store_pack(done));
-    stats_.bytes_uploaded += done.bytes.size();
+    stats_.bytes_uploaded += done.record.size;
     unindexed_.push_back(std::move(done.record));
   }
-  packs.add(type, id, encoded, static_cast<uint32_t>(plaintext.size()));
+  CAIRN_TRY(packs.add(type, id, encoded, static_cast<uint32_t>(plaintext.size())));
   ++stats_.blobs_new;
   return {};
 }
@@ -32,9 +32,9 @@ status checkpoint_copier::put(blob_type type, const object_id& id, byte_view pla
 status checkpoint_copier::flush(bool all) {
   for (auto* packs : {&data_packs_, &tree_packs_}) {
     if (packs->empty() || (!all && !packs->full())) continue;
-    auto done = packs->finish();
+    CAIRN_ASSIGN(auto done, packs->finish());
     CAIRN_TRY(to_.store_pack(done));
-    stats_.bytes_uploaded += done.bytes.size();
+    stats_.bytes_uploaded += done.record.size;
     unindexed_.push_back(std::move(done.record));
   }
   if (unindexed_.empty()) return {};

@@ -14,14 +14,27 @@ std::array<uint8_t, 33> blob_aad(blob_type type, const object_id& id) {
   return aad;
 }
 
-pack_writer::pack_writer(const crypto::object_cipher& cipher, uint32_t target_size)
-  : cipher_(cipher), target_size_(target_size) {
+namespace {
+
+// When streaming, sealed blobs are written out in pieces of about this much.
+constexpr size_t stream_piece_bytes = 1u << 20;
+
+}  // namespace
+
+pack_writer::pack_writer(const crypto::object_cipher& cipher, uint32_t target_size,
+                         targets::target* stream_to)
+  : cipher_(cipher), target_size_(target_size), stream_to_(stream_to) {
   start();
 }
 
 void pack_writer::start() {
   record_ = {};
   pack_cipher_ = cipher_.new_pack(record_.salt);
+  out_.reset();
+  hash_.reset();
+  streamed_ = 0;
+  failed_.reset();
+  try_stream_ = stream_to_ != nullptr;  // opened with the first blob: no empty files
   bytes_.clear();  // the finished pack took the old buffer; capacity grows in add()
   if (!spare_.empty() && bytes_.capacity() == 0) {
     bytes_ = std::move(spare_.back());
@@ -31,26 +44,56 @@ void pack_writer::start() {
   bytes_.insert(bytes_.end(), record_.salt.begin(), record_.salt.end());
 }
 
-void pack_writer::add(blob_type type, const object_id& id, byte_view encoded,
-                      uint32_t raw_length) {
+status pack_writer::open_stream() {
+  try_stream_ = false;
+  auto out = stream_to_->open_writer();
+  if (!out) return fail(out.error());
+  out_ = std::move(*out);
+  if (out_) hash_ = std::make_unique<crypto::sha256_stream>();
+  return {};
+}
+
+status pack_writer::flush() {
+  hash_->update(bytes_);
+  if (auto st = out_->append(bytes_); !st) {
+    failed_ = st.error();  // the pack lost bytes: it can only be abandoned
+    return st;
+  }
+  streamed_ += bytes_.size();
+  bytes_.clear();
+  return {};
+}
+
+status pack_writer::add(blob_type type, const object_id& id, byte_view encoded,
+                        uint32_t raw_length) {
+  if (failed_) return fail(*failed_);
+  if (try_stream_) CAIRN_TRY(open_stream());
+  // Streaming holds about one piece (or one large blob) at a time.
+  if (out_ && !bytes_.empty() && bytes_.size() + encoded.size() > stream_piece_bytes) CAIRN_TRY(flush());
   // Grow in steps bounded by the target size: doubling would leave a 16 MiB
   // pack in a 32 MiB buffer, and a copy of both while it reallocates.
   size_t needed = bytes_.size() + encoded.size() + pack_cipher_->overhead();
+  size_t limit = out_ ? stream_piece_bytes : size_t{target_size_} + (1u << 20);
   if (needed > bytes_.capacity())
-    bytes_.reserve(std::max<size_t>(needed, std::min<size_t>(2 * bytes_.capacity() + (1u << 20),
-                                                             size_t{target_size_} + (1u << 20))));
-  auto offset = static_cast<uint32_t>(bytes_.size());
+    bytes_.reserve(std::max<size_t>(needed, std::min<size_t>(2 * bytes_.capacity() + (1u << 20), limit)));
+  auto offset = static_cast<uint32_t>(size());
   auto aad = blob_aad(type, id);
   pack_cipher_->seal(offset, aad, encoded, bytes_);
-  record_.blobs.push_back(
-    {id, type, offset, static_cast<uint32_t>(bytes_.size() - offset), raw_length});
+  record_.blobs.push_back({id, type, offset, static_cast<uint32_t>(size() - offset), raw_length});
+  if (out_ && bytes_.size() >= stream_piece_bytes) CAIRN_TRY(flush());
+  return {};
 }
 
 void pack_writer::recycle(byte_buffer buffer) {
   if (spare_.size() < 2 && buffer.capacity() >= target_size_) spare_.push_back(std::move(buffer));
 }
 
-finished_pack pack_writer::finish() {
+expected<finished_pack> pack_writer::finish() {
+  if (failed_) {
+    auto why = *failed_;
+    start();
+    return fail(why);
+  }
   auto toc = encode_toc(record_.blobs);
   size_t toc_start = bytes_.size();
   pack_cipher_->seal(toc_nonce, as_bytes(kind_toc), toc, bytes_);
@@ -59,9 +102,19 @@ finished_pack pack_writer::finish() {
   w.u32(pack_magic);
   finished_pack out;
   out.record = std::move(record_);
-  out.record.size = bytes_.size();
-  out.record.id = crypto::sha256_of(bytes_);
-  out.bytes = std::move(bytes_);
+  if (out_) {
+    if (auto st = flush(); !st) {
+      start();
+      return fail(st.error());
+    }
+    out.record.size = streamed_;
+    out.record.id = hash_->finish();
+    out.written = std::move(out_);
+  } else {
+    out.record.size = bytes_.size();
+    out.record.id = crypto::sha256_of(bytes_);
+    out.bytes = std::move(bytes_);
+  }
   start();
   return out;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "crypto/cipher.hpp"
 #include "crypto/id_hasher.hpp"
@@ -13,28 +14,34 @@ namespace cairn::repo {
 
 struct finished_pack {
   pack_record record;  // id, salt, size, blobs
-  byte_buffer bytes;
+  byte_buffer bytes;   // the whole pack, unless it was streamed:
+  // the pack's bytes already on the target, waiting for their name (commit).
+  std::unique_ptr<targets::object_writer> written;
 };
 
 class pack_writer {
 public:
-  pack_writer(const crypto::object_cipher& cipher, uint32_t target_size);
+  // With `stream_to`, packs are written onto that target while they are built
+  // (when it offers an object_writer), holding at most ~1 MiB in memory;
+  // otherwise each pack is built in memory.
+  pack_writer(const crypto::object_cipher& cipher, uint32_t target_size,
+              targets::target* stream_to = nullptr);
 
   // `encoded` is [encoding byte][payload] (encode_blob); raw_length is the
-  // plaintext length.
-  void add(blob_type type, const object_id& id, byte_view encoded, uint32_t raw_length);
+  // plaintext length. Fails only when streaming to the target fails.
+  status add(blob_type type, const object_id& id, byte_view encoded, uint32_t raw_length);
   bool empty() const { return record_.blobs.empty(); }
-  bool full() const { return bytes_.size() >= target_size_; }
+  bool full() const { return size() >= target_size_; }
   // True when a blob of `encoded_size` would take the pack past its target
   // size: finish() first, so packs never overshoot (and never reallocate).
   bool would_overflow(size_t encoded_size) const {
-    return !empty() && bytes_.size() + encoded_size + 64 > target_size_;
+    return !empty() && size() + encoded_size + 64 > target_size_;
   }
-  size_t size() const { return bytes_.size(); }
+  size_t size() const { return streamed_ + bytes_.size(); }
   size_t blob_count() const { return record_.blobs.size(); }
 
   // Seals the table of contents and returns the pack; the writer starts anew.
-  finished_pack finish();
+  expected<finished_pack> finish();
 
   // Gives back the buffer of a pack that was uploaded, so the next pack reuses
   // it instead of allocating (and faulting in) another 16 MiB.
@@ -42,12 +49,22 @@ public:
 
 private:
   void start();
+  status open_stream();
+  status flush();
   const crypto::object_cipher& cipher_;
   uint32_t target_size_;
+  targets::target* stream_to_;
   std::unique_ptr<crypto::pack_cipher> pack_cipher_;
   pack_record record_;
-  byte_buffer bytes_;
+  byte_buffer bytes_;  // the pack, or when streaming the part not yet written
   std::vector<byte_buffer> spare_;
+  // Streaming: the target's writer (null until the first blob, and when the
+  // target has none), the bytes written so far and their running hash.
+  std::unique_ptr<targets::object_writer> out_;
+  bool try_stream_ = false;
+  std::optional<error> failed_;  // a write to the target failed: the pack is lost
+  uint64_t streamed_ = 0;
+  std::unique_ptr<crypto::sha256_stream> hash_;
 };
 
 // The associated data bound to a sealed blob: its type and id.

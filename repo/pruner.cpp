@@ -49,11 +49,12 @@ expected<std::vector<pack_record>> repack(repository& repo, const std::vector<co
                                           std::vector<object_id>& done, prune_report& report,
                                           const std::atomic<bool>* cancel) {
   const auto& h = repo.header();
-  pack_writer data(repo.cipher(), h.pack_size), trees(repo.cipher(), h.pack_size);
+  pack_writer data(repo.cipher(), h.pack_size, repo.target().get());
+  pack_writer trees(repo.cipher(), h.pack_size, repo.target().get());
   std::vector<pack_record> written;
   auto flush = [&](pack_writer& w) -> status {
     if (w.empty()) return {};
-    auto p = w.finish();
+    CAIRN_ASSIGN(auto p, w.finish());
     CAIRN_TRY(repo.store_pack(p));
     report.bytes_written += p.record.size;
     ++report.packs_written;
@@ -87,7 +88,7 @@ expected<std::vector<pack_record>> repack(repository& repo, const std::vector<co
       auto encoded = encode_blob(plain, h.zstd_level);
       auto& w = b->type == blob_type::tree ? trees : data;
       if (w.would_overflow(encoded.size())) CAIRN_TRY(flush(w));
-      w.add(b->type, b->id, encoded, static_cast<uint32_t>(plain.size()));
+      CAIRN_TRY(w.add(b->type, b->id, encoded, static_cast<uint32_t>(plain.size())));
     }
     done.push_back(p->info.id);
   }

@@ -240,6 +240,7 @@ expected<tree> repository::read_tree(const object_id& id) const {
 }
 
 status repository::store_pack(const finished_pack& pack) {
+  if (pack.written) return pack.written->commit(pack_name(pack.record.id));
   return target_->put(pack_name(pack.record.id), pack.bytes);
 }
 

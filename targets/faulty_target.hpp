@@ -31,6 +31,8 @@ public:
 
   status put(std::string_view name, byte_view data) override;
   expected<byte_buffer> get(std::string_view name, byte_range range = {}) override;
+  // Streamed bytes would bypass this wrapper: callers put() whole objects.
+  expected<std::unique_ptr<object_writer>> open_writer() override { return std::unique_ptr<object_writer>{}; }
   expected<object_info> stat(std::string_view name) override;
   status list(std::string_view prefix,
               const std::function<bool(const object_info&)>& fn) override;

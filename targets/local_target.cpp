@@ -202,6 +202,87 @@ status local_target::remove(std::string_view name) {
   return {};
 }
 
+class local_writer final : public object_writer {
+public:
+  local_writer(local_target& target, int fd, fs::path named) : target_(target), fd_(fd), named_(std::move(named)) {}
+  ~local_writer() override {
+    ::close(fd_);
+    if (!named_.empty() && !committed_) ::unlink(named_.c_str());
+  }
+  status append(byte_view data) override {
+    if (committed_) return fail(errc::invalid_input, target_.describe() + ": append after commit");
+    if (auto w = write_all(fd_, data); !w) return fail(target_.io_error("write", "a new object", errno ? errno : EIO));
+    return {};
+  }
+  status commit(std::string_view name) override {
+    if (committed_) return fail(errc::invalid_input, target_.describe() + ": " + std::string(name) + " committed twice");
+    CAIRN_TRY(target_.place(fd_, named_, name));
+    committed_ = true;
+    return {};
+  }
+
+private:
+  local_target& target_;
+  int fd_;
+  fs::path named_;
+  bool committed_ = false;
+};
+
+expected<std::unique_ptr<object_writer>> local_target::open_writer() {
+  CAIRN_TRY(ensure_dir(root_));
+  int fd = ::open(root_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) return std::unique_ptr<object_writer>(new local_writer(*this, fd, {}));
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
+    return fail(io_error("create", "a temporary file in", errno));
+  fs::path named = root_ / temporary_name();  // a file system without O_TMPFILE
+  fd = ::open(named.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(io_error("create", named.filename().string(), errno));
+  return std::unique_ptr<object_writer>(new local_writer(*this, fd, named));
+}
+
+status local_target::place(int fd, const fs::path& named, std::string_view name) {
+  if (!valid_object_name(name))
+    return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
+  fs::path final_path = path_of(name);
+  fs::path dir = final_path.parent_path();
+  CAIRN_TRY(ensure_dir(dir));
+  if (::fsync(fd) != 0) return fail(io_error("write", name, errno));
+  int err = 0;
+  if (named.empty()) {
+    std::string self = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, final_path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      err = errno;
+      if (err == EEXIST) {  // replace, as put() does: link under a temporary name, then rename over
+        fs::path tmp = dir / temporary_name();
+        err = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+        if (err == 0 && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+          err = errno;
+          ::unlink(tmp.c_str());
+        }
+      }
+    }
+  } else {
+    err = ::rename(named.c_str(), final_path.c_str()) == 0 ? 0 : errno;
+  }
+  if (err == EXDEV) {  // the object's folder is another file system: copy it there
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail(io_error("stat", name, errno));
+    byte_buffer bytes(static_cast<size_t>(st.st_size));
+    for (size_t done = 0; done < bytes.size();) {
+      ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail(io_error("read back", name, n < 0 ? errno : EIO));
+      done += static_cast<size_t>(n);
+    }
+    return store(name, bytes, true);
+  }
+  if (err != 0) return fail(io_error("rename", name, err));
+  if (int e = fsync_dir(dir); e != 0) return fail(io_error("fsync directory of", name, e));
+  // Written and synced: the pages need not push the user's files out of the cache.
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  return {};
+}
+
 void local_target::remove_stale_temporaries(int64_t max_age_seconds) {
   std::error_code ec;
   auto now = fs::file_time_type::clock::now();

@@ -23,6 +23,10 @@ public:
               const std::function<bool(const object_info&)>& fn) override;
   status remove(std::string_view name) override;
   std::string describe() const override { return "local:" + root_.string(); }
+  // Streams into an unnamed file in the repository's directory (O_TMPFILE,
+  // else a temporary name) that commit() links into place: a pack is never
+  // held in memory, and a killed writer leaves nothing behind.
+  expected<std::unique_ptr<object_writer>> open_writer() override;
 
   // Removes temporary files older than `max_age_seconds` left by killed writers.
   void remove_stale_temporaries(int64_t max_age_seconds);
@@ -32,6 +36,10 @@ private:
   error io_error(std::string_view what, std::string_view name, int err) const;
   status ensure_dir(const std::filesystem::path& dir);
   status store(std::string_view name, byte_view data, bool replace);
+  friend class local_writer;
+  // commit() of a local_writer: the file open as `fd` (unnamed when `named`
+  // is empty) becomes the object `name`.
+  status place(int fd, const std::filesystem::path& named, std::string_view name);
 
   std::filesystem::path root_;
 };

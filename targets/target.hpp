@@ -26,6 +26,18 @@ struct byte_range {
   bool whole() const { return offset == 0 && length == std::numeric_limits<uint64_t>::max(); }
 };
 
+// The bytes of one object, handed over piece by piece before the object's name
+// is known (a pack is named by the hash of its bytes). Owned by one thread at a
+// time. Destroyed without commit(), it leaves nothing behind.
+class object_writer {
+public:
+  virtual ~object_writer() = default;
+  virtual status append(byte_view data) = 0;
+  // Makes the bytes appended so far the object `name`, as put() would (atomic,
+  // durable, replacing an existing object). Called at most once.
+  virtual status commit(std::string_view name) = 0;
+};
+
 // Names are relative paths of [A-Za-z0-9._-] segments separated by '/', e.g.
 // "data/3f/3f9a...". Errors: not_found when the object is absent; transient for
 // failures a retry may cure (timeouts, resets, 5xx); everything else is permanent.
@@ -54,6 +66,11 @@ public:
 
   // Deletes the object. Removing an absent object succeeds. Idempotent.
   virtual status remove(std::string_view name) = 0;
+
+  // A writer that streams an object onto the target while it is produced, so
+  // the caller need not hold it in memory; nullptr when this target has none
+  // (the caller then collects the bytes and calls put()).
+  virtual expected<std::unique_ptr<object_writer>> open_writer() { return std::unique_ptr<object_writer>{}; }
 
   // "local:/mnt/usb/cairn", for messages. Never contains credentials.
   virtual std::string describe() const = 0;

@@ -21,6 +21,7 @@ public:
   }
   status remove(std::string_view name) override { return inner_->remove(name); }
   std::string describe() const override { return inner_->describe(); }
+  expected<std::unique_ptr<object_writer>> open_writer() override { return inner_->open_writer(); }
 
   const target_ptr& inner() const { return inner_; }
 

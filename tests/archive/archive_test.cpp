@@ -67,7 +67,7 @@ struct fixture {
   }
   void flush() {
     if (writer->empty()) return;
-    auto p = writer->finish();
+    auto p = writer->finish().value();
     REQUIRE(repository->store_pack(p));
     repository->index().add(p.record);
     records.push_back(p.record);

@@ -49,7 +49,7 @@ struct world {
     dir.meta.mode = 0750;
     dir.subtree = put(repo::blob_type::tree, repo::encode_tree(src));
     auto root = put(repo::blob_type::tree, repo::encode_tree(repo::tree{{dir}}));
-    auto p = w.finish();
+    auto p = w.finish().value();
     REQUIRE(repository->store_pack(p));
     REQUIRE(repository->write_index({p.record}));
     repo::checkpoint c;

@@ -46,7 +46,7 @@ struct hostile_repo {
 
   void flush() {
     if (writer->empty()) return;
-    auto p = writer->finish();
+    auto p = writer->finish().value();
     REQUIRE(repository->store_pack(p));
     records.push_back(p.record);
   }

@@ -118,7 +118,7 @@ TEST_CASE("pack: written packs parse back and every blob verifies") {
       w.add(blob_type::data, hasher.id_of(b), encode_blob(b, 3), static_cast<uint32_t>(b.size()));
       blobs.push_back(b);
     }
-    auto pack = w.finish();
+    auto pack = w.finish().value();
     CHECK(w.empty());
     auto record = parse_pack(pack.bytes, pack.record.id, cipher);
     REQUIRE(record);

@@ -50,13 +50,13 @@ struct world {
       if (!repo->index().claim(id)) continue;
       auto enc = encode_blob(p, 3);
       if (w.would_overflow(enc.size())) {
-        auto done = w.finish();
+        auto done = w.finish().value();
         REQUIRE(repo->store_pack(done));
         records.push_back(done.record);
       }
       w.add(type, id, enc, static_cast<uint32_t>(p.size()));
     }
-    auto done = w.finish();
+    auto done = w.finish().value();
     REQUIRE(repo->store_pack(done));
     records.push_back(done.record);
     REQUIRE(repo->write_index(records));
@@ -416,7 +416,7 @@ TEST_CASE("hostile: a small pack of highly compressed trees does not expand the 
     ids.push_back(hasher.id_of(b));
     pw.add(blob_type::tree, ids.back(), encode_blob(b, 3), static_cast<uint32_t>(b.size()));
   }
-  auto pack = pw.finish();
+  auto pack = pw.finish().value();
   REQUIRE(w.repo->store_pack(pack));
   REQUIRE(w.repo->write_index({pack.record}));
   auto r = w.reopen();
@@ -462,7 +462,7 @@ TEST_CASE("hostile: an index file removed during loading (a concurrent prune) is
   byte_buffer b(3000, 7);
   auto id = hasher.id_of(b);
   w.add(blob_type::data, id, encode_blob(b, 3), 3000);
-  auto pack = w.finish();
+  auto pack = w.finish().value();
   REQUIRE(repo->store_pack(pack));
   auto index = repo->write_index({pack.record});
   REQUIRE(index);

@@ -26,7 +26,7 @@ struct trees {
     auto id = repo->make_hasher().id_of(plain);
     pack_writer w(repo->cipher(), repo->header().pack_size);
     w.add(blob_type::tree, id, encode_blob(plain, 3), static_cast<uint32_t>(plain.size()));
-    auto done = w.finish();
+    auto done = w.finish().value();
     REQUIRE(repo->store_pack(done));
     REQUIRE(repo->write_index({done.record}));
     return id;

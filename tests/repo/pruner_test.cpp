@@ -28,7 +28,7 @@ struct world {
     std::vector<pack_record> records;
     auto flush = [&](pack_writer& w) {
       if (w.empty()) return;
-      auto p = w.finish();
+      auto p = w.finish().value();
       REQUIRE(repo->store_pack(p));
       records.push_back(p.record);
     };

@@ -44,13 +44,13 @@ struct fixture {
       if (!repo.index().claim(id)) continue;
       w.add(blob_type::data, id, encode_blob(b, 3), static_cast<uint32_t>(b.size()));
       if (w.full()) {
-        auto p = w.finish();
+        auto p = w.finish().value();
         REQUIRE(repo.store_pack(p));
         records.push_back(p.record);
       }
     }
     if (!w.empty()) {
-      auto p = w.finish();
+      auto p = w.finish().value();
       REQUIRE(repo.store_pack(p));
       records.push_back(p.record);
     }

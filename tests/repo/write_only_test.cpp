@@ -50,12 +50,12 @@ struct write_only_fixture {
       if (!repo.index().claim(id)) continue;
       w.add(blob_type::data, id, encode_blob(b, 3), static_cast<uint32_t>(b.size()));
       if (w.full()) {
-        auto p = w.finish();
+        auto p = w.finish().value();
         REQUIRE(repo.store_pack(p));
         records.push_back(p.record);
       }
     }
-    auto p = w.finish();
+    auto p = w.finish().value();
     REQUIRE(repo.store_pack(p));
     records.push_back(p.record);
     REQUIRE(repo.write_index(records));

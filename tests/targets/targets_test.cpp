@@ -123,3 +123,67 @@ TEST_CASE("retrying_target: a retry that goes on says so once, naming the operat
   CHECK(t.put("data/y", testing::pattern(5, 1)));  // no failure, no line
   CHECK(lines.empty());
 }
+
+namespace {
+
+// Every directory entry under `root`, dot files included.
+std::set<std::string> all_entries(const std::filesystem::path& root) {
+  std::set<std::string> out;
+  for (auto& e : std::filesystem::recursive_directory_iterator(root))
+    out.insert(e.path().lexically_relative(root).string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("local_target: a streamed object appears whole under its name only when committed") {
+  testing::temp_dir dir;
+  local_target t(dir / "repo");
+  auto w = t.open_writer();
+  REQUIRE(w);
+  REQUIRE(*w);
+  auto a = testing::pattern(300000, 1), b = testing::pattern(5, 2);
+  REQUIRE((*w)->append(a));
+  REQUIRE((*w)->append(b));
+  CHECK(testing::list_names(t, "").empty());  // nothing visible while it is written
+  REQUIRE((*w)->commit("data/ab/packname"));
+  auto back = t.get("data/ab/packname");
+  REQUIRE(back);
+  byte_buffer both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  CHECK(*back == both);
+  CHECK_FALSE((*w)->commit("data/ab/other"));  // once only
+  w->reset();
+  CHECK(all_entries(dir / "repo") == std::set<std::string>{"data", "data/ab", "data/ab/packname"});
+}
+
+TEST_CASE("local_target: a streamed object never committed leaves no file, and a commit replaces") {
+  testing::temp_dir dir;
+  local_target t(dir / "repo");
+  REQUIRE(t.put("data/ab/x", testing::pattern(10, 1)));
+  {
+    auto w = t.open_writer();
+    REQUIRE(w);
+    REQUIRE((*w)->append(testing::pattern(1 << 20, 3)));
+  }  // dropped: a run that was stopped, or failed
+  CHECK(all_entries(dir / "repo") == std::set<std::string>{"data", "data/ab", "data/ab/x"});
+  auto w = t.open_writer();
+  REQUIRE(w);
+  REQUIRE((*w)->append(testing::pattern(20, 4)));
+  REQUIRE((*w)->commit("data/ab/x"));
+  CHECK(t.get("data/ab/x").value() == testing::pattern(20, 4));
+  CHECK(all_entries(dir / "repo") == std::set<std::string>{"data", "data/ab", "data/ab/x"});
+  auto bad = t.open_writer();
+  REQUIRE(bad);
+  auto st = (*bad)->commit("../escape");
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code() == errc::invalid_input);
+}
+
+TEST_CASE("target wrappers that must see every byte do not stream") {
+  testing::temp_dir dir;
+  auto local = std::make_shared<local_target>(dir / "repo");
+  CHECK(retrying_target(local).open_writer().value() != nullptr);  // forwards
+  CHECK(faulty_target(local).open_writer().value() == nullptr);    // its rules apply to put()
+  CHECK(memory_target().open_writer().value() == nullptr);
+}
