@@ -138,6 +138,25 @@ expected<suite_payload> open_object(byte_view object, const std::string& where, 
   return payload;
 }
 
+// Errors that say the key does not open the object's key slots (not that the
+// object is damaged).
+bool key_error(errc code) {
+  return code == errc::auth || code == errc::invalid_input || code == errc::tpm_unavailable ||
+         code == errc::tpm_foreign || code == errc::tpm_policy || code == errc::tpm_lockout;
+}
+
+// What a key is tried against: generations with the same slots open alike.
+std::string slots_of(byte_view object) {
+  auto header = read_suite_state_header(object, "");
+  if (!header) return {};
+  std::string out = header->repository_id + '/' + std::to_string(static_cast<int>(header->encryption));
+  for (const auto& k : header->key_slots) {
+    out += '/' + k.id + ':' + std::to_string(static_cast<int>(k.kind)) + ':' + to_hex(k.salt) + ':' +
+           k.fingerprint + ':' + to_hex(k.wrapped) + ':' + to_hex(k.tpm_private);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string with_state_dir(const std::string& yaml, const fs::path& state_dir) {
@@ -165,7 +184,14 @@ expected<bootstrap_report> bootstrap_from_target(targets::target& target, const 
   if (names.empty())
     return fail(errc::not_found, "no suite state on " + target.describe() +
                                    " (a repository from before suite states, or the pointer is gone and the target cannot list): try --rebuild");
+  // A generation whose key slots this key does not open is skipped, not
+  // final: anyone who may add objects (an append-only key, a thief) can add
+  // a well-formed newer one sealed for slots of their own. Each distinct set
+  // of slots is tried once (a password costs Argon2, a TPM its lockout
+  // counter), and at most max_foreign_slot_sets of them.
+  constexpr size_t max_foreign_slot_sets = 8;
   std::optional<error> auth_failure;
+  std::set<std::string> failed_slots;
   for (const auto& name : names) {
     auto where = target.describe() + "/" + name;
     auto object = repo::read_bounded(target, name, max_suite_state_bytes);
@@ -173,13 +199,21 @@ expected<bootstrap_report> bootstrap_from_target(targets::target& target, const 
       report.notes.push_back(where + ": " + describe(object.error()) + "; trying an older one");
       continue;
     }
+    auto slots = slots_of(*object);
+    if (!slots.empty() && failed_slots.count(slots)) {
+      report.notes.push_back(where + ": sealed for the same key slots as a newer one this key did not open; skipped");
+      continue;
+    }
     auto payload = open_object(*object, where, unlock, report);
     if (!payload) {
       auto code = payload.error().code();
-      if (code == errc::auth || code == errc::invalid_input || code == errc::tpm_unavailable ||
-          code == errc::tpm_foreign || code == errc::tpm_policy || code == errc::tpm_lockout) {
-        auth_failure = payload.error();  // the key, not the object: no older one would open
-        break;
+      if (key_error(code)) {
+        if (!auth_failure) auth_failure = payload.error();
+        report.notes.push_back(where + ": " + describe(payload.error()) +
+                               " (another key, or written by someone else); trying an older one");
+        failed_slots.insert(slots);
+        if (code == errc::tpm_lockout || failed_slots.size() >= max_foreign_slot_sets) break;
+        continue;
       }
       report.notes.push_back(describe(payload.error()) + "; trying an older one");
       continue;

@@ -188,3 +188,48 @@ TEST_CASE("bootstrap: the recovered YAML points at the new state directory") {
         "state_dir: /new   # set by cairn bootstrap\nplans: {}\n");
   CHECK(with_state_dir("plans: {}\n", "/new") == "state_dir: /new   # set by cairn bootstrap\nplans: {}\n");
 }
+
+TEST_CASE("bootstrap: newer suite states sealed for someone else's key slots are skipped, not final") {
+  // A thief with an append-only key adds well-formed suite states that look
+  // newer, sealed for a key of their own: bootstrap still finds the real one.
+  suite s;
+  append_only_dir t(std::make_shared<targets::local_target>(s.dir / "repo"));
+  REQUIRE(write_suite_state(t, seal_suite_state(s.header(1), s.payload("real: 1\n"), s.keys), 1000, 2));
+  suite thief;
+  for (int i = 2; i <= 4; ++i)
+    REQUIRE(write_suite_state(t, seal_suite_state(thief.header(i), thief.payload("forged: 1\n"), thief.keys),
+                              i * 1000, 2));
+  int tries = 0;
+  auto counting = [&](const std::vector<crypto::key_slot>& slots, const std::string& id, crypto::encryption e) {
+    ++tries;
+    return s.unlock_with(s.cred)(slots, id, e);
+  };
+  auto r = bootstrap_from_target(t, counting, {s.dir / "new", {}});
+  REQUIRE(r);
+  CHECK(tries == 4);  // three foreign slot sets (each its own), then the real one
+  CHECK(r->notes.size() == 3);
+  CHECK(r->notes[0].find("written by someone else") != std::string::npos);
+  CHECK(std::filesystem::exists(s.dir / "new/catalog.db"));
+}
+
+TEST_CASE("bootstrap: a wrong key tries each set of key slots once") {
+  suite s;
+  auto mem = std::make_shared<targets::memory_target>();
+  auto slots = s.header(0).key_slots;  // a repository's slots, as every run seals for them
+  for (int i = 1; i <= 5; ++i) {
+    auto h = s.header(i);
+    h.key_slots = slots;
+    REQUIRE(write_suite_state(*mem, seal_suite_state(h, s.payload("y"), s.keys), i, 10));
+  }
+  crypto::credential other{crypto::slot_kind::keyfile, crypto::secret::random(32), "keyfile other.key"};
+  int tries = 0;
+  auto counting = [&](const std::vector<crypto::key_slot>& slots, const std::string& id, crypto::encryption e) {
+    ++tries;
+    return s.unlock_with(other)(slots, id, e);
+  };
+  auto r = bootstrap_from_target(*mem, counting, {s.dir / "new", {}});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::auth);
+  CHECK(tries == 1);  // the same slots in every generation: one Argon2 or TPM try, not five
+  CHECK_FALSE(std::filesystem::exists(s.dir / "new"));
+}
