@@ -23,6 +23,7 @@
 #include "recovery/suite_state.hpp"
 #include "repo/stored_ids.hpp"
 #include "actors/backends.hpp"
+#include "targets/spooling_target.hpp"
 
 namespace cairn::actors {
 
@@ -356,7 +357,10 @@ void open_targets(self_ptr self) {
       if (--st.pending == 0) targets_opened(self);
       continue;
     }
-    target_options o{cfg->name, *backend, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
+    // Packs are built in a file on this machine's disk (or, on a local target,
+    // in the repository's directory), not in memory.
+    auto spooled = std::make_shared<targets::spooling_target>(*backend, st.options.suite->state_dir / "spool");
+    target_options o{cfg->name, spooled, st.options.keyring, st.options.progress, {}, "backup of plan " + st.options.plan};
     o.connections = default_connections(*cfg);
     o.gate = st.options.gate;
     o.stored_ids_dir = repo::stored_ids_dir(st.options.suite->state_dir);

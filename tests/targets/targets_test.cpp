@@ -9,6 +9,7 @@
 #include "targets/local_target.hpp"
 #include "targets/memory_target.hpp"
 #include "targets/retrying_target.hpp"
+#include "targets/spooling_target.hpp"
 #include "targets/target_conformance.hpp"
 
 using namespace cairn;
@@ -186,4 +187,50 @@ TEST_CASE("target wrappers that must see every byte do not stream") {
   CHECK(retrying_target(local).open_writer().value() != nullptr);  // forwards
   CHECK(faulty_target(local).open_writer().value() == nullptr);    // its rules apply to put()
   CHECK(memory_target().open_writer().value() == nullptr);
+}
+
+TEST_CASE("spooling_target: a whole-object target is written through a file on disk, put only on commit") {
+  testing::temp_dir dir;
+  auto mem = std::make_shared<memory_target>();
+  spooling_target t(mem, dir / "spool");
+  auto w = t.open_writer();
+  REQUIRE(w);
+  REQUIRE(*w);
+  auto a = testing::pattern(700000, 5), b = testing::pattern(3, 6);
+  REQUIRE((*w)->append(a));
+  REQUIRE((*w)->append(b));
+  CHECK(mem->object_count() == 0);
+  CHECK(all_entries(dir / "spool").empty());  // unnamed: nothing to leave behind
+  CHECK((std::filesystem::status(dir / "spool").permissions() & std::filesystem::perms::others_read) ==
+        std::filesystem::perms::none);
+  REQUIRE((*w)->commit("data/cd/pack"));
+  byte_buffer both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  CHECK(mem->get("data/cd/pack").value() == both);
+  {
+    auto dropped = t.open_writer();
+    REQUIRE(dropped);
+    REQUIRE((*dropped)->append(a));
+  }
+  CHECK(mem->object_count() == 1);
+  CHECK(all_entries(dir / "spool").empty());
+}
+
+TEST_CASE("spooling_target: a target that streams itself keeps doing so; no spool, no writer") {
+  testing::temp_dir dir;
+  spooling_target local(std::make_shared<local_target>(dir / "repo"), dir / "spool");
+  auto w = local.open_writer();
+  REQUIRE(w);
+  REQUIRE(*w);
+  REQUIRE((*w)->append(testing::pattern(10, 1)));
+  REQUIRE((*w)->commit("config"));
+  CHECK(local.get("config").value() == testing::pattern(10, 1));
+  CHECK_FALSE(std::filesystem::exists(dir / "spool"));  // the repository's own directory took it
+
+  std::FILE* f = std::fopen((dir / "a-file").c_str(), "w");
+  std::fclose(f);
+  spooling_target nowhere(std::make_shared<memory_target>(), dir / "a-file" / "spool");
+  auto none = nowhere.open_writer();
+  REQUIRE(none);
+  CHECK(*none == nullptr);  // no spool directory: the caller keeps objects in memory
 }
