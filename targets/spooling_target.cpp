@@ -18,38 +18,60 @@ namespace {
 class spool_writer final : public object_writer {
 public:
   spool_writer(target& inner, int fd) : inner_(inner), fd_(fd) {}
-  ~spool_writer() override { ::close(fd_); }
+  ~spool_writer() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
 
   status append(byte_view data) override {
+    if (fd_ < 0) {
+      memory_.insert(memory_.end(), data.begin(), data.end());
+      return {};
+    }
     for (size_t done = 0; done < data.size();) {
       ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail(errno == ENOSPC ? errc::no_space : errc::io,
-                             std::string("spooling a new object for ") + inner_.describe() + ": " + std::strerror(errno));
+      if (n < 0) {
+        // The spool's disk is full (or failing): this object goes on in
+        // memory, as it would without a spool, rather than failing the run.
+        CAIRN_TRY(read_back(memory_));
+        ::close(fd_);
+        fd_ = -1;
+        memory_.insert(memory_.end(), data.begin() + static_cast<std::ptrdiff_t>(done), data.end());
+        size_ = memory_.size();
+        return {};
+      }
       done += static_cast<size_t>(n);
+      size_ += static_cast<size_t>(n);
     }
-    size_ += data.size();
     return {};
   }
 
   status commit(std::string_view name) override {
+    if (fd_ < 0) return inner_.put(name, memory_);
     // Only now, while it is uploaded, is the object in memory.
-    byte_buffer bytes(size_);
-    for (size_t done = 0; done < bytes.size();) {
-      ssize_t n = ::pread(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        return fail(errc::io, "reading back the spooled " + std::string(name) + " for " + inner_.describe() + ": " +
-                                (n < 0 ? std::strerror(errno) : "shorter than written"));
-      done += static_cast<size_t>(n);
-    }
+    byte_buffer bytes;
+    CAIRN_TRY(read_back(bytes));
     return inner_.put(name, bytes);
   }
 
 private:
+  status read_back(byte_buffer& out) const {
+    out.resize(size_);
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        return fail(errc::io, "reading back a spooled object for " + inner_.describe() + ": " +
+                                (n < 0 ? std::strerror(errno) : "shorter than written"));
+      done += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
   target& inner_;
   int fd_;
-  size_t size_ = 0;
+  size_t size_ = 0;     // bytes in the file
+  byte_buffer memory_;  // the object, once the file could take no more
 };
 
 // An unnamed file in `dir`: O_TMPFILE, else a name removed at once.

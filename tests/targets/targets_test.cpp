@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -233,4 +234,25 @@ TEST_CASE("spooling_target: a target that streams itself keeps doing so; no spoo
   auto none = nowhere.open_writer();
   REQUIRE(none);
   CHECK(*none == nullptr);  // no spool directory: the caller keeps objects in memory
+}
+
+TEST_CASE("spooling_target: when the spool's disk is full the object goes on in memory, whole") {
+  testing::temp_dir dir;
+  std::filesystem::create_directories(dir / "spool");
+  if (::mount("cairn-spool", (dir / "spool").c_str(), "tmpfs", 0, "size=1m") != 0) return;  // needs root
+  auto mem = std::make_shared<memory_target>();
+  spooling_target t(mem, dir / "spool");
+  auto w = t.open_writer();
+  REQUIRE(w);
+  REQUIRE(*w);
+  byte_buffer all;
+  for (uint8_t i = 0; i < 12; ++i) {  // 3 MiB in pieces into a 1 MiB file system
+    auto piece = testing::pattern(256 << 10, i);
+    all.insert(all.end(), piece.begin(), piece.end());
+    REQUIRE((*w)->append(piece));
+  }
+  REQUIRE((*w)->commit("data/ef/pack"));
+  CHECK(mem->get("data/ef/pack").value() == all);
+  w->reset();
+  ::umount((dir / "spool").c_str());
 }
