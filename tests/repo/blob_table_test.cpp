@@ -1,0 +1,187 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+
+#include "repo/detail/blob_table.hpp"
+#include "repo/index.hpp"
+
+using namespace cairn;
+using namespace cairn::repo;
+using detail::blob_location;
+using detail::blob_table;
+using detail::packed_location;
+
+namespace {
+
+object_id random_id(std::mt19937_64& rng, int prefixes = 0) {
+  object_id id;
+  for (size_t i = 0; i < object_id::size; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(id.bytes.data() + i, &v, 8);
+  }
+  if (prefixes > 0) {  // crowd a few buckets, with the edges 0x0000 and 0xffff among them
+    static const uint8_t first[][2] = {{0, 0}, {0xff, 0xff}, {0x12, 0x34}, {0x12, 0x35}};
+    auto& f = first[rng() % static_cast<uint64_t>(std::min(prefixes, 4))];
+    id.bytes[0] = f[0];
+    id.bytes[1] = f[1];
+  }
+  return id;
+}
+
+blob_location some_location(std::mt19937_64& rng, bool big) {
+  blob_location loc;
+  loc.pack = static_cast<uint32_t>(rng() % (1u << 28));
+  loc.type = rng() % 2 ? blob_type::tree : blob_type::data;
+  loc.offset = static_cast<uint32_t>(rng() % (1u << 30));
+  loc.raw_length = static_cast<uint32_t>(rng() % (big ? max_tree_bytes + 1 : 1u << 24));
+  loc.length = static_cast<uint32_t>(rng() % (uint64_t{loc.raw_length} + max_blob_overhead + 1));
+  return loc;
+}
+
+}  // namespace
+
+TEST_CASE("packed_location: every field's largest value round-trips; one more goes to the side table") {
+  const uint32_t max_pack = (1u << 28) - 1, max_offset = (1u << 30) - 1, max_raw = (1u << 27) - 1,
+                 max_length = (1u << 26) - 2;
+  for (auto type : {blob_type::data, blob_type::tree}) {
+    blob_location top{max_pack, max_offset, max_length, max_raw, type};
+    auto p = packed_location::pack(top);
+    REQUIRE(p);
+    CHECK_FALSE(p->is_overflow());
+    CHECK(p->unpack() == top);
+    blob_location zero{0, 0, 0, 0, type};
+    REQUIRE(packed_location::pack(zero));
+    CHECK(packed_location::pack(zero)->unpack() == zero);
+    // Each field alone at its maximum, the others zero: no field spills into another.
+    for (auto loc : {blob_location{max_pack, 0, 0, 0, type}, blob_location{0, max_offset, 0, 0, type},
+                     blob_location{0, 0, max_length, 0, type}, blob_location{0, 0, 0, max_raw, type}}) {
+      REQUIRE(packed_location::pack(loc));
+      CHECK(packed_location::pack(loc)->unpack() == loc);
+    }
+    CHECK_FALSE(packed_location::pack({max_pack + 1, 0, 0, 0, type}));
+    CHECK_FALSE(packed_location::pack({0, max_offset + 1, 0, 0, type}));
+    CHECK_FALSE(packed_location::pack({0, 0, max_length + 1, 0, type}));  // the marker's value
+    CHECK_FALSE(packed_location::pack({0, 0, 0, max_raw + 1, type}));
+    CHECK_FALSE(packed_location::pack({UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX, type}));
+  }
+  CHECK(packed_location::overflow().is_overflow());
+  // Chunks up to 64 MiB less 2 bytes (sealed) fit: the default largest chunk (8 MiB) by far; a chunk at the
+  // header's limit (64 MiB) and a tree of 128 MiB or more go to the side table.
+  CHECK(packed_location::pack({0, 32, default_max_chunk + max_blob_overhead, default_max_chunk, blob_type::data}));
+  CHECK_FALSE(packed_location::pack({0, 32, max_chunk_limit + 1, max_chunk_limit, blob_type::data}));
+  CHECK_FALSE(packed_location::pack({0, 32, max_tree_bytes + max_blob_overhead, max_tree_bytes, blob_type::tree}));
+}
+
+TEST_CASE("blob_table: locations that do not fit 14 bytes stay exact through merges") {
+  blob_table table;
+  std::mt19937_64 rng(7);
+  std::map<object_id, blob_location> want;
+  const blob_location huge{(1u << 28) - 1, UINT32_MAX, UINT32_MAX, UINT32_MAX, blob_type::tree};
+  const blob_location tree{3, 32, max_tree_bytes + max_blob_overhead, max_tree_bytes, blob_type::tree};
+  for (int i = 0; i < 5000; ++i) {
+    auto id = random_id(rng);
+    auto loc = i % 100 == 0 ? huge : i % 100 == 1 ? tree : some_location(rng, false);
+    REQUIRE(table.insert(id, loc));
+    want.emplace(id, loc);
+  }
+  CHECK(table.overflow_count() == 100);
+  CHECK(table.sorted_count() > 0);
+  for (const auto& [id, loc] : want) CHECK(table.find(id) == loc);
+}
+
+TEST_CASE("blob_table: interleaved inserts, duplicates and lookups agree with a std::map across merges") {
+  for (int prefixes : {0, 1, 4}) {  // spread ids, all in one bucket, or in four (among them the first and last)
+    CAPTURE(prefixes);
+    blob_table table;
+    std::mt19937_64 rng(static_cast<uint64_t>(prefixes) + 1);
+    std::map<object_id, blob_location> want;
+    std::vector<object_id> ids;
+    size_t merges_seen = 0, last_sorted = 0;
+    for (int i = 0; i < 40000; ++i) {
+      if (!ids.empty() && rng() % 5 == 0) {
+        // A duplicate: refused, the first location stays.
+        auto& id = ids[rng() % ids.size()];
+        CHECK_FALSE(table.insert(id, some_location(rng, true)));
+      } else {
+        auto id = random_id(rng, prefixes);
+        auto loc = some_location(rng, i % 37 == 0);
+        CHECK(table.insert(id, loc) == want.emplace(id, loc).second);
+        ids.push_back(id);
+      }
+      if (table.sorted_count() != last_sorted) {
+        ++merges_seen;
+        last_sorted = table.sorted_count();
+      }
+      if (i % 7 == 0) {  // a present id and an absent one, wherever they sit now
+        auto& id = ids[rng() % ids.size()];
+        CHECK(table.find(id) == want.at(id));
+        CHECK_FALSE(table.find(random_id(rng, prefixes)));
+      }
+    }
+    CHECK(merges_seen >= 10);
+    CHECK(table.size() == want.size());
+    for (const auto& [id, loc] : want) CHECK(table.find(id) == loc);
+    // for_each: every blob once, the sorted ones in id order.
+    std::map<object_id, blob_location> seen;
+    size_t n = 0;
+    object_id previous;
+    table.for_each([&](const object_id& id, const blob_location& loc) {
+      if (n > 0 && n < table.sorted_count()) CHECK(previous < id);
+      previous = id;
+      ++n;
+      seen.emplace(id, loc);
+    });
+    CHECK(n == want.size());
+    CHECK(seen == want);
+    table.merge();
+    CHECK(table.sorted_count() == want.size());
+    for (const auto& [id, loc] : want) CHECK(table.find(id) == loc);
+  }
+}
+
+TEST_CASE("blob_index: claims, adds and lookups interleaved across merges; add_known") {
+  blob_index index;
+  std::mt19937_64 rng(11);
+  std::map<object_id, blob_index::location> want;
+  std::vector<object_id> pending;  // claimed, not yet added
+  for (uint32_t p = 0; p < 200; ++p) {
+    pack_record rec;
+    rec.id = random_id(rng);
+    rec.size = 1u << 20;
+    for (int b = 0; b < 50; ++b) {
+      auto id = random_id(rng);
+      REQUIRE(index.claim(id));
+      CHECK_FALSE(index.claim(id));  // claimed: no second writer
+      CHECK_FALSE(index.find(id));
+      pending.push_back(id);
+    }
+    // The pack holds what was claimed, plus one blob an earlier pack holds already.
+    for (const auto& id : pending) {
+      blob_entry e{id, blob_type::data, static_cast<uint32_t>(32 + rec.blobs.size() * 100), 90, 80};
+      rec.blobs.push_back(e);
+      want.emplace(id, blob_index::location{p, e.offset, e.length, e.raw_length, e.type});
+    }
+    if (p > 0) rec.blobs.push_back({want.begin()->first, blob_type::tree, 32, 1, 1});
+    pending.clear();
+    index.add(rec);
+    for (const auto& b : rec.blobs) {
+      CHECK_FALSE(index.claim(b.id));  // indexed now
+      CHECK(index.find(b.id) == want.at(b.id));
+    }
+    auto absent = random_id(rng);
+    CHECK(index.claim(absent));  // a claim, then unclaim (a failed store)
+    index.unclaim(absent);
+    CHECK(index.claim(absent));
+    index.unclaim(absent);
+  }
+  CHECK(index.blob_count() == want.size());
+  for (const auto& [id, loc] : want) CHECK(index.find(id) == loc);
+
+  auto known = random_id(rng);
+  index.add_known({known});
+  CHECK(index.contains(known));
+  CHECK_FALSE(index.claim(known));
+  CHECK_FALSE(index.find(known));
+  CHECK(index.blob_count() == want.size());
+}
