@@ -156,6 +156,32 @@ const blob_table::sorted_entry* blob_table::find_sorted(const object_id& id) con
   size_t lo = starts[b], hi = starts[b + 1];
   const uint8_t* key = id.bytes.data() + 2;
   const sorted_entry* entries = sorted();
+  if (hi - lo > 16) {
+    // Ids are uniform: the next 8 bytes say about where in the bucket the id
+    // is. Step from there a few entries; a bucket crowded on purpose only
+    // falls back to the binary search below.
+    uint64_t next;
+    std::memcpy(&next, key, 8);
+    size_t at = lo + static_cast<size_t>((u128{__builtin_bswap64(next)} * (hi - lo)) >> 64);
+    int c = compare_suffix(entries[at].suffix, key);
+    if (c == 0) return &entries[at];
+    if (c < 0) {
+      for (size_t step = 0; step < 8 && ++at < hi; ++step) {
+        c = compare_suffix(entries[at].suffix, key);
+        if (c == 0) return &entries[at];
+        if (c > 0) return nullptr;  // between at - 1 and at
+      }
+      lo = at;
+    } else {
+      hi = at;
+      for (size_t step = 0; step < 8 && at > lo; ++step) {
+        c = compare_suffix(entries[--at].suffix, key);
+        if (c == 0) return &entries[at];
+        if (c < 0) return nullptr;  // between at and at + 1
+        hi = at;
+      }
+    }
+  }
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     int c = compare_suffix(entries[mid].suffix, key);

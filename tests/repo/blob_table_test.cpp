@@ -41,7 +41,7 @@ blob_location some_location(std::mt19937_64& rng, bool big) {
 
 }  // namespace
 
-TEST_CASE("packed_location: every field's largest value round-trips; one more goes to the side table") {
+TEST_CASE("packed_location: every field's largest value round-trips and one more goes to the side table") {
   const uint32_t max_pack = (1u << 28) - 1, max_offset = (1u << 30) - 1, max_raw = (1u << 27) - 1,
                  max_length = (1u << 26) - 2;
   for (auto type : {blob_type::data, blob_type::tree}) {
@@ -140,7 +140,7 @@ TEST_CASE("blob_table: interleaved inserts, duplicates and lookups agree with a 
   }
 }
 
-TEST_CASE("blob_index: claims, adds and lookups interleaved across merges; add_known") {
+TEST_CASE("blob_index: claims, adds and lookups interleaved across merges and add_known") {
   blob_index index;
   std::mt19937_64 rng(11);
   std::map<object_id, blob_index::location> want;
@@ -184,4 +184,33 @@ TEST_CASE("blob_index: claims, adds and lookups interleaved across merges; add_k
   CHECK_FALSE(index.claim(known));
   CHECK_FALSE(index.find(known));
   CHECK(index.blob_count() == want.size());
+}
+
+TEST_CASE("blob_table: lookups in a full bucket find every id and none between two neighbours") {
+  // Evenly spread ids in one bucket: the first guess lands on or next to the
+  // id; then one bucket of ids crowded into a narrow range: every guess is far.
+  for (uint64_t spread : {uint64_t{1} << 51, uint64_t{1} << 20}) {
+    CAPTURE(spread);
+    blob_table table;
+    const uint64_t count = 4000;
+    auto id_at = [&](uint64_t n, uint8_t last) {
+      object_id id;
+      id.bytes[0] = 0x80;
+      id.bytes[1] = 0x01;
+      uint64_t v = __builtin_bswap64(n * spread);  // bytes 2..9, big-endian
+      std::memcpy(id.bytes.data() + 2, &v, 8);
+      id.bytes[31] = last;
+      return id;
+    };
+    for (uint64_t n = 0; n < count; ++n) REQUIRE(table.insert(id_at(n, 1), {static_cast<uint32_t>(n), 32, 1, 1}));
+    table.merge();
+    REQUIRE(table.sorted_count() == count);
+    for (uint64_t n = 0; n < count; ++n) {
+      auto found = table.find(id_at(n, 1));
+      REQUIRE(found);
+      CHECK(found->pack == n);
+      CHECK_FALSE(table.find(id_at(n, 0)));  // just below
+      CHECK_FALSE(table.find(id_at(n, 2)));  // just above
+    }
+  }
 }
