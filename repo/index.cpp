@@ -144,12 +144,12 @@ std::optional<blob_index::location> blob_index::find(const object_id& id) const 
 
 void blob_index::add_known(const std::unordered_set<object_id>& ids) {
   std::unique_lock lock(mutex_);
-  known_.insert(ids.begin(), ids.end());
+  for (const auto& id : ids) blobs_.insert_known(id);
 }
 
 bool blob_index::contains(const object_id& id) const {
   std::shared_lock lock(mutex_);
-  return blobs_.contains(id) || known_.count(id) != 0;
+  return blobs_.contains(id);
 }
 
 bool blob_index::has_pack(const object_id& pack) const {
@@ -164,7 +164,7 @@ blob_index::pack_info blob_index::pack(uint32_t number) const {
 
 bool blob_index::claim(const object_id& id) {
   std::unique_lock lock(mutex_);
-  if (blobs_.contains(id) || known_.count(id)) return false;
+  if (blobs_.contains(id)) return false;
   return claimed_.insert(id).second;
 }
 

@@ -59,7 +59,8 @@ public:
   void add(const pack_record& pack);
   // Blobs known to be stored whose location this machine cannot read (a
   // write-only machine's record, stored_ids.hpp): contains() is true and
-  // claim() false for them; find() knows no location.
+  // claim() false for them; find() knows no location until a pack added
+  // later names them. They take the index's ~44 bytes each, not a hash node.
   void add_known(const std::unordered_set<object_id>& ids);
   std::optional<location> find(const object_id& id) const;
   bool contains(const object_id& id) const;
@@ -83,7 +84,6 @@ private:
   std::vector<pack_info> packs_;
   std::unordered_map<object_id, uint32_t> pack_numbers_;
   std::unordered_set<object_id> claimed_;
-  std::unordered_set<object_id> known_;
 };
 
 }  // namespace cairn::repo

@@ -86,14 +86,28 @@ std::optional<packed_location> packed_location::pack(const blob_location& loc) {
   return p;
 }
 
-packed_location packed_location::overflow() {
-  u128 v = u128{overflow_length} << length_shift;
+namespace {
+
+constexpr uint64_t mark_overflow = 0, mark_known = 1;  // in the raw length field of a mark
+
+packed_location mark(uint64_t kind) {
+  u128 v = u128{overflow_length} << length_shift | u128{kind} << raw_shift;
   packed_location p;
   std::memcpy(p.bytes, &v, sizeof p.bytes);
   return p;
 }
 
-bool packed_location::is_overflow() const { return field(load(*this), length_shift, length_bits) == overflow_length; }
+bool is_mark(const packed_location& p, uint64_t kind) {
+  u128 v = load(p);
+  return field(v, length_shift, length_bits) == overflow_length && field(v, raw_shift, raw_bits) == kind;
+}
+
+}  // namespace
+
+packed_location packed_location::overflow() { return mark(mark_overflow); }
+packed_location packed_location::known() { return mark(mark_known); }
+bool packed_location::is_overflow() const { return is_mark(*this, mark_overflow); }
+bool packed_location::is_known() const { return is_mark(*this, mark_known); }
 
 blob_location packed_location::unpack() const {
   u128 v = load(*this);
@@ -215,28 +229,45 @@ blob_location blob_table::unpack(const object_id& id, const packed_location& p) 
 
 std::optional<blob_location> blob_table::find(const object_id& id) const {
   auto* p = find_packed(id);
-  if (!p) return std::nullopt;
+  if (!p || p->is_known()) return std::nullopt;
   return unpack(id, *p);
 }
 
 bool blob_table::contains(const object_id& id) const { return find_packed(id) != nullptr; }
 
 bool blob_table::insert(const object_id& id, const blob_location& loc) {
-  if (find_packed(id)) return false;
+  auto* present = find_packed(id);
+  if (present && !present->is_known()) return false;
   auto packed = packed_location::pack(loc);
   if (!packed) {
     overflow_.emplace(id, loc);
     packed = packed_location::overflow();
   }
+  if (present) {  // known until now: it gets its location in place
+    *const_cast<packed_location*>(present) = *packed;
+    --known_count_;
+    return true;
+  }
+  append(id, *packed);
+  return true;
+}
+
+bool blob_table::insert_known(const object_id& id) {
+  if (find_packed(id)) return false;
+  append(id, packed_location::known());
+  ++known_count_;
+  return true;
+}
+
+void blob_table::append(const object_id& id, const packed_location& where) {
   auto* entry = reinterpret_cast<recent_entry*>(recent_mem_.data()) + recent_count_;
   entry->id = id;
-  entry->where = *packed;
+  entry->where = where;
   auto* s = reinterpret_cast<uint32_t*>(slots_mem_.data());
   size_t i = hash(id) & slot_mask_;
   while (s[i] != 0) i = (i + 1) & slot_mask_;
   s[i] = static_cast<uint32_t>(recent_count_ + 1);
   if (++recent_count_ >= recent_limit_) merge();
-  return true;
 }
 
 void blob_table::merge() {
@@ -293,12 +324,14 @@ void blob_table::for_each(const std::function<void(const object_id&, const blob_
       id.bytes[0] = static_cast<uint8_t>(b >> 8);
       id.bytes[1] = static_cast<uint8_t>(b);
       for (size_t i = starts[b]; i < starts[b + 1]; ++i) {
+        if (sorted()[i].where.is_known()) continue;
         std::memcpy(id.bytes.data() + 2, sorted()[i].suffix, suffix_size);
         fn(id, unpack(id, sorted()[i].where));
       }
     }
   }
-  for (size_t i = 0; i < recent_count_; ++i) fn(recent()[i].id, unpack(recent()[i].id, recent()[i].where));
+  for (size_t i = 0; i < recent_count_; ++i)
+    if (!recent()[i].where.is_known()) fn(recent()[i].id, unpack(recent()[i].id, recent()[i].where));
 }
 
 }  // namespace cairn::repo::detail

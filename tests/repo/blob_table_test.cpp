@@ -214,3 +214,68 @@ TEST_CASE("blob_table: lookups in a full bucket find every id and none between t
     }
   }
 }
+
+TEST_CASE("blob_table: known ids have no location until a pack gives them one, before and after a merge") {
+  blob_table table;
+  std::mt19937_64 rng(5);
+  std::vector<object_id> known, located;
+  for (int i = 0; i < 3000; ++i) {
+    auto id = random_id(rng);
+    if (i % 3 == 0) {
+      REQUIRE(table.insert_known(id));
+      CHECK_FALSE(table.insert_known(id));
+      known.push_back(id);
+    } else {
+      REQUIRE(table.insert(id, {1, 32, 10, 10}));
+      CHECK_FALSE(table.insert_known(id));  // has a location: stays
+      located.push_back(id);
+    }
+  }
+  CHECK(table.sorted_count() > 0);
+  CHECK(table.known_count() == known.size());
+  CHECK(table.size() == located.size());
+  for (const auto& id : known) {
+    CHECK(table.contains(id));
+    CHECK_FALSE(table.find(id));
+  }
+  size_t seen = 0;
+  table.for_each([&](const object_id&, const blob_location& loc) {
+    ++seen;
+    CHECK(loc.pack == 1);
+  });
+  CHECK(seen == located.size());
+  // Half of the known ones get a location (some sorted by now, some recent), one of them too big for 14 bytes.
+  const blob_location big{2, 32, max_tree_bytes + 10, max_tree_bytes, blob_type::tree};
+  for (size_t i = 0; i < known.size(); i += 2) {
+    REQUIRE(table.insert(known[i], i == 0 ? big : blob_location{2, 32, 20, 20}));
+    CHECK_FALSE(table.insert(known[i], {3, 32, 30, 30}));  // the first location stays
+  }
+  for (size_t i = 0; i < known.size(); ++i) {
+    auto found = table.find(known[i]);
+    CHECK(found.has_value() == (i % 2 == 0));
+    if (found) CHECK(*found == (i == 0 ? big : blob_location{2, 32, 20, 20}));
+  }
+  CHECK(table.known_count() == known.size() / 2);
+  CHECK(table.size() == located.size() + (known.size() + 1) / 2);
+  table.merge();
+  CHECK(table.find(known[0]) == big);
+  CHECK_FALSE(table.find(known[1]));
+  CHECK(table.contains(known[1]));
+}
+
+TEST_CASE("blob_index: a known blob gets the location of a pack added later") {
+  blob_index index;
+  std::mt19937_64 rng(3);
+  auto a = random_id(rng), b = random_id(rng);
+  index.add_known({a, b});
+  CHECK(index.blob_count() == 0);
+  pack_record rec;
+  rec.id = random_id(rng);
+  rec.size = 1000;
+  rec.blobs.push_back({a, blob_type::data, 32, 100, 90});
+  index.add(rec);
+  CHECK(index.blob_count() == 1);
+  CHECK(index.find(a) == blob_index::location{0, 32, 100, 90, blob_type::data});
+  CHECK_FALSE(index.find(b));
+  CHECK_FALSE(index.claim(b));
+}
