@@ -131,10 +131,8 @@ void blob_index::add(const pack_record& pack) {
   if (number >= max_packs) throw std::length_error("blob_index: more than 2^28 packs");
   packs_.push_back({pack.id, pack.salt, pack.size});
   pack_numbers_.emplace(pack.id, number);
-  for (const auto& b : pack.blobs) {
-    claimed_.erase(b.id);
-    blobs_.insert(b.id, location{number, b.offset, b.length, b.raw_length, b.type});  // the first location stays
-  }
+  // The first location stays; a claimed blob's entry takes its location.
+  for (const auto& b : pack.blobs) blobs_.insert(b.id, location{number, b.offset, b.length, b.raw_length, b.type});
 }
 
 std::optional<blob_index::location> blob_index::find(const object_id& id) const {
@@ -164,13 +162,12 @@ blob_index::pack_info blob_index::pack(uint32_t number) const {
 
 bool blob_index::claim(const object_id& id) {
   std::unique_lock lock(mutex_);
-  if (blobs_.contains(id)) return false;
-  return claimed_.insert(id).second;
+  return blobs_.claim(id);
 }
 
 void blob_index::unclaim(const object_id& id) {
   std::unique_lock lock(mutex_);
-  claimed_.erase(id);
+  blobs_.unclaim(id);
 }
 
 size_t blob_index::blob_count() const {

@@ -79,11 +79,11 @@ public:
 
 private:
   mutable std::shared_mutex mutex_;
-  // ~44 bytes a blob, never twice at once: repo/detail/blob_table.hpp.
+  // ~44 bytes a blob, never twice at once; claimed and known blobs too:
+  // repo/detail/blob_table.hpp.
   detail::blob_table blobs_;
   std::vector<pack_info> packs_;
   std::unordered_map<object_id, uint32_t> pack_numbers_;
-  std::unordered_set<object_id> claimed_;
 };
 
 }  // namespace cairn::repo

@@ -86,28 +86,20 @@ std::optional<packed_location> packed_location::pack(const blob_location& loc) {
   return p;
 }
 
-namespace {
-
-constexpr uint64_t mark_overflow = 0, mark_known = 1;  // in the raw length field of a mark
-
-packed_location mark(uint64_t kind) {
-  u128 v = u128{overflow_length} << length_shift | u128{kind} << raw_shift;
+packed_location packed_location::marked(mark kind) {
+  // The raw length field says which: overflow 0, known 1, claimed 2, unclaimed 3.
+  u128 v = u128{overflow_length} << length_shift | u128{static_cast<uint64_t>(kind) - 1} << raw_shift;
   packed_location p;
   std::memcpy(p.bytes, &v, sizeof p.bytes);
   return p;
 }
 
-bool is_mark(const packed_location& p, uint64_t kind) {
-  u128 v = load(p);
-  return field(v, length_shift, length_bits) == overflow_length && field(v, raw_shift, raw_bits) == kind;
+mark packed_location::kind() const {
+  u128 v = load(*this);
+  if (field(v, length_shift, length_bits) != overflow_length) return mark::none;
+  uint64_t which = field(v, raw_shift, raw_bits);
+  return which <= 3 ? static_cast<mark>(which + 1) : mark::none;
 }
-
-}  // namespace
-
-packed_location packed_location::overflow() { return mark(mark_overflow); }
-packed_location packed_location::known() { return mark(mark_known); }
-bool packed_location::is_overflow() const { return is_mark(*this, mark_overflow); }
-bool packed_location::is_known() const { return is_mark(*this, mark_known); }
 
 blob_location packed_location::unpack() const {
   u128 v = load(*this);
@@ -229,40 +221,72 @@ blob_location blob_table::unpack(const object_id& id, const packed_location& p) 
 
 std::optional<blob_location> blob_table::find(const object_id& id) const {
   auto* p = find_packed(id);
-  if (!p || p->is_known()) return std::nullopt;
+  if (!p) return std::nullopt;
+  auto kind = p->kind();
+  if (kind != mark::none && kind != mark::overflow) return std::nullopt;
   return unpack(id, *p);
 }
 
-bool blob_table::contains(const object_id& id) const { return find_packed(id) != nullptr; }
+bool blob_table::contains(const object_id& id) const {
+  auto* p = find_packed(id);
+  if (!p) return false;
+  auto kind = p->kind();
+  return kind != mark::claimed && kind != mark::unclaimed;
+}
 
 bool blob_table::insert(const object_id& id, const blob_location& loc) {
   auto* present = find_packed(id);
-  if (present && !present->is_known()) return false;
+  if (present && (present->kind() == mark::none || present->kind() == mark::overflow)) return false;
   auto packed = packed_location::pack(loc);
   if (!packed) {
     overflow_.emplace(id, loc);
     packed = packed_location::overflow();
   }
-  if (present) {  // known until now: it gets its location in place
-    *const_cast<packed_location*>(present) = *packed;
-    --known_count_;
-    return true;
-  }
-  append(id, *packed);
+  if (present) set(present, *packed);  // known, claimed or unclaimed until now: the location in place
+  else append(id, *packed);
   return true;
 }
 
 bool blob_table::insert_known(const object_id& id) {
-  if (find_packed(id)) return false;
-  append(id, packed_location::known());
-  ++known_count_;
+  auto* present = find_packed(id);
+  if (!present) {
+    append(id, packed_location::marked(mark::known));
+    return true;
+  }
+  if (present->kind() != mark::claimed && present->kind() != mark::unclaimed) return false;
+  set(present, packed_location::marked(mark::known));
   return true;
+}
+
+bool blob_table::claim(const object_id& id) {
+  auto* present = find_packed(id);
+  if (!present) {
+    append(id, packed_location::marked(mark::claimed));
+    return true;
+  }
+  if (present->kind() != mark::unclaimed) return false;
+  set(present, packed_location::marked(mark::claimed));
+  return true;
+}
+
+void blob_table::unclaim(const object_id& id) {
+  // The entry stays, marked absent: removing it from the sorted array would
+  // cost a move of the array (failed stores are rare).
+  auto* present = find_packed(id);
+  if (present && present->kind() == mark::claimed) set(present, packed_location::marked(mark::unclaimed));
+}
+
+void blob_table::set(const packed_location* at, const packed_location& where) {
+  --marked_[static_cast<size_t>(at->kind())];
+  ++marked_[static_cast<size_t>(where.kind())];
+  *const_cast<packed_location*>(at) = where;  // an entry of this table's own (non-const) memory
 }
 
 void blob_table::append(const object_id& id, const packed_location& where) {
   auto* entry = reinterpret_cast<recent_entry*>(recent_mem_.data()) + recent_count_;
   entry->id = id;
   entry->where = where;
+  ++marked_[static_cast<size_t>(where.kind())];
   auto* s = reinterpret_cast<uint32_t*>(slots_mem_.data());
   size_t i = hash(id) & slot_mask_;
   while (s[i] != 0) i = (i + 1) & slot_mask_;
@@ -324,14 +348,17 @@ void blob_table::for_each(const std::function<void(const object_id&, const blob_
       id.bytes[0] = static_cast<uint8_t>(b >> 8);
       id.bytes[1] = static_cast<uint8_t>(b);
       for (size_t i = starts[b]; i < starts[b + 1]; ++i) {
-        if (sorted()[i].where.is_known()) continue;
+        auto kind = sorted()[i].where.kind();
+        if (kind != mark::none && kind != mark::overflow) continue;
         std::memcpy(id.bytes.data() + 2, sorted()[i].suffix, suffix_size);
         fn(id, unpack(id, sorted()[i].where));
       }
     }
   }
-  for (size_t i = 0; i < recent_count_; ++i)
-    if (!recent()[i].where.is_known()) fn(recent()[i].id, unpack(recent()[i].id, recent()[i].where));
+  for (size_t i = 0; i < recent_count_; ++i) {
+    auto kind = recent()[i].where.kind();
+    if (kind == mark::none || kind == mark::overflow) fn(recent()[i].id, unpack(recent()[i].id, recent()[i].where));
+  }
 }
 
 }  // namespace cairn::repo::detail

@@ -8,7 +8,10 @@
 //   packed into 14 bytes. A location that does not fit (a blob of 64 MiB or
 //   more, a tree of 128 MiB or more, an offset past 1 GiB) is kept whole in a
 //   side table; the packed one then only marks it. A blob known to be stored
-//   whose location this machine cannot read (write-only) has a mark too.
+//   whose location this machine cannot read (write-only) has a mark too, and
+//   so has a blob claimed by a writer and not yet in an added pack (its entry
+//   then takes the location in place: a new blob costs one entry) and one
+//   unclaimed again (absent, until claimed again).
 // - Blobs added since the last merge sit in an append-only array (46 bytes
 //   an entry, the whole id) with an open-addressing table of 4-byte slots (a
 //   keyed hash: ids read from a target cannot be chosen to collide). When they
@@ -57,16 +60,18 @@ private:
   size_t size_ = 0;  // mapped, a multiple of the page size
 };
 
+// What an entry without a location in its packed bytes is.
+enum class mark { none, overflow, known, claimed, unclaimed };
+
 // A location in 14 bytes: pack 28 bits, type 1, offset 30, raw length 27,
-// length 26. A length field of all ones is a mark: with a raw length of 0
-// "in the side table", of 1 "stored, location unknown".
+// length 26. A length field of all ones is a mark, its kind in the raw length.
 struct packed_location {
   uint8_t bytes[14];
   static std::optional<packed_location> pack(const blob_location& loc);  // nullopt: does not fit
-  static packed_location overflow();
-  static packed_location known();
-  bool is_overflow() const;
-  bool is_known() const;
+  static packed_location marked(mark kind);
+  static packed_location overflow() { return marked(mark::overflow); }
+  mark kind() const;
+  bool is_overflow() const { return kind() == mark::overflow; }
   blob_location unpack() const;
 };
 
@@ -76,16 +81,20 @@ public:
   blob_table(const blob_table&) = delete;
   blob_table& operator=(const blob_table&) = delete;
 
-  // False (and nothing changes) when the id has a location already; a known
-  // id (insert_known) gets this one.
+  // False (and nothing changes) when the id has a location already; a known,
+  // claimed or unclaimed id gets this one.
   bool insert(const object_id& id, const blob_location& loc);
   // An id stored where this machine cannot read its location: contains() is
-  // true, find() nullopt. False when the id is present already.
+  // true, find() nullopt. False when it has a location or is known already.
   bool insert_known(const object_id& id);
+  // True when the id is absent (or unclaimed): it is claimed now.
+  bool claim(const object_id& id);
+  void unclaim(const object_id& id);  // a claimed id only
   std::optional<blob_location> find(const object_id& id) const;
   bool contains(const object_id& id) const;  // with a location or known
-  size_t size() const { return sorted_count_ + recent_count_ - known_count_; }  // with a location
-  size_t known_count() const { return known_count_; }
+  size_t size() const { return entries() - count(mark::known) - count(mark::claimed) - count(mark::unclaimed); }  // with a location
+  size_t count(mark kind) const { return marked_[static_cast<size_t>(kind)]; }  // none: packed locations
+  size_t entries() const { return sorted_count_ + recent_count_; }
   // Blobs with a location: sorted ones in id order, then the recent ones in the order added.
   void for_each(const std::function<void(const object_id&, const blob_location&)>& fn) const;
   // How many sit in the sorted array, and how many locations in the side table (for the tests).
@@ -111,6 +120,7 @@ private:
   const uint32_t* slots() const { return reinterpret_cast<const uint32_t*>(slots_mem_.data()); }
   const packed_location* find_packed(const object_id& id) const;
   void append(const object_id& id, const packed_location& where);
+  void set(const packed_location* at, const packed_location& where);  // keeps marked_
   const sorted_entry* find_sorted(const object_id& id) const;
   const recent_entry* find_recent(const object_id& id) const;
   uint64_t hash(const object_id& id) const;
@@ -127,7 +137,7 @@ private:
   size_t recent_limit_ = 0;  // merge when reached
   mapped_buffer slots_mem_;  // recent index + 1, 0 = free; at most half full
   size_t slot_mask_ = 0;
-  size_t known_count_ = 0;
+  size_t marked_[5] = {};  // entries by mark
   uint64_t seed_[5] = {};
   std::map<object_id, blob_location> overflow_;
 };

@@ -232,7 +232,7 @@ TEST_CASE("blob_table: known ids have no location until a pack gives them one, b
     }
   }
   CHECK(table.sorted_count() > 0);
-  CHECK(table.known_count() == known.size());
+  CHECK(table.count(detail::mark::known) == known.size());
   CHECK(table.size() == located.size());
   for (const auto& id : known) {
     CHECK(table.contains(id));
@@ -255,7 +255,7 @@ TEST_CASE("blob_table: known ids have no location until a pack gives them one, b
     CHECK(found.has_value() == (i % 2 == 0));
     if (found) CHECK(*found == (i == 0 ? big : blob_location{2, 32, 20, 20}));
   }
-  CHECK(table.known_count() == known.size() / 2);
+  CHECK(table.count(detail::mark::known) == known.size() / 2);
   CHECK(table.size() == located.size() + (known.size() + 1) / 2);
   table.merge();
   CHECK(table.find(known[0]) == big);
@@ -278,4 +278,55 @@ TEST_CASE("blob_index: a known blob gets the location of a pack added later") {
   CHECK(index.find(a) == blob_index::location{0, 32, 100, 90, blob_type::data});
   CHECK_FALSE(index.find(b));
   CHECK_FALSE(index.claim(b));
+}
+
+TEST_CASE("blob_table: claimed ids are absent until a pack gives them a location, in place, across merges") {
+  blob_table table;
+  std::mt19937_64 rng(9);
+  std::vector<object_id> claimed, unclaimed;
+  for (int i = 0; i < 5000; ++i) {
+    auto id = random_id(rng);
+    REQUIRE(table.claim(id));
+    CHECK_FALSE(table.claim(id));  // one writer only
+    CHECK_FALSE(table.contains(id));
+    CHECK_FALSE(table.find(id));
+    if (i % 10 == 0) {
+      table.unclaim(id);  // its store failed
+      unclaimed.push_back(id);
+    } else {
+      claimed.push_back(id);
+    }
+  }
+  CHECK(table.sorted_count() > 0);
+  CHECK(table.size() == 0);
+  CHECK(table.count(detail::mark::claimed) == claimed.size());
+  CHECK(table.count(detail::mark::unclaimed) == unclaimed.size());
+  size_t visited = 0;
+  table.for_each([&](const object_id&, const blob_location&) { ++visited; });
+  CHECK(visited == 0);
+  const size_t entries = table.entries();
+  // Every claimed id gets its location in its own entry: no entry more.
+  for (size_t i = 0; i < claimed.size(); ++i) REQUIRE(table.insert(claimed[i], {static_cast<uint32_t>(i), 32, 5, 5}));
+  CHECK(table.entries() == entries);
+  CHECK(table.size() == claimed.size());
+  CHECK(table.count(detail::mark::claimed) == 0);
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    CHECK(table.find(claimed[i]) == blob_location{static_cast<uint32_t>(i), 32, 5, 5});
+    CHECK_FALSE(table.claim(claimed[i]));
+  }
+  // An unclaimed id is absent: claimed again, or known, or located.
+  CHECK(table.claim(unclaimed[0]));
+  CHECK_FALSE(table.claim(unclaimed[0]));
+  CHECK(table.insert_known(unclaimed[1]));
+  CHECK(table.contains(unclaimed[1]));
+  CHECK_FALSE(table.claim(unclaimed[1]));
+  CHECK(table.insert(unclaimed[2], {7, 32, 5, 5}));
+  CHECK(table.find(unclaimed[2]) == blob_location{7, 32, 5, 5});
+  CHECK_FALSE(table.contains(unclaimed[3]));
+  table.unclaim(claimed[0]);  // has a location: unclaim changes nothing
+  CHECK(table.find(claimed[0]));
+  table.merge();
+  CHECK(table.size() == claimed.size() + 1);
+  CHECK(table.count(detail::mark::claimed) == 1);
+  CHECK(table.count(detail::mark::unclaimed) == unclaimed.size() - 3);
 }
