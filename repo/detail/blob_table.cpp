@@ -237,6 +237,7 @@ bool blob_table::contains(const object_id& id) const {
 bool blob_table::insert(const object_id& id, const blob_location& loc) {
   auto* present = find_packed(id);
   if (present && (present->kind() == mark::none || present->kind() == mark::overflow)) return false;
+  if (!present) make_room();  // first: a merge that fails (no memory) leaves no trace in the side table
   auto packed = packed_location::pack(loc);
   if (!packed) {
     overflow_.emplace(id, loc);
@@ -282,7 +283,12 @@ void blob_table::set(const packed_location* at, const packed_location& where) {
   *const_cast<packed_location*>(at) = where;  // an entry of this table's own (non-const) memory
 }
 
+void blob_table::make_room() {
+  if (recent_count_ >= recent_limit_) merge();
+}
+
 void blob_table::append(const object_id& id, const packed_location& where) {
+  make_room();
   auto* entry = reinterpret_cast<recent_entry*>(recent_mem_.data()) + recent_count_;
   entry->id = id;
   entry->where = where;
@@ -291,7 +297,7 @@ void blob_table::append(const object_id& id, const packed_location& where) {
   size_t i = hash(id) & slot_mask_;
   while (s[i] != 0) i = (i + 1) & slot_mask_;
   s[i] = static_cast<uint32_t>(recent_count_ + 1);
-  if (++recent_count_ >= recent_limit_) merge();
+  ++recent_count_;
 }
 
 void blob_table::merge() {

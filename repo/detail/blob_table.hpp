@@ -119,6 +119,7 @@ private:
   const recent_entry* recent() const { return reinterpret_cast<const recent_entry*>(recent_mem_.data()); }
   const uint32_t* slots() const { return reinterpret_cast<const uint32_t*>(slots_mem_.data()); }
   const packed_location* find_packed(const object_id& id) const;
+  void make_room();  // merges when the recent array is full (throws before anything changed)
   void append(const object_id& id, const packed_location& where);
   void set(const packed_location* at, const packed_location& where);  // keeps marked_
   const sorted_entry* find_sorted(const object_id& id) const;
