@@ -2,8 +2,8 @@
 // blobs, and its lookup time: builds a blob_index through its public API the
 // way opening a repository does (one pack_record at a time, as decoded from
 // index files), with random ids, and reports the resident memory it grew by
-// (RSS delta, /proc/self/statm) per blob, the peak on the way (VmHWM: a merge
-// holds the old and the new sorted array at once), and the time of find() for
+// (RSS delta, /proc/self/statm) per blob, the peak on the way (VmHWM: the
+// merges of new blobs into the sorted array count), and the time of find() for
 // ids present and absent. Then, in a fresh index, the same through real index
 // file bytes: encode_index_file, then decode_index_file + add for each file
 // (the parse a repository open does, without the decryption).
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     build_s = seconds_since(t);
     rss1 = rss_bytes();
     hwm = hwm_bytes();
-    malloc_trim(0);  // what is left of the merged-away hash map's nodes goes back to the system
+    malloc_trim(0);  // whatever the heap holds free goes back to the system
     rss_trimmed = rss_bytes();
     if (index->blob_count() != blobs) {
       std::fprintf(stderr, "index_memory: %zu blobs indexed, not %zu\n", index->blob_count(), blobs);

@@ -1,7 +1,6 @@
 #include "repo/index.hpp"
 
 #include <algorithm>
-#include <iterator>
 #include <mutex>
 #include <stdexcept>
 
@@ -122,71 +121,33 @@ expected<std::vector<pack_record>> decode_index_file(byte_view bytes) {
 }
 
 namespace {
-constexpr uint32_t pack_bits = 28;
-constexpr uint32_t pack_mask = (1u << pack_bits) - 1;
+constexpr uint32_t max_packs = 1u << 28;  // the format's bound (a pack number takes 28 bits)
 }  // namespace
-
-static_assert(sizeof(object_id) == 32 && alignof(object_id) == 1);
-
-blob_index::location blob_index::entry::where() const {
-  return location{pack_and_type & pack_mask, offset, length, raw_length,
-                  static_cast<blob_type>(pack_and_type >> pack_bits)};
-}
-
-const blob_index::entry* blob_index::find_locked(const object_id& id) const {
-  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), id,
-                             [](const entry& e, const object_id& x) { return e.id < x; });
-  if (it != sorted_.end() && it->id == id) return &*it;
-  auto r = recent_.find(id);
-  return r == recent_.end() ? nullptr : &r->second;
-}
-
-void blob_index::merge_recent() {
-  static_assert(sizeof(entry) == 48);
-  std::vector<entry> fresh;
-  fresh.reserve(recent_.size());
-  for (const auto& [id, e] : recent_) fresh.push_back(e);
-  auto by_id = [](const entry& a, const entry& b) { return a.id < b.id; };
-  std::sort(fresh.begin(), fresh.end(), by_id);
-  std::vector<entry> merged;
-  merged.reserve(sorted_.size() + fresh.size());  // exactly: no spare capacity kept
-  std::merge(sorted_.begin(), sorted_.end(), fresh.begin(), fresh.end(), std::back_inserter(merged), by_id);
-  sorted_.swap(merged);
-  recent_.clear();
-  recent_.rehash(0);
-}
 
 void blob_index::add(const pack_record& pack) {
   std::unique_lock lock(mutex_);
   if (pack_numbers_.count(pack.id)) return;
   auto number = static_cast<uint32_t>(packs_.size());
-  if (number > pack_mask) throw std::length_error("blob_index: more than 2^28 packs");
+  if (number >= max_packs) throw std::length_error("blob_index: more than 2^28 packs");
   packs_.push_back({pack.id, pack.salt, pack.size});
   pack_numbers_.emplace(pack.id, number);
-  for (const auto& b : pack.blobs) {
-    claimed_.erase(b.id);
-    if (find_locked(b.id)) continue;  // a blob keeps its first location
-    recent_.emplace(b.id, entry{b.id, number | (static_cast<uint32_t>(b.type) << pack_bits), b.offset, b.length,
-                                b.raw_length});
-  }
-  if (recent_.size() >= std::max<size_t>(1024, sorted_.size() / 32)) merge_recent();
+  // The first location stays; a claimed blob's entry takes its location.
+  for (const auto& b : pack.blobs) blobs_.insert(b.id, location{number, b.offset, b.length, b.raw_length, b.type});
 }
 
 std::optional<blob_index::location> blob_index::find(const object_id& id) const {
   std::shared_lock lock(mutex_);
-  auto* e = find_locked(id);
-  if (!e) return std::nullopt;
-  return e->where();
+  return blobs_.find(id);
 }
 
 void blob_index::add_known(const std::unordered_set<object_id>& ids) {
   std::unique_lock lock(mutex_);
-  known_.insert(ids.begin(), ids.end());
+  for (const auto& id : ids) blobs_.insert_known(id);
 }
 
 bool blob_index::contains(const object_id& id) const {
   std::shared_lock lock(mutex_);
-  return find_locked(id) != nullptr || known_.count(id) != 0;
+  return blobs_.contains(id);
 }
 
 bool blob_index::has_pack(const object_id& pack) const {
@@ -201,18 +162,17 @@ blob_index::pack_info blob_index::pack(uint32_t number) const {
 
 bool blob_index::claim(const object_id& id) {
   std::unique_lock lock(mutex_);
-  if (find_locked(id) || known_.count(id)) return false;
-  return claimed_.insert(id).second;
+  return blobs_.claim(id);
 }
 
 void blob_index::unclaim(const object_id& id) {
   std::unique_lock lock(mutex_);
-  claimed_.erase(id);
+  blobs_.unclaim(id);
 }
 
 size_t blob_index::blob_count() const {
   std::shared_lock lock(mutex_);
-  return sorted_.size() + recent_.size();
+  return blobs_.size();
 }
 
 size_t blob_index::pack_count() const {
@@ -228,8 +188,7 @@ void blob_index::for_each_pack(const std::function<void(const pack_info&)>& fn) 
 void blob_index::for_each_blob(
   const std::function<void(const object_id&, const location&)>& fn) const {
   std::shared_lock lock(mutex_);
-  for (const auto& e : sorted_) fn(e.id, e.where());
-  for (const auto& [id, e] : recent_) fn(id, e.where());
+  blobs_.for_each(fn);
 }
 
 }  // namespace cairn::repo

@@ -14,6 +14,7 @@
 
 #include "base/error.hpp"
 #include "base/id.hpp"
+#include "repo/detail/blob_table.hpp"
 #include "repo/repo_format.hpp"
 
 namespace cairn::repo {
@@ -45,13 +46,8 @@ expected<std::vector<pack_record>> decode_index_file(byte_view bytes);
 
 class blob_index {
 public:
-  struct location {
-    uint32_t pack = 0;  // number into packs(), see pack()
-    uint32_t offset = 0;
-    uint32_t length = 0;
-    uint32_t raw_length = 0;
-    blob_type type = blob_type::data;
-  };
+  // pack: number into the packs, see pack(); offset, length, raw_length, type.
+  using location = detail::blob_location;
   struct pack_info {
     object_id id;
     std::array<uint8_t, 32> salt{};
@@ -63,7 +59,8 @@ public:
   void add(const pack_record& pack);
   // Blobs known to be stored whose location this machine cannot read (a
   // write-only machine's record, stored_ids.hpp): contains() is true and
-  // claim() false for them; find() knows no location.
+  // claim() false for them; find() knows no location until a pack added
+  // later names them. They take the index's ~44 bytes each, not a hash node.
   void add_known(const std::unordered_set<object_id>& ids);
   std::optional<location> find(const object_id& id) const;
   bool contains(const object_id& id) const;
@@ -81,30 +78,12 @@ public:
   void for_each_blob(const std::function<void(const object_id&, const location&)>& fn) const;
 
 private:
-  // 48 bytes a blob: the id and its location, the type in the pack
-  // number's top 4 bits (a repository never has 2^28 packs).
-  struct entry {
-    object_id id;
-    uint32_t pack_and_type = 0;
-    uint32_t offset = 0;
-    uint32_t length = 0;
-    uint32_t raw_length = 0;
-    location where() const;
-  };
-  const entry* find_locked(const object_id& id) const;
-  void merge_recent();
-
   mutable std::shared_mutex mutex_;
-  // Most blobs in one sorted array (binary search, no per-blob allocation);
-  // the ones added since the last merge in `recent_`, merged into it when
-  // they reach 1/32 of it, so adding stays amortized O(1) and memory near
-  // 48 bytes a blob.
-  std::vector<entry> sorted_;
-  std::unordered_map<object_id, entry> recent_;
+  // ~44 bytes a blob, never twice at once; claimed and known blobs too:
+  // repo/detail/blob_table.hpp.
+  detail::blob_table blobs_;
   std::vector<pack_info> packs_;
   std::unordered_map<object_id, uint32_t> pack_numbers_;
-  std::unordered_set<object_id> claimed_;
-  std::unordered_set<object_id> known_;
 };
 
 }  // namespace cairn::repo

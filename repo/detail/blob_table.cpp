@@ -1,0 +1,370 @@
+#include "repo/detail/blob_table.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <new>
+#include <random>
+#include <stdexcept>
+
+namespace cairn::repo::detail {
+
+static_assert(std::endian::native == std::endian::little, "packed_location copies the low 14 bytes of an integer");
+
+// ---- mapped_buffer ----
+
+namespace {
+
+size_t page_size() {
+  static const size_t size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+size_t round_to_pages(size_t bytes) { return (bytes + page_size() - 1) / page_size() * page_size(); }
+
+}  // namespace
+
+mapped_buffer::~mapped_buffer() {
+  if (ptr_) munmap(ptr_, size_);
+}
+
+void mapped_buffer::resize(size_t bytes) {
+  size_t want = round_to_pages(bytes);
+  if (want == size_) return;
+  if (want == 0) {
+    munmap(ptr_, size_);
+    ptr_ = nullptr;
+    size_ = 0;
+    return;
+  }
+  void* p = ptr_ ? mremap(ptr_, size_, want, MREMAP_MAYMOVE)
+                 : mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  ptr_ = p;
+  size_ = want;
+}
+
+void mapped_buffer::clear() {
+  // Private anonymous pages read as zeros after MADV_DONTNEED.
+  if (ptr_ && madvise(ptr_, size_, MADV_DONTNEED) != 0) std::memset(ptr_, 0, size_);
+}
+
+// ---- packed_location ----
+
+namespace {
+
+using u128 = unsigned __int128;
+constexpr unsigned pack_bits = 28, type_bits = 1, offset_bits = 30, raw_bits = 27, length_bits = 26;
+constexpr unsigned type_shift = pack_bits, offset_shift = type_shift + type_bits,
+                   raw_shift = offset_shift + offset_bits, length_shift = raw_shift + raw_bits;
+static_assert(length_shift + length_bits == 14 * 8);
+constexpr uint64_t field_mask(unsigned bits) { return (uint64_t{1} << bits) - 1; }
+constexpr uint64_t overflow_length = field_mask(length_bits);
+
+u128 load(const packed_location& p) {
+  u128 v = 0;
+  std::memcpy(&v, p.bytes, sizeof p.bytes);
+  return v;
+}
+
+uint64_t field(u128 v, unsigned shift, unsigned bits) { return static_cast<uint64_t>(v >> shift) & field_mask(bits); }
+
+}  // namespace
+
+std::optional<packed_location> packed_location::pack(const blob_location& loc) {
+  auto type = static_cast<uint64_t>(loc.type);
+  if (loc.pack > field_mask(pack_bits) || type > field_mask(type_bits) || loc.offset > field_mask(offset_bits) ||
+      loc.raw_length > field_mask(raw_bits) || loc.length >= overflow_length)
+    return std::nullopt;
+  u128 v = u128{loc.pack} | u128{type} << type_shift | u128{loc.offset} << offset_shift |
+           u128{loc.raw_length} << raw_shift | u128{loc.length} << length_shift;
+  packed_location p;
+  std::memcpy(p.bytes, &v, sizeof p.bytes);
+  return p;
+}
+
+packed_location packed_location::marked(mark kind) {
+  // The raw length field says which: overflow 0, known 1, claimed 2, unclaimed 3.
+  u128 v = u128{overflow_length} << length_shift | u128{static_cast<uint64_t>(kind) - 1} << raw_shift;
+  packed_location p;
+  std::memcpy(p.bytes, &v, sizeof p.bytes);
+  return p;
+}
+
+mark packed_location::kind() const {
+  u128 v = load(*this);
+  if (field(v, length_shift, length_bits) != overflow_length) return mark::none;
+  uint64_t which = field(v, raw_shift, raw_bits);
+  return which <= 3 ? static_cast<mark>(which + 1) : mark::none;
+}
+
+blob_location packed_location::unpack() const {
+  u128 v = load(*this);
+  return blob_location{static_cast<uint32_t>(field(v, 0, pack_bits)),
+                       static_cast<uint32_t>(field(v, offset_shift, offset_bits)),
+                       static_cast<uint32_t>(field(v, length_shift, length_bits)),
+                       static_cast<uint32_t>(field(v, raw_shift, raw_bits)),
+                       static_cast<blob_type>(field(v, type_shift, type_bits))};
+}
+
+// ---- blob_table ----
+
+namespace {
+
+constexpr size_t suffix_size = object_id::size - 2;
+
+size_t bucket_of(const uint8_t* id) { return size_t{id[0]} << 8 | id[1]; }
+
+// memcmp of two 30-byte id suffixes, the first 8 bytes as one comparison.
+int compare_suffix(const uint8_t* a, const uint8_t* b) {
+  uint64_t x, y;
+  std::memcpy(&x, a, 8);
+  std::memcpy(&y, b, 8);
+  if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+  return std::memcmp(a + 8, b + 8, suffix_size - 8);
+}
+
+uint64_t mix(uint64_t a, uint64_t b) {
+  u128 p = u128{a} * b;
+  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+}
+
+}  // namespace
+
+blob_table::blob_table() {
+  std::random_device random;
+  for (auto& s : seed_) s = uint64_t{random()} << 32 | random();
+  seed_[4] |= 1;
+  size_recent();
+}
+
+uint64_t blob_table::hash(const object_id& id) const {
+  uint64_t w[4];
+  std::memcpy(w, id.bytes.data(), sizeof w);
+  return mix(mix(w[0] ^ seed_[0], w[1] ^ seed_[1]) ^ mix(w[2] ^ seed_[2], w[3] ^ seed_[3]), seed_[4]);
+}
+
+void blob_table::size_recent() {
+  recent_limit_ = std::max<size_t>(1024, sorted_count_ / 32);
+  recent_mem_.resize(recent_limit_ * sizeof(recent_entry));
+  size_t slot_count = std::bit_ceil(recent_limit_ * 2);
+  slots_mem_.resize(slot_count * sizeof(uint32_t));
+  slot_mask_ = slot_count - 1;
+}
+
+const blob_table::sorted_entry* blob_table::find_sorted(const object_id& id) const {
+  if (sorted_count_ == 0) return nullptr;
+  auto* starts = reinterpret_cast<const uint32_t*>(starts_mem_.data());
+  size_t b = bucket_of(id.bytes.data());
+  size_t lo = starts[b], hi = starts[b + 1];
+  const uint8_t* key = id.bytes.data() + 2;
+  const sorted_entry* entries = sorted();
+  if (hi - lo > 16) {
+    // Ids are uniform: the next 8 bytes say about where in the bucket the id
+    // is. Step from there a few entries; a bucket crowded on purpose only
+    // falls back to the binary search below.
+    uint64_t next;
+    std::memcpy(&next, key, 8);
+    size_t at = lo + static_cast<size_t>((u128{__builtin_bswap64(next)} * (hi - lo)) >> 64);
+    int c = compare_suffix(entries[at].suffix, key);
+    if (c == 0) return &entries[at];
+    if (c < 0) {
+      for (size_t step = 0; step < 8 && ++at < hi; ++step) {
+        c = compare_suffix(entries[at].suffix, key);
+        if (c == 0) return &entries[at];
+        if (c > 0) return nullptr;  // between at - 1 and at
+      }
+      lo = at;
+    } else {
+      hi = at;
+      for (size_t step = 0; step < 8 && at > lo; ++step) {
+        c = compare_suffix(entries[--at].suffix, key);
+        if (c == 0) return &entries[at];
+        if (c < 0) return nullptr;  // between at and at + 1
+        hi = at;
+      }
+    }
+  }
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = compare_suffix(entries[mid].suffix, key);
+    if (c == 0) return &entries[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return nullptr;
+}
+
+const blob_table::recent_entry* blob_table::find_recent(const object_id& id) const {
+  if (recent_count_ == 0) return nullptr;
+  const uint32_t* s = slots();
+  for (size_t i = hash(id) & slot_mask_;; i = (i + 1) & slot_mask_) {
+    uint32_t v = s[i];
+    if (v == 0) return nullptr;
+    const recent_entry& e = recent()[v - 1];
+    if (e.id == id) return &e;
+  }
+}
+
+const packed_location* blob_table::find_packed(const object_id& id) const {
+  if (auto* e = find_sorted(id)) return &e->where;
+  if (auto* e = find_recent(id)) return &e->where;
+  return nullptr;
+}
+
+blob_location blob_table::unpack(const object_id& id, const packed_location& p) const {
+  return p.is_overflow() ? overflow_.at(id) : p.unpack();
+}
+
+std::optional<blob_location> blob_table::find(const object_id& id) const {
+  auto* p = find_packed(id);
+  if (!p) return std::nullopt;
+  auto kind = p->kind();
+  if (kind != mark::none && kind != mark::overflow) return std::nullopt;
+  return unpack(id, *p);
+}
+
+bool blob_table::contains(const object_id& id) const {
+  auto* p = find_packed(id);
+  if (!p) return false;
+  auto kind = p->kind();
+  return kind != mark::claimed && kind != mark::unclaimed;
+}
+
+bool blob_table::insert(const object_id& id, const blob_location& loc) {
+  auto* present = find_packed(id);
+  if (present && (present->kind() == mark::none || present->kind() == mark::overflow)) return false;
+  if (!present) make_room();  // first: a merge that fails (no memory) leaves no trace in the side table
+  auto packed = packed_location::pack(loc);
+  if (!packed) {
+    overflow_.emplace(id, loc);
+    packed = packed_location::overflow();
+  }
+  if (present) set(present, *packed);  // known, claimed or unclaimed until now: the location in place
+  else append(id, *packed);
+  return true;
+}
+
+bool blob_table::insert_known(const object_id& id) {
+  auto* present = find_packed(id);
+  if (!present) {
+    append(id, packed_location::marked(mark::known));
+    return true;
+  }
+  if (present->kind() != mark::claimed && present->kind() != mark::unclaimed) return false;
+  set(present, packed_location::marked(mark::known));
+  return true;
+}
+
+bool blob_table::claim(const object_id& id) {
+  auto* present = find_packed(id);
+  if (!present) {
+    append(id, packed_location::marked(mark::claimed));
+    return true;
+  }
+  if (present->kind() != mark::unclaimed) return false;
+  set(present, packed_location::marked(mark::claimed));
+  return true;
+}
+
+void blob_table::unclaim(const object_id& id) {
+  // The entry stays, marked absent: removing it from the sorted array would
+  // cost a move of the array (failed stores are rare).
+  auto* present = find_packed(id);
+  if (present && present->kind() == mark::claimed) set(present, packed_location::marked(mark::unclaimed));
+}
+
+void blob_table::set(const packed_location* at, const packed_location& where) {
+  --marked_[static_cast<size_t>(at->kind())];
+  ++marked_[static_cast<size_t>(where.kind())];
+  *const_cast<packed_location*>(at) = where;  // an entry of this table's own (non-const) memory
+}
+
+void blob_table::make_room() {
+  if (recent_count_ >= recent_limit_) merge();
+}
+
+void blob_table::append(const object_id& id, const packed_location& where) {
+  make_room();
+  auto* entry = reinterpret_cast<recent_entry*>(recent_mem_.data()) + recent_count_;
+  entry->id = id;
+  entry->where = where;
+  ++marked_[static_cast<size_t>(where.kind())];
+  auto* s = reinterpret_cast<uint32_t*>(slots_mem_.data());
+  size_t i = hash(id) & slot_mask_;
+  while (s[i] != 0) i = (i + 1) & slot_mask_;
+  s[i] = static_cast<uint32_t>(recent_count_ + 1);
+  ++recent_count_;
+}
+
+void blob_table::merge() {
+  const size_t m = recent_count_, n = sorted_count_;
+  if (m == 0) return;
+  if (n + m > UINT32_MAX) throw std::length_error("blob index: more than 2^32 blobs");
+  // Grow first: if that fails nothing has changed.
+  if (starts_mem_.size() == 0) starts_mem_.resize((buckets + 1) * sizeof(uint32_t));  // zeros
+  sorted_mem_.resize((n + m) * sizeof(sorted_entry));
+  auto* fresh = reinterpret_cast<recent_entry*>(recent_mem_.data());
+  std::sort(fresh, fresh + m, [](const recent_entry& a, const recent_entry& b) {
+    return std::memcmp(a.id.bytes.data(), b.id.bytes.data(), object_id::size) < 0;
+  });
+  // From the back: the largest of what is left goes to the last free place.
+  auto* out = reinterpret_cast<sorted_entry*>(sorted_mem_.data());
+  auto* starts = reinterpret_cast<uint32_t*>(starts_mem_.data());
+  size_t i = n, j = m, k = n + m;
+  size_t b = buckets - 1;  // the bucket of out[i - 1]
+  while (j > 0) {
+    const recent_entry& f = fresh[j - 1];
+    bool old_is_larger = false;
+    if (i > 0) {
+      while (starts[b] > i - 1) --b;
+      size_t fb = bucket_of(f.id.bytes.data());
+      old_is_larger = b > fb || (b == fb && compare_suffix(out[i - 1].suffix, f.id.bytes.data() + 2) > 0);
+    }
+    --k;
+    if (old_is_larger) {
+      out[k] = out[--i];  // k > i: never the same entry
+    } else {
+      std::memcpy(out[k].suffix, f.id.bytes.data() + 2, suffix_size);
+      out[k].where = f.where;
+      --j;
+    }
+  }
+  // Each bucket now starts later by the fresh ids of the buckets before it.
+  size_t before = 0;
+  for (size_t bucket = 0; bucket <= buckets; ++bucket) {
+    while (before < m && bucket_of(fresh[before].id.bytes.data()) < bucket) ++before;
+    starts[bucket] += static_cast<uint32_t>(before);
+  }
+  sorted_count_ = n + m;
+  recent_count_ = 0;
+  recent_mem_.clear();
+  slots_mem_.clear();
+  size_recent();
+}
+
+void blob_table::for_each(const std::function<void(const object_id&, const blob_location&)>& fn) const {
+  object_id id;
+  if (sorted_count_ > 0) {
+    auto* starts = reinterpret_cast<const uint32_t*>(starts_mem_.data());
+    for (size_t b = 0; b < buckets; ++b) {
+      id.bytes[0] = static_cast<uint8_t>(b >> 8);
+      id.bytes[1] = static_cast<uint8_t>(b);
+      for (size_t i = starts[b]; i < starts[b + 1]; ++i) {
+        auto kind = sorted()[i].where.kind();
+        if (kind != mark::none && kind != mark::overflow) continue;
+        std::memcpy(id.bytes.data() + 2, sorted()[i].suffix, suffix_size);
+        fn(id, unpack(id, sorted()[i].where));
+      }
+    }
+  }
+  for (size_t i = 0; i < recent_count_; ++i) {
+    auto kind = recent()[i].where.kind();
+    if (kind == mark::none || kind == mark::overflow) fn(recent()[i].id, unpack(recent()[i].id, recent()[i].where));
+  }
+}
+
+}  // namespace cairn::repo::detail
