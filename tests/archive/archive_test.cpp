@@ -242,7 +242,7 @@ TEST_CASE("archive: round trip, plain, passphrase and keyfile") {
   }
 }
 
-TEST_CASE("archive: encrypted records hide the contents; plain ones do not") {
+TEST_CASE("archive: encrypted records hide the contents: plain ones do not") {
   fixture f;
   auto needle = std::string("secret key material");
   auto plain = f.write(plain_key());

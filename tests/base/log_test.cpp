@@ -33,7 +33,7 @@ TEST_CASE("log: an entry maps to journal fields with the syslog priority") {
   }
 }
 
-TEST_CASE("log: empty fields are left out; values keep every byte") {
+TEST_CASE("log: empty fields are left out: values keep every byte") {
   log_entry e;
   e.message = std::string("two\nlines\0x", 11);
   e.checkpoint = "abcd";

@@ -220,7 +220,7 @@ plans:
   CHECK(garage.path_style);
 }
 
-TEST_CASE("config: ssh targets, by url or by keys; the identity is optional") {
+TEST_CASE("config: ssh targets, by url or by keys: the identity is optional") {
   auto c = parse_config(R"(targets:
   nas:
     url: ssh://backup@nas.lan:2222/srv/cairn

@@ -122,7 +122,7 @@ TEST_CASE("a descriptor writable by others, or running as root without being roo
   }
 }
 
-TEST_CASE("plans include resources by name or all of them; unknown names are errors") {
+TEST_CASE("plans include resources by name or all of them: unknown names are errors") {
   temp_dir d;
   d.write("resources.d/firefox.yaml", firefox, 0644);
   d.write("resources.d/notes.yaml", "name: notes\nversion: '2'\nbackup: b\nrecover: r\n", 0644);

@@ -27,11 +27,11 @@ case $1 in
     [ -z "$(ls -A "$CAIRN_STAGING_DIR")" ] || { echo "staging not empty" >&2; exit 9; }
     [ "$(stat -c %a "$CAIRN_STAGING_DIR")" = 700 ] || { echo "staging not 0700" >&2; exit 9; }
     [ -n "${NOTES_FAIL:-}" ] && { echo "disk on fire" >&2; exit 4; }
-    sqlite3 "$app/notes.db" ".backup '$CAIRN_STAGING_DIR/notes.db'"
+    sqlite3 -cmd ".timeout 5000" "$app/notes.db" ".backup '$CAIRN_STAGING_DIR/notes.db'"
     cp "$app/settings.json" "$CAIRN_STAGING_DIR/"
     mkdir "$CAIRN_STAGING_DIR/keys" && cp "$app/secret.key" "$CAIRN_STAGING_DIR/keys/"
     if [ -n "${NOTES_HUGE:-}" ]; then head -c 70000 /dev/zero | tr '\0' 'x' | sed 's/.*/{"a": "&"}/'; exit 0; fi
-    echo "{\"schema\": 3, \"notes\": $(sqlite3 "$app/notes.db" 'SELECT count(*) FROM notes')}"
+    echo "{\"schema\": 3, \"notes\": $(sqlite3 -cmd ".timeout 5000" "$app/notes.db" 'SELECT count(*) FROM notes')}"
     ;;
   recover)
     dest=${CAIRN_DESTINATION:-$app}

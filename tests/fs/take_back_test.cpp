@@ -34,7 +34,7 @@ mode_t mode_of(const stdfs::path& p) {
 
 }  // namespace
 
-TEST_CASE("take_back: folders lose group and other write from the top down; files and symlinks stay") {
+TEST_CASE("take_back: folders lose group and other write from the top down: files and symlinks stay") {
   temp_tree t;
   stdfs::create_directories(t.top / "a" / "b" / "c");
   std::ofstream(t.top / "a" / "b" / "file") << "x";

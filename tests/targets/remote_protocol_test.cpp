@@ -104,7 +104,7 @@ TEST_CASE("remote_protocol: results carry the error kind and a clean one-line me
   CHECK(byte_buffer(got->data.begin(), got->data.end()) == data);
 }
 
-TEST_CASE("remote_protocol: malformed results are corrupt; an unknown error kind is a permanent failure") {
+TEST_CASE("remote_protocol: malformed results are corrupt: an unknown error kind is a permanent failure") {
   CHECK_FALSE(decode_result(op::put, {}));
   CHECK_FALSE(decode_result(op::put, bytes({2, 0, 0, 0, 0})));     // entries, not a result
   CHECK_FALSE(decode_result(op::stat, bytes({1, 0, 0, 1, 2})));    // a size cut short

@@ -217,7 +217,7 @@ TEST_CASE("spooling_target: a whole-object target is written through a file on d
   CHECK(all_entries(dir / "spool").empty());
 }
 
-TEST_CASE("spooling_target: a target that streams itself keeps doing so; no spool, no writer") {
+TEST_CASE("spooling_target: a target that streams itself keeps doing so: no spool, no writer") {
   testing::temp_dir dir;
   spooling_target local(std::make_shared<local_target>(dir / "repo"), dir / "spool");
   auto w = local.open_writer();
