@@ -4,7 +4,7 @@
 # lately, then compile a small C++ project with 2 jobs) three ways, each
 # starting with the page cache dropped:
 #   alone;
-#   while `cairn daemon` (its default background settings: daemon.nice 10,
+#   while `cairn daemon` (its default background settings: daemon.nice 19,
 #   daemon.io idle; nothing about them in the YAML) runs an initial backup of
 #   a large corpus, asked for with `cairn run` (started 3 s before the workload);
 #   while `nice -n 19 ionice -c3 restic backup` backs up the same corpus.
@@ -20,7 +20,8 @@
 #   CORPUS=/srv/data bench/impact.sh                      # what the backups read (default /usr)
 # Options: --rounds N; --units N: the C++ files compiled (default 8; ~3 s each);
 # --daemon-nice N: the daemon with daemon.nice N instead of the default (to
-# see what the setting does; the goal is about the defaults).
+# see what the setting does; the goal is about the defaults); --readers N:
+# the plan with readers: N instead of the default.
 # Needs root (drop_caches), restic, g++. BENCH_DIR (default /var/tmp/cairn-impact).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,12 +30,14 @@ corpus=${CORPUS:-/usr}
 rounds=3
 units=8
 daemon_nice=""
+readers=""
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift ;;
     --units) units=$2; shift ;;
     --daemon-nice) daemon_nice=$2; shift ;;
-    *) echo "usage: $0 [--rounds N] [--units N]" >&2; exit 2 ;;
+    --readers) readers=$2; shift ;;
+    *) echo "usage: $0 [--rounds N] [--units N] [--daemon-nice N] [--readers N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -77,18 +80,21 @@ done
 cat > "$work/foreground.sh" <<SH
 #!/bin/sh
 set -e
+start=\$(date +%s.%N)
 find "$work/fg" -type f -print0 | xargs -0 cat > /dev/null
+echo "\$(date +%s.%N) - \$start" | bc > "$work/readtime"
 printf '%s\0' "$work"/proj/*.cpp | xargs -0 -P 2 -n 1 g++ -std=c++20 -O2 -c -o /dev/null
 SH
 chmod +x "$work/foreground.sh"
 
 cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-declare -A wall running
+declare -A wall running reads
 # foreground MODE: runs the workload, appends its wall time.
 foreground() {
   /usr/bin/time -f "%e" -o "$work/time" "$work/foreground.sh"
   wall[$1]+="$(tail -1 "$work/time") "
-  echo "bench: round $round: $1: foreground $(tail -1 "$work/time") s" >&2
+  reads[$1]+="$(printf '%.2f' "$(cat "$work/readtime")") "
+  echo "bench: round $round: $1: foreground $(tail -1 "$work/time") s (its reading part $(cat "$work/readtime") s)" >&2
 }
 
 setup_cairn() {
@@ -103,6 +109,7 @@ plans:
     targets: [repo]
     schedule: daily $(date -d '+12 hours' +%H:%M)   # the daemon needs a scheduled plan; not due during the bench
 YAML
+  [ -z "$readers" ] || sed -i "s/^    targets: \[repo\]$/&\n    readers: $readers/" "$work/cairn/cairn.yaml"
   [ -z "$daemon_nice" ] || echo "daemon: {nice: $daemon_nice}" >> "$work/cairn/cairn.yaml"
   "$cairn" -q -c "$work/cairn/cairn.yaml" init > /dev/null
 }
@@ -169,7 +176,7 @@ mkdir -p "$root/bench/results"
   echo
   echo "Foreground: read $(du -sh "$work/fg" | cut -f1) in $(find "$work/fg" -type f | wc -l) files cold (one reader), then compile $units C++ files"
   echo "(g++ -O2, 2 jobs). Background: an initial backup of $corpus ($(du -sh "$corpus" 2>/dev/null | cut -f1)) into a new local repository,"
-  echo "started 3 s before the foreground and stopped after it: \`cairn daemon\` with $([ -z "$daemon_nice" ] && echo "its defaults (nice 10, I/O class idle)" || echo "daemon.nice $daemon_nice (and I/O class idle, the default)")"
+  echo "started 3 s before the foreground and stopped after it: \`cairn daemon\` with $([ -z "$daemon_nice" ] && echo "its defaults (nice 19, I/O class idle)" || echo "daemon.nice $daemon_nice (and I/O class idle, the default)")"
   echo "and \`cairn run\`; restic under \`nice -n 19 ionice -c3\`."
   echo
   echo "| background | foreground wall (s), median | range | slowdown (median) | backup still running at the end | goal (issue 15) | |"
@@ -179,6 +186,8 @@ mkdir -p "$root/bench/results"
   echo "| restic, nice 19, ionice idle | $(median "${wall[restic]}") | $(range "${wall[restic]}") | $(slow "$(median "${wall[restic]}")" "$base") | ${running[restic]} | | |"
   echo
   echo "Foreground wall times per round: alone ${wall[alone]}; cairn ${wall[cairn]}; restic ${wall[restic]}."
+  echo "Of which reading the files (the rest compiles): alone ${reads[alone]}; cairn ${reads[cairn]}; restic ${reads[restic]}."
+  [ -z "$readers" ] || echo "The plan had readers: $readers."
   echo "Reproduce: \`flock /work/.build.lock bench/impact.sh --rounds $rounds$([ "$units" = 8 ] || echo " --units $units")$([ -z "$daemon_nice" ] || echo " --daemon-nice $daemon_nice")\`."
 } | tee "$out"
 rm -rf "${work:?}"
