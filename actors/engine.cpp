@@ -4,10 +4,13 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -28,13 +31,24 @@ namespace cairn::actors {
 
 namespace {
 
-// The daemon must not be noticed: a higher nice value, and the idle I/O class
-// (the kernel serves its reads and writes only when nobody else needs the disk).
+// The daemon must not be noticed: the lowest CPU class and a high nice value,
+// and the idle I/O class (the kernel serves its reads and writes only when
+// nobody else needs the disk). Each applies to one thread: every thread the
+// process has now gets them, and threads started later inherit them.
 void lower_priority(const config::daemon_config& d) {
-  if (d.nice > 0) setpriority(PRIO_PROCESS, 0, d.nice);
-  if (d.idle_io) {
-    constexpr int who_process = 1, class_idle = 3, class_shift = 13;
-    syscall(SYS_ioprio_set, who_process, 0, class_idle << class_shift);
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    pid_t tid = static_cast<pid_t>(std::atoi(task.path().filename().c_str()));
+    if (tid <= 0) continue;
+    if (d.nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), d.nice);
+    if (d.idle_cpu) {  // a waking task of the user's preempts ours at once
+      sched_param none{};
+      sched_setscheduler(tid, SCHED_IDLE, &none);
+    }
+    if (d.idle_io) {
+      constexpr int who_process = 1, class_idle = 3, class_shift = 13;
+      syscall(SYS_ioprio_set, who_process, tid, class_idle << class_shift);
+    }
   }
 }
 

@@ -193,6 +193,7 @@ void emit_daemon(YAML::Emitter& out, const daemon_config& d) {
   out << YAML::Key << "retry" << YAML::Value << duration_text(d.retry);
   out << YAML::Key << "nice" << YAML::Value << d.nice;
   out << YAML::Key << "io" << YAML::Value << (d.idle_io ? "idle" : "normal");
+  out << YAML::Key << "cpu" << YAML::Value << (d.idle_cpu ? "idle" : "normal");
   out << YAML::Key << "prune_every" << YAML::Value << duration_text(d.prune_every);
   out << YAML::Key << "pause_when" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "on_battery" << YAML::Value << d.pause_on_battery;

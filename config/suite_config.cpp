@@ -534,7 +534,7 @@ suite_config parser::parse(const YAML::Node& root) {
   if (root["daemon"]) {
     const auto& n = root["daemon"];
     expect_map(n, "daemon");
-    check_keys(n, {"retry", "nice", "io", "prune_every", "pause_when", "pause_check", "sysfs_root", "procfs_root"},
+    check_keys(n, {"retry", "nice", "io", "cpu", "prune_every", "pause_when", "pause_check", "sysfs_root", "procfs_root"},
                "daemon");
     if (n["pause_when"]) {
       const auto& w = n["pause_when"];
@@ -567,6 +567,11 @@ suite_config parser::parse(const YAML::Node& root) {
       auto io = scalar(n["io"], "daemon io");
       if (io != "idle" && io != "normal") error_at(n["io"], "daemon io must be idle or normal, not \"" + io + "\"");
       c.daemon.idle_io = io == "idle";
+    }
+    if (n["cpu"]) {
+      auto cpu = scalar(n["cpu"], "daemon cpu");
+      if (cpu != "idle" && cpu != "normal") error_at(n["cpu"], "daemon cpu must be idle or normal, not \"" + cpu + "\"");
+      c.daemon.idle_cpu = cpu == "idle";
     }
   }
   if (root["suite_state"]) {

@@ -145,6 +145,7 @@ struct daemon_config {
   std::chrono::seconds retry{15 * 60};  // a failed run is tried again after this
   int nice = 19;                        // CPU priority of the daemon (0..19)
   bool idle_io = true;                  // I/O only when the disk is otherwise idle
+  bool idle_cpu = true;                 // SCHED_IDLE: any other runnable task goes first
   std::chrono::seconds prune_every{7 * 86400};  // after a forget, prune a target at most this often
   // pause_when: a run pauses while one of these holds, and goes on after.
   bool pause_on_battery = false;

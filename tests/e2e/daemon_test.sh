@@ -76,11 +76,12 @@ run 0 cairn init
 run 2 "$CAIRN" -c "$T/cairn.yaml" daemon
 grep -q "no plan has a schedule" "$T/err" || fail "unclear error: $(cat "$T/err")"
 
-note "every 1s: runs again and again, at nice 19 and idle I/O; nightly waits"
+note "every 1s: runs again and again, at nice 19, SCHED_IDLE and idle I/O; nightly waits"
 config ""
 start_daemon
 wait_for at_least fast 3 || { cat "$T/daemon.err"; fail "the daemon made fewer than 3 checkpoints in 30 s"; }
-[ "$(ps -o ni= -p "$pid" | tr -d ' ')" = 19 ] || fail "the daemon runs at nice $(ps -o ni= -p "$pid")"
+[ "$(awk '{print $19}' /proc/"$pid"/stat)" = 19 ] || fail "the daemon runs at nice $(awk '{print $19}' /proc/"$pid"/stat)"
+grep -q '^policy *: *5$' /proc/"$pid"/sched || fail "the daemon is not in SCHED_IDLE: $(grep policy /proc/"$pid"/sched)"
 ionice -p "$pid" | grep -q idle || fail "the daemon's I/O class is $(ionice -p "$pid")"
 [ "$(count nightly)" -eq 0 ] || fail "nightly ran before its time"
 jq -s -e 'map(select(.type=="next_run" and .plan=="nightly" and .retry==false)) | length > 0' "$T/daemon.out" > /dev/null || fail "no next_run for nightly: $(cat "$T/daemon.out")"
