@@ -21,7 +21,7 @@ YAML
 threads() {
   local t line
   for t in /proc/"$1"/task/*; do
-    line="${t##*/} $(awk '{print $19}' "$t/stat" 2> /dev/null) $(awk '/^policy/ {print $3}' "$t/sched" 2> /dev/null) $(ionice -p "${t##*/}" 2> /dev/null | cut -d: -f1) $(cat "$t/comm" 2> /dev/null)"
+    line="${t##*/} $(awk '{print $19}' "$t/stat" 2> /dev/null) $(awk '/^policy/ {print $3}' "$t/sched" 2> /dev/null) $(ionice -p "${t##*/}" 2> /dev/null | cut -d: -f1) $(cat "$t/comm" 2> /dev/null)" || true  # (set -e: a thread may end meanwhile)
     [ -d "$t" ] && [ "$(echo "$line" | wc -w)" -ge 5 ] && echo "$line"  # a thread that ended meanwhile is left out
   done
   return 0
