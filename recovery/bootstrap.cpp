@@ -126,10 +126,9 @@ expected<bootstrap_report> install(const suite_payload& p, const bootstrap_optio
   return report;
 }
 
-// Opens one suite-state object: header, keys, payload.
-expected<suite_payload> open_object(byte_view object, const std::string& where, const unlocker& unlock,
-                                    bootstrap_report& report) {
-  CAIRN_ASSIGN(auto header, read_suite_state_header(object, where));
+// Opens one suite-state object whose header was read: keys, payload.
+expected<suite_payload> open_object(byte_view object, const suite_state_header& header, const std::string& where,
+                                    const unlocker& unlock, bootstrap_report& report) {
   CAIRN_ASSIGN(auto keys, unlock(header.key_slots, header.repository_id, header.encryption));
   auto payload = open_suite_state(object, header, keys);
   if (!payload) return fail(payload.error().with_context(where));
@@ -146,11 +145,9 @@ bool key_error(errc code) {
 }
 
 // What a key is tried against: generations with the same slots open alike.
-std::string slots_of(byte_view object) {
-  auto header = read_suite_state_header(object, "");
-  if (!header) return {};
-  std::string out = header->repository_id + '/' + std::to_string(static_cast<int>(header->encryption));
-  for (const auto& k : header->key_slots) {
+std::string slots_of(const suite_state_header& header) {
+  std::string out = header.repository_id + '/' + std::to_string(static_cast<int>(header.encryption));
+  for (const auto& k : header.key_slots) {
     out += '/' + k.id + ':' + std::to_string(static_cast<int>(k.kind)) + ':' + to_hex(k.salt) + ':' +
            k.fingerprint + ':' + to_hex(k.wrapped) + ':' + to_hex(k.tpm_private);
   }
@@ -199,12 +196,17 @@ expected<bootstrap_report> bootstrap_from_target(targets::target& target, const 
       report.notes.push_back(where + ": " + describe(object.error()) + "; trying an older one");
       continue;
     }
-    auto slots = slots_of(*object);
-    if (!slots.empty() && failed_slots.count(slots)) {
+    auto header = read_suite_state_header(*object, where);
+    if (!header) {
+      report.notes.push_back(describe(header.error()) + "; trying an older one");
+      continue;
+    }
+    auto slots = slots_of(*header);
+    if (failed_slots.count(slots)) {
       report.notes.push_back(where + ": sealed for the same key slots as a newer one this key did not open; skipped");
       continue;
     }
-    auto payload = open_object(*object, where, unlock, report);
+    auto payload = open_object(*object, *header, where, unlock, report);
     if (!payload) {
       auto code = payload.error().code();
       if (key_error(code)) {
@@ -237,7 +239,8 @@ expected<bootstrap_report> bootstrap_from_file(const fs::path& file, const unloc
     return fail(errc::corrupt, file.string() + " is larger than a suite state may be (4 GiB)");
   byte_buffer object((std::istreambuf_iterator<char>(in)), {});
   bootstrap_report report;
-  CAIRN_ASSIGN(auto payload, open_object(object, file.string(), unlock, report));
+  CAIRN_ASSIGN(auto header, read_suite_state_header(object, file.string()));
+  CAIRN_ASSIGN(auto payload, open_object(object, header, file.string(), unlock, report));
   report.source = file.string();
   return install(payload, o, std::move(report));
 }

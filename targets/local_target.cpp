@@ -1,5 +1,7 @@
 #include "targets/local_target.hpp"
 
+#include "targets/detail/fd_io.hpp"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -35,19 +37,6 @@ int fsync_dir(const fs::path& dir) {
   int rc = ::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
   return rc;
-}
-
-status write_all(int fd, byte_view data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(errc::io, std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return {};
 }
 
 }  // namespace
@@ -105,7 +94,7 @@ status local_target::store(std::string_view name, byte_view data, bool replace) 
     ::unlink(tmp.c_str());
     return fail(io_error("write", name, err));
   };
-  if (auto w = write_all(fd, data); !w) return cleanup(errno ? errno : EIO);
+  if (int e = detail::write_all(fd, data); e != 0) return cleanup(e);
   if (::fsync(fd) != 0) return cleanup(errno);
   if (::close(fd) != 0) {
     int err = errno;
@@ -141,18 +130,9 @@ expected<byte_buffer> local_target::get(std::string_view name, byte_range range)
   }
   uint64_t length = std::min<uint64_t>(range.length, size - range.offset);
   byte_buffer out(length);
-  size_t done = 0;
-  while (done < length) {
-    ssize_t n = ::pread(fd, out.data() + done, length - done, range.offset + done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      return fail(io_error("read", name, err));
-    }
-    done += static_cast<size_t>(n);
-  }
+  int err = detail::pread_all(fd, out.data(), length, range.offset);
   ::close(fd);
+  if (err != 0) return fail(io_error("read", name, err));
   return out;
 }
 
@@ -211,7 +191,7 @@ public:
   }
   status append(byte_view data) override {
     if (committed_) return fail(errc::invalid_input, target_.describe() + ": append after commit");
-    if (auto w = write_all(fd_, data); !w) return fail(target_.io_error("write", "a new object", errno ? errno : EIO));
+    if (int e = detail::write_all(fd_, data); e != 0) return fail(target_.io_error("write", "a new object", e));
     return {};
   }
   status commit(std::string_view name) override {
@@ -268,12 +248,7 @@ status local_target::place(int fd, const fs::path& named, std::string_view name)
     struct stat st {};
     if (::fstat(fd, &st) != 0) return fail(io_error("stat", name, errno));
     byte_buffer bytes(static_cast<size_t>(st.st_size));
-    for (size_t done = 0; done < bytes.size();) {
-      ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return fail(io_error("read back", name, n < 0 ? errno : EIO));
-      done += static_cast<size_t>(n);
-    }
+    if (int e = detail::pread_all(fd, bytes.data(), bytes.size(), 0); e != 0) return fail(io_error("read back", name, e));
     return store(name, bytes, true);
   }
   if (err != 0) return fail(io_error("rename", name, err));

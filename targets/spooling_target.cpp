@@ -1,5 +1,7 @@
 #include "targets/spooling_target.hpp"
 
+#include "targets/detail/fd_io.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,26 +25,15 @@ public:
   }
 
   status append(byte_view data) override {
-    if (fd_ < 0) {
-      memory_.insert(memory_.end(), data.begin(), data.end());
-      return {};
+    if (fd_ >= 0 && detail::write_all(fd_, data) != 0) {
+      // The spool's disk is full (or failing): this object goes on in
+      // memory, as it would without a spool, rather than failing the run.
+      CAIRN_TRY(read_back(memory_));
+      ::close(fd_);
+      fd_ = -1;
     }
-    for (size_t done = 0; done < data.size();) {
-      ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        // The spool's disk is full (or failing): this object goes on in
-        // memory, as it would without a spool, rather than failing the run.
-        CAIRN_TRY(read_back(memory_));
-        ::close(fd_);
-        fd_ = -1;
-        memory_.insert(memory_.end(), data.begin() + static_cast<std::ptrdiff_t>(done), data.end());
-        size_ = memory_.size();
-        return {};
-      }
-      done += static_cast<size_t>(n);
-      size_ += static_cast<size_t>(n);
-    }
+    if (fd_ < 0) memory_.insert(memory_.end(), data.begin(), data.end());
+    else size_ += data.size();
     return {};
   }
 
@@ -57,20 +48,14 @@ public:
 private:
   status read_back(byte_buffer& out) const {
     out.resize(size_);
-    for (size_t done = 0; done < out.size();) {
-      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        return fail(errc::io, "reading back a spooled object for " + inner_.describe() + ": " +
-                                (n < 0 ? std::strerror(errno) : "shorter than written"));
-      done += static_cast<size_t>(n);
-    }
+    if (int e = detail::pread_all(fd_, out.data(), out.size(), 0); e != 0)
+      return fail(errc::io, "reading back a spooled object for " + inner_.describe() + ": " + std::strerror(e));
     return {};
   }
 
   target& inner_;
   int fd_;
-  size_t size_ = 0;     // bytes in the file
+  size_t size_ = 0;     // bytes in the file (while there is one)
   byte_buffer memory_;  // the object, once the file could take no more
 };
 
