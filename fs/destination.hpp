@@ -131,6 +131,10 @@ private:
   std::unordered_map<std::string, dir_ptr> cache_;  // relative path -> handle (bounded)
 };
 
+// Owner, xattrs, mode and times of the regular file open as `fd` (for
+// writing: a file restore made itself, so no identity to check).
+status apply_file_metadata(int fd, const std::string& path, const metadata& meta, const apply_options& options);
+
 // Writes `data` at `offset` of `fd`, all of it.
 status write_at(int fd, uint64_t offset, byte_view data, const std::string& path);
 // Like write_at, but skips 4 KiB blocks (aligned in the file) that are all

@@ -26,6 +26,11 @@ tl::unexpected<error> errno_fail(std::string_view what, const std::string& path,
   return fail(code, std::string(what) + " " + path + ": " + std::strerror(err));
 }
 
+uid_t effective_uid() {
+  static const uid_t euid = ::geteuid();  // once, not once a file
+  return euid;
+}
+
 tl::unexpected<error> changed(const std::string& path) {
   return fail(errc::io, path + " changed while restoring: left alone");
 }
@@ -186,7 +191,7 @@ expected<dir_ptr> destination::child(const dir_ptr& parent, const std::string& n
     if (fd >= 0) {
       struct stat st {};
       // Restore writes into it: make sure its owner may (its own mode comes last).
-      if (create && ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 0700) != 0700)
+      if (create && ::fstat(fd, &st) == 0 && st.st_uid == effective_uid() && (st.st_mode & 0700) != 0700)
         ::fchmod(fd, (st.st_mode & 07777) | 0700);
       return std::make_shared<const dir_handle>(fd, std::move(relative));
     }
@@ -430,6 +435,25 @@ expected<std::optional<metadata>> destination::peek(const dir_handle& parent, co
   return std::optional<metadata>(std::move(m));
 }
 
+namespace {
+
+// The owner a restored entry gets, if any: the one asked for, or the
+// recorded one when running as root.
+std::optional<owner_override> owner_for(const metadata& meta, const apply_options& options) {
+  if (effective_uid() != 0) return std::nullopt;
+  if (options.as_owner) return options.as_owner;
+  if (options.owners) return owner_override{meta.uid, meta.gid};
+  return std::nullopt;
+}
+
+mode_t mode_for(const metadata& meta, const apply_options& options) {
+  mode_t mode = meta.mode & 07777;
+  if (options.as_owner) mode &= ~mode_t{S_ISUID | S_ISGID};
+  return mode;
+}
+
+}  // namespace
+
 status destination::apply_metadata(const dir_handle& parent, const std::string& name,
                                    const identity& expected, const metadata& meta,
                                    const apply_options& options) {
@@ -448,18 +472,11 @@ status destination::apply_metadata(const dir_handle& parent, const std::string& 
     return changed(path);
   bool is_link = S_ISLNK(st.st_mode);
   bool by_proc = proc_available();
-  static const uid_t euid = ::geteuid();  // once, not once a file
   std::string self = by_proc ? proc_path(fd) : std::string();
   // Symlinks have no mode; their xattrs and times go through the parent's handle.
   std::string link_path = proc_available() ? proc_path(parent.fd()) + "/" + name : path;
-  mode_t mode = meta.mode & 07777;
-  if (options.as_owner) {
-    mode &= ~mode_t{S_ISUID | S_ISGID};
-    if (euid == 0 && ::fchownat(fd, "", options.as_owner->uid, options.as_owner->gid, AT_EMPTY_PATH) != 0)
-      return errno_fail("set owner of", path);
-  } else if (options.owners && euid == 0) {
-    if (::fchownat(fd, "", meta.uid, meta.gid, AT_EMPTY_PATH) != 0) return errno_fail("set owner of", path);
-  }
+  if (auto owner = owner_for(meta, options))
+    if (::fchownat(fd, "", owner->uid, owner->gid, AT_EMPTY_PATH) != 0) return errno_fail("set owner of", path);
   for (const auto& x : meta.xattrs) {
     int r = is_link || !by_proc
               ? ::lsetxattr(link_path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0)
@@ -468,6 +485,7 @@ status destination::apply_metadata(const dir_handle& parent, const std::string& 
   }
   // chmod after chown: chown clears setuid and setgid bits.
   if (!is_link) {
+    mode_t mode = mode_for(meta, options);
     int r = by_proc ? ::chmod(self.c_str(), mode) : ::fchmodat(parent.fd(), name.c_str(), mode, AT_SYMLINK_NOFOLLOW);
     if (r != 0) return errno_fail("set mode of", path);
   }
@@ -476,6 +494,20 @@ status destination::apply_metadata(const dir_handle& parent, const std::string& 
   int r = is_link || !by_proc ? ::utimensat(parent.fd(), name.c_str(), times, AT_SYMLINK_NOFOLLOW)
                               : ::utimensat(AT_FDCWD, self.c_str(), times, 0);
   if (r != 0) return errno_fail("set times of", path);
+  return {};
+}
+
+status apply_file_metadata(int fd, const std::string& path, const metadata& meta, const apply_options& options) {
+  if (auto owner = owner_for(meta, options))
+    if (::fchown(fd, owner->uid, owner->gid) != 0) return errno_fail("set owner of", path);
+  for (const auto& x : meta.xattrs)
+    if (::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0)
+      return errno_fail("set extended attribute " + x.name + " on", path);
+  // After chown, which clears setuid and setgid bits.
+  if (::fchmod(fd, mode_for(meta, options)) != 0) return errno_fail("set mode of", path);
+  struct timespec times[2] = {to_timespec(meta.atime_ns), to_timespec(meta.mtime_ns)};
+  if (meta.atime_ns == 0) times[0].tv_nsec = UTIME_OMIT;  // not recorded
+  if (::futimens(fd, times) != 0) return errno_fail("set times of", path);
   return {};
 }
 

@@ -37,11 +37,13 @@ restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
     temp_prefix_(".cairn-restore-" + std::to_string(::getpid()) + "-"),
     state_(new std::atomic<uint8_t>[plan_->entries.size()]),
     failed_(new std::atomic<uint8_t>[plan_->entries.size()]),
-    sized_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
+    sized_(new std::atomic<uint8_t>[plan_->entries.size()]),
+    remaining_(new std::atomic<uint32_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
     older_(plan_->entries.size()) {
   for (size_t i = 0; i < plan_->entries.size(); ++i) {
     state_[i] = 0;
     sized_[i] = 0;
+    remaining_[i] = plan_->entries[i].chunks;
     failed_[i] = plan_->entries[i].missing_content ? 1 : 0;
   }
 }
@@ -137,6 +139,7 @@ uint64_t restore_execution::reuse_existing(size_t begin, size_t end, const repo:
     }
     ::close(*fd);
     if (in_place.empty()) continue;
+    remaining_[i] -= static_cast<uint32_t>(in_place.size());
     bool identical = in_place.size() == e.chunks && static_cast<uint64_t>(st.st_size) == e.size;
     older_[i] = std::make_unique<older_copy>(older_copy{identical ? fs::identity{} : older, std::move(in_place)});
     if (identical) {
@@ -207,11 +210,14 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   auto cipher = repo.cipher().for_pack(info.salt);
   auto hasher = repo.make_hasher();
   // Coalesce blobs whose gaps are small into one ranged read: large reads for
-  // large blobs (up to 8 MiB), few blobs a read for small ones (each costs a
-  // file write; a shorter range is as much work and less memory). The ranges
-  // of all fetchers together stay within fetch_budget.
+  // large blobs, few blobs a read for small ones (each costs a file write; a
+  // shorter range is as much work and less memory). A range stays under
+  // 2 MiB, below the size glibc maps afresh for every buffer (cli/main.cpp):
+  // its buffer is then memory this thread used before, not new pages to
+  // fault in and zero. The ranges of all fetchers together stay within
+  // fetch_budget.
   constexpr uint64_t max_gap = 256 << 10;
-  constexpr uint64_t max_range = 8 << 20;
+  constexpr uint64_t max_range = 2 << 20;
   constexpr size_t max_range_blobs = 512;
   auto lost = [&](const planned_blob& pb, const std::string& why) {
     out.damaged.push_back(pb.blob.id);
@@ -232,6 +238,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
       needed.push_back(&pb);
   }
   std::unordered_map<uint32_t, int> fds;
+  fs::direct_writer direct;
   auto close_all = [&] {
     for (auto& [entry, fd] : fds) ::close(fd);
     fds.clear();
@@ -262,7 +269,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
         lost(pb, plain.error().message());
         continue;
       }
-      write_blob(pb, *plain, fds, out);
+      write_blob(pb, *plain, fds, direct, out);
     }
     i = j;
   }
@@ -289,43 +296,84 @@ restore_execution::fetch_grant::~fetch_grant() {
 }
 
 void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& plain,
-                                   std::unordered_map<uint32_t, int>& fds, fetch_outcome& out) {
+                                   std::unordered_map<uint32_t, int>& fds, fs::direct_writer& direct,
+                                   fetch_outcome& out) {
   constexpr size_t max_open = 64;
-  // A hole in a new file needs no write (finish_files makes a file
-  // that got none, and sets its size).
-  if (all_zero(plain)) return;
+  // A hole in a new file needs no write (the file is made, and sized, when
+  // it is finished).
+  bool hole = all_zero(plain);
   for (const auto& t : plan_->targets_of(pb)) {
     if (failed(t.entry) || reused(t.entry, t.offset)) continue;
-    auto it = fds.find(t.entry);
-    if (it == fds.end()) {
-      if (fds.size() >= max_open) {  // stay far below RLIMIT_NOFILE
-        for (auto& [entry, fd] : fds) ::close(fd);
-        fds.clear();
+    if (!hole) {
+      auto it = fds.find(t.entry);
+      if (it == fds.end()) {
+        if (fds.size() >= max_open) {  // stay far below RLIMIT_NOFILE
+          for (auto& [entry, fd] : fds) ::close(fd);
+          fds.clear();
+        }
+        auto fd = open_content(t.entry);
+        if (!fd) {
+          mark_failed(t.entry);
+          out.problems.push_back({plan_->path(t.entry), fd.error().message()});
+          continue;
+        }
+        it = fds.emplace(t.entry, *fd).first;
       }
-      auto fd = open_content(t.entry);
-      if (!fd) {
+      const auto& e = plan_->entries[t.entry];
+      std::string path = dest_->path_of(plan_->path(t.entry));
+      // Large new files go around the page cache (fs/direct_write.hpp).
+      bool large = e.size >= fs::direct_writer::worth_from && !older_[t.entry];
+      auto st = large ? direct.write(it->second, t.offset, plain, path) : fs::write_sparse(it->second, t.offset, plain, path);
+      if (!st) {
         mark_failed(t.entry);
-        out.problems.push_back({plan_->path(t.entry), fd.error().message()});
+        out.problems.push_back({plan_->path(t.entry), st.error().message()});
         continue;
       }
-      it = fds.emplace(t.entry, *fd).first;
+      out.bytes_written += plain.size();
+      // write_sparse wrote the block holding a non-zero last byte.
+      if (t.offset + plain.size() == e.size && plain.back() != 0) sized_[t.entry] = 1;
     }
-    auto st = fs::write_sparse(it->second, t.offset, plain, dest_->path_of(plan_->path(t.entry)));
-    if (!st) {
-      mark_failed(t.entry);
-      out.problems.push_back({plan_->path(t.entry), st.error().message()});
-      continue;
-    }
-    out.bytes_written += plain.size();
-    // write_sparse wrote the block holding a non-zero last byte.
-    if (t.offset + plain.size() == plan_->entries[t.entry].size && plain.back() != 0)
-      sized_[t.entry] = 1;
+    if (remaining_[t.entry].fetch_sub(1) == 1) finish_now(t.entry, fds, out);
   }
+}
+
+void restore_execution::finish_now(uint32_t entry, std::unordered_map<uint32_t, int>& fds, fetch_outcome& out) {
+  int fd = -1;
+  if (auto it = fds.find(entry); it != fds.end()) {
+    fd = it->second;
+    fds.erase(it);
+  } else {
+    auto opened = open_content(entry);  // made now if all were holes
+    if (!opened) {
+      mark_failed(entry);
+      out.problems.push_back({plan_->path(entry), opened.error().message()});
+      return;
+    }
+    fd = *opened;
+  }
+  std::string path = dest_->path_of(plan_->path(entry));
+  auto parent = parent_dir(entry, false);
+  auto st = [&]() -> status {
+    if (!sized_[entry].load() && ::ftruncate(fd, static_cast<off_t>(plan_->entries[entry].size)) != 0)
+      return fail(errc::io, "set size of " + path + ": " + std::strerror(errno));
+    CAIRN_TRY(fs::apply_file_metadata(fd, path, plan_->meta(entry), options_));
+    if (!parent) return tl::unexpected(parent.error());
+    return dest_->commit(**parent, temp_name(entry), leaf(entry));
+  }();
+  ::close(fd);
+  if (!st) {
+    mark_failed(entry);
+    out.problems.push_back({plan_->path(entry), st.error().message()});
+    if (parent) (void)dest_->remove(**parent, temp_name(entry));
+    return;
+  }
+  state_[entry].store(5);
 }
 
 fetch_outcome restore_execution::deliver_pack(const pack_work& work, const blob_reader& read) {
   fetch_outcome out;
   std::unordered_map<uint32_t, int> fds;
+  fs::direct_writer direct;
   for (const auto& pb : plan_->blobs_of(work)) {
     auto targets = plan_->targets_of(pb);
     bool wanted = std::any_of(targets.begin(), targets.end(),
@@ -339,7 +387,7 @@ fetch_outcome restore_execution::deliver_pack(const pack_work& work, const blob_
       continue;
     }
     out.bytes_fetched += plain->size();
-    write_blob(pb, *plain, fds, out);
+    write_blob(pb, *plain, fds, direct, out);
   }
   for (auto& [entry, fd] : fds) ::close(fd);
   return out;
@@ -355,7 +403,8 @@ std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t 
   end = std::min(end, plan_->entries.size());
   for (size_t i = begin; i < end; ++i) {
     const auto& e = plan_->entries[i];
-    if (!has_content(e) || state_[i].load() == 4) continue;  // identical copy in place
+    auto state = state_[i].load();
+    if (!has_content(e) || state == 4 || state == 5) continue;  // identical copy in place, or finished
     if (failed(i)) {  // named already; leave nothing, or the older copy
       if (state_[i].load() == 2)
         if (auto parent = parent_dir(i, false)) (void)dest_->remove(**parent, temp_name(i));
@@ -386,7 +435,7 @@ std::vector<entry_problem> restore_execution::finish_files(size_t begin, size_t 
 void restore_execution::discard_unfinished() {
   for (size_t i = 0; i < plan_->entries.size(); ++i) {
     auto state = state_[i].load();
-    if (!has_content(plan_->entries[i]) || state == 0 || state == 4) continue;
+    if (!has_content(plan_->entries[i]) || state == 0 || state == 4 || state == 5) continue;
     // Renamed into place already: the temporary name is gone and this is a no-op.
     if (auto parent = parent_dir(i, false)) (void)dest_->remove(**parent, temp_name(i));
   }
@@ -422,6 +471,7 @@ std::vector<entry_problem> restore_execution::apply_metadata(size_t begin, size_
   for (size_t i = begin; i < end; ++i) {
     const auto& e = plan_->entries[i];
     if (e.hardlink_of != no_entry || e.type == fs::file_type::directory || failed(i)) continue;
+    if (has_content(e) && state_[i].load() == 5) continue;  // finish_now gave it its metadata
     auto parent = parent_dir(i, false);
     auto st = parent ? dest_->apply_metadata(**parent, leaf(i), ids_[i], plan_->meta(i), options)
                      : status(tl::unexpected(parent.error()));
