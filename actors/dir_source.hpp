@@ -36,7 +36,7 @@ struct source_options {
   // walk did not visit are dropped, so it describes only files there now.
   std::shared_ptr<const catalog::cache_seal> cache_seal;
   repo::chunker_params chunker;
-  uint64_t window_bytes = 24u << 20;
+  uint64_t window_bytes = 12u << 20;
   size_t window_chunks = 256;
   size_t readers = 4;                          // files read at once (plans.NAME.readers)
   size_t files_ahead = 64;                     // files handed to the readers and not yet read

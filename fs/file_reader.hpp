@@ -1,11 +1,19 @@
 // Sequential reading of one regular file for a backup: O_NOATIME where allowed
-// and read-ahead hints. The page cache is left alone: dropping pages behind us
-// would also drop those the user had cached before, and the kernel's LRU keeps
-// read-once pages from displacing the working set. One instance per file; not
-// synchronized (several instances may be used from several threads).
+// and read-ahead hints. Pages the user has cached are left alone: dropping
+// pages behind us would also drop those the user had cached before.
+//
+// A large file that is not in the page cache is read with O_DIRECT, through
+// an aligned buffer of our own: the device writes into memory this process
+// reuses, where a cached read first fills new page-cache pages and then
+// copies them (most of a cold backup's system time), and the user's cached
+// files are not pushed out by data read once. Whether the file is cached is
+// asked of its first block (RWF_NOWAIT); a cached file is read as before.
+// One instance per file; not synchronized (several instances may be used from
+// several threads).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/error.hpp"
@@ -21,6 +29,9 @@ struct read_hints {
 
 class file_reader {
 public:
+  // Files at least this large are candidates for O_DIRECT.
+  static constexpr uint64_t direct_from = 1u << 20;
+
   static expected<file_reader> open(const std::string& path, const read_hints& hints = {});
   file_reader(file_reader&& other) noexcept;
   file_reader& operator=(file_reader&&) = delete;
@@ -35,9 +46,22 @@ public:
   const std::string& path() const { return path_; }
 
 private:
-  file_reader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  file_reader(int fd, std::string path, bool large) : fd_(fd), path_(std::move(path)), large_(large) {}
+  expected<size_t> read_at(uint8_t* out, size_t n);
+  bool start_direct();
+  expected<size_t> fill_direct();
+
   int fd_ = -1;
   std::string path_;
+  uint64_t pos_ = 0;      // the file offset of the next read
+  bool large_ = false;    // worth asking whether to read it direct (at the first read)
+  bool direct_ = false;   // reading with O_DIRECT into buffer_
+  struct aligned_free {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, aligned_free> buffer_;
+  size_t buffered_ = 0;   // bytes in buffer_
+  size_t taken_ = 0;      // of which handed out
 };
 
 }  // namespace cairn::fs

@@ -9,6 +9,7 @@
 namespace cairn::targets::detail {
 
 int write_all(int fd, byte_view data);
+int pwrite_all(int fd, byte_view data, uint64_t offset);
 int pread_all(int fd, uint8_t* out, size_t length, uint64_t offset);
 
 }  // namespace cairn::targets::detail
