@@ -47,6 +47,7 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
   auto db = catalog::catalog::open(options_.state_dir, true);
   if (db && options_.file_cache) {
     cache_ = std::move(*db);
+    cache_->read_ahead();
     if (options_.cache_seal) cache_->use_cache_seal(options_.cache_seal);
   }
   for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
