@@ -19,7 +19,7 @@ namespace {
 // Below this the kernel's default read-ahead covers the file: no advice call.
 constexpr uint64_t advise_from = 256u << 10;
 // Each direct read, and the buffer it goes to.
-constexpr size_t direct_bytes = 1u << 20;
+constexpr size_t direct_bytes = 512u << 10;
 // Direct reads start at multiples of this (the buffer is aligned to it too).
 constexpr size_t direct_align = 4096;
 

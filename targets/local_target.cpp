@@ -193,7 +193,7 @@ status local_target::remove(std::string_view name) {
 // cache, and the fsync at commit writes it.
 class local_writer final : public object_writer {
 public:
-  static constexpr size_t stage_bytes = 1u << 20;
+  static constexpr size_t stage_bytes = 512u << 10;
 
   local_writer(local_target& target, int fd, fs::path named) : target_(target), fd_(fd), named_(std::move(named)) {
     int flags = ::fcntl(fd_, F_GETFL);
