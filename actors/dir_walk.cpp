@@ -47,7 +47,6 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
   auto db = catalog::catalog::open(options_.state_dir, true);
   if (db && options_.file_cache) {
     cache_ = std::move(*db);
-    cache_->read_ahead();
     if (options_.cache_seal) cache_->use_cache_seal(options_.cache_seal);
   }
   for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
@@ -276,7 +275,9 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
   bool known = false;
   for (size_t t = 0; t < targets_; ++t) known = known || dir->cache[t].count(name);
   (known ? result_.stats.files_changed : result_.stats.files_new) += 1;
-  start_file(dir, slot, abs, *meta);
+  if (follow_link(dir, slot, abs, *meta)) return;
+  auto* file = start_file(dir, slot, abs, *meta);
+  if (meta->nlink > 1) lead_links(file);
 }
 
 const byte_buffer& dir_walk::cached_xattrs(pending_dir* dir, const std::string& name) const {
@@ -289,8 +290,8 @@ const byte_buffer& dir_walk::cached_xattrs(pending_dir* dir, const std::string& 
   return none;
 }
 
-void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
-                          const fs::metadata& meta) {
+pending_file* dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
+                                   const fs::metadata& meta) {
   ++dir->outstanding;
   auto file = std::make_unique<pending_file>();
   file->dir = dir;
@@ -302,9 +303,11 @@ void dir_walk::start_file(pending_dir* dir, size_t slot, const std::string& abs,
   file->chunks.resize(targets_);
   reading_.emplace(file->id, file.get());
   pool_->submit({file->id, abs, meta, true});
+  auto* started = file.get();
   files_.emplace(file.get(), std::move(file));
   if (options_.progress)
     self_->send(options_.progress, atom::set::value, std::string("backing up"), abs);
+  return started;
 }
 
 void dir_walk::drain() {
@@ -397,6 +400,7 @@ void dir_walk::on_sealed(pending_file* file, size_t seq, const seal_result& r, s
 }
 
 void dir_walk::complete_file(pending_file* file) {
+  if (file->leads_links) resolve_links(file);
   auto* dir = file->dir;
   if (file->failed) {
     dir->dropped[file->slot] = true;

@@ -7,10 +7,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -159,16 +157,6 @@ expected<std::unique_ptr<catalog>> catalog::open(const fs::path& state_dir, bool
       return fail(errc::unsupported, "the catalog " + file.string() + " was written by a newer Cairn");
     return std::unique_ptr<catalog>(new catalog(std::move(p)));
   });
-}
-
-void catalog::read_ahead() const {
-  std::string file = impl_->db.getFilename();
-  for (const std::string& f : {file, file + "-wal"}) {
-    int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) continue;
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-    ::close(fd);
-  }
 }
 
 expected<std::optional<std::string>> catalog::setting(const std::string& key) {

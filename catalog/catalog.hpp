@@ -63,12 +63,6 @@ public:
                                                  bool read_only = false);
   ~catalog();
 
-  // Asks the kernel to read the whole database ahead, in large requests: a
-  // backup looks up every file of its sources in the file cache, and over a
-  // cold page cache each lookup would otherwise wait for its own pages, one
-  // small read at a time. Only a hint; nothing fails.
-  void read_ahead() const;
-
   static std::filesystem::path file_of(const std::filesystem::path& state_dir);
 
   // Suite-wide settings: "suite_id", "chunker_seed", ...
