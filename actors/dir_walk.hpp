@@ -12,6 +12,9 @@
 #include "crypto/id_hasher.hpp"
 #include "fs/directory_tags.hpp"
 #include "fs/exclude.hpp"
+#include <map>
+#include <utility>
+
 #include "fs/stat_ahead.hpp"
 #include "repo/read_pool.hpp"
 
@@ -53,7 +56,28 @@ struct pending_file {
   size_t emitted = 0;
   size_t done = 0;
   bool failed = false;
+  bool leads_links = false;  // other names of its inode wait for its chunks (dir_walk_links.cpp)
   std::vector<std::vector<object_id>> chunks;  // [target][seq]
+};
+
+// Names of one inode met in one walk (hard links): the first is read, the
+// others take its chunks instead of reading the same bytes again.
+struct link_share {
+  fs::metadata before;          // the first name's stat: the others must match it
+  bool sensitive = false;
+  pending_file* leader = nullptr;  // while the first name is read
+  bool failed = false;
+  bool cacheable = true;        // it did not change while it was read
+  std::vector<fs::xattr> xattrs;
+  std::vector<std::vector<object_id>> chunks;  // [target], once read
+  struct follower {
+    pending_dir* dir;
+    size_t slot;
+    std::string abs;
+    fs::metadata meta;
+  };
+  std::vector<follower> followers;  // waiting for the first name's chunks
+  uint64_t seen = 1;                // names met so far
 };
 
 class dir_walk {
@@ -79,7 +103,14 @@ private:
   bool reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
                 std::vector<std::vector<object_id>>& out) const;
   const byte_buffer& cached_xattrs(pending_dir* dir, const std::string& name) const;
-  void start_file(pending_dir* dir, size_t slot, const std::string& abs, const fs::metadata& meta);
+  pending_file* start_file(pending_dir* dir, size_t slot, const std::string& abs, const fs::metadata& meta);
+  // Hard links (dir_walk_links.cpp): true when this name of an inode met
+  // before takes (or will take) that name's chunks instead of being read.
+  bool follow_link(pending_dir* dir, size_t slot, const std::string& abs, const fs::metadata& meta);
+  void lead_links(pending_file* file);
+  void take_link(const link_share& share, pending_dir* dir, size_t slot, const fs::metadata& meta);
+  // The first name was read (or failed): its followers get its chunks (or are read).
+  void resolve_links(pending_file* file);
   // Takes what the readers have read: chunks go to the sealers.
   void drain();
   void emit(pending_file* file, chunk_ptr data);
@@ -118,6 +149,7 @@ private:
   std::unordered_map<pending_dir*, std::unique_ptr<pending_dir>> dirs_;
   std::unordered_map<pending_file*, std::unique_ptr<pending_file>> files_;
   std::unordered_map<uint64_t, pending_file*> reading_;  // by read pool id
+  std::map<std::pair<uint64_t, uint64_t>, link_share> links_;  // by (device, inode)
   uint64_t next_file_id_ = 0;
   std::vector<pending_dir*> stack_;
   std::unique_ptr<fs::stat_ahead> lister_;  // lists and stats directories ahead of the walk

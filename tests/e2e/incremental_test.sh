@@ -70,5 +70,24 @@ expected="added src/copy;added src/link-to-f5;content src/c/text.txt;metadata sr
 run 0 cairn diff latest latest
 grep -q "added 0, removed 0, changed 0, metadata only 0" "$T/out" || fail "a checkpoint differs from itself: $(cat "$T/out")"
 
+note "the names of one inode (hard links) are read once, and come back as links"
+mkdir -p "$T/src/links/sub"
+random_file "$T/src/links/one" $((3 << 20))
+ln "$T/src/links/one" "$T/src/links/two"
+ln "$T/src/links/one" "$T/src/links/sub/three"
+run 0 cairn --json backup
+[ "$(checkpoint_stat bytes_read)" -eq $((3 << 20)) ] || fail "a new file with 3 names: read $(checkpoint_stat bytes_read) bytes"
+echo "appended" >> "$T/src/links/two"
+run 0 cairn --json backup
+[ "$(checkpoint_stat files_changed)" -eq 3 ] || fail "files_changed is $(checkpoint_stat files_changed), expected 3"
+[ "$(checkpoint_stat bytes_read)" -eq "$(stat -c %s "$T/src/links/one")" ] \
+  || fail "a changed file with 3 names: read $(checkpoint_stat bytes_read) bytes"
+run 0 cairn --json backup
+[ "$(checkpoint_stat bytes_read)" -eq 0 ] || fail "the names that took the first one's chunks were not cached"
+run 0 cairn restore latest --to "$T/linked"
+for n in one two sub/three; do cmp -s "$T/src/links/one" "$T/linked/src/links/$n" || fail "links/$n restored wrong"; done
+[ "$(stat -c %h "$T/linked/src/links/sub/three")" -eq 3 ] || fail "the restored names are not one inode"
+[ "$(stat -c %i "$T/linked/src/links/one")" = "$(stat -c %i "$T/linked/src/links/sub/three")" ] || fail "not linked"
+
 note "check passes"
 run 0 cairn check --read-data
