@@ -12,17 +12,6 @@
 using namespace cairn;
 using namespace cairn::fs;
 
-namespace {
-
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
-
 TEST_CASE("command input: fed in pieces, read whole, and no input is /dev/null") {
   testing::temp_dir dir;
   std::string piece(100000, 'x');
@@ -41,7 +30,7 @@ TEST_CASE("command input: fed in pieces, read whole, and no input is /dev/null")
   none.command = "wc -c";
   none.output = dir.path() / "none";
   REQUIRE(run_to_file(none));
-  CHECK(read_all(dir.path() / "none") == "0\n");
+  CHECK(testing::read_all(dir.path() / "none") == "0\n");
 }
 
 TEST_CASE("command input: a command that stops reading fails when it exits 0, and keeps its exit code otherwise") {

@@ -26,13 +26,6 @@ struct piece {
   size_t length;
 };
 
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST_CASE("direct_writer: chunks at any offset, in any order, from two threads, make the same file") {
@@ -71,7 +64,7 @@ TEST_CASE("direct_writer: chunks at any offset, in any order, from two threads, 
   other.join();
   // Zeros at the end are holes too: the size comes from the caller, as restore does.
   REQUIRE(::truncate(path.c_str(), static_cast<off_t>(expected.size())) == 0);
-  CHECK(read_all(path) == expected);
+  CHECK(testing::read_all(path) == expected);
 
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);

@@ -1,8 +1,11 @@
-// A temporary directory removed at the end of a test. Not synchronized.
+// A temporary directory removed at the end of a test, and reading a file of
+// it back whole. Not synchronized.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace cairn::testing {
@@ -25,5 +28,13 @@ public:
 private:
   std::filesystem::path path_;
 };
+
+// The bytes of a file ("" when it cannot be read).
+inline std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 }  // namespace cairn::testing
