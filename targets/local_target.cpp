@@ -250,12 +250,15 @@ private:
       }
     }
     written_ += done;
-    if (done == data.size()) {
+    if (whole && done == data.size()) {
       staged_ = 0;
       return {};
     }
+    // The last piece, or a refusal: through the cache from here on. The
+    // descriptor loses O_DIRECT even when nothing is left to write, since
+    // place() may read the object back through it (another file system).
     ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_DIRECT);
-    auto st = write_at(data.subspan(done));
+    auto st = done < data.size() ? write_at(data.subspan(done)) : status{};
     stage_.reset();
     staged_ = 0;
     return st;
@@ -275,14 +278,16 @@ private:
   bool committed_ = false;
 };
 
+// Read and write: place() reads the object back when its folder is on
+// another file system (linkat fails with EXDEV) and copies it there.
 expected<std::unique_ptr<object_writer>> local_target::open_writer() {
   CAIRN_TRY(ensure_dir(root_));
-  int fd = ::open(root_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  int fd = ::open(root_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
   if (fd >= 0) return std::unique_ptr<object_writer>(new local_writer(*this, fd, {}));
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
     return fail(io_error("create", "a temporary file in", errno));
   fs::path named = root_ / temporary_name();  // a file system without O_TMPFILE
-  fd = ::open(named.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  fd = ::open(named.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return fail(io_error("create", named.filename().string(), errno));
   return std::unique_ptr<object_writer>(new local_writer(*this, fd, named));
 }
