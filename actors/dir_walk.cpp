@@ -76,6 +76,10 @@ std::optional<error> dir_walk::enter(pending_dir* dir, const std::string& abs) {
     dir->names = std::move(*keep);
     dir->stats.clear();  // no longer aligned with the names: stat them again
   }
+  // One slot a name: no growth (and no moving of nodes) while the walk visits them.
+  dir->nodes.reserve(dir->names.size());
+  dir->content.reserve(dir->names.size());
+  dir->subtrees.reserve(dir->names.size());
   return std::nullopt;
 }
 
@@ -196,7 +200,8 @@ bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::met
 }
 
 void dir_walk::visit(pending_dir* dir, size_t index) {
-  const std::string name = dir->names[index];
+  // Visited once: the walk no longer needs the listing's copy.
+  const std::string name = std::move(dir->names[index]);
   auto abs = fs::join_path(dir->abs, name);
   auto meta = index < dir->stats.size() ? std::move(dir->stats[index]) : dir->handle->stat(name);
   if (!meta) {
@@ -225,17 +230,18 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
     else reuse = false;
   }
   size_t slot = dir->nodes.size();
-  auto srel = child_rel(dir->srel, name);
+  // Only resources and directories need the path below the source's root.
+  std::string srel = options_.source.resource || is_dir ? child_rel(dir->srel, name) : std::string();
   // A resource's sensitive paths: stored only where the target encrypts.
   bool sensitive = dir->is_sensitive || (options_.source.resource && options_.source.resource->is_sensitive(srel));
   if (sensitive && !dir->is_sensitive) result_.sensitive_found.push_back(srel);
   if (sensitive && mask_for(true) == 0) return;  // no target may hold it: not even read
-  dir->nodes.push_back(repo::node{name, *meta, {}, {}});
   dir->content.emplace_back(targets_);
   dir->subtrees.emplace_back(targets_);
   dir->dropped.push_back(false);
   dir->sensitive.push_back(sensitive);
   if (is_dir) {
+    dir->nodes.push_back(repo::node{name, *meta, {}, {}});
     auto child = std::make_unique<pending_dir>();
     child->parent = dir;
     child->slot = slot;
@@ -257,14 +263,17 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
     dirs_.emplace(child.get(), std::move(child));
     return;
   }
-  if (meta->type != fs::file_type::regular) return;
+  // The node keeps the metadata; what follows reads it there.
+  dir->nodes.push_back(repo::node{name, std::move(*meta), {}, {}});
+  if (!regular) return;
+  const fs::metadata& m = dir->nodes[slot].meta;
   result_.stats.files += 1;
-  result_.stats.bytes += meta->size;
-  if (sensitive) result_.sensitive_files += 1, result_.sensitive_bytes += meta->size;
+  result_.stats.bytes += m.size;
+  if (sensitive) result_.sensitive_files += 1, result_.sensitive_bytes += m.size;
   if (reuse) {
     for (size_t t = 0; t < targets_; ++t) {
       if (!(mask_for(sensitive) & (1u << t))) continue;
-      dir->fresh[t].push_back(entry_of(name, *meta, cached[t]));
+      dir->fresh[t].push_back(entry_of(name, m, cached[t]));
       dir->content[slot][t] = std::move(cached[t]);
     }
     result_.stats.files_unchanged += 1;
@@ -275,9 +284,9 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
   bool known = false;
   for (size_t t = 0; t < targets_; ++t) known = known || dir->cache[t].count(name);
   (known ? result_.stats.files_changed : result_.stats.files_new) += 1;
-  if (follow_link(dir, slot, abs, *meta)) return;
-  auto* file = start_file(dir, slot, abs, *meta);
-  if (meta->nlink > 1) lead_links(file);
+  if (follow_link(dir, slot, abs, m)) return;
+  auto* file = start_file(dir, slot, abs, m);
+  if (m.nlink > 1) lead_links(file);
 }
 
 const byte_buffer& dir_walk::cached_xattrs(pending_dir* dir, const std::string& name) const {
@@ -426,14 +435,18 @@ void dir_walk::maybe_finalize(pending_dir* dir) {
 
 void dir_walk::finalize(pending_dir* dir) {
   dir->finalizing = true;
+  size_t last = 0;  // the last target given a tree takes the nodes instead of a copy
+  for (size_t t = 0; t < targets_; ++t)
+    if (mask_for(dir->is_sensitive) & (1u << t)) last = t;
   for (size_t t = 0; t < targets_; ++t) {
     if (!(mask_for(dir->is_sensitive) & (1u << t))) continue;
     repo::tree tree;
+    tree.nodes.reserve(dir->nodes.size());
     for (size_t i = 0; i < dir->nodes.size(); ++i) {
       if (dir->dropped[i]) continue;
       if (!(mask_for(dir->sensitive[i]) & (1u << t))) continue;
-      repo::node n = dir->nodes[i];
-      n.content = dir->content[i][t];
+      repo::node n = t == last ? std::move(dir->nodes[i]) : dir->nodes[i];
+      n.content = t == last ? std::move(dir->content[i][t]) : dir->content[i][t];
       n.subtree = dir->subtrees[i][t];
       tree.nodes.push_back(std::move(n));
     }

@@ -149,15 +149,17 @@ metadata from_stat(const struct stat& st) {
 namespace {
 
 // Names, symlink target and xattrs on top of what stat gave.
-status complete_at(metadata& m, int dirfd, const std::string& name, const std::string& path,
-                   bool xattrs) {
+// `path` (the entry's full path, for messages and xattrs) is made only when
+// needed: a walk completes every file, and most need neither.
+template <class Path>
+status complete_at(metadata& m, int dirfd, const std::string& name, const Path& path, bool xattrs) {
   m.user = user_name(m.uid);
   m.group = group_name(m.gid);
   if (m.type == file_type::symlink) {
     std::string target(std::max<uint64_t>(m.size, 64) + 1, '\0');
     for (;;) {
       ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
-      if (n < 0) return fail(errno_error("read symlink", path, errno));
+      if (n < 0) return fail(errno_error("read symlink", path(), errno));
       if (static_cast<size_t>(n) < target.size()) {
         target.resize(static_cast<size_t>(n));
         break;
@@ -167,7 +169,7 @@ status complete_at(metadata& m, int dirfd, const std::string& name, const std::s
     m.link_target = std::move(target);
   }
   if (xattrs) {
-    CAIRN_ASSIGN(m.xattrs, read_xattrs(path));
+    CAIRN_ASSIGN(m.xattrs, read_xattrs(path()));
   }
   return {};
 }
@@ -182,7 +184,7 @@ expected<std::vector<xattr>> read_xattrs(int fd, const std::string& path) {
 
 expected<metadata> read_metadata(const std::string& path) {
   CAIRN_ASSIGN(metadata m, stat_only(path));
-  CAIRN_TRY(complete_at(m, AT_FDCWD, path, path, true));
+  CAIRN_TRY(complete_at(m, AT_FDCWD, path, [&] { return path; }, true));
   return m;
 }
 
@@ -241,7 +243,7 @@ expected<metadata> directory::read(const std::string& name) const {
 }
 
 status directory::complete(metadata& m, const std::string& name, bool xattrs) const {
-  return complete_at(m, fd_, name, join_path(path_, name), xattrs);
+  return complete_at(m, fd_, name, [&] { return join_path(path_, name); }, xattrs);
 }
 
 byte_buffer encode_xattrs(const std::vector<xattr>& xattrs) {
