@@ -15,7 +15,7 @@ size_t rounded(size_t n) { return (n + granule - 1) / granule * granule; }
 
 buffer_pool& buffer_pool::shared() {
   // Never destroyed: threads may still drop chunks while the process exits.
-  static auto* pool = new buffer_pool(16u << 20);
+  static auto* pool = new buffer_pool(8u << 20);
   return *pool;
 }
 

@@ -2,10 +2,12 @@
 // ones that drop them. A fresh mapping costs a page fault for every 4 KiB on
 // first touch (here about as much as hashing the bytes), and a backup passes
 // gigabytes through ~1 MiB chunks: the same few megabytes are reused instead.
-// Measured on a 2.5 GB initial backup, cold: page faults 395-513k -> 174-187k,
-// wall time -12%, peak RSS +3 to +11 MiB (a 32 MiB pool: +20-30 MiB for little
-// more). Bounded: at most `max_bytes` of capacity wait in a pool; the rest is
-// freed. Thread-safe.
+// Measured on a 2.5 GB initial backup, cold, two runs each (page faults,
+// wall time, peak RSS): no pool 439-509k, 13.5-14.2 s, 97 MiB; 8 MiB
+// 259-268k, 12.4-13.9 s, 107-108 MiB; 16 MiB 188-192k, 11.8-13.0 s,
+// 108-119 MiB. Every buffer waiting stays resident, so the shared pool is
+// 8 MiB: the peak memory of a backup is a goal too. Bounded: at most
+// `max_bytes` of capacity wait in a pool; the rest is freed. Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +27,7 @@ public:
   buffer_pool(const buffer_pool&) = delete;
   buffer_pool& operator=(const buffer_pool&) = delete;
 
-  // The process's pool (16 MiB).
+  // The process's pool (8 MiB).
   static buffer_pool& shared();
 
   // A buffer whose capacity is at least `capacity`. Its size and bytes are
