@@ -2,7 +2,6 @@
 
 #include "actors/error.hpp"
 #include "actors/timeouts.hpp"
-#include "base/buffer_pool.hpp"
 #include "repo/compression.hpp"
 
 namespace cairn::actors {
@@ -42,7 +41,7 @@ sealer_actor::behavior_type sealer(sealer_actor::stateful_pointer<sealer_state> 
         pending->result.ids[t] = id;
         if (!targets[t].repo->index().claim(id)) continue;  // stored already, or by another sealer
         if (!encoded) {
-          encoded = make_pooled_chunk(repo::encode_blob(job.data->view(), job.context->zstd_level));
+          encoded = make_chunk(repo::encode_blob(job.data->view(), job.context->zstd_level));
           pending->result.bytes_new += job.data->size();
         }
         pending->result.bytes_stored += encoded->size();

@@ -39,8 +39,6 @@ public:
   const uint8_t* data() const { return data_.data(); }
   size_t size() const { return data_.size(); }
   bool empty() const { return data_.empty(); }
-  // The buffer, for reuse by whoever destroys the chunk (base/buffer_pool.hpp).
-  byte_buffer release() { return std::move(data_); }
 
 private:
   byte_buffer data_;

@@ -2,7 +2,6 @@
 
 #include <zstd.h>
 
-#include "base/buffer_pool.hpp"
 #include "repo/repo_format.hpp"
 
 namespace cairn::repo {
@@ -40,9 +39,8 @@ byte_buffer encode_blob(byte_view plaintext, int zstd_level) {
   bool raw = n == 0 || ZSTD_isError(n) || n >= plaintext.size();
   const uint8_t* payload = raw ? plaintext.data() : scratch.get();
   size_t size = raw ? plaintext.size() : n;
-  // From the pool: a sealer passes a chunk's worth of bytes through here (base/buffer_pool.hpp).
-  byte_buffer out = buffer_pool::shared().take(1 + size);
-  out.clear();
+  byte_buffer out;
+  out.reserve(1 + size);
   out.push_back(static_cast<uint8_t>(raw ? blob_encoding::raw : blob_encoding::zstd));
   out.insert(out.end(), payload, payload + size);
   return out;

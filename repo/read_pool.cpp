@@ -6,7 +6,6 @@
 #include <cstring>
 #include <new>
 
-#include "base/buffer_pool.hpp"
 #include "fs/file_reader.hpp"
 
 namespace cairn::repo {
@@ -14,14 +13,6 @@ namespace cairn::repo {
 namespace {
 
 constexpr size_t min_buffer = 64u << 10;
-
-// A reader's buffer of at least `size` bytes; only the part no earlier user
-// wrote is zero-filled (once).
-byte_buffer take_buffer(size_t size) {
-  auto b = buffer_pool::shared().take(size);
-  if (b.size() < size) b.resize(size);
-  return b;
-}
 
 }  // namespace
 
@@ -123,8 +114,7 @@ void read_pool::push(read_event event) {
 }
 
 void read_pool::run() {
-  // From the shared pool, like the chunks cut from it: see base/buffer_pool.hpp.
-  byte_buffer buffer;
+  std::unique_ptr<uint8_t[]> buffer;
   size_t cap = 0;
   const size_t max = options_.chunker.max_size;
   for (;;) {
@@ -135,8 +125,7 @@ void read_pool::run() {
         used_ -= cap;
         buffers_ -= cap;
         cap = 0;
-        buffer_pool::shared().give(std::move(buffer));
-        buffer = {};
+        buffer.reset();
         budget_cv_.notify_all();
       }
       work_cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
@@ -148,11 +137,10 @@ void read_pool::run() {
     size_t need = std::clamp<size_t>(std::bit_ceil(request.before.size + 1), min_buffer, max);
     if (need != cap) {
       give_back(cap, true);
-      buffer_pool::shared().give(std::move(buffer));
-      buffer = {};
+      buffer.reset();
       cap = 0;
       if (!acquire(need, true)) break;
-      buffer = take_buffer(need);
+      buffer.reset(new uint8_t[need]);  // never zero-filled
       cap = need;
     }
     try {
@@ -167,7 +155,7 @@ void read_pool::run() {
 // Cuts as soon as a cut point is in the buffer (a cut depends only on the
 // bytes before it), and reads more only when none is: the rest moved to the
 // front is then shorter than a chunk, and the buffer never needs to exceed max_size.
-void read_pool::read_file(const read_request& request, byte_buffer& buffer, size_t& cap) {
+void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap) {
   const auto& before = request.before;
   auto reader = fs::file_reader::open(request.path, {before.size, static_cast<int64_t>(before.uid)});
   if (!reader) return push({request.id, nullptr, true, reader.error(), false, {}});
@@ -182,14 +170,14 @@ void read_pool::read_file(const read_request& request, byte_buffer& buffer, size
   bool eof = false;
   std::optional<fs::metadata> after;
   for (;;) {
-    byte_view rest(buffer.data() + start, end - start);
+    byte_view rest(buffer.get() + start, end - start);
     size_t cut = rest.empty() ? 0 : chunker_.next_cut(rest, eof);
     if (cut > 0) {
       if (!acquire(cut, false)) return;
       read_event e;
       e.id = request.id;
       try {
-        e.data = make_pooled_chunk(rest.first(cut));
+        e.data = make_chunk(byte_buffer(rest.begin(), rest.begin() + cut));
       } catch (const std::bad_alloc&) {
         give_back(cut, false);
         throw;
@@ -200,25 +188,24 @@ void read_pool::read_file(const read_request& request, byte_buffer& buffer, size
     }
     if (eof) break;
     if (start > 0) {
-      std::memmove(buffer.data(), buffer.data() + start, end - start);
+      std::memmove(buffer.get(), buffer.get() + start, end - start);
       end -= start;
       start = 0;
     }
     if (end == cap) {  // it grew past its size: a rare case, held outside the budget's wait
       size_t bigger = std::min<size_t>(cap * 2, options_.chunker.max_size);
-      auto grown = take_buffer(bigger);
-      std::memcpy(grown.data(), buffer.data(), end);
+      std::unique_ptr<uint8_t[]> grown(new uint8_t[bigger]);
+      std::memcpy(grown.get(), buffer.get(), end);
       {
         std::lock_guard lock(mutex_);
         used_ += bigger - cap;
         buffers_ += bigger - cap;
       }
-      buffer_pool::shared().give(std::move(buffer));
       buffer = std::move(grown);
       cap = bigger;
     }
     if (!wait_while_paused()) return;
-    auto n = reader->read(buffer.data() + end, cap - end);
+    auto n = reader->read(buffer.get() + end, cap - end);
     if (!n) return push({request.id, nullptr, true, n.error(), false, {}});
     if (*n == 0) {
       eof = true;

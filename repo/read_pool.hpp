@@ -69,7 +69,7 @@ public:
 
 private:
   void run();
-  void read_file(const read_request& request, byte_buffer& buffer, size_t& cap);
+  void read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap);
   bool acquire(uint64_t bytes, bool is_buffer);  // false when stopped
   void give_back(uint64_t bytes, bool is_buffer);
   bool wait_while_paused();                      // false when stopped
