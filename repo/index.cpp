@@ -140,6 +140,11 @@ std::optional<blob_index::location> blob_index::find(const object_id& id) const 
   return blobs_.find(id);
 }
 
+void blob_index::bulk_load(bool on) {
+  std::unique_lock lock(mutex_);
+  blobs_.set_bulk(on);
+}
+
 void blob_index::add_known(const std::unordered_set<object_id>& ids) {
   std::unique_lock lock(mutex_);
   for (const auto& id : ids) blobs_.insert_known(id);

@@ -62,6 +62,9 @@ public:
   // claim() false for them; find() knows no location until a pack added
   // later names them. They take the index's ~44 bytes each, not a hash node.
   void add_known(const std::unordered_set<object_id>& ids);
+  // Many packs arrive at once (the index files of a repository): fewer,
+  // larger merges until it is turned off (detail::blob_table::set_bulk).
+  void bulk_load(bool on);
   std::optional<location> find(const object_id& id) const;
   bool contains(const object_id& id) const;
   bool has_pack(const object_id& pack) const;

@@ -124,6 +124,16 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
   });
   if (!listed) return fail(listed.error());
   bool vanished = false;
+  index_.bulk_load(true);
+  struct bulk_end {
+    blob_index& index;
+    ~bulk_end() {
+      try {
+        index.bulk_load(false);
+      } catch (const std::bad_alloc&) {  // the blobs stay unmerged, and found: the next add merges
+      }
+    }
+  } bulk{index_};
   for (const auto& info : index_files) {
     auto id = *object_id::parse(info.name.substr(index_prefix.size()));
     auto packs = read_index_file(id, info.size);

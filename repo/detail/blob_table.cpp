@@ -148,7 +148,9 @@ uint64_t blob_table::hash(const object_id& id) const {
 }
 
 void blob_table::size_recent() {
-  recent_limit_ = std::max<size_t>(1024, sorted_count_ / 32);
+  // A bulk load merges a quarter as often: each merge moves nearly every
+  // sorted entry, and a repository's whole index is loaded at once.
+  recent_limit_ = std::max<size_t>(1024, sorted_count_ / (bulk_ ? 8 : 32));
   recent_mem_.resize(recent_limit_ * sizeof(recent_entry));
   size_t slot_count = std::bit_ceil(recent_limit_ * 2);
   slots_mem_.resize(slot_count * sizeof(uint32_t));
@@ -341,9 +343,20 @@ void blob_table::merge() {
   }
   sorted_count_ = n + m;
   recent_count_ = 0;
-  recent_mem_.clear();
-  slots_mem_.clear();
+  // The recent array is overwritten, not dropped: its pages would only be
+  // faulted in again. The slots are zeroed in place for the same reason.
   size_recent();
+  std::memset(slots_mem_.data(), 0, slots_mem_.size());
+}
+
+void blob_table::set_bulk(bool on) {
+  if (bulk_ == on) return;
+  bulk_ = on;
+  if (!on) merge();
+  if (recent_count_ == 0) {
+    size_recent();
+    std::memset(slots_mem_.data(), 0, slots_mem_.size());
+  }
 }
 
 void blob_table::for_each(const std::function<void(const object_id&, const blob_location&)>& fn) const {

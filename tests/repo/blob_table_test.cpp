@@ -330,3 +330,40 @@ TEST_CASE("blob_table: claimed ids are absent until a pack gives them a location
   CHECK(table.count(detail::mark::claimed) == 1);
   CHECK(table.count(detail::mark::unclaimed) == unclaimed.size() - 3);
 }
+
+TEST_CASE("blob_table: a bulk load merges less often and finds the same blobs, duplicates keeping their first location") {
+  std::mt19937_64 rng(99);
+  std::map<object_id, blob_location> want;
+  std::vector<object_id> ids;
+  blob_table plain, bulk;
+  bulk.set_bulk(true);
+  size_t plain_merges = 0, bulk_merges = 0, plain_last = 0, bulk_last = 0;
+  for (int i = 0; i < 60000; ++i) {
+    object_id id = !ids.empty() && rng() % 9 == 0 ? ids[rng() % ids.size()] : random_id(rng);
+    auto loc = some_location(rng, i % 41 == 0);
+    bool fresh = want.emplace(id, loc).second;
+    if (fresh) ids.push_back(id);
+    CHECK(plain.insert(id, loc) == fresh);
+    CHECK(bulk.insert(id, loc) == fresh);
+    if (plain.sorted_count() != plain_last) ++plain_merges, plain_last = plain.sorted_count();
+    if (bulk.sorted_count() != bulk_last) ++bulk_merges, bulk_last = bulk.sorted_count();
+    if (i % 11 == 0) {
+      const auto& probe = ids[rng() % ids.size()];
+      CHECK(bulk.find(probe) == want.at(probe));
+    }
+  }
+  CHECK(bulk_merges * 2 < plain_merges);
+  bulk.set_bulk(false);  // merges what is left
+  CHECK(bulk.sorted_count() == want.size());
+  for (const auto& [id, loc] : want) CHECK(bulk.find(id) == loc);
+  // After the load it is a plain table again: inserts, merges and lookups go on.
+  for (int i = 0; i < 5000; ++i) {
+    auto id = random_id(rng);
+    auto loc = some_location(rng, false);
+    CHECK(bulk.insert(id, loc));
+    want.emplace(id, loc);
+  }
+  bulk.merge();
+  CHECK(bulk.size() == want.size());
+  for (const auto& [id, loc] : want) CHECK(bulk.find(id) == loc);
+}
