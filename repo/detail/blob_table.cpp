@@ -155,6 +155,8 @@ void blob_table::size_recent() {
   size_t slot_count = std::bit_ceil(recent_limit_ * 2);
   slots_mem_.resize(slot_count * sizeof(uint32_t));
   slot_mask_ = slot_count - 1;
+  // Zeroed in place rather than dropped: the pages would only be faulted in again.
+  std::memset(slots_mem_.data(), 0, slots_mem_.size());
 }
 
 const blob_table::sorted_entry* blob_table::find_sorted(const object_id& id) const {
@@ -344,19 +346,15 @@ void blob_table::merge() {
   sorted_count_ = n + m;
   recent_count_ = 0;
   // The recent array is overwritten, not dropped: its pages would only be
-  // faulted in again. The slots are zeroed in place for the same reason.
+  // faulted in again.
   size_recent();
-  std::memset(slots_mem_.data(), 0, slots_mem_.size());
 }
 
 void blob_table::set_bulk(bool on) {
   if (bulk_ == on) return;
   bulk_ = on;
-  if (!on) merge();
-  if (recent_count_ == 0) {
-    size_recent();
-    std::memset(slots_mem_.data(), 0, slots_mem_.size());
-  }
+  if (recent_count_ == 0) size_recent();
+  else if (!on) merge();  // which sizes the recent array for single inserts again
 }
 
 void blob_table::for_each(const std::function<void(const object_id&, const blob_location&)>& fn) const {

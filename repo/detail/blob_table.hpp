@@ -130,7 +130,7 @@ private:
   const recent_entry* find_recent(const object_id& id) const;
   uint64_t hash(const object_id& id) const;
   blob_location unpack(const object_id& id, const packed_location& p) const;
-  void size_recent();  // capacity and slots for the current threshold
+  void size_recent();  // capacity and empty slots for the current threshold (the recent array empty)
 
   mapped_buffer sorted_mem_;
   size_t sorted_count_ = 0;
