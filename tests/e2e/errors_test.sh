@@ -157,13 +157,22 @@ note "two runs of one plan at once: the second is refused"
 mkdir -p "$T/src/many"
 for i in $(seq 1 40); do random_file "$T/src/many/f$i" $((2 << 20)); done
 LIMITS="{upload_kbps: 20480}" write_config "$T/src"  # about 4 s: the second run meets the first
-"$CAIRN" -q -c "$T/cairn.yaml" backup > /dev/null 2>&1 &
+"$CAIRN" -q -c "$T/cairn.yaml" backup > "$T/first.log" 2>&1 &
 first=$!
-for _ in $(seq 1 200); do  # until the first run holds the plan's lock
-  flock -n "$T/state/locks/plan-main.lock" true 2>/dev/null || break
+# Whether someone holds the plan's lock, seen in /proc/locks: probing it with
+# flock(1) would take it for an instant, and the first run could meet that.
+lock_held() {
+  local lock=$T/state/locks/plan-main.lock
+  [ -e "$lock" ] && awk -v ino="$(stat -c %i "$lock")" '{ n = split($6, a, ":"); if (n == 3 && a[3] == ino) found = 1 } END { exit !found }' /proc/locks
+}
+held=0
+for _ in $(seq 1 1500); do  # until the first run holds the plan's lock (a loaded CI machine starts it slowly)
+  if lock_held; then held=1; break; fi
+  kill -0 $first 2>/dev/null || break
   sleep 0.02
 done
+[ $held = 1 ] || fail "the first run never held the plan's lock: $(cat "$T/first.log")"
 run 1 cairn backup
 grep -q "plan main is already running" "$T/err" || fail "$(cat "$T/err")"
-wait $first || fail "the first run failed"
+wait $first || fail "the first run failed: $(cat "$T/first.log")"
 run 0 cairn check
