@@ -48,7 +48,7 @@ done
 note "forget and prune through each target: the forgotten data goes, the kept checkpoint restores"
 sed -i 's|^  home: {sources: \[{type: dir, path: \(.*\)}\], targets: \[nas, cloud\]}$|  home: {sources: [{type: dir, path: \1}], targets: [nas, cloud], keep: {last: 1}}|' "$T/cairn.yaml"
 grep -q "keep: {last: 1}" "$T/cairn.yaml" || fail "could not add a keep policy"
-rm "$T/src/docs/f1.bin" "$T/src/docs/f2.bin"
+rm "$T/src/docs/f1.bin" "$T/src/docs/f2.bin" "$T/src/docs/f3.bin" "$T/src/docs/f4.bin"
 run 0 cairn backup
 run 0 cairn --json forget --prune
 [ "$(json 'select(.type=="forget" and .keep==false) | .target' | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "2 2 " ] \
@@ -56,7 +56,9 @@ run 0 cairn --json forget --prune
 cp "$T/out" "$T/forget.out"
 for t in nas cloud; do
   freed=$(jq -r "select(.type==\"prune\" and .target==\"$t\") | .bytes_freed" "$T/forget.out")
-  # 6 MiB of the removed files; packs less than 20% unused stay as they are
+  # 12 of ~36 MiB removed. Packs less than 20% unused stay as they are, and how
+  # the removed chunks spread over packs depends on timing, so the bound is what
+  # holds for any layout: unused - 20% of all = 12 - 7.2 MiB, at least 4.8 MiB
   [ "$freed" -ge $((2 << 20)) ] || fail "prune on $t freed only $freed bytes"
   rm -rf "$T/r-$t"
   run 0 cairn restore latest --target "$t" --to "$T/r-$t"
