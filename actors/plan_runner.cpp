@@ -193,19 +193,19 @@ void start_sources(self_ptr self) {
   }
   auto options_for = [&](const config::source_config& src) {
     source_options o;
-    o.plain_targets = st.plain_targets;
-    o.plan = st.options.plan;
-    o.source = src;
-    o.target_names = names;
+    o.walk.plain_targets = st.plain_targets;
+    o.walk.plan = st.options.plan;
+    o.walk.source = src;
+    o.walk.target_names = names;
+    o.walk.state_dir = st.options.suite->state_dir;
+    o.walk.cache_seal = seal;
+    o.walk.chunker = st.options.chunker;
+    o.walk.gate = st.options.gate;
+    o.walk.readers = st.plan->readers;
     o.context = st.context;
     o.progress = st.options.progress;
     o.catalog = st.options.catalog;
-    o.state_dir = st.options.suite->state_dir;
-    o.cache_seal = seal;
-    o.chunker = st.options.chunker;
     o.cancel_stage = st.stage_cancel;
-    o.gate = st.options.gate;
-    o.readers = st.plan->readers;
     return o;
   };
   for (const auto& src : st.plan->sources) {
@@ -218,7 +218,7 @@ void start_sources(self_ptr self) {
   if (st.options.scan) {
     for (const auto& src : st.plan->sources) {
       auto o = options_for(src);
-      o.cancel_scan = st.scan_cancel;
+      o.walk.cancel_scan = st.scan_cancel;
       auto scanner = self->spawn<caf::linked + caf::detached>(dir_source, o);
       st.scanners.push_back(scanner);
       // Totals only feed the progress line: a failed count changes nothing.

@@ -311,7 +311,7 @@ int print_restore(const output& out, const restore_report& r, const std::string&
 
 int print_dry_run(const output& out, const std::vector<service::dry_run_source>& sources) {
   int code = exit_ok;
-  source_totals all;
+  backup::source_totals all;
   for (const auto& s : sources) {
     if (!s.note.empty() && s.to_read.empty() && s.type != config::source_type::command) code = exit_failure;  // the backup would fail
     for (const auto& f : s.to_read) {

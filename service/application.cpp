@@ -18,7 +18,7 @@ std::string run_status(const plan_report& report) { return actors::run_status(re
 
 expected<std::vector<dry_run_source>> dry_run(const fs::path& config_file, const std::vector<std::string>& plans) {
   CAIRN_ASSIGN(auto suite, config::load_config(config_file));
-  return actors::dry_run(suite, plans);
+  return backup::dry_run(suite, plans);
 }
 
 application::application(std::shared_ptr<const config::suite_config> suite, std::unique_ptr<engine> e,

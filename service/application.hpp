@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/dry_run.hpp"
+#include "backup/dry_run.hpp"
 #include "actors/engine.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
@@ -29,7 +29,7 @@
 namespace cairn::service {
 
 using actors::engine;
-using actors::dry_run_source;
+using backup::dry_run_source;
 
 // A run's outcome in one word: ok, partial, failed, skipped, cancelled.
 std::string run_status(const plan_report& report);

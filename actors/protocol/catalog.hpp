@@ -10,20 +10,11 @@
 #include "base/bytes.hpp"
 #include "catalog/cache_seal.hpp"
 #include "catalog/catalog.hpp"
+#include "catalog/file_cache_update.hpp"
 
 namespace cairn {
 
-struct file_cache_update {
-  std::string plan;
-  std::string target;
-  std::string directory;
-  std::vector<catalog::cache_entry> entries;
-  // A write-only machine's sealed file cache (catalog/cache_seal.hpp).
-  std::shared_ptr<const catalog::cache_seal> seal;
-  // With `seal`: not a directory but the end of a walk of source `directory`:
-  // drop the rows of that source this walk did not store.
-  bool drop_unvisited = false;
-};
+using catalog::file_cache_update;
 
 struct target_record {
   std::string name;
@@ -33,14 +24,14 @@ struct target_record {
 
 }  // namespace cairn
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::file_cache_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::catalog::file_cache_update)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::target_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::catalog::checkpoint_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::catalog::run_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<cairn::catalog::checkpoint_row>)
 
 CAF_BEGIN_TYPE_ID_BLOCK(cairn_catalog, ::cairn::ids::catalog)
-  CAF_ADD_TYPE_ID(cairn_catalog, (cairn::file_cache_update))
+  CAF_ADD_TYPE_ID(cairn_catalog, (cairn::catalog::file_cache_update))
   CAF_ADD_TYPE_ID(cairn_catalog, (cairn::target_record))
   CAF_ADD_TYPE_ID(cairn_catalog, (cairn::catalog::checkpoint_row))
   CAF_ADD_TYPE_ID(cairn_catalog, (cairn::catalog::run_row))

@@ -12,16 +12,9 @@
 #include <string>
 
 #include "actors/protocol/atoms.hpp"
+#include "base/progress_counters.hpp"
 
 namespace cairn {
-
-struct progress_counters {
-  uint64_t files = 0;           // files done (or to do, in totals)
-  uint64_t bytes = 0;           // bytes read or restored (or to read)
-  uint64_t bytes_uploaded = 0;  // bytes sent to targets
-  uint64_t bytes_new = 0;       // bytes found new (to upload)
-  uint64_t errors = 0;
-};
 
 struct progress_snapshot {
   std::string phase;            // "scanning", "backing up", "restoring", "committing"

@@ -8,6 +8,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/protocol/target.hpp"
+#include "backup/results.hpp"
 
 namespace cairn {
 
@@ -29,22 +30,16 @@ struct seal_job {
   repo::blob_type type = repo::blob_type::data;
 };
 
-struct seal_result {
-  std::vector<object_id> ids;      // per target
-  uint32_t failed = 0;             // bit i: storing in target i failed
-  std::vector<std::string> errors; // per failed target
-  uint64_t bytes_new = 0;          // plaintext bytes that were new somewhere
-  uint64_t bytes_stored = 0;       // encoded bytes handed to targets
-};
+using backup::seal_result;
 
 }  // namespace cairn
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::seal_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::seal_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::backup::seal_result)
 
 CAF_BEGIN_TYPE_ID_BLOCK(cairn_sealer, ::cairn::ids::sealer)
   CAF_ADD_TYPE_ID(cairn_sealer, (cairn::seal_job))
-  CAF_ADD_TYPE_ID(cairn_sealer, (cairn::seal_result))
+  CAF_ADD_TYPE_ID(cairn_sealer, (cairn::backup::seal_result))
 CAF_END_TYPE_ID_BLOCK(cairn_sealer)
 
 namespace cairn {

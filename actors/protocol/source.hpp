@@ -8,44 +8,21 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/protocol/atoms.hpp"
-#include "repo/checkpoint.hpp"
-#include "repo/tree.hpp"
+#include "backup/results.hpp"
 
 namespace cairn {
 
-struct source_totals {
-  uint64_t files = 0;
-  uint64_t dirs = 0;
-  uint64_t bytes = 0;          // total size of the files
-  uint64_t files_to_read = 0;  // quick content id changed or unknown
-  uint64_t bytes_to_read = 0;
-};
-
-struct source_result {
-  std::vector<repo::node> roots;        // per target: the source as one directory node
-  uint32_t failed = 0;                  // bit i: target i failed during the run
-  std::vector<std::string> target_errors;  // per target, empty when fine
-  std::vector<std::string> skipped;     // "path: reason" for entries that could not be read
-  repo::checkpoint_stats stats;
-  // A resource: what its backup command printed (JSON text or ""), and the
-  // sensitive paths found in its staging folder (stored only on targets that encrypt).
-  std::string metadata;
-  std::vector<std::string> sensitive_found;
-  uint64_t sensitive_files = 0;  // of stats.files and stats.bytes: what targets that do not encrypt lack
-  uint64_t sensitive_bytes = 0;
-  // A staged source (resource, sqlite, command) whose staging failed: why, in
-  // one line. It failed alone: `roots` is empty and nothing of it is stored.
-  std::string source_error;
-};
+using backup::source_result;
+using backup::source_totals;
 
 }  // namespace cairn
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::source_totals)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::source_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::backup::source_totals)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cairn::backup::source_result)
 
 CAF_BEGIN_TYPE_ID_BLOCK(cairn_source, ::cairn::ids::source)
-  CAF_ADD_TYPE_ID(cairn_source, (cairn::source_totals))
-  CAF_ADD_TYPE_ID(cairn_source, (cairn::source_result))
+  CAF_ADD_TYPE_ID(cairn_source, (cairn::backup::source_totals))
+  CAF_ADD_TYPE_ID(cairn_source, (cairn::backup::source_result))
 CAF_END_TYPE_ID_BLOCK(cairn_source)
 
 namespace cairn {

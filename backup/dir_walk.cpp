@@ -1,14 +1,16 @@
-#include "actors/dir_walk.hpp"
+// The walk's first half: entering directories (listed and stat'ed ahead by
+// fs/stat_ahead), visiting their entries in order, taking unchanged files from
+// the file cache and handing the others to the readers (backup/dir_walk_seal.cpp
+// goes on from there).
+#include "backup/dir_walk.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "actors/error.hpp"
-#include "actors/source_scan.hpp"
-#include "actors/timeouts.hpp"
+#include "backup/source_scan.hpp"
 #include "repo/tree.hpp"
 
-namespace cairn::actors {
+namespace cairn::backup {
 
 namespace {
 
@@ -16,31 +18,10 @@ std::string child_rel(const std::string& rel, const std::string& name) {
   return rel.empty() ? name : rel + "/" + name;
 }
 
-// True when a directory's new cache rows equal what the catalog holds already,
-// so the write can be skipped (the common case of a backup with few changes).
-bool same_as_cached(const std::vector<catalog::cache_entry>& fresh,
-                    const std::unordered_map<std::string, catalog::cache_entry>& cached) {
-  if (fresh.size() != cached.size()) return false;
-  for (const auto& e : fresh) {
-    auto it = cached.find(e.name);
-    if (it == cached.end()) return false;
-    const auto& c = it->second;
-    if (c.size != e.size || c.mtime_ns != e.mtime_ns || c.ctime_ns != e.ctime_ns ||
-        c.inode != e.inode || c.chunks != e.chunks || c.xattrs != e.xattrs)
-      return false;
-  }
-  return true;
-}
-
-catalog::cache_entry entry_of(const std::string& name, const fs::metadata& m,
-                              std::vector<object_id> chunks) {
-  return {name, m.size, m.mtime_ns, m.ctime_ns, m.inode, std::move(chunks), fs::encode_xattrs(m.xattrs)};
-}
-
 }  // namespace
 
-dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source_options options)
-  : self_(self), options_(std::move(options)), targets_(options_.context->targets.size()),
+dir_walk::dir_walk(walk_sink& sink, walk_options options)
+  : sink_(sink), options_(std::move(options)), targets_(options_.repos.size()),
     chunker_(options_.chunker), excludes_(options_.source.exclude),
     tags_(options_.source.exclude_caches, options_.source.exclude_if_present) {
   active_ = targets_ >= 32 ? ~0u : (1u << targets_) - 1;
@@ -49,7 +30,6 @@ dir_walk::dir_walk(source_actor::stateful_pointer<dir_source_state> self, source
     cache_ = std::move(*db);
     if (options_.cache_seal) cache_->use_cache_seal(options_.cache_seal);
   }
-  for (const auto& t : options_.context->targets) hashers_.push_back(t.repo->make_hasher());
   result_.roots.resize(targets_);
   result_.target_errors.resize(targets_);
   result_.metadata = options_.metadata;
@@ -92,8 +72,8 @@ source_totals dir_walk::count() {
   return scan_source(options_.source, o);
 }
 
-void dir_walk::start(caf::typed_response_promise<source_result> promise) {
-  promise_ = promise;
+void dir_walk::start() {
+  running_ = true;
   const auto& root_path = options_.source.path.string();
   auto meta = fs::read_metadata(root_path);
   if (!meta) return fail(error{meta.error().code(), options_.source.where.str() + ": source " +
@@ -130,11 +110,7 @@ void dir_walk::start_readers() {
   o.max_bytes = options_.window_bytes;
   o.chunker = options_.chunker;
   o.gate = options_.gate;
-  // Readers wake the walk with a message; a weak handle, so they never keep it alive.
-  o.wake = [addr = self_->address()] {
-    if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(addr))
-      caf::anon_send(caf::actor_cast<source_actor>(strong), atom::resume::value);
-  };
+  o.wake = sink_.waker();
   pool_ = std::make_unique<repo::read_pool>(std::move(o));
 }
 
@@ -145,19 +121,19 @@ bool dir_walk::window_full() const {
 
 void dir_walk::pump() {
   if (options_.gate && options_.gate->paused() && !stopped_) {  // paused: look again in a moment
-    self_->delayed_send(self_, std::chrono::milliseconds(250), atom::resume::value);
+    sink_.resume(std::chrono::milliseconds(250));
     return;
   }
   watch_seals();
   drain();
   int budget = 1024;  // entries per turn, so replies get their turn too
-  while (!stopped_ && promise_) {
+  while (!stopped_ && running_) {
     if (window_full() || stack_.empty()) return;
     auto* dir = stack_.back();
     if (dir->next < dir->names.size()) {
       visit(dir, dir->next++);
       if (--budget == 0) {
-        self_->send(self_, atom::resume::value);
+        sink_.resume(std::chrono::milliseconds(0));
         return;
       }
     } else {
@@ -191,7 +167,7 @@ bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::met
     if (!(active_ & (1u << t))) continue;
     auto it = dir->cache[t].find(name);
     if (it == dir->cache[t].end() || !same_file(it->second, meta)) return false;
-    const auto& index = options_.context->targets[t].repo->index();
+    const auto& index = options_.repos[t]->index();
     for (const auto& id : it->second.chunks)
       if (!index.contains(id)) return false;  // the repository lost it (or never got it)
     out[t] = it->second.chunks;
@@ -314,234 +290,8 @@ pending_file* dir_walk::start_file(pending_dir* dir, size_t slot, const std::str
   pool_->submit({file->id, abs, meta, true});
   auto* started = file.get();
   files_.emplace(file.get(), std::move(file));
-  if (options_.progress)
-    self_->send(options_.progress, atom::set::value, std::string("backing up"), abs);
+  sink_.reading(abs);
   return started;
 }
 
-void dir_walk::drain() {
-  if (!pool_ || stopped_) return;
-  for (auto& e : pool_->take()) {
-    auto it = reading_.find(e.id);
-    if (it == reading_.end()) continue;
-    auto* file = it->second;
-    if (e.last) {
-      reading_.erase(it);
-      finish_reading(file, e);
-      if (stopped_) return;
-      continue;
-    }
-    result_.stats.bytes_read += e.data->size();
-    progress_.bytes += e.data->size();
-    emit(file, std::move(e.data));
-  }
-}
-
-void dir_walk::finish_reading(pending_file* file, const repo::read_event& last) {
-  file->reading = false;
-  if (last.failed) {
-    skip(file->abs, last.failed->message());
-    file->failed = true;
-  } else {
-    file->before.xattrs = last.xattrs;
-    if (last.changed) {
-      // Keep what was read; don't cache it, so the next run reads it again.
-      skip(file->abs, "changed while it was being read; stored as read, read again next time");
-      file->before.mtime_ns = -1;
-    }
-  }
-  flush_progress(false);
-  if (file->done == file->emitted) complete_file(file);
-}
-
-void dir_walk::sent_seal(size_t size) {
-  if (inflight_chunks_ == 0) last_answer_ = std::chrono::steady_clock::now();
-  inflight_bytes_ += size;
-  ++inflight_chunks_;
-  if (!watch_due_) watch_seals();
-}
-
-void dir_walk::answered_seal(size_t size) {
-  inflight_bytes_ -= size;
-  --inflight_chunks_;
-  last_answer_ = std::chrono::steady_clock::now();
-}
-
-// One timer at a time, armed only while seals are awaited. A resume that comes
-// early finds the timer pending and does nothing; one after it re-arms it.
-void dir_walk::watch_seals() {
-  auto now = std::chrono::steady_clock::now();
-  if (watch_due_ && now < *watch_due_) return;
-  watch_due_.reset();
-  if (stopped_ || !promise_ || inflight_chunks_ == 0) return;
-  if (now - last_answer_ > timeouts::seal)
-    return fail(error{errc::io, options_.source.where.str() + ": no chunk or tree was sealed for " +
-                                  std::to_string(timeouts::seal.count()) + " s; the target does not answer"});
-  watch_due_ = now + timeouts::seal_watch;
-  self_->delayed_send(self_, timeouts::seal_watch, atom::resume::value);
-}
-
-sealer_actor dir_walk::next_sealer() {
-  return options_.sealers[next_sealer_++ % options_.sealers.size()];
-}
-
-void dir_walk::emit(pending_file* file, chunk_ptr data) {
-  size_t seq = file->emitted++;
-  for (auto& per_target : file->chunks) per_target.resize(seq + 1);
-  size_t size = data->size();
-  sent_seal(size);
-  seal_job job{std::move(data), options_.context, mask_for(file->sensitive), repo::blob_type::data};
-  self_->request(next_sealer(), caf::infinite, atom::seal::value, std::move(job))
-    .then([this, file, seq, size](seal_result& r) { on_sealed(file, seq, r, size); },
-          [this](caf::error& e) { fail(from_caf(e)); });
-}
-
-void dir_walk::on_sealed(pending_file* file, size_t seq, const seal_result& r, size_t size) {
-  answered_seal(size);
-  if (stopped_) return;
-  pool_->release(size);
-  note_failures(r);
-  if (stopped_) return;
-  for (size_t t = 0; t < targets_; ++t) file->chunks[t][seq] = r.ids[t];
-  ++file->done;
-  if (!file->reading && file->done == file->emitted) complete_file(file);
-  pump();
-}
-
-void dir_walk::complete_file(pending_file* file) {
-  if (file->leads_links) resolve_links(file);
-  auto* dir = file->dir;
-  if (file->failed) {
-    dir->dropped[file->slot] = true;
-    result_.stats.files_skipped += 1;
-  } else {
-    dir->nodes[file->slot].meta.xattrs = file->before.xattrs;
-    const auto& name = dir->nodes[file->slot].name;
-    for (size_t t = 0; t < targets_; ++t) {
-      if (!(mask_for(file->sensitive) & (1u << t))) continue;
-      if (file->before.mtime_ns != -1) dir->fresh[t].push_back(entry_of(name, file->before, file->chunks[t]));
-      dir->content[file->slot][t] = std::move(file->chunks[t]);
-    }
-  }
-  progress_.files += 1;
-  files_.erase(file);
-  --dir->outstanding;
-  maybe_finalize(dir);
-}
-
-void dir_walk::maybe_finalize(pending_dir* dir) {
-  if (dir->walked && dir->outstanding == 0 && !dir->finalizing) finalize(dir);
-}
-
-void dir_walk::finalize(pending_dir* dir) {
-  dir->finalizing = true;
-  size_t last = 0;  // the last target given a tree takes the nodes instead of a copy
-  for (size_t t = 0; t < targets_; ++t)
-    if (mask_for(dir->is_sensitive) & (1u << t)) last = t;
-  for (size_t t = 0; t < targets_; ++t) {
-    if (!(mask_for(dir->is_sensitive) & (1u << t))) continue;
-    repo::tree tree;
-    tree.nodes.reserve(dir->nodes.size());
-    for (size_t i = 0; i < dir->nodes.size(); ++i) {
-      if (dir->dropped[i]) continue;
-      if (!(mask_for(dir->sensitive[i]) & (1u << t))) continue;
-      repo::node n = t == last ? std::move(dir->nodes[i]) : dir->nodes[i];
-      n.content = t == last ? std::move(dir->content[i][t]) : dir->content[i][t];
-      n.subtree = dir->subtrees[i][t];
-      tree.nodes.push_back(std::move(n));
-    }
-    auto bytes = repo::encode_tree(tree);
-    ++dir->outstanding;
-    // Trees count against the window too: when nothing needs reading, the walk
-    // would otherwise run ahead and hold the whole tree in memory.
-    size_t size = bytes.size();
-    sent_seal(size);
-    seal_job job{make_chunk(std::move(bytes)), options_.context, 1u << t, repo::blob_type::tree};
-    self_->request(next_sealer(), caf::infinite, atom::seal::value, std::move(job))
-      .then(
-        [this, dir, t, size](seal_result& r) {
-          answered_seal(size);
-          if (stopped_) return;
-          note_failures(r);
-          dir->tree_ids[t] = r.ids[t];
-          if (--dir->outstanding == 0) dir_done(dir);
-          else pump();
-        },
-        [this](caf::error& e) { fail(from_caf(e)); });
-    // A sealed cache stores every directory: the unvisited ones are dropped.
-    if (options_.catalog && options_.file_cache &&
-        (options_.cache_seal || !same_as_cached(dir->fresh[t], dir->cache[t])))
-      self_->send(options_.catalog, atom::store::value,
-                  file_cache_update{options_.plan, options_.target_names[t], dir->rel,
-                                    std::move(dir->fresh[t]), options_.cache_seal});
-  }
-  if (dir->outstanding == 0) dir_done(dir);  // every target failed
-}
-
-void dir_walk::dir_done(pending_dir* dir) {
-  result_.stats.dirs += 1;
-  if (auto* parent = dir->parent) {
-    parent->subtrees[dir->slot] = dir->tree_ids;
-    dirs_.erase(dir);
-    --parent->outstanding;
-    maybe_finalize(parent);
-    pump();
-    return;
-  }
-  // The root: the source becomes one directory node per target.
-  for (size_t t = 0; t < targets_; ++t)
-    result_.roots[t] = repo::node{options_.source.name, dir->meta, {}, dir->tree_ids[t]};
-  dirs_.erase(dir);
-  flush_progress(true);
-  result_.failed = ~active_ & ((targets_ >= 32) ? ~0u : (1u << targets_) - 1);
-  // The walk's reader goes first: the writer then empties the WAL.
-  if (options_.cache_seal) cache_.reset();
-  if (options_.catalog && options_.file_cache && options_.cache_seal)
-    for (size_t t = 0; t < targets_; ++t)
-      if (active_ & (1u << t))
-        self_->send(options_.catalog, atom::store::value,
-                    file_cache_update{options_.plan, options_.target_names[t], options_.source.name, {},
-                                      options_.cache_seal, true});
-  if (promise_) {
-    promise_->deliver(std::move(result_));
-    promise_.reset();
-  }
-}
-
-void dir_walk::note_failures(const seal_result& r) {
-  if (r.failed == 0) return;
-  for (size_t t = 0; t < targets_; ++t) {
-    if (!(r.failed & (1u << t)) || !(active_ & (1u << t))) continue;
-    active_ &= ~(1u << t);
-    result_.target_errors[t] = r.errors[t];
-  }
-  if (active_ == 0) fail(error{errc::io, "every target failed: " + r.errors[0]});
-}
-
-void dir_walk::skip(const std::string& path, const std::string& reason) {
-  // fs errors already name the path; don't say it twice.
-  result_.skipped.push_back(reason.find(path) != std::string::npos ? reason : path + ": " + reason);
-  progress_.errors += 1;
-}
-
-void dir_walk::fail(const error& e) {
-  stopped_ = true;
-  if (lister_) lister_->stop();
-  if (pool_) pool_->stop();
-  if (promise_) {
-    promise_->deliver(to_caf(e));
-    promise_.reset();
-  }
-}
-
-void dir_walk::stop() { fail(error{errc::cancelled, "stopped"}); }
-
-void dir_walk::flush_progress(bool force) {
-  if (!options_.progress) return;
-  if (!force && ++progress_items_ < 64 && progress_.bytes < (8u << 20)) return;
-  self_->send(options_.progress, atom::add::value, progress_);
-  progress_ = {};
-  progress_items_ = 0;
-}
-
-}  // namespace cairn::actors
+}  // namespace cairn::backup

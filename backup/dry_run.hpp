@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "actors/protocol/source.hpp"
+#include "backup/results.hpp"
 #include "base/error.hpp"
 #include "config/suite_config.hpp"
 
-namespace cairn::actors {
+namespace cairn::backup {
 
 struct dry_run_file {
   std::string path;  // absolute
@@ -32,4 +32,4 @@ struct dry_run_source {
 expected<std::vector<dry_run_source>> dry_run(const config::suite_config& suite,
                                               const std::vector<std::string>& plans);
 
-}  // namespace cairn::actors
+}  // namespace cairn::backup

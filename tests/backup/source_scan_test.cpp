@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "actors/source_scan.hpp"
+#include "backup/source_scan.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace cairn;
-using namespace cairn::actors;
+using namespace cairn::backup;
 
 namespace {
 

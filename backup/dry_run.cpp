@@ -1,10 +1,10 @@
-#include "actors/dry_run.hpp"
+#include "backup/dry_run.hpp"
 
-#include "actors/source_scan.hpp"
+#include "backup/source_scan.hpp"
 #include "catalog/catalog.hpp"
 #include "fs/metadata.hpp"
 
-namespace cairn::actors {
+namespace cairn::backup {
 
 namespace {
 
@@ -76,4 +76,4 @@ expected<std::vector<dry_run_source>> dry_run(const config::suite_config& suite,
   return out;
 }
 
-}  // namespace cairn::actors
+}  // namespace cairn::backup

@@ -1,11 +1,11 @@
-#include "actors/source_scan.hpp"
+#include "backup/source_scan.hpp"
 
 #include <unordered_map>
 
 #include "fs/directory_tags.hpp"
 #include "fs/exclude.hpp"
 
-namespace cairn::actors {
+namespace cairn::backup {
 
 bool same_file(const catalog::cache_entry& e, const fs::metadata& m) {
   return e.size == m.size && e.mtime_ns == m.mtime_ns && e.ctime_ns == m.ctime_ns &&
@@ -78,4 +78,4 @@ source_totals scan_source(const config::source_config& source, const scan_option
   return totals;
 }
 
-}  // namespace cairn::actors
+}  // namespace cairn::backup

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "actors/protocol/source.hpp"
+#include "backup/results.hpp"
 #include "catalog/catalog.hpp"
 #include "config/suite_config.hpp"
 #include "fs/metadata.hpp"
 
-namespace cairn::actors {
+namespace cairn::backup {
 
 struct scan_options {
   std::string plan;
@@ -34,4 +34,4 @@ source_totals scan_source(const config::source_config& source, const scan_option
 // Whether a cache entry still describes the file (its quick content id).
 bool same_file(const catalog::cache_entry& entry, const fs::metadata& meta);
 
-}  // namespace cairn::actors
+}  // namespace cairn::backup

@@ -3,9 +3,9 @@
 // hard-linked file (a library installed under a dozen names, a tree of
 // snapshots made with cp -al) is then read once, not once a name. A name
 // whose stat differs from the first's (size, mtime, ctime) is read on its own.
-#include "actors/dir_walk.hpp"
+#include "backup/dir_walk.hpp"
 
-namespace cairn::actors {
+namespace cairn::backup {
 
 namespace {
 
@@ -91,4 +91,4 @@ void dir_walk::resolve_links(pending_file* file) {
   }
 }
 
-}  // namespace cairn::actors
+}  // namespace cairn::backup
