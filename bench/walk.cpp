@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 
 #include "backup/dir_walk.hpp"
 #include "repo/compression.hpp"
+#include "repo/repo_format.hpp"
 #include "targets/memory_target.hpp"
 
 using namespace cairn;
@@ -125,6 +127,10 @@ private:
           auto encoded = repo::encode_blob(j.data->view(), repo::default_zstd_level);
           r.bytes_new = j.data->size();
           r.bytes_stored = encoded.size();
+          new_bytes_ += j.data->size();
+          stored_bytes_ += encoded.size();
+          if (!encoded.empty() && encoded[0] == static_cast<uint8_t>(repo::blob_encoding::raw))
+            raw_bytes_ += j.data->size();
           repo_->index().add_known({r.ids[0]});
         }
       }
@@ -136,6 +142,10 @@ private:
     }
   }
 
+public:
+  std::atomic<uint64_t> new_bytes_{0}, stored_bytes_{0}, raw_bytes_{0};  // what sealing found new, stored, left raw
+
+private:
   std::shared_ptr<repo::repository> repo_;
   std::unique_ptr<catalog::catalog> db_;
   bool seal_;
@@ -187,6 +197,10 @@ int walk_once(const settings& s, std::shared_ptr<repo::repository> repo, const s
               static_cast<unsigned long long>(r->stats.files_new + r->stats.files_changed), mb, mb / wall,
               seconds_of(after.ru_utime) - seconds_of(before.ru_utime),
               seconds_of(after.ru_stime) - seconds_of(before.ru_stime), after.ru_maxrss / 1024);
+  if (s.seal && sink.new_bytes_ > 0)
+    std::printf("         sealed: %.1f MB new -> %.1f MB encoded (%.1f MB of it left uncompressed)\n",
+                static_cast<double>(sink.new_bytes_) / 1e6, static_cast<double>(sink.stored_bytes_) / 1e6,
+                static_cast<double>(sink.raw_bytes_) / 1e6);
   return 0;
 }
 
