@@ -18,7 +18,7 @@ namespace {
 
 bool has_content(const restore_entry& e) { return e.has_content && e.hardlink_of == no_entry; }
 
-bool all_zero(const byte_buffer& b) {
+bool all_zero(byte_view b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
 }
 
@@ -36,9 +36,9 @@ restore_execution::restore_execution(std::shared_ptr<const restore_plan> plan,
   : plan_(std::move(plan)), dest_(std::move(dest)), options_(std::move(options)),
     temp_prefix_(".cairn-restore-" + std::to_string(::getpid()) + "-"),
     state_(new std::atomic<uint8_t>[plan_->entries.size()]),
+    remaining_(new std::atomic<uint32_t>[plan_->entries.size()]),
     failed_(new std::atomic<uint8_t>[plan_->entries.size()]),
-    sized_(new std::atomic<uint8_t>[plan_->entries.size()]),
-    remaining_(new std::atomic<uint32_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
+    sized_(new std::atomic<uint8_t>[plan_->entries.size()]), ids_(plan_->entries.size()),
     older_(plan_->entries.size()) {
   for (size_t i = 0; i < plan_->entries.size(); ++i) {
     state_[i] = 0;
@@ -239,6 +239,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   }
   std::unordered_map<uint32_t, int> fds;
   fs::direct_writer direct;
+  repo::blob_scratch scratch;  // each blob's plaintext, in buffers reused from blob to blob
   auto close_all = [&] {
     for (auto& [entry, fd] : fds) ::close(fd);
     fds.clear();
@@ -258,18 +259,20 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     if (data) out.bytes_fetched += data->size();
     for (size_t k = i; k < j; ++k) {
       const auto& pb = *needed[k];
-      expected<byte_buffer> plain = fail(errc::io, "");
+      expected<byte_view> plain = fail(errc::io, "");
       if (!data)
         plain = fail(data.error());
       else if (data->size() < pb.blob.offset - start + pb.blob.length)
         plain = fail(errc::corrupt, name + " is shorter than the index says");
       else
-        plain = repo::open_blob(*cipher, pb.blob, byte_view(*data).subspan(pb.blob.offset - start, pb.blob.length), hasher);
+        plain = repo::open_blob_into(*cipher, pb.blob, byte_view(*data).subspan(pb.blob.offset - start, pb.blob.length),
+                                     hasher, scratch);
       if (!plain) {
         lost(pb, plain.error().message());
         continue;
       }
       write_blob(pb, *plain, fds, direct, out);
+      scratch.trim();
     }
     i = j;
   }
@@ -295,7 +298,7 @@ restore_execution::fetch_grant::~fetch_grant() {
   exec_.fetch_cv_.notify_all();
 }
 
-void restore_execution::write_blob(const planned_blob& pb, const byte_buffer& plain,
+void restore_execution::write_blob(const planned_blob& pb, byte_view plain,
                                    std::unordered_map<uint32_t, int>& fds, fs::direct_writer& direct,
                                    fetch_outcome& out) {
   constexpr size_t max_open = 64;

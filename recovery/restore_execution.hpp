@@ -141,7 +141,7 @@ private:
   // Writes one blob's plaintext into the temporary files of the entries
   // that use it (`fds`: files open so far, closed by the caller), and
   // finishes each file it completes.
-  void write_blob(const planned_blob& pb, const byte_buffer& plain, std::unordered_map<uint32_t, int>& fds,
+  void write_blob(const planned_blob& pb, byte_view plain, std::unordered_map<uint32_t, int>& fds,
                   fs::direct_writer& direct, fetch_outcome& out);
   // A file whose last chunk was just written: sized, given its metadata
   // through the descriptor it was written through, and renamed into place

@@ -46,8 +46,10 @@ byte_buffer encode_blob(byte_view plaintext, int zstd_level) {
   return out;
 }
 
-expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
-  thread_local std::unique_ptr<ZSTD_DCtx, dctx_deleter> ctx{make_dctx()};
+namespace {
+
+// The encoding byte and the claimed size, checked before anything is allocated.
+expected<blob_encoding> check_blob(byte_view encoded, uint64_t expected_size) {
   if (expected_size > max_tree_bytes && expected_size > max_chunk_limit)
     return fail(errc::corrupt, "blob size " + std::to_string(expected_size) + " exceeds the format's limit");
   if (encoded.empty()) return fail(errc::corrupt, "empty blob");
@@ -55,23 +57,47 @@ expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
   switch (static_cast<blob_encoding>(encoded[0])) {
     case blob_encoding::raw:
       if (payload.size() != expected_size) return fail(errc::corrupt, "bad blob size");
-      return byte_buffer(payload.begin(), payload.end());
+      return blob_encoding::raw;
     case blob_encoding::zstd: {
-      // The output buffer is exactly expected_size (bounded by the caller,
-      // see repo_format.hpp): zstd never writes past it, whatever the frame
-      // claims, and a frame without a content size cannot grow beyond it.
       auto size = ZSTD_getFrameContentSize(payload.data(), payload.size());
       if (size == ZSTD_CONTENTSIZE_ERROR) return fail(errc::corrupt, "damaged compressed blob (frame header)");
       if (size != ZSTD_CONTENTSIZE_UNKNOWN && size != expected_size)
         return fail(errc::corrupt, "compressed blob claims " + std::to_string(size) + " bytes, expected " +
                                      std::to_string(expected_size));
-      byte_buffer out(expected_size);
-      size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), payload.data(), payload.size());
-      if (ZSTD_isError(n) || n != expected_size) return fail(errc::corrupt, "damaged compressed blob");
-      return out;
+      return blob_encoding::zstd;
     }
   }
   return fail(errc::corrupt, "unknown blob encoding");
+}
+
+// The output buffer is exactly expected_size (bounded by check_blob): zstd
+// never writes past it, whatever the frame claims, and a frame without a
+// content size cannot grow beyond it.
+status decompress(byte_view payload, uint8_t* out, uint64_t expected_size) {
+  thread_local std::unique_ptr<ZSTD_DCtx, dctx_deleter> ctx{make_dctx()};
+  size_t n = ZSTD_decompressDCtx(ctx.get(), out, expected_size, payload.data(), payload.size());
+  if (ZSTD_isError(n) || n != expected_size) return fail(errc::corrupt, "damaged compressed blob");
+  return {};
+}
+
+}  // namespace
+
+expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
+  CAIRN_ASSIGN(auto encoding, check_blob(encoded, expected_size));
+  auto payload = encoded.subspan(1);
+  if (encoding == blob_encoding::raw) return byte_buffer(payload.begin(), payload.end());
+  byte_buffer out(expected_size);
+  CAIRN_TRY(decompress(payload, out.data(), expected_size));
+  return out;
+}
+
+expected<byte_view> decode_blob_into(byte_view encoded, uint64_t expected_size, byte_buffer& scratch) {
+  CAIRN_ASSIGN(auto encoding, check_blob(encoded, expected_size));
+  auto payload = encoded.subspan(1);
+  if (encoding == blob_encoding::raw) return payload;
+  if (scratch.size() < expected_size) scratch.resize(expected_size);
+  CAIRN_TRY(decompress(payload, scratch.data(), expected_size));
+  return byte_view(scratch.data(), expected_size);
 }
 
 }  // namespace cairn::repo

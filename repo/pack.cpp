@@ -119,19 +119,38 @@ expected<finished_pack> pack_writer::finish() {
   return out;
 }
 
-expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
-                                byte_view sealed, crypto::id_hasher& hasher) {
-  // Entries from an index or a TOC were bounded when decoded; entries built
-  // elsewhere are bounded here, before decompression allocates raw_length.
+namespace {
+
+// Entries from an index or a TOC were bounded when decoded; entries built
+// elsewhere are bounded here, before decompression allocates raw_length.
+status check_entry(const blob_entry& entry, byte_view sealed) {
   uint64_t max_raw = entry.type == blob_type::tree ? max_tree_bytes : max_chunk_limit;
   if (entry.raw_length > max_raw || sealed.size() > uint64_t{entry.raw_length} + max_blob_overhead)
     return fail(errc::corrupt, "blob length out of the format's range");
-  auto aad = blob_aad(entry.type, entry.id);
-  auto encoded = cipher.open(entry.offset, aad, sealed);
+  return {};
+}
+
+}  // namespace
+
+expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
+                                byte_view sealed, crypto::id_hasher& hasher) {
+  CAIRN_TRY(check_entry(entry, sealed));
+  auto encoded = cipher.open(entry.offset, blob_aad(entry.type, entry.id), sealed);
   if (!encoded) return fail(errc::corrupt, "blob does not decrypt");
   auto plain = decode_blob(*encoded, entry.raw_length);
   if (!plain) return plain;
   if (hasher.id_of(*plain) != entry.id) return fail(errc::corrupt, "blob does not match its id");
+  return plain;
+}
+
+expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, byte_view sealed,
+                                   crypto::id_hasher& hasher, blob_scratch& scratch) {
+  CAIRN_TRY(check_entry(entry, sealed));
+  auto encoded = cipher.open(entry.offset, blob_aad(entry.type, entry.id), sealed);
+  if (!encoded) return fail(errc::corrupt, "blob does not decrypt");
+  scratch.encoded = std::move(*encoded);
+  CAIRN_ASSIGN(auto plain, decode_blob_into(scratch.encoded, entry.raw_length, scratch.plain));
+  if (hasher.id_of(plain) != entry.id) return fail(errc::corrupt, "blob does not match its id");
   return plain;
 }
 

@@ -74,6 +74,22 @@ std::array<uint8_t, 33> blob_aad(blob_type type, const object_id& id);
 // corrupt (naming nothing: callers add the blob and pack) when anything is off.
 expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
                                 byte_view sealed, crypto::id_hasher& hasher);
+// The same for a caller that opens many blobs one after another (restore): the
+// plaintext is decompressed into buffers reused from one blob to the next
+// (decode_blob_into). The view holds until `scratch` is used again.
+struct blob_scratch {
+  byte_buffer encoded;
+  byte_buffer plain;
+  // Keeps at most `keep` bytes between blobs: one large chunk does not hold
+  // its buffers for the rest of a restore (peak RSS), the many smaller ones
+  // reuse theirs.
+  void trim(size_t keep = 2u << 20) {
+    byte_buffer().swap(encoded);
+    if (plain.size() > keep) byte_buffer().swap(plain);
+  }
+};
+expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, byte_view sealed,
+                                   crypto::id_hasher& hasher, blob_scratch& scratch);
 
 // Reads `range` of an object whose extent the repository recorded: a range
 // the object no longer holds (truncated) is corrupt, never invalid_input.

@@ -1,7 +1,10 @@
 // One blob: encoding byte (raw or zstd) | payload, sealed in a pack.
 // Input (fuzz_support.hpp): mode byte | u32 raw_length (LE) | encoded blob.
 // decode_blob sees the encoded bytes directly; open_blob sees them sealed
-// with the test key at offset 32 (or, stored, as they come).
+// with the test key at offset 32 (or, stored, as they come). The *_into forms
+// (reused buffers) must agree with them on every input.
+#include <algorithm>
+
 #include "crypto/id_hasher.hpp"
 #include "fuzz_support.hpp"
 #include "repo/compression.hpp"
@@ -14,7 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   byte_reader r(in.body.first(4));
   uint32_t raw_length = r.u32();
   auto encoded = in.body.subspan(4);
-  (void)repo::decode_blob(encoded, raw_length);
+  auto whole = repo::decode_blob(encoded, raw_length);
+  byte_buffer scratch(7, 0xee);  // a used scratch buffer, smaller or larger than needed
+  auto view = repo::decode_blob_into(encoded, raw_length, scratch);
+  if (whole.has_value() != view.has_value()) __builtin_trap();
+  if (whole && !std::equal(whole->begin(), whole->end(), view->begin(), view->end())) __builtin_trap();
 
   auto cipher = fuzz::cipher_for(in.mode);
   std::array<uint8_t, 32> salt{};
@@ -25,6 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   else pc->seal(entry.offset, repo::blob_aad(entry.type, entry.id), encoded, sealed);
   entry.length = static_cast<uint32_t>(sealed.size());
   crypto::id_hasher hasher(in.mode == crypto::encryption::none ? nullptr : fuzz::test_keys());
-  (void)repo::open_blob(*pc, entry, sealed, hasher);
+  auto opened = repo::open_blob(*pc, entry, sealed, hasher);
+  repo::blob_scratch blob_scratch;
+  auto opened_view = repo::open_blob_into(*pc, entry, sealed, hasher, blob_scratch);
+  if (opened.has_value() != opened_view.has_value()) __builtin_trap();
+  if (opened && !std::equal(opened->begin(), opened->end(), opened_view->begin(), opened_view->end())) __builtin_trap();
   return 0;
 }

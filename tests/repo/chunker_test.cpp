@@ -109,4 +109,23 @@ TEST_CASE("compression: round trip and raw storage when data does not shrink") {
   enc[enc.size() / 2] ^= 0xff;
   CHECK_FALSE(decode_blob(enc, text.size()));
   CHECK_FALSE(decode_blob(raw, noise.size() + 1));
+  // Into a reused buffer: a raw blob is its own payload, a zstd one lands in
+  // the scratch buffer, which grows but never shrinks.
+  enc[enc.size() / 2] ^= 0xff;
+  byte_buffer scratch;
+  auto plain = decode_blob_into(enc, text.size(), scratch);
+  REQUIRE(plain);
+  CHECK(std::equal(plain->begin(), plain->end(), text.begin(), text.end()));
+  CHECK(plain->data() == scratch.data());
+  auto small = encode_blob(as_bytes("tiny tiny tiny tiny tiny tiny"), 3);
+  auto again = decode_blob_into(small, 29, scratch);
+  REQUIRE(again);
+  CHECK(as_chars(*again) == "tiny tiny tiny tiny tiny tiny");
+  CHECK(scratch.size() >= text.size());
+  auto raw_view = decode_blob_into(raw, noise.size(), scratch);
+  REQUIRE(raw_view);
+  CHECK(raw_view->data() == raw.data() + 1);
+  CHECK_FALSE(decode_blob_into(raw, noise.size() + 1, scratch));
+  enc[enc.size() / 2] ^= 0xff;
+  CHECK_FALSE(decode_blob_into(enc, text.size(), scratch));
 }
