@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -71,6 +72,7 @@ struct engine::impl {
   std::mutex catalog_mutex;  // guards the lazy spawn of the catalog writer
   catalog_actor catalog;
   std::mutex mutex;  // guards supervisor, scheduler and daemon_progress for other threads
+  std::condition_variable scheduler_changed;  // (mutex) a scheduler started or the engine stops
   supervisor_actor supervisor;
   scheduler_actor scheduler;
   progress_actor daemon_progress;  // the daemon's runs report here
@@ -108,6 +110,14 @@ struct engine::impl {
 
   scheduler_actor current_scheduler() {
     std::lock_guard lock(mutex);
+    return scheduler;
+  }
+
+  // The scheduler, waiting up to `limit` while the daemon starts or reloads its plans: a request that
+  // arrives in that moment (`cairn run now` right after the service started) is served, not refused.
+  scheduler_actor await_scheduler(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex);
+    scheduler_changed.wait_for(lock, limit, [&] { return scheduler || stopping.load(); });
     return scheduler;
   }
 };
@@ -272,6 +282,7 @@ expected<bool> engine::run_scheduler(daemon_hooks hooks) {
     d.scheduler = d.sys->spawn<caf::detached>(scheduler, so);
     d.daemon_progress = progress_handle;
   }
+  d.scheduler_changed.notify_all();
   d.reloading = false;
   if (d.stopping) stop();
   caf::scoped_actor self{*d.sys};
@@ -299,7 +310,7 @@ void engine::reload() {
 }
 
 expected<std::string> engine::start_plan(const std::string& plan) {
-  auto scheduler = impl_->current_scheduler();
+  auto scheduler = impl_->await_scheduler(std::chrono::seconds(10));
   if (!scheduler) return fail(errc::unsupported, "the daemon is not running plans now (starting or reloading)");
   caf::scoped_actor self{*impl_->sys};
   return ask<std::string>(self, std::chrono::seconds(30), caf::actor_cast<caf::actor>(scheduler), atom::start::value,
@@ -340,6 +351,7 @@ void engine::stop() {
     if (auto flag = w.lock()) flag->store(true);
   if (d.scheduler) caf::anon_send(d.scheduler, atom::stop::value);
   else if (d.supervisor) caf::anon_send(d.supervisor, atom::stop::value);
+  d.scheduler_changed.notify_all();
 }
 
 struct bootstrap_keyring::impl {
