@@ -2,6 +2,7 @@
 
 #include "actors/error.hpp"
 #include "actors/timeouts.hpp"
+#include "base/release_memory.hpp"
 #include "recovery/post_restore.hpp"
 #include "recovery/restore_mirror.hpp"
 
@@ -215,6 +216,9 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
       st.execution = std::move(*execution);
       st.execution->watch_cancel(st.request.cancel);
       if (st.request.delete_extra) remove_extras(self);
+      // The plan holds all the restore needs from the trees: they need not stay resident while files are written.
+      st.request.repo->drop_tree_cache();
+      release_free_memory();
       const auto& p = st.execution->plan();
       auto& r = st.report;
       r.files = p.files;

@@ -11,8 +11,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -238,8 +239,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "walk: %s\n", repo.error().message().c_str());
     return 1;
   }
-  char tmpl[] = "/tmp/cairn-walk-XXXXXX";
-  if (!::mkdtemp(tmpl)) return 1;
+  auto tmpl = (std::filesystem::temp_directory_path() / "cairn-walk-XXXXXX").string();  // honours TMPDIR
+  if (!::mkdtemp(tmpl.data())) {
+    std::fprintf(stderr, "walk: cannot create a state directory %s: %s\n", tmpl.c_str(), std::strerror(errno));
+    return 1;
+  }
   std::filesystem::path state = tmpl;
   int rc = walk_once(s, *repo, state, "first");
   if (rc == 0 && s.twice) rc = walk_once(s, *repo, state, "again");

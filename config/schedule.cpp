@@ -31,7 +31,9 @@ std::vector<std::string> words(std::string_view text) {
 int time_of_day(const std::string& w) {
   auto colon = w.find(':');
   if (colon == std::string::npos || colon == 0 || colon > 2 || w.size() != colon + 3) return -1;
-  if (!std::all_of(w.begin(), w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == ':'; }))
+  auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  // Digits on both sides of the one colon ("1::3" used to reach std::stoi(":3"), which throws).
+  if (!std::all_of(w.begin(), w.begin() + colon, digit) || !std::all_of(w.begin() + colon + 1, w.end(), digit))
     return -1;
   int h = std::stoi(w.substr(0, colon)), m = std::stoi(w.substr(colon + 1));
   if (h > 23 || m > 59) return -1;

@@ -242,6 +242,13 @@ expected<byte_buffer> repository::cached_tree(const object_id& id) const {
   return read_blob(id);
 }
 
+void repository::drop_tree_cache() const {
+  std::lock_guard lock(tree_mutex_);
+  std::unordered_map<object_id, byte_buffer>().swap(trees_);
+  std::unordered_set<object_id>().swap(tree_packs_loaded_);
+  tree_bytes_ = 0;
+}
+
 expected<tree> repository::read_tree(const object_id& id) const {
   CAIRN_ASSIGN(auto plain, cached_tree(id));
   auto t = decode_tree(plain);

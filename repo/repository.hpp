@@ -88,6 +88,9 @@ public:
   // Reads, decrypts, decompresses and verifies one blob.
   expected<byte_buffer> read_blob(const object_id& id) const;
   expected<tree> read_tree(const object_id& id) const;
+  // Forgets the trees kept by read_tree (a restore that planned its work
+  // needs them no more; they would stay resident while it writes files).
+  void drop_tree_cache() const;
 
   status store_pack(const finished_pack& pack);
   expected<object_id> write_index(const std::vector<pack_record>& packs);

@@ -72,6 +72,8 @@ TEST_CASE("schedules: every form parses and a mistake says which word") {
   CHECK(parsed("weekly mon,thu 03:00").weekdays == 0b0010010);
   CHECK(parsed("weekly sunday").weekdays == 1);
   CHECK(error_of("daily 25:00").find("\"25:00\" is not a time of day") != std::string::npos);
+  CHECK(error_of("daily 1::3").find("\"1::3\" is not a time of day") != std::string::npos);  // threw once
+  CHECK(error_of("daily 12:3:").find("is not a time of day") != std::string::npos);
   CHECK(error_of("weekly funday").find("\"funday\" is not a weekday") != std::string::npos);
   CHECK(error_of("every").find("every takes one duration") != std::string::npos);
   CHECK(error_of("every 5 minutes").find("every takes one duration") != std::string::npos);

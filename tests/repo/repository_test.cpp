@@ -180,3 +180,27 @@ TEST_CASE("repository: a stale lock of a dead process is removed") {
   CHECK(next);
   CHECK_FALSE(f.mem->stat("locks/deadbeef"));
 }
+
+TEST_CASE("repository: trees read once are kept until drop_tree_cache") {
+  fixture f;
+  auto repo = f.create();
+  tree t;
+  t.nodes.push_back(node{"a.txt", fs::metadata{}, {}, {}});
+  auto plain = encode_tree(t);
+  auto id = repo->make_hasher().id_of(plain);
+  REQUIRE(repo->index().claim(id));
+  pack_writer w(repo->cipher(), repo->header().pack_size);
+  w.add(blob_type::tree, id, encode_blob(plain, 3), static_cast<uint32_t>(plain.size()));
+  auto p = w.finish().value();
+  REQUIRE(repo->store_pack(p));
+  REQUIRE(repo->write_index({p.record}));
+
+  auto first = repo->read_tree(id);
+  REQUIRE(first);
+  CHECK(first->nodes.at(0).name == "a.txt");
+  // The pack is gone from the target: only the cache can answer.
+  REQUIRE(f.mem->remove(pack_name(p.record.id)));
+  CHECK(repo->read_tree(id));
+  repo->drop_tree_cache();
+  CHECK_FALSE(repo->read_tree(id));
+}
