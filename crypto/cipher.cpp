@@ -3,6 +3,7 @@
 #include <botan/aead.h>
 #include <botan/hash.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/assert.hpp"
@@ -68,6 +69,28 @@ expected<byte_buffer> gcm_open(Botan::AEAD_Mode& mode, byte_view nonce, byte_vie
   return out;
 }
 
+// gcm_open decrypting where the bytes lie: the body through process(), only
+// the last partial block and the tag through finish().
+expected<byte_view> gcm_open_in_place(Botan::AEAD_Mode& mode, byte_view nonce, byte_view aad,
+                                      std::span<uint8_t> sealed) {
+  if (sealed.size() < tag_size) return fail(errc::corrupt, "sealed data too short");
+  mode.set_associated_data(aad.data(), aad.size());
+  mode.start(nonce.data(), nonce.size());
+  size_t payload = sealed.size() - tag_size;
+  size_t granularity = mode.update_granularity();
+  size_t body = payload / granularity * granularity;
+  if (body) mode.process(sealed.data(), body);
+  Botan::secure_vector<uint8_t> tail(sealed.begin() + body, sealed.end());
+  try {
+    mode.finish(tail);
+  } catch (const Botan::Invalid_Authentication_Tag&) {
+    return fail(errc::corrupt, "authentication tag mismatch");
+  }
+  CAIRN_ASSERT(body + tail.size() == payload);
+  std::copy(tail.begin(), tail.end(), sealed.begin() + body);
+  return byte_view(sealed.data(), payload);
+}
+
 class gcm_pack_cipher final : public pack_cipher {
 public:
   explicit gcm_pack_cipher(const secret& key)
@@ -84,6 +107,10 @@ public:
     auto nonce = nonce_of(offset);
     return gcm_open(*dec_, nonce, aad, sealed);
   }
+  expected<byte_view> open_in_place(uint64_t offset, byte_view aad, std::span<uint8_t> sealed) override {
+    auto nonce = nonce_of(offset);
+    return gcm_open_in_place(*dec_, nonce, aad, sealed);
+  }
   size_t overhead() const override { return tag_size; }
 
 private:
@@ -97,6 +124,9 @@ public:
   expected<byte_buffer> open(uint64_t, byte_view, byte_view) override {
     return fail(errc::auth, std::string(write_only_message));
   }
+  expected<byte_view> open_in_place(uint64_t, byte_view, std::span<uint8_t>) override {
+    return fail(errc::auth, std::string(write_only_message));
+  }
   size_t overhead() const override { return tag_size; }
 };
 
@@ -108,6 +138,7 @@ public:
   expected<byte_buffer> open(uint64_t, byte_view, byte_view sealed) override {
     return byte_buffer(sealed.begin(), sealed.end());
   }
+  expected<byte_view> open_in_place(uint64_t, byte_view, std::span<uint8_t> sealed) override { return sealed; }
   size_t overhead() const override { return 0; }
 };
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "base/bytes.hpp"
@@ -41,6 +42,10 @@ public:
   // in the pack (the nonce); `aad` is bound to it (blob type and id).
   virtual void seal(uint64_t offset, byte_view aad, byte_view plaintext, byte_buffer& out) = 0;
   virtual expected<byte_buffer> open(uint64_t offset, byte_view aad, byte_view sealed) = 0;
+  // The same without a copy: decrypts `sealed` where it lies and returns its
+  // plaintext, the first size() - overhead() bytes of it. The bytes are
+  // overwritten whatever the outcome (a failed open leaves no plaintext to use).
+  virtual expected<byte_view> open_in_place(uint64_t offset, byte_view aad, std::span<uint8_t> sealed) = 0;
   // Bytes added by seal.
   virtual size_t overhead() const = 0;
 };

@@ -240,6 +240,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   std::unordered_map<uint32_t, int> fds;
   fs::direct_writer direct;
   repo::blob_scratch scratch;  // each blob's plaintext, in buffers reused from blob to blob
+  byte_buffer overlapping;      // a blob the index places over another's bytes
   auto close_all = [&] {
     for (auto& [entry, fd] : fds) ::close(fd);
     fds.clear();
@@ -257,16 +258,32 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
     fetch_grant grant(*this, end - start);
     auto data = repo::read_range(*repo.target(), name, {start, end - start});
     if (data) out.bytes_fetched += data->size();
+    uint64_t opened_end = start;  // blobs are decrypted where they lie, up to here
     for (size_t k = i; k < j; ++k) {
       const auto& pb = *needed[k];
       expected<byte_view> plain = fail(errc::io, "");
-      if (!data)
+      if (!data) {
         plain = fail(data.error());
-      else if (data->size() < pb.blob.offset - start + pb.blob.length)
+      } else if (data->size() < pb.blob.offset - start + pb.blob.length) {
         plain = fail(errc::corrupt, name + " is shorter than the index says");
-      else
-        plain = repo::open_blob_into(*cipher, pb.blob, byte_view(*data).subspan(pb.blob.offset - start, pb.blob.length),
-                                     hasher, scratch);
+      } else {
+        std::span<uint8_t> sealed(data->data() + (pb.blob.offset - start), pb.blob.length);
+        if (pb.blob.offset < opened_end) {
+          // An index whose blobs overlap (written by no Cairn): the bytes were
+          // decrypted already, so this blob is opened from a copy of them as
+          // sealed, read again.
+          auto again = repo::read_range(*repo.target(), name, {pb.blob.offset, pb.blob.length});
+          if (!again) {
+            lost(pb, again.error().message());
+            continue;
+          }
+          overlapping = std::move(*again);
+          sealed = overlapping;
+        } else {
+          opened_end = pb.blob.offset + pb.blob.length;
+        }
+        plain = repo::open_blob_into(*cipher, pb.blob, sealed, hasher, scratch);
+      }
       if (!plain) {
         lost(pb, plain.error().message());
         continue;

@@ -143,13 +143,12 @@ expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& e
   return plain;
 }
 
-expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, byte_view sealed,
+expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, std::span<uint8_t> sealed,
                                    crypto::id_hasher& hasher, blob_scratch& scratch) {
   CAIRN_TRY(check_entry(entry, sealed));
-  auto encoded = cipher.open(entry.offset, blob_aad(entry.type, entry.id), sealed);
+  auto encoded = cipher.open_in_place(entry.offset, blob_aad(entry.type, entry.id), sealed);
   if (!encoded) return fail(errc::corrupt, "blob does not decrypt");
-  scratch.encoded = std::move(*encoded);
-  CAIRN_ASSIGN(auto plain, decode_blob_into(scratch.encoded, entry.raw_length, scratch.plain));
+  CAIRN_ASSIGN(auto plain, decode_blob_into(*encoded, entry.raw_length, scratch.plain));
   if (hasher.id_of(plain) != entry.id) return fail(errc::corrupt, "blob does not match its id");
   return plain;
 }

@@ -74,21 +74,21 @@ std::array<uint8_t, 33> blob_aad(blob_type type, const object_id& id);
 // corrupt (naming nothing: callers add the blob and pack) when anything is off.
 expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& entry,
                                 byte_view sealed, crypto::id_hasher& hasher);
-// The same for a caller that opens many blobs one after another (restore): the
-// plaintext is decompressed into buffers reused from one blob to the next
-// (decode_blob_into). The view holds until `scratch` is used again.
+// The same for a caller that opens many blobs one after another (restore):
+// the blob is decrypted where it lies in `sealed` (the caller's buffer, whose
+// bytes are overwritten) and decompressed into a buffer reused from one blob to
+// the next (decode_blob_into). The view holds until `scratch` or `sealed` is
+// used again; a raw blob's view lies in `sealed`.
 struct blob_scratch {
-  byte_buffer encoded;
   byte_buffer plain;
   // Keeps at most `keep` bytes between blobs: one large chunk does not hold
-  // its buffers for the rest of a restore (peak RSS), the many smaller ones
+  // its buffer for the rest of a restore (peak RSS), the many smaller ones
   // reuse theirs.
   void trim(size_t keep = 2u << 20) {
-    byte_buffer().swap(encoded);
     if (plain.size() > keep) byte_buffer().swap(plain);
   }
 };
-expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, byte_view sealed,
+expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, std::span<uint8_t> sealed,
                                    crypto::id_hasher& hasher, blob_scratch& scratch);
 
 // Reads `range` of an object whose extent the repository recorded: a range

@@ -80,6 +80,34 @@ TEST_CASE("cipher: pack blobs are bound to offset and aad") {
   CHECK_FALSE(c.for_pack(random_bytes(salt_size))->open(0, bytes_of("aad"), out));
 }
 
+TEST_CASE("cipher: a pack blob opened in place gives what open gives, and nothing when tampered") {
+  for (auto mode : {encryption::aes256gcm, encryption::none}) {
+    CAPTURE(to_string(mode));
+    object_cipher c(mode, mode == encryption::none ? nullptr : new_repository_keys());
+    auto salt = random_bytes(salt_size);
+    auto pc = c.for_pack(salt);
+    for (size_t size : {0, 1, 15, 16, 17, 4096, 100003}) {
+      byte_buffer plain(size);
+      for (size_t i = 0; i < size; ++i) plain[i] = static_cast<uint8_t>(i * 7 + size);
+      byte_buffer sealed;
+      pc->seal(64, bytes_of("aad"), plain, sealed);
+      auto copy = sealed;
+      auto view = pc->open_in_place(64, bytes_of("aad"), copy);
+      REQUIRE(view);
+      CHECK(byte_buffer(view->begin(), view->end()) == plain);
+      CHECK(view->data() == copy.data());  // where the bytes lay, no copy
+      if (mode == encryption::none) continue;
+      auto tampered = sealed;
+      tampered[tampered.size() / 2] ^= 1;
+      CHECK_FALSE(pc->open_in_place(64, bytes_of("aad"), tampered));
+      auto moved = sealed;
+      CHECK_FALSE(pc->open_in_place(65, bytes_of("aad"), moved));
+    }
+    byte_buffer too_short(tag_size - 1);
+    if (mode != encryption::none) CHECK_FALSE(pc->open_in_place(0, bytes_of("aad"), too_short));
+  }
+}
+
 TEST_CASE("id_hasher: keyed ids differ per repository - plain ids are SHA-256") {
   auto data = bytes_of("abc");
   id_hasher plain(nullptr);

@@ -2,7 +2,7 @@
 // Input (fuzz_support.hpp): mode byte | u32 raw_length (LE) | encoded blob.
 // decode_blob sees the encoded bytes directly; open_blob sees them sealed
 // with the test key at offset 32 (or, stored, as they come). The *_into forms
-// (reused buffers) must agree with them on every input.
+// (reused buffers, decryption in place) must agree with them on every input.
 #include <algorithm>
 
 #include "crypto/id_hasher.hpp"
@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   crypto::id_hasher hasher(in.mode == crypto::encryption::none ? nullptr : fuzz::test_keys());
   auto opened = repo::open_blob(*pc, entry, sealed, hasher);
   repo::blob_scratch blob_scratch;
-  auto opened_view = repo::open_blob_into(*pc, entry, sealed, hasher, blob_scratch);
+  byte_buffer in_place = sealed;  // open_blob_into decrypts where the bytes lie
+  auto opened_view = repo::open_blob_into(*pc, entry, in_place, hasher, blob_scratch);
   if (opened.has_value() != opened_view.has_value()) __builtin_trap();
   if (opened && !std::equal(opened->begin(), opened->end(), opened_view->begin(), opened_view->end())) __builtin_trap();
   return 0;
