@@ -49,28 +49,8 @@ void gcm_seal(Botan::AEAD_Mode& mode, byte_view nonce, byte_view aad, byte_view 
   out.insert(out.end(), tail.begin(), tail.end());
 }
 
-expected<byte_buffer> gcm_open(Botan::AEAD_Mode& mode, byte_view nonce, byte_view aad,
-                               byte_view sealed) {
-  if (sealed.size() < tag_size) return fail(errc::corrupt, "sealed data too short");
-  mode.set_associated_data(aad.data(), aad.size());
-  mode.start(nonce.data(), nonce.size());
-  size_t payload = sealed.size() - tag_size;
-  size_t granularity = mode.update_granularity();
-  size_t body = payload / granularity * granularity;
-  byte_buffer out(sealed.begin(), sealed.begin() + body);
-  if (body) mode.process(out.data(), body);
-  Botan::secure_vector<uint8_t> tail(sealed.begin() + body, sealed.end());
-  try {
-    mode.finish(tail);
-  } catch (const Botan::Invalid_Authentication_Tag&) {
-    return fail(errc::corrupt, "authentication tag mismatch");
-  }
-  out.insert(out.end(), tail.begin(), tail.end());
-  return out;
-}
-
-// gcm_open decrypting where the bytes lie: the body through process(), only
-// the last partial block and the tag through finish().
+// Decrypts `sealed` where it lies: the body through process(), only the last
+// partial block and the tag through finish().
 expected<byte_view> gcm_open_in_place(Botan::AEAD_Mode& mode, byte_view nonce, byte_view aad,
                                       std::span<uint8_t> sealed) {
   if (sealed.size() < tag_size) return fail(errc::corrupt, "sealed data too short");
@@ -89,6 +69,14 @@ expected<byte_view> gcm_open_in_place(Botan::AEAD_Mode& mode, byte_view nonce, b
   CAIRN_ASSERT(body + tail.size() == payload);
   std::copy(tail.begin(), tail.end(), sealed.begin() + body);
   return byte_view(sealed.data(), payload);
+}
+
+expected<byte_buffer> gcm_open(Botan::AEAD_Mode& mode, byte_view nonce, byte_view aad,
+                               byte_view sealed) {
+  byte_buffer out(sealed.begin(), sealed.end());
+  CAIRN_ASSIGN(auto plain, gcm_open_in_place(mode, nonce, aad, out));
+  out.resize(plain.size());
+  return out;
 }
 
 class gcm_pack_cipher final : public pack_cipher {
