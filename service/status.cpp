@@ -34,9 +34,14 @@ expected<suite_status> application::summary() {
     s.keep = keep_text(p.keep);
     s.checkpoints_hidden = suite.keyring.mode == config::keyring_mode::write_only;
     config::run_history h;
+    s.running_pid = cairn::fs::process_lock::holder(suite.state_dir / "locks" / ("plan-" + p.name + ".lock"));
     if (db) {
       CAIRN_ASSIGN(auto runs, (*db)->runs(p.name, 200));
-      if (!runs.empty()) s.last_run = runs.front();
+      // While the plan runs, its newest row is that run: the last run is the
+      // last one that ended (a retry in progress must not hide a failure).
+      auto last = runs.begin();
+      if (s.running_pid && runs.size() > 1 && last->status == "running") ++last;
+      if (last != runs.end()) s.last_run = *last;
       h = actors::history_of(runs);
       for (const auto& t : p.targets) {
         CAIRN_ASSIGN(auto rows, (*db)->checkpoints(p.name, t));
@@ -48,7 +53,6 @@ expected<suite_status> application::summary() {
       for (const auto& t : p.targets) s.targets.push_back({t, 0, 0, 0});
     }
     s.last_good_ns = h.last_good_start_ns;
-    s.running_pid = cairn::fs::process_lock::holder(suite.state_dir / "locks" / ("plan-" + p.name + ".lock"));
     if (!p.when.empty()) s.next_due_ns = config::next_due(p.when, h, now, suite.daemon.retry);
     out.plans.push_back(std::move(s));
   }
