@@ -50,7 +50,7 @@ repo::checkpoint draft(self_ptr self, size_t slot, const object_id& tree, const 
   c.tree = tree;
   for (size_t i = 0; i < st.plan->sources.size(); ++i) {
     const auto& s = st.plan->sources[i];
-    c.sources.push_back({s.name, std::string(config::to_string(s.type)),
+    c.sources.push_back({s.name, s.type,
                          s.type == config::source_type::command ? s.command
                          : s.resource                           ? s.resource->file.string()
                                                                 : s.path.string(),

@@ -39,9 +39,9 @@ void notify_failure(self_ptr self);
 // command, so people hear of it without watching. Its own failure is a warning.
 void notify_failure(self_ptr self) {
   auto& st = self->state;
-  auto status = run_status(st.report);
+  auto status = status_of(st.report);
   const auto& command = st.plan->on_failure.empty() ? st.options.suite->on_failure : st.plan->on_failure;
-  if (command.empty() || st.failure_notified || (status != "failed" && status != "partial")) return finish_now(self);
+  if (command.empty() || st.failure_notified || !catalog::went_wrong(status)) return finish_now(self);
   st.failure_notified = true;
   std::string targets, error = st.report.error;
   for (const auto& t : st.report.targets)
@@ -51,7 +51,7 @@ void notify_failure(self_ptr self) {
     }
   auto runner = self->spawn<caf::detached>(hook);
   hook_request req{command,
-                   {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", status}, {"CAIRN_FAILED_TARGETS", targets},
+                   {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", std::string(to_string(status))}, {"CAIRN_FAILED_TARGETS", targets},
                     {"CAIRN_TARGET", targets.substr(0, targets.find(','))}, {"CAIRN_ERROR", error}},
                    {}};
   self->request(runner, timeouts::run, atom::run::value, req)
@@ -80,7 +80,7 @@ void finish(self_ptr self) {
   if (st.plan->after.empty() || st.after_started || !st.lock) return notify_failure(self);
   st.after_started = true;
   auto runner = self->spawn<caf::detached>(hook);
-  hook_request req{st.plan->after, {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", run_status(st.report)}}, {}};
+  hook_request req{st.plan->after, {{"CAIRN_PLAN", st.options.plan}, {"CAIRN_RUN_STATUS", std::string(to_string(status_of(st.report)))}}, {}};
   self->request(runner, timeouts::run, atom::run::value, req)
     .then(
       [=](hook_outcome& o) {
@@ -109,7 +109,7 @@ bool write_only(self_ptr self) {
 catalog::run_row run_row_now(self_ptr self) {
   auto& st = self->state;
   auto& r = st.report;
-  if (write_only(self)) return {st.run_id, st.options.plan, 0, now_ns(), run_status(r), repo::encode_stats({}), ""};
+  if (write_only(self)) return {st.run_id, st.options.plan, 0, now_ns(), status_of(r), repo::encode_stats({}), ""};
   auto cost = r.stats;
   for (const auto& t : r.targets) {
     cost.bytes_uploaded += t.stats.bytes_uploaded;
@@ -119,7 +119,7 @@ catalog::run_row run_row_now(self_ptr self) {
   std::string error = r.error;
   for (const auto& f : r.failed_sources)
     if (r.error.empty()) error += (error.empty() ? "source " : "; source ") + f;
-  return {st.run_id, st.options.plan, 0, now_ns(), run_status(r), repo::encode_stats(cost), error};
+  return {st.run_id, st.options.plan, 0, now_ns(), status_of(r), repo::encode_stats(cost), error};
 }
 
 void finish_now(self_ptr self) {
@@ -384,13 +384,14 @@ void open_targets(self_ptr self) {
 
 using namespace plan_steps;
 
-std::string run_status(const plan_report& r) {
+catalog::run_status status_of(const plan_report& r) {
+  using catalog::run_status;
   bool any = std::any_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
   bool all = any && std::all_of(r.targets.begin(), r.targets.end(), [](auto& t) { return t.committed; });
-  if (r.cancelled) return "cancelled";
-  if (!any) return "failed";
-  if (!all || !r.failed_sources.empty()) return "partial";
-  return r.skipped.empty() ? "ok" : "skipped";
+  if (r.cancelled) return run_status::cancelled;
+  if (!any) return run_status::failed;
+  if (!all || !r.failed_sources.empty()) return run_status::partial;
+  return r.skipped.empty() ? run_status::ok : run_status::skipped;
 }
 
 plan_runner_actor::behavior_type plan_runner(self_ptr self, plan_options options) {

@@ -75,9 +75,8 @@ struct plan_runner_state {
 };
 
 // What a finished run was, for the catalog's run history and the daemon's
-// schedule: "ok", "skipped" (committed everywhere, some entries unreadable),
-// "partial" (some targets or some sources failed), "failed" or "cancelled".
-std::string run_status(const plan_report& report);
+// schedule (never running).
+catalog::run_status status_of(const plan_report& report);
 
 plan_runner_actor::behavior_type plan_runner(
   plan_runner_actor::stateful_pointer<plan_runner_state> self, plan_options options);

@@ -36,7 +36,7 @@ void run_done(self_ptr self, plan_report report) {
   auto& st = self->state;
   auto plan = std::move(st.running);
   st.running.clear();
-  record_run(st.options.history[plan], run_status(report), report.time_ns, now_ns());
+  record_run(st.options.history[plan], status_of(report), report.time_ns, now_ns());
   if (st.options.on_run) st.options.on_run(report);
   if (st.draining) {
     if (st.promise) st.promise->deliver(true);
@@ -100,14 +100,15 @@ void wake(self_ptr self) {
 
 }  // namespace
 
-void record_run(config::run_history& h, const std::string& status, int64_t started_ns, int64_t ended_ns) {
-  if (status == "ok" || status == "skipped") {
+void record_run(config::run_history& h, catalog::run_status status, int64_t started_ns, int64_t ended_ns) {
+  if (catalog::succeeded(status)) {
     h.last_good_start_ns = started_ns;
     h.last_attempt_end_ns.reset();
-  } else if (status == "failed" || status == "partial") {
+  } else if (catalog::went_wrong(status)) {
     h.last_attempt_end_ns = ended_ns;
   }
-  // cancelled (the daemon or the user stopped it): due again at once
+  // cancelled (the daemon or the user stopped it): due again at once; running
+  // (a run that died without finishing) counts for nothing
 }
 
 config::run_history history_of(const std::vector<catalog::run_row>& runs) {

@@ -41,7 +41,7 @@ scheduler_actor::behavior_type scheduler(scheduler_actor::stateful_pointer<sched
                                          scheduler_options options);
 
 // Updates a plan's history with a run that started at `started_ns` and ended at `ended_ns`.
-void record_run(config::run_history& history, const std::string& status, int64_t started_ns, int64_t ended_ns);
+void record_run(config::run_history& history, catalog::run_status status, int64_t started_ns, int64_t ended_ns);
 // A plan's history from the catalog's runs (newest first, as catalog::runs gives them).
 config::run_history history_of(const std::vector<catalog::run_row>& runs);
 

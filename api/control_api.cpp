@@ -463,7 +463,7 @@ http_response control_api::metrics() {
   for (const auto& p : status->plans)
     if (p.last_run)
       m += "cairn_plan_last_run_success{plan=\"" + label(p.plan) + "\"} " +
-           (p.last_run->status == "ok" || p.last_run->status == "skipped" ? "1" : "0") + "\n";
+           (catalog::succeeded(p.last_run->status) ? "1" : "0") + "\n";
   family("cairn_plan_last_success_timestamp_seconds", "gauge", "Start of the plan's last good run.");
   for (const auto& p : status->plans)
     if (p.last_good_ns) m += "cairn_plan_last_success_timestamp_seconds{plan=\"" + label(p.plan) + "\"} " + seconds(*p.last_good_ns) + "\n";

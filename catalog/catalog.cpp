@@ -406,24 +406,31 @@ status catalog::drop_unvisited(const std::string& plan, const std::string& targe
 
 expected<int64_t> catalog::begin_run(const std::string& plan, int64_t started_ns) {
   return guarded("record run", impl_->db.getFilename(), [&]() -> expected<int64_t> {
-    SQLite::Statement q(impl_->db, "INSERT INTO runs(plan, started_ns, status) VALUES(?, ?, 'running')");
+    SQLite::Statement q(impl_->db, "INSERT INTO runs(plan, started_ns, status) VALUES(?, ?, ?)");
     q.bind(1, plan);
     q.bind(2, started_ns);
+    q.bind(3, std::string(to_string(run_status::running)));
     q.exec();
     return impl_->db.getLastInsertRowid();
   });
 }
 
+namespace {
+// Records how run r ended, in the live catalog or in a snapshot of it.
+void finish_run_in(SQLite::Database& db, const run_row& r) {
+  SQLite::Statement q(db, "UPDATE runs SET finished_ns=?, status=?, stats=?, error=? WHERE id=?");
+  q.bind(1, r.finished_ns);
+  q.bind(2, std::string(to_string(r.status)));
+  q.bind(3, r.stats_json);
+  q.bind(4, r.error);
+  q.bind(5, r.id);
+  q.exec();
+}
+}  // namespace
+
 status catalog::finish_run(const run_row& r) {
   return guarded("record run", impl_->db.getFilename(), [&]() -> status {
-    SQLite::Statement q(impl_->db,
-                        "UPDATE runs SET finished_ns=?, status=?, stats=?, error=? WHERE id=?");
-    q.bind(1, r.finished_ns);
-    q.bind(2, r.status);
-    q.bind(3, r.stats_json);
-    q.bind(4, r.error);
-    q.bind(5, r.id);
-    q.exec();
+    finish_run_in(impl_->db, r);
     return {};
   });
 }
@@ -436,11 +443,21 @@ expected<std::vector<run_row>> catalog::runs(const std::string& plan, int limit)
     q.bind(1, plan);
     q.bind(2, limit);
     std::vector<run_row> out;
-    while (q.executeStep())
-      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                     q.getColumn(2).getInt64(), q.getColumn(3).getInt64(),
-                     q.getColumn(4).getString(), q.getColumn(5).getString(),
-                     q.getColumn(6).getString()});
+    while (q.executeStep()) {
+      run_row row{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+                  q.getColumn(3).getInt64(),  run_status::failed,        q.getColumn(5).getString(),
+                  q.getColumn(6).getString()};
+      // A word this version does not know (a newer Cairn's, or a damaged
+      // catalog restored from a target) shows as a failed run that says so,
+      // instead of hiding the history.
+      auto word = q.getColumn(4).getString();
+      if (auto kind = parse_run_status(word))
+        row.status = *kind;
+      else
+        row.error = "unknown run status '" + word.substr(0, 40) + "' in the catalog" +
+                    (row.error.empty() ? "" : ": " + row.error);
+      out.push_back(std::move(row));
+    }
     return out;
   });
 }
@@ -501,13 +518,7 @@ expected<byte_buffer> catalog::snapshot_for_backup(const fs::path& scratch, cons
     db.exec("DETACH snapshot");
     if (finishing) {
       SQLite::Database copy(scratch.string(), SQLite::OPEN_READWRITE);
-      SQLite::Statement q(copy, "UPDATE runs SET finished_ns=?, status=?, stats=?, error=? WHERE id=?");
-      q.bind(1, finishing->finished_ns);
-      q.bind(2, finishing->status);
-      q.bind(3, finishing->stats_json);
-      q.bind(4, finishing->error);
-      q.bind(5, finishing->id);
-      q.exec();
+      finish_run_in(copy, *finishing);
     }
     std::ifstream in(scratch, std::ios::binary);
     return byte_buffer((std::istreambuf_iterator<char>(in)), {});

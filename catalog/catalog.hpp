@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "base/id.hpp"
+#include "catalog/run_status.hpp"
 
 namespace cairn::catalog {
 
@@ -51,7 +52,7 @@ struct run_row {
   std::string plan;
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
-  std::string status;  // running | ok | skipped (some entries unreadable) | partial (a target failed) | failed | cancelled
+  run_status status = run_status::running;
   std::string stats_json;
   std::string error;
 };

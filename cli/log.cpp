@@ -46,7 +46,8 @@ void journal_log(const log_entry& entry) {
 std::vector<log_entry> run_entries(const plan_report& r) {
   char id[17];
   std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(r.time_ns));
-  auto outcome = service::run_status(r);
+  using catalog::run_status;
+  auto outcome = service::status_of(r);
   std::vector<log_entry> out;
   for (const auto& t : r.targets) {
     log_entry e;
@@ -54,8 +55,11 @@ std::vector<log_entry> run_entries(const plan_report& r) {
     e.target = t.target;
     e.run_id = id;
     e.checkpoint = t.checkpoint_id;
-    e.outcome = t.committed ? (r.skipped.empty() && r.failed_sources.empty() ? "ok" : "partial") : r.cancelled ? "cancelled" : "failed";
-    e.level = e.outcome == "ok" ? log_level::info : e.outcome == "partial" ? log_level::warn : log_level::error;
+    // This target's part of the run.
+    auto part = t.committed ? (r.skipped.empty() && r.failed_sources.empty() ? run_status::ok : run_status::partial)
+                            : r.cancelled ? run_status::cancelled : run_status::failed;
+    e.outcome = to_string(part);
+    e.level = part == run_status::ok ? log_level::info : part == run_status::partial ? log_level::warn : log_level::error;
     e.message = r.plan + " -> " + t.target + ": " +
                 (t.committed ? "checkpoint " + t.checkpoint_id + ", " + std::to_string(t.stats.files) + " files, " +
                                  std::to_string(t.stats.bytes_uploaded) + " bytes uploaded"
@@ -66,8 +70,9 @@ std::vector<log_entry> run_entries(const plan_report& r) {
     out.push_back(std::move(e));
   }
   if (r.targets.empty())
-    out.push_back({outcome == "skipped" ? log_level::info : log_level::error,
-                   r.plan + ": " + outcome + (r.error.empty() ? "" : ": " + r.error), r.plan, "", id, outcome, ""});
+    out.push_back({outcome == run_status::skipped ? log_level::info : log_level::error,
+                   r.plan + ": " + std::string(to_string(outcome)) + (r.error.empty() ? "" : ": " + r.error), r.plan, "",
+                   id, std::string(to_string(outcome)), ""});
   return out;
 }
 

@@ -29,7 +29,7 @@ int print_status(const output& out, const service::suite_status& s, const std::o
                                              : "not running");
   }
   for (const auto& p : s.plans) {
-    bool bad = p.last_run && (p.last_run->status == "failed" || p.last_run->status == "partial");
+    bool bad = p.last_run && catalog::went_wrong(p.last_run->status);
     if (bad) code = exit_failure;
     if (out.json) {
       json j{{"type", "plan"}, {"plan", p.plan}, {"schedule", p.schedule}, {"keep", p.keep}};
@@ -37,7 +37,7 @@ int print_status(const output& out, const service::suite_status& s, const std::o
       if (p.last_run)
         j["last_run"] = {{"started", format_time(p.last_run->started_ns)},
                          {"finished", p.last_run->finished_ns ? format_time(p.last_run->finished_ns) : ""},
-                         {"status", p.last_run->status}, {"error", p.last_run->error}};
+                         {"status", to_string(p.last_run->status)}, {"error", p.last_run->error}};
       if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
       if (p.running_pid) j["running_pid"] = *p.running_pid;
       if (live && live->plan == p.plan) {
@@ -79,7 +79,7 @@ int print_status(const output& out, const service::suite_status& s, const std::o
       const auto& r = *p.last_run;
       std::string took = r.finished_ns > r.started_ns
                            ? " in " + std::to_string((r.finished_ns - r.started_ns) / 1'000'000'000) + " s" : "";
-      std::printf("  last run %s: %s%s%s\n", local_time(r.started_ns).c_str(), r.status.c_str(), took.c_str(),
+      std::printf("  last run %s: %s%s%s\n", local_time(r.started_ns).c_str(), std::string(to_string(r.status)).c_str(), took.c_str(),
                   r.error.empty() ? "" : (": " + r.error).c_str());
       if (p.last_good_ns && *p.last_good_ns != r.started_ns)
         std::printf("  last good run %s\n", local_time(*p.last_good_ns).c_str());
@@ -100,8 +100,8 @@ int print_daemon_run(const output& out, const plan_report& r) {
   auto entries = run_entries(r);
   if (using_journal()) {
     for (const auto& e : entries) journal_log(e);
-    auto status = service::run_status(r);
-    return status == "ok" || status == "skipped" ? exit_ok : status == "partial" ? exit_partial : exit_failure;
+    auto status = service::status_of(r);
+    return catalog::succeeded(status) ? exit_ok : status == catalog::run_status::partial ? exit_partial : exit_failure;
   }
   auto worst = log_level::debug;
   for (const auto& e : entries) worst = std::min(worst, e.level);
@@ -167,12 +167,12 @@ void print_runs(const output& out, const std::vector<catalog::run_row>& runs) {
     if (out.json) {
       emit({{"type", "run"}, {"plan", r.plan}, {"started", format_time(r.started_ns)},
             {"finished", r.finished_ns ? format_time(r.finished_ns) : ""}, {"seconds", seconds},
-            {"status", r.status}, {"error", r.error}, {"stats", stats}});
+            {"status", to_string(r.status)}, {"error", r.error}, {"stats", stats}});
       continue;
     }
     auto n = [&](const char* key) { return stats.contains(key) && stats[key].is_number() ? stats[key].get<uint64_t>() : 0; };
     std::printf("%s  %-10s %-9s %6.1f s  read %s, uploaded %s, stored %s%s%s\n", local_time(r.started_ns).c_str(),
-                r.plan.c_str(), r.status.c_str(), seconds, format_bytes(n("bytes_read")).c_str(),
+                r.plan.c_str(), std::string(to_string(r.status)).c_str(), seconds, format_bytes(n("bytes_read")).c_str(),
                 format_bytes(n("bytes_uploaded")).c_str(), format_bytes(n("bytes_stored")).c_str(),
                 r.error.empty() ? "" : "  ", r.error.c_str());
   }

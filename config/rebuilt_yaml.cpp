@@ -47,14 +47,12 @@ std::string rebuilt_yaml(const rebuilt_config& c) {
     }
     std::vector<const recovered_source*> kept;
     for (const auto& s : sources) {
-      auto type = parse_source_type(s.type);
-      if (!is_plain_name(s.name) || !type)
-        withheld.push_back("plan " + plan + ": a source " + comment_safe(s.name) + " of type " + comment_safe(s.type) +
-                           ", which is not a plain name or a known type");
-      else if (*type == source_type::resource)
+      if (!is_plain_name(s.name))
+        withheld.push_back("plan " + plan + ": a source " + comment_safe(s.name) + ", which is not a plain name");
+      else if (s.type == source_type::resource)
         withheld.push_back("plan " + plan + ": - {type: resource, name: " + s.name +
                            "}   install the application's resources.d/" + s.name + ".yaml first (docs/RESOURCES.md)");
-      else if (*type == source_type::command)
+      else if (s.type == source_type::command)
         withheld.push_back("plan " + plan + ": - {type: command, name: " + s.name + ", command: " + comment_safe(s.path) +
                            "}   the command came from the target: review it before enabling it");
       else
@@ -70,7 +68,7 @@ std::string rebuilt_yaml(const rebuilt_config& c) {
     out << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
     for (const auto* s : kept) {
       out << YAML::BeginMap;
-      out << YAML::Key << "type" << YAML::Value << s->type;
+      out << YAML::Key << "type" << YAML::Value << std::string(to_string(s->type));
       out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << s->name;
       out << YAML::Key << "path" << YAML::Value << YAML::DoubleQuoted << s->path;
       out << YAML::EndMap;

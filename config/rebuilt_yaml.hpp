@@ -16,7 +16,7 @@ namespace cairn::config {
 
 struct recovered_source {
   std::string name;  // as the checkpoint names it
-  std::string type;  // a word of source_type
+  source_type type = source_type::dir;  // decode_checkpoint parsed the target's word
   std::string path;  // the path, or a command source's command
 };
 
@@ -31,8 +31,7 @@ struct rebuilt_config {
 };
 
 // The whole YAML document. A plan or source with a name that is not a plain
-// name, or a source of an unknown type, is left out with a note (decode
-// already refuses them). A command source's command and a resource (whose
+// name is left out with a note (decode already refuses them). A command source's command and a resource (whose
 // commands a checkpoint never carries) are left out of `sources` and listed
 // in comments at the end, the command JSON-escaped to one line of ASCII, for
 // the user to review and enable; post_restore is never written.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/source_type.hpp"
 #include "config/listen_address.hpp"
 #include "config/resource.hpp"
 #include "config/retention.hpp"
@@ -33,18 +34,17 @@ std::string_view to_string(keyring_mode mode);
 
 // Where a target's repository lives (targets.NAME.type, or its url's scheme).
 enum class target_type { local, sftp, s3, ssh };
-// What a source reads (plans.NAME.sources[].type); `resources` in the YAML
-// stands for every registered resource and is expanded into `resource` ones.
-enum class source_type { dir, sqlite, command, resource };
+// What a source reads (plans.NAME.sources[].type): base/source_type.hpp.
+using cairn::parse_source_type;
+using cairn::source_type;
+using cairn::to_string;
 // S3 Object Lock retention of every object a target stores (docs/TARGETS.md).
 enum class object_lock_mode { compliance, governance };
 
 // The YAML's word for each kind ("local", "dir"), and back: nullopt for any
 // other word. The only place these words are compared.
 std::string_view to_string(target_type type);
-std::string_view to_string(source_type type);
 std::optional<target_type> parse_target_type(std::string_view word);
-std::optional<source_type> parse_source_type(std::string_view word);
 std::string_view to_string(object_lock_mode mode);
 std::optional<object_lock_mode> parse_object_lock_mode(std::string_view word);
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/source_type.hpp"
 #include "crypto/keys.hpp"
 #include "recovery/suite_state.hpp"
 
@@ -53,7 +54,7 @@ expected<bootstrap_report> bootstrap_from_file(const std::filesystem::path& file
 // target: decode_checkpoint checked the names and the type word).
 struct recovered_source {
   std::string name;
-  std::string type;
+  source_type type = source_type::dir;
   std::string path;  // a command source's command
 };
 using recovered_plans = std::map<std::string, std::vector<recovered_source>>;  // plan -> sources

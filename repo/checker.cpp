@@ -105,7 +105,10 @@ expected<check_report> check_repository(repository& repo, const check_options& o
   std::unordered_set<object_id> damaged;
   size_t done = 0;
   auto hasher = repo.make_hasher();
-  for (const auto& [pack_id, size] : on_target) {
+  for (const auto& entry : on_target) {
+    // Named, not structured bindings: lambdas below capture them (clang 14 cannot).
+    const auto& pack_id = entry.first;
+    const auto& size = entry.second;
     auto name = pack_name(pack_id);
     ++done;
     if (size > max_pack_bytes) {

@@ -133,10 +133,10 @@ expected<std::vector<resource_manifest>> decode_manifest(std::string_view text) 
 std::string encode_catalog_sources(const checkpoint& c) {
   json sources = json::array();
   for (const auto& s : c.sources) {
-    json entry{{"name", s.name}, {"type", s.type}, {"path", s.path}};
+    json entry{{"name", s.name}, {"type", to_string(s.type)}, {"path", s.path}};
     if (!s.error.empty()) entry["error"] = s.error;
     for (const auto& m : c.resources)
-      if (s.type == "resource" && m.name == s.name) entry["manifest"] = manifest_to_json(m);
+      if (s.type == source_type::resource && m.name == s.name) entry["manifest"] = manifest_to_json(m);
     sources.push_back(std::move(entry));
   }
   return sources.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -147,7 +147,7 @@ std::string encode_stats(const checkpoint_stats& s) { return stats_to_json(s).du
 byte_buffer encode_checkpoint(const checkpoint& c) {
   json sources = json::array();
   for (const auto& s : c.sources) {
-    nlohmann::json j{{"name", s.name}, {"type", s.type}, {"path", s.path}};
+    nlohmann::json j{{"name", s.name}, {"type", to_string(s.type)}, {"path", s.path}};
     if (!s.post_restore.empty()) j["post_restore"] = s.post_restore;
     if (!s.error.empty()) j["error"] = s.error;
     sources.push_back(j);
@@ -196,12 +196,12 @@ expected<checkpoint> decode_checkpoint(byte_view bytes) {
     // into paths: only what the configuration itself accepts.
     if (!is_plain_name(c.plan)) return fail(errc::corrupt, "damaged checkpoint: its plan name is not a plain name");
     for (const auto& s : j.at("sources")) {
-      c.sources.push_back({s.at("name").get<std::string>(), s.value("type", "dir"), s.value("path", ""),
+      auto type = parse_source_type(s.value("type", "dir"));
+      if (!type) return fail(errc::corrupt, "damaged checkpoint: a source has an unknown type");
+      c.sources.push_back({s.at("name").get<std::string>(), *type, s.value("path", ""),
                            s.value("post_restore", ""), error_field(s)});
       if (!is_plain_name(c.sources.back().name))
         return fail(errc::corrupt, "damaged checkpoint: a source name is not a plain name");
-      if (!is_source_type_word(c.sources.back().type))
-        return fail(errc::corrupt, "damaged checkpoint: a source has an unknown type");
     }
     c.tags = j.value("tags", std::vector<std::string>{});
     c.program = j.value("program", "");

@@ -10,12 +10,13 @@
 
 #include "base/error.hpp"
 #include "base/id.hpp"
+#include "base/source_type.hpp"
 
 namespace cairn::repo {
 
 struct source_info {
   std::string name;  // the entry in the root tree
-  std::string type;  // "dir", "sqlite", "command"
+  source_type type = source_type::dir;
   std::string path;
   std::string post_restore;  // a command to run once after restoring this source
   std::string error;         // this run could not back the source up (one line); the tree has no entry for it
@@ -79,16 +80,8 @@ byte_buffer encode_checkpoint(const checkpoint& c);
 std::string encode_stats(const checkpoint_stats& s);
 expected<checkpoint> decode_checkpoint(byte_view bytes);
 
-// The words config::source_type is spelt with (repo/ cannot see config/; a
-// test in tests/config checks that both lists agree). decode_checkpoint
-// refuses a source of any other type, and a plan or source name that is not a
-// plain name (base/names.hpp).
-inline constexpr std::string_view known_source_types[] = {"dir", "sqlite", "command", "resource"};
-constexpr bool is_source_type_word(std::string_view word) {
-  for (auto known : known_source_types)
-    if (word == known) return true;
-  return false;
-}
+// decode_checkpoint refuses a source of a type other than source_type's words,
+// and a plan or source name that is not a plain name (base/names.hpp).
 
 // The manifest alone as a JSON array (what the catalog keeps beside a
 // checkpoint), and back, with the same bounds as decode_checkpoint.

@@ -14,7 +14,7 @@ namespace cairn::service {
 
 namespace fs = std::filesystem;
 
-std::string run_status(const plan_report& report) { return actors::run_status(report); }
+catalog::run_status status_of(const plan_report& report) { return actors::status_of(report); }
 
 expected<std::vector<dry_run_source>> dry_run(const fs::path& config_file, const std::vector<std::string>& plans) {
   CAIRN_ASSIGN(auto suite, config::load_config(config_file));
@@ -148,8 +148,7 @@ expected<bool> application::daemon(const daemon_callbacks& callbacks) {
 // its targets when one freed checkpoints and the last prune is prune_every old.
 void application::maintain(const plan_report& r, const daemon_callbacks& callbacks) {
   const auto* plan = suite_->find_plan(r.plan);
-  auto status = actors::run_status(r);
-  if (!plan || plan->keep.empty() || (status != "ok" && status != "skipped") || engine_->stopping()) return;
+  if (!plan || plan->keep.empty() || !catalog::succeeded(actors::status_of(r)) || engine_->stopping()) return;
   auto lines = forget({r.plan}, "", false);
   if (callbacks.on_forget) callbacks.on_forget(lines);
   if (!lines) return;

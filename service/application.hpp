@@ -31,8 +31,8 @@ namespace cairn::service {
 using actors::engine;
 using backup::dry_run_source;
 
-// A run's outcome in one word: ok, partial, failed, skipped, cancelled.
-std::string run_status(const plan_report& report);
+// How a finished run ended (catalog/run_status.hpp).
+catalog::run_status status_of(const plan_report& report);
 
 // `cairn backup --dry-run`: what a backup of `plans` (empty: all) would read,
 // from the sources and the catalog's file cache alone; writes nothing.

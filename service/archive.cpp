@@ -194,7 +194,7 @@ expected<export_result> export_archive(application& app, const resolved_checkpoi
   request.zstd_level = repo.header().zstd_level;
   if (!o.resource.empty()) {
     bool found = false;
-    for (const auto& s : c.sources) found = found || (s.type == "resource" && s.name == o.resource);
+    for (const auto& s : c.sources) found = found || (s.type == source_type::resource && s.name == o.resource);
     if (!found)
       return fail(errc::not_found, "checkpoint " + cp.row.id.substr(0, 8) + " holds no resource \"" + o.resource + "\"");
     request.paths.push_back(o.resource);
@@ -202,7 +202,7 @@ expected<export_result> export_archive(application& app, const resolved_checkpoi
   if (key.kind == archive::protection::plain) {
     // Sensitive parts of resources go only into encrypted archives.
     for (const auto& s : c.sources) {
-      if (s.type != "resource") continue;
+      if (s.type != source_type::resource) continue;
       const auto* r = app.config().find_resource(s.name);
       if (!r)
         return fail(errc::invalid_input, "resource " + s.name + ": no descriptor resources.d/" + s.name +

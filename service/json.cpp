@@ -36,7 +36,7 @@ json to_json(const progress_snapshot& p) {
 
 json to_json(const catalog::run_row& r) {
   return {{"id", r.id},         {"plan", r.plan},   {"started_ns", r.started_ns}, {"finished_ns", r.finished_ns},
-          {"status", r.status}, {"error", r.error}, {"stats", parsed(r.stats_json)}};
+          {"status", to_string(r.status)}, {"error", r.error}, {"stats", parsed(r.stats_json)}};
 }
 
 json to_json(const catalog::checkpoint_row& r) {
@@ -62,7 +62,7 @@ json to_json(const plan_report& r) {
   for (const auto& t : r.targets)
     targets.push_back({{"target", t.target}, {"committed", t.committed}, {"checkpoint", t.checkpoint_id},
                        {"error", t.error}, {"bytes_uploaded", t.stats.bytes_uploaded}});
-  return {{"plan", r.plan}, {"status", run_status(r)}, {"started_ns", r.time_ns}, {"error", r.error},
+  return {{"plan", r.plan}, {"status", to_string(status_of(r))}, {"started_ns", r.time_ns}, {"error", r.error},
           {"targets", targets}, {"failed_sources", r.failed_sources}};
 }
 

@@ -40,7 +40,7 @@ expected<suite_status> application::summary() {
       // While the plan runs, its newest row is that run: the last run is the
       // last one that ended (a retry in progress must not hide a failure).
       auto last = runs.begin();
-      if (s.running_pid && runs.size() > 1 && last->status == "running") ++last;
+      if (s.running_pid && runs.size() > 1 && last->status == catalog::run_status::running) ++last;
       if (last != runs.end()) s.last_run = *last;
       h = actors::history_of(runs);
       for (const auto& t : p.targets) {

@@ -24,7 +24,7 @@ expected<std::vector<catalog::checkpoint_row>> application::write_only_checkpoin
       CAIRN_ASSIGN(auto c, repo.read_checkpoint(id));
       if (!plan.empty() && c.plan != plan) continue;
       nlohmann::json sources = nlohmann::json::array();
-      for (const auto& s : c.sources) sources.push_back({{"name", s.name}, {"type", s.type}, {"path", s.path}});
+      for (const auto& s : c.sources) sources.push_back({{"name", s.name}, {"type", to_string(s.type)}, {"path", s.path}});
       rows.push_back(catalog::checkpoint_row{id.hex(), t.name, c.plan, c.time_ns, c.host,
                                              c.parent ? c.parent->hex() : "", c.tree.hex(), c.stats.files,
                                              c.stats.bytes, repo::encode_stats(c.stats),

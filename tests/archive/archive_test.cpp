@@ -125,7 +125,7 @@ struct fixture {
     checkpoint.plan = "home";
     checkpoint.host = "test";
     checkpoint.time_ns = 1'700'000'000'000'000'000;
-    checkpoint.sources = {{"src", "dir", "/src", ""}, {"notes", "resource", "/etc/cairn/resources.d/notes.yaml", ""}};
+    checkpoint.sources = {{"src", source_type::dir, "/src", ""}, {"notes", source_type::resource, "/etc/cairn/resources.d/notes.yaml", ""}};
     repo::resource_manifest m;
     m.name = "notes";
     m.version = "1";
@@ -202,7 +202,9 @@ expected<recovery::archive_restore_report> restore(byte_view bytes, const archiv
 }
 
 void check_tree(const fixture& f, const stdfs::path& to, bool with_keys = true) {
-  for (const auto& [path, content] : f.files) {
+  for (const auto& entry : f.files) {
+    const auto& path = entry.first;  // not a structured binding: INFO captures it (clang 14)
+    const auto& content = entry.second;
     if (path == "notes/keys" && !with_keys) {
       CHECK_FALSE(stdfs::exists(to / path));
       continue;

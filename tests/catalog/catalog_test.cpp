@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "catalog/catalog.hpp"
 #include "support/temp_dir.hpp"
 
@@ -21,7 +23,7 @@ object_id id_of_byte(uint8_t b) {
 
 TEST_CASE("catalog: a real SQLite file is created 0600 in a 0700 state_dir") {
   testing::temp_dir dir;
-  auto c = catalog::catalog::open(dir / "state");
+  auto c = cairn::catalog::catalog::open(dir / "state");
   REQUIRE(c);
   struct stat st {};
   REQUIRE(::stat((dir / "state").c_str(), &st) == 0);
@@ -35,7 +37,7 @@ TEST_CASE("catalog: a real SQLite file is created 0600 in a 0700 state_dir") {
 
 TEST_CASE("catalog: checkpoints by plan and target newest first") {
   testing::temp_dir dir;
-  auto c = std::move(*catalog::catalog::open(dir.path()));
+  auto c = std::move(*cairn::catalog::catalog::open(dir.path()));
   for (int i = 0; i < 3; ++i) {
     checkpoint_row r;
     r.id = std::string(64, static_cast<char>('a' + i));
@@ -57,7 +59,7 @@ TEST_CASE("catalog: checkpoints by plan and target newest first") {
 
 TEST_CASE("catalog: check marks vanished checkpoints until they return or are forgotten") {
   testing::temp_dir dir;
-  auto c = std::move(*catalog::catalog::open(dir.path()));
+  auto c = std::move(*cairn::catalog::catalog::open(dir.path()));
   for (char x : {'a', 'b'}) {
     checkpoint_row r;
     r.id = std::string(64, x);
@@ -71,7 +73,7 @@ TEST_CASE("catalog: check marks vanished checkpoints until they return or are fo
   REQUIRE(rows->size() == 2);
   for (const auto& r : *rows) CHECK(r.vanished == (r.id[0] == 'a'));
   // A read-only open (cairn checkpoints) sees the mark too.
-  auto ro = std::move(*catalog::catalog::open(dir.path(), true));
+  auto ro = std::move(*cairn::catalog::catalog::open(dir.path(), true));
   CHECK(ro->checkpoints("", "")->size() == 2);
   REQUIRE(c->set_vanished("usb", std::string(64, 'a'), false, 6));
   auto back = c->checkpoints("", "");
@@ -84,7 +86,7 @@ TEST_CASE("catalog: check marks vanished checkpoints until they return or are fo
 
 TEST_CASE("catalog: the file cache stores a directory's entries with odd names") {
   testing::temp_dir dir;
-  auto c = std::move(*catalog::catalog::open(dir.path()));
+  auto c = std::move(*cairn::catalog::catalog::open(dir.path()));
   std::string directory = "sub/\xff\n";
   std::vector<cache_entry> entries{{"a", 10, 1, 2, 3, {id_of_byte(1), id_of_byte(2)}, {1, 2, 3}},
                                    {std::string("b\0c", 3), 0, 4, 5, 6, {}, {}}};
@@ -106,18 +108,18 @@ TEST_CASE("catalog: the file cache stores a directory's entries with odd names")
 
 TEST_CASE("catalog: runs are recorded and a snapshot is a consistent copy") {
   testing::temp_dir dir;
-  auto c = std::move(*catalog::catalog::open(dir / "a"));
+  auto c = std::move(*cairn::catalog::catalog::open(dir / "a"));
   auto run = c->begin_run("home", 5);
   REQUIRE(run);
-  REQUIRE(c->finish_run({*run, "home", 5, 9, "ok", "{}", ""}));
+  REQUIRE(c->finish_run({*run, "home", 5, 9, cairn::catalog::run_status::ok, "{}", ""}));
   auto runs = c->runs("home", 10);
   REQUIRE(runs->size() == 1);
-  CHECK((*runs)[0].status == "ok");
+  CHECK((*runs)[0].status == cairn::catalog::run_status::ok);
   REQUIRE(c->set_setting("suite_id", "s1"));
   REQUIRE(c->snapshot_to(dir / "copy.db"));
   std::filesystem::create_directories(dir / "b");
   std::filesystem::copy_file(dir / "copy.db", dir / "b/catalog.db");
-  auto copy = catalog::catalog::open(dir / "b", true);
+  auto copy = cairn::catalog::catalog::open(dir / "b", true);
   REQUIRE(copy);
   CHECK(*(*copy)->setting("suite_id") == std::optional<std::string>("s1"));
   CHECK((*copy)->runs("", 10)->size() == 1);
@@ -125,12 +127,12 @@ TEST_CASE("catalog: runs are recorded and a snapshot is a consistent copy") {
 
 TEST_CASE("catalog: the suite-state snapshot has everything but the file cache") {
   testing::temp_dir dir;
-  auto c = std::move(*catalog::catalog::open(dir / "a"));
+  auto c = std::move(*cairn::catalog::catalog::open(dir / "a"));
   REQUIRE(c->set_setting("suite_id", "s1"));
   REQUIRE(c->record_target("usb", "local /mnt/usb", "r1"));
   REQUIRE(c->record_checkpoint({"c1", "usb", "home", 7, "host", "", "t1", 3, 300, "{}", "[]"}));
-  REQUIRE(c->finish_run({*c->begin_run("home", 5), "home", 5, 9, "ok", "{}", ""}));
-  catalog::cache_entry e;
+  REQUIRE(c->finish_run({*c->begin_run("home", 5), "home", 5, 9, cairn::catalog::run_status::ok, "{}", ""}));
+  cairn::catalog::cache_entry e;
   e.name = "f";
   e.size = 3;
   REQUIRE(c->store_directory("home", "usb", "/src", {e}));
@@ -143,7 +145,7 @@ TEST_CASE("catalog: the suite-state snapshot has everything but the file cache")
     std::ofstream out(dir / "b/catalog.db", std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
   }
-  auto copy = std::move(*catalog::catalog::open(dir / "b"));
+  auto copy = std::move(*cairn::catalog::catalog::open(dir / "b"));
   CHECK(*copy->setting("suite_id") == std::optional<std::string>("s1"));
   CHECK(*copy->target_repository("usb") == std::optional<std::string>("r1"));
   REQUIRE(copy->checkpoints("", "")->size() == 1);
@@ -157,9 +159,9 @@ TEST_CASE("catalog: the suite-state snapshot has everything but the file cache")
 
 TEST_CASE("catalog: the snapshot records the run writing it as it ends, the live row stays running") {
   testing::temp_dir dir;
-  auto c = std::move(*catalog::catalog::open(dir / "a"));
+  auto c = std::move(*cairn::catalog::catalog::open(dir / "a"));
   auto id = *c->begin_run("home", 5);
-  catalog::run_row ending{id, "home", 5, 9, "ok", "{\"bytes_read\":3}", ""};
+  cairn::catalog::run_row ending{id, "home", 5, 9, cairn::catalog::run_status::ok, "{\"bytes_read\":3}", ""};
   auto bytes = c->snapshot_for_backup(dir / "scratch.db", &ending);
   REQUIRE(bytes);
   std::filesystem::create_directories(dir / "b");
@@ -167,13 +169,47 @@ TEST_CASE("catalog: the snapshot records the run writing it as it ends, the live
     std::ofstream out(dir / "b/catalog.db", std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
   }
-  auto copy = std::move(*catalog::catalog::open(dir / "b"));
+  auto copy = std::move(*cairn::catalog::catalog::open(dir / "b"));
   auto runs = *copy->runs("home", 10);
   REQUIRE(runs.size() == 1);
-  CHECK(runs[0].status == "ok");
+  CHECK(runs[0].status == cairn::catalog::run_status::ok);
   CHECK(runs[0].finished_ns == 9);
   CHECK(runs[0].stats_json == "{\"bytes_read\":3}");
-  CHECK(c->runs("home", 10)->at(0).status == "running");
+  CHECK(c->runs("home", 10)->at(0).status == cairn::catalog::run_status::running);
+}
+
+TEST_CASE("catalog: every run status is one word that reads back as itself") {
+  using cairn::catalog::run_status;
+  for (auto s : {run_status::running, run_status::ok, run_status::skipped, run_status::partial, run_status::failed,
+                 run_status::cancelled}) {
+    INFO(to_string(s));
+    CHECK(cairn::catalog::parse_run_status(to_string(s)) == s);
+  }
+  CHECK_FALSE(cairn::catalog::parse_run_status("OK"));
+  CHECK_FALSE(cairn::catalog::parse_run_status(""));
+  CHECK(succeeded(run_status::skipped));
+  CHECK_FALSE(succeeded(run_status::partial));
+  CHECK(went_wrong(run_status::partial));
+  CHECK_FALSE(went_wrong(run_status::cancelled));
+}
+
+TEST_CASE("catalog: a run status this version does not know shows as a failed run that says so") {
+  testing::temp_dir dir;
+  auto c = std::move(*cairn::catalog::catalog::open(dir / "a"));
+  auto id = *c->begin_run("home", 5);
+  REQUIRE(c->finish_run({id, "home", 5, 9, cairn::catalog::run_status::partial, "{}", "usb: gone"}));
+  {
+    // As a newer Cairn (or a damaged catalog restored from a target) leaves it.
+    SQLite::Database db((dir / "a/catalog.db").string(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE runs SET status='interrupted-by-" + std::string(200, 'x') + "'");
+  }
+  auto runs = c->runs("home", 10);
+  REQUIRE(runs);
+  REQUIRE(runs->size() == 1);
+  CHECK(runs->at(0).status == cairn::catalog::run_status::failed);
+  CHECK(runs->at(0).error.rfind("unknown run status 'interrupted-by-xxx", 0) == 0);
+  CHECK(runs->at(0).error.size() < 120);  // the word is cut short
+  CHECK(runs->at(0).error.find("usb: gone") != std::string::npos);
 }
 
 TEST_CASE("catalog: a damaged file is a clear error") {
@@ -182,7 +218,7 @@ TEST_CASE("catalog: a damaged file is a clear error") {
   FILE* f = std::fopen((dir / "s/catalog.db").c_str(), "w");
   std::fputs("this is not a database, it is a text file of some length......", f);
   std::fclose(f);
-  auto c = catalog::catalog::open(dir / "s");
+  auto c = cairn::catalog::catalog::open(dir / "s");
   REQUIRE_FALSE(c);
   CHECK(c.error().message().find("catalog") != std::string::npos);
 }

@@ -66,7 +66,7 @@ TEST_CASE("cache_codec: entries round-trip, damage is corrupt") {
 
 TEST_CASE("catalog: the sealed file cache stores no name, reads back, drops unvisited directories") {
   testing::temp_dir dir;
-  auto db = catalog::catalog::open(dir.path());
+  auto db = cairn::catalog::catalog::open(dir.path());
   REQUIRE(db);
   auto first = std::make_shared<test_seal>(1);
   REQUIRE((*db)->store_directory("p", "t", "src/secret-dir", {entry("secret-name", 7)}, first.get()));

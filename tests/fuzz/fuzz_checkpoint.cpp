@@ -22,9 +22,9 @@ void check_rebuilt_yaml(const cairn::repo::checkpoint& c) {
   r.target.path = "/mnt/cairn";
   size_t paths = 0;
   for (const auto& s : c.sources) {
-    if (!is_plain_name(s.name) || !repo::is_source_type_word(s.type)) std::abort();
+    if (!is_plain_name(s.name)) std::abort();
     r.plans[c.plan].push_back({s.name, s.type, s.path});
-    if (s.type == "dir" || s.type == "sqlite") ++paths;
+    if (s.type == source_type::dir || s.type == source_type::sqlite) ++paths;
   }
   auto loaded = config::parse_config(config::rebuilt_yaml(r), "/tmp/rebuilt.yaml");
   if (!loaded) {

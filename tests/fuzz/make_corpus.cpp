@@ -1,7 +1,7 @@
 // Writes the seed corpora of tests/fuzz/corpus/ from the golden repositories
 // (tests/data/format-v1-*), in the input formats of the harnesses
 // (fuzz_support.hpp). Run by hand when a harness changes its input format:
-//   build-fuzz/fuzz/make_fuzz_corpus tests/fuzz/corpus
+//   build-asan/fuzz/make_fuzz_corpus tests/fuzz/corpus
 #include <filesystem>
 #include <fstream>
 #include <iostream>

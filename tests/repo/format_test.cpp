@@ -213,7 +213,7 @@ TEST_CASE("checkpoint: round trip") {
   c.time_ns = 1'700'000'000'123'456'789;
   c.parent = id_of_byte(4);
   c.tree = id_of_byte(5);
-  c.sources = {{"alice", "dir", "/home/alice", {}, {}}};
+  c.sources = {{"alice", source_type::dir, "/home/alice", {}, {}}};
   c.tags = {"t1"};
   c.program = "cairn 0.1.0";
   c.stats.files = 10;

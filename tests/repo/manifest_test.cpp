@@ -12,7 +12,7 @@ checkpoint sample() {
   c.plan = "apps";
   c.time_ns = 1'700'000'000'000'000'000;
   c.tree = object_id{};
-  c.sources.push_back({"notes", "resource", "/etc/cairn/resources.d/notes.yaml", "", ""});
+  c.sources.push_back({"notes", source_type::resource, "/etc/cairn/resources.d/notes.yaml", "", ""});
   c.resources.push_back({"notes", "2.1", R"({"notes":3})", 2, 8210, {"keys"}, "sensitive: this target does not encrypt", ""});
   return c;
 }
