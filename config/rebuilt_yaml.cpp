@@ -31,8 +31,8 @@ std::string rebuilt_yaml(const rebuilt_config& c) {
   out << YAML::BeginMap;
   out << YAML::Key << "state_dir" << YAML::Value << YAML::DoubleQuoted << c.state_dir.string();
   out << YAML::Key << "keyring" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << c.keyring_mode;
-  if (c.keyring_mode == "keyfile")
+  out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << std::string(to_string(c.key_mode));
+  if (c.key_mode == keyring_mode::keyfile)
     out << YAML::Key << "keyfile" << YAML::Value << YAML::DoubleQuoted << c.keyfile.string();
   out << YAML::EndMap;
   out << YAML::Key << "targets" << YAML::Value << YAML::BeginMap;

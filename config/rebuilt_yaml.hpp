@@ -24,8 +24,8 @@ struct rebuilt_config {
   std::string from;                    // where it was rebuilt from (target->describe()), for the header
   std::string date;                    // YYYY-MM-DD, for the header
   std::filesystem::path state_dir;
-  std::string keyring_mode;            // none, password or keyfile
-  std::filesystem::path keyfile;       // keyring_mode keyfile
+  config::keyring_mode key_mode = config::keyring_mode::none;  // none, password or keyfile
+  std::filesystem::path keyfile;       // key_mode keyfile
   target_config target;                // its name is the plans' target
   std::map<std::string, std::vector<recovered_source>> plans;  // plan -> its sources
 };

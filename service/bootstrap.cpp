@@ -63,7 +63,9 @@ expected<recovery::bootstrap_report> from_target(const bootstrap_request& r, con
     c.from = target->describe();
     c.date = format_time(now_ns()).substr(0, 10);
     c.state_dir = state_dir;
-    c.keyring_mode = r.keyfile ? "keyfile" : r.password ? "password" : "none";
+    c.key_mode = r.keyfile    ? config::keyring_mode::keyfile
+                     : r.password ? config::keyring_mode::password
+                                  : config::keyring_mode::none;
     if (r.keyfile) c.keyfile = fs::absolute(*r.keyfile, ec);
     c.target = cfg;
     for (const auto& [plan, sources] : plans)

@@ -13,7 +13,7 @@ rebuilt_config sample() {
   c.from = "/mnt/usb/cairn";
   c.date = "2026-12-03";
   c.state_dir = "/var/lib/cairn";
-  c.keyring_mode = "keyfile";
+  c.key_mode = keyring_mode::keyfile;
   c.keyfile = "/root/keys/cairn: key";
   c.target.name = "recovered";
   c.target.type = target_type::local;

@@ -16,7 +16,7 @@ void check_rebuilt_yaml(const cairn::repo::checkpoint& c) {
   if (!is_plain_name(c.plan)) std::abort();
   config::rebuilt_config r;
   r.state_dir = "/var/lib/cairn";
-  r.keyring_mode = "none";
+  r.key_mode = config::keyring_mode::none;
   r.target.name = "recovered";
   r.target.type = config::target_type::local;
   r.target.path = "/mnt/cairn";
