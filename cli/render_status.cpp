@@ -29,8 +29,7 @@ int print_status(const output& out, const service::suite_status& s, const std::o
                                              : "not running");
   }
   for (const auto& p : s.plans) {
-    bool bad = p.last_run && catalog::went_wrong(p.last_run->status);
-    if (bad) code = exit_failure;
+    if (p.failing()) code = exit_failure;
     if (out.json) {
       json j{{"type", "plan"}, {"plan", p.plan}, {"schedule", p.schedule}, {"keep", p.keep}};
       if (!p.schedule.empty()) j["next_run"] = format_time(std::max(p.next_due_ns, now));
@@ -38,6 +37,7 @@ int print_status(const output& out, const service::suite_status& s, const std::o
         j["last_run"] = {{"started", format_time(p.last_run->started_ns)},
                          {"finished", p.last_run->finished_ns ? format_time(p.last_run->finished_ns) : ""},
                          {"status", to_string(p.last_run->status)}, {"error", p.last_run->error}};
+      j["failing"] = p.failing();
       if (p.last_good_ns) j["last_good_run"] = format_time(*p.last_good_ns);
       if (p.running_pid) j["running_pid"] = *p.running_pid;
       if (live && live->plan == p.plan) {
@@ -81,6 +81,11 @@ int print_status(const output& out, const service::suite_status& s, const std::o
                            ? " in " + std::to_string((r.finished_ns - r.started_ns) / 1'000'000'000) + " s" : "";
       std::printf("  last run %s: %s%s%s\n", local_time(r.started_ns).c_str(), std::string(to_string(r.status)).c_str(), took.c_str(),
                   r.error.empty() ? "" : (": " + r.error).c_str());
+      if (p.failing() && p.last_verdict->started_ns != r.started_ns) {
+        const auto& v = *p.last_verdict;
+        std::printf("  last finished run %s: %s%s\n", local_time(v.started_ns).c_str(), std::string(to_string(v.status)).c_str(),
+                    v.error.empty() ? "" : (": " + v.error).c_str());
+      }
       if (p.last_good_ns && *p.last_good_ns != r.started_ns)
         std::printf("  last good run %s\n", local_time(*p.last_good_ns).c_str());
     }

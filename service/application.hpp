@@ -105,6 +105,11 @@ struct plan_status {
   int64_t next_due_ns = 0;              // with a schedule; at or before now: due
   std::string keep;                     // the policy, e.g. "last 3, daily 7"
   std::optional<catalog::run_row> last_run;
+  // The newest run that ended on its own (ok, skipped, partial or failed): a
+  // run cancelled by the user or by the daemon's stop says nothing about
+  // whether the plan works, so it must not hide the failure before it.
+  std::optional<catalog::run_row> last_verdict;
+  bool failing() const { return last_verdict && catalog::went_wrong(last_verdict->status); }
   std::optional<int64_t> last_good_ns;  // start of the last run that committed everywhere
   std::optional<int> running_pid;       // a backup of this plan runs now (daemon or by hand)
   struct target_line {

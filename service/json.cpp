@@ -121,6 +121,7 @@ json to_json(const plan_status& p, const std::optional<live_run>& live) {
             {"next_run_ns", nullable(p.next_due_ns, !p.schedule.empty())},
             {"keep", p.keep},
             {"last_run", p.last_run ? to_json(*p.last_run) : json(nullptr)},
+            {"failing", p.failing()},
             {"last_good_ns", p.last_good_ns ? json(*p.last_good_ns) : json(nullptr)},
             {"running", running},
             {"checkpoints_listed", !p.checkpoints_hidden},

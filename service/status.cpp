@@ -42,6 +42,11 @@ expected<suite_status> application::summary() {
       auto last = runs.begin();
       if (s.running_pid && runs.size() > 1 && last->status == catalog::run_status::running) ++last;
       if (last != runs.end()) s.last_run = *last;
+      for (const auto& r : runs)
+        if (r.status != catalog::run_status::running && r.status != catalog::run_status::cancelled) {
+          s.last_verdict = r;
+          break;
+        }
       h = actors::history_of(runs);
       for (const auto& t : p.targets) {
         CAIRN_ASSIGN(auto rows, (*db)->checkpoints(p.name, t));

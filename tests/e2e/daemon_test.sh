@@ -133,6 +133,18 @@ stop_daemon
 logged '"stopped"' || fail "no stopped event"
 run 1 cairn --json status
 [ "$(json 'select(.type=="daemon") | .running')" = false ] || fail "status still sees a daemon"
+[ "$(json 'select(.plan=="broken") | .failing')" = true ] || fail "broken is not failing: $(cat "$T/out")"
+
+note "a cancelled run after failures (the stop may have caught broken mid-run) does not hide them"
+newest=$(sqlite3 "$T/state/catalog.db" "SELECT max(started_ns) FROM runs")
+sqlite3 "$T/state/catalog.db" "INSERT INTO runs(plan, started_ns, finished_ns, status, error)
+  VALUES ('broken', $((newest + 1000)), $((newest + 2000)), 'cancelled', 'stopped')"
+run 1 cairn --json status
+[ "$(json 'select(.plan=="broken") | .last_run.status')" = cancelled ] || fail "$(cat "$T/out")"
+[ "$(json 'select(.plan=="broken") | .failing')" = true ] || fail "$(cat "$T/out")"
+[ "$(json 'select(.plan=="fast") | .failing')" = false ] || fail "$(cat "$T/out")"
+run 1 cairn status
+grep -q "last run .*: cancelled.*: stopped" "$T/out" && grep -q "last finished run .*: failed: " "$T/out" || fail "$(cat "$T/out")"
 
 note "a run missed while the daemon was down is caught up once at start"
 last=$(date -d '-1 hour' +%H:%M)

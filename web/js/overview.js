@@ -69,7 +69,10 @@ function card(p) {
   const enc = encodeURIComponent(p.name);
   return el('article', { class: 'plan', 'data-plan': p.name },
     el('div', { class: 'row' }, el('h2', {}, p.name),
-      el('span', { class: 'badge ' + (last ? last.status : 'never') }, last ? last.status : 'never run')),
+      el('span', { class: 'badge ' + (last ? last.status : 'never') }, last ? last.status : 'never run'),
+      // a cancelled run after failures: the plan still does not work
+      p.failing && last && last.status === 'cancelled'
+        ? el('span', { class: 'badge failed', title: 'The last run that finished failed' }, 'still failing') : null),
     el('dl', {},
       el('dt', {}, 'Schedule'), el('dd', {}, p.schedule || 'by hand'),
       el('dt', {}, 'Next run'), el('dd', {}, p.next_run_ns ? time(p.next_run_ns) : '–'),
