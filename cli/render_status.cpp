@@ -80,11 +80,11 @@ int print_status(const output& out, const service::suite_status& s, const std::o
       std::string took = r.finished_ns > r.started_ns
                            ? " in " + std::to_string((r.finished_ns - r.started_ns) / 1'000'000'000) + " s" : "";
       std::printf("  last run %s: %s%s%s\n", local_time(r.started_ns).c_str(), std::string(to_string(r.status)).c_str(), took.c_str(),
-                  r.error.empty() ? "" : (": " + r.error).c_str());
+                  r.error.empty() ? "" : (": " + printable(r.error)).c_str());
       if (p.failing() && p.last_verdict->started_ns != r.started_ns) {
         const auto& v = *p.last_verdict;
         std::printf("  last finished run %s: %s%s\n", local_time(v.started_ns).c_str(), std::string(to_string(v.status)).c_str(),
-                    v.error.empty() ? "" : (": " + v.error).c_str());
+                    v.error.empty() ? "" : (": " + printable(v.error)).c_str());
       }
       if (p.last_good_ns && *p.last_good_ns != r.started_ns)
         std::printf("  last good run %s\n", local_time(*p.last_good_ns).c_str());
@@ -115,7 +115,7 @@ int print_daemon_run(const output& out, const plan_report& r) {
   if (r.targets.empty() && !r.error.empty()) {
     code = exit_failure;
     if (out.json) emit({{"type", "run_failed"}, {"plan", r.plan}, {"error", r.error}});
-    std::fprintf(stderr, "cairn: plan %s: no checkpoint: %s\n", r.plan.c_str(), r.error.c_str());
+    std::fprintf(stderr, "cairn: plan %s: no checkpoint: %s\n", r.plan.c_str(), printable(r.error).c_str());
   }
   std::cout.flush();
   std::fflush(stdout);
@@ -179,7 +179,7 @@ void print_runs(const output& out, const std::vector<catalog::run_row>& runs) {
     std::printf("%s  %-10s %-9s %6.1f s  read %s, uploaded %s, stored %s%s%s\n", local_time(r.started_ns).c_str(),
                 r.plan.c_str(), std::string(to_string(r.status)).c_str(), seconds, format_bytes(n("bytes_read")).c_str(),
                 format_bytes(n("bytes_uploaded")).c_str(), format_bytes(n("bytes_stored")).c_str(),
-                r.error.empty() ? "" : "  ", r.error.c_str());
+                r.error.empty() ? "" : "  ", printable(r.error).c_str());
   }
   if (runs.empty() && !out.json) std::printf("no runs yet\n");
 }

@@ -146,6 +146,17 @@ run 1 cairn --json status
 run 1 cairn status
 grep -q "last run .*: cancelled.*: stopped" "$T/out" && grep -q "last finished run .*: failed: " "$T/out" || fail "$(cat "$T/out")"
 
+note "a row no Cairn wrote (restored from a target, a newer version): control bytes print escaped"
+sqlite3 "$T/state/catalog.db" "INSERT INTO runs(plan, started_ns, finished_ns, status, error)
+  VALUES ('broken', $((newest + 3000)), $((newest + 4000)), 'done' || char(27) || '[2J', 'boom' || char(27) || ']0;pwned' || char(7))"
+run 0 cairn runs --plan broken
+grep -q "failed .*unknown run status 'done\\\\x1b\[2J' in the catalog: boom\\\\x1b\]0;pwned\\\\x07" "$T/out" || fail "$(cat -v "$T/out")"
+! grep -q $'\x1b' "$T/out" || fail "a raw escape reached the terminal: $(cat -v "$T/out")"
+run 1 cairn status
+! grep -q $'\x1b' "$T/out" || fail "a raw escape reached the terminal: $(cat -v "$T/out")"
+run 0 cairn --json runs --plan broken
+[ "$(json 'select(.status=="failed") | .error' | head -1)" = $'unknown run status \'done\x1b[2J\' in the catalog: boom\x1b]0;pwned\x07' ] || fail "$(cat -v "$T/out")"
+
 note "a run missed while the daemon was down is caught up once at start"
 last=$(date -d '-1 hour' +%H:%M)
 FAST_SCHEDULE="daily $last" config ""
