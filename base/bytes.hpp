@@ -45,6 +45,32 @@ private:
 };
 using chunk_ptr = std::shared_ptr<const chunk>;
 
+// A buffer reused from one use to the next whose bytes are never zero-filled
+// (a byte_buffer's resize writes zeros the caller overwrites at once): only
+// for bytes that are written before they are read.
+class scratch_buffer {
+public:
+  // At least `n` writable bytes; what was in it before is gone.
+  uint8_t* reserve(size_t n) {
+    if (n > capacity_) {
+      data_.reset();
+      data_.reset(new uint8_t[n]);
+      capacity_ = n;
+    }
+    return data_.get();
+  }
+  const uint8_t* data() const { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+  // Frees it when larger than `keep` (one large use need not hold its memory).
+  void trim(size_t keep) {
+    if (capacity_ > keep) data_.reset(), capacity_ = 0;
+  }
+
+private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t capacity_ = 0;
+};
+
 inline chunk_ptr make_chunk(byte_buffer data) {
   return std::make_shared<const chunk>(std::move(data));
 }

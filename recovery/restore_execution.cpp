@@ -212,9 +212,9 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   // Coalesce blobs whose gaps are small into one ranged read: large reads for
   // large blobs, few blobs a read for small ones (each costs a file write; a
   // shorter range is as much work and less memory). A range stays under
-  // 2 MiB, below the size glibc maps afresh for every buffer (cli/main.cpp):
-  // its buffer is then memory this thread used before, not new pages to
-  // fault in and zero. The ranges of all fetchers together stay within
+  // 2 MiB, the buffer every range is read into (kept from range to range,
+  // never zero-filled); a range of one larger blob gets a buffer of its own
+  // for that range only. The ranges of all fetchers together stay within
   // fetch_budget.
   constexpr uint64_t max_gap = 256 << 10;
   constexpr uint64_t max_range = 2 << 20;
@@ -241,6 +241,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
   fs::direct_writer direct;
   repo::blob_scratch scratch;  // each blob's plaintext, in buffers reused from blob to blob
   byte_buffer overlapping;      // a blob the index places over another's bytes
+  targets::target::read_buffer fetched;  // each range's bytes, in a buffer reused from range to range
   auto close_all = [&] {
     for (auto& [entry, fd] : fds) ::close(fd);
     fds.clear();
@@ -256,7 +257,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
       ++j;
     }
     fetch_grant grant(*this, end - start);
-    auto data = repo::read_range(*repo.target(), name, {start, end - start});
+    auto data = repo::read_range_into(*repo.target(), name, {start, end - start}, fetched);
     if (data) out.bytes_fetched += data->size();
     uint64_t opened_end = start;  // blobs are decrypted where they lie, up to here
     for (size_t k = i; k < j; ++k) {
@@ -291,6 +292,7 @@ fetch_outcome restore_execution::fetch_pack(const repo::repository& repo, const 
       write_blob(pb, *plain, fds, direct, out);
       scratch.trim();
     }
+    fetched.raw.trim(max_range);  // a range of one large blob does not stay held
     i = j;
   }
   close_all();

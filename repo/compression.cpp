@@ -91,13 +91,14 @@ expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size) {
   return out;
 }
 
-expected<byte_view> decode_blob_into(byte_view encoded, uint64_t expected_size, byte_buffer& scratch) {
+expected<byte_view> decode_blob_into(byte_view encoded, uint64_t expected_size, scratch_buffer& scratch) {
   CAIRN_ASSIGN(auto encoding, check_blob(encoded, expected_size));
   auto payload = encoded.subspan(1);
   if (encoding == blob_encoding::raw) return payload;
-  if (scratch.size() < expected_size) scratch.resize(expected_size);
-  CAIRN_TRY(decompress(payload, scratch.data(), expected_size));
-  return byte_view(scratch.data(), expected_size);
+  // check_blob bounded expected_size by the format's limits before this allocation.
+  uint8_t* out = scratch.reserve(expected_size);
+  CAIRN_TRY(decompress(payload, out, expected_size));
+  return byte_view(out, expected_size);
 }
 
 }  // namespace cairn::repo

@@ -17,6 +17,6 @@ expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size);
 // `scratch`, which only grows (a new byte_buffer is zero-filled before zstd
 // writes it: 10% of a restore's CPU); a raw blob is its own payload. The view
 // holds until `scratch` or `encoded` changes.
-expected<byte_view> decode_blob_into(byte_view encoded, uint64_t expected_size, byte_buffer& scratch);
+expected<byte_view> decode_blob_into(byte_view encoded, uint64_t expected_size, scratch_buffer& scratch);
 
 }  // namespace cairn::repo

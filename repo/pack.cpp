@@ -165,6 +165,16 @@ expected<byte_buffer> read_range(targets::target& target, const std::string& nam
   return bytes;
 }
 
+expected<std::span<uint8_t>> read_range_into(targets::target& target, const std::string& name, targets::byte_range range,
+                                             targets::target::read_buffer& buffer) {
+  auto bytes = target.get_into(name, range, buffer);
+  if (!bytes && bytes.error().code() == errc::invalid_input)
+    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
+  if (bytes && range.length != UINT64_MAX && bytes->size() != range.length)
+    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
+  return bytes;
+}
+
 expected<byte_buffer> read_bounded(targets::target& target, const std::string& name, uint64_t max_bytes) {
   // One request for at most max_bytes + 1: never more in memory, and the
   // target's own error (not_found, auth, ...) comes back as it is.

@@ -80,13 +80,11 @@ expected<byte_buffer> open_blob(crypto::pack_cipher& cipher, const blob_entry& e
 // the next (decode_blob_into). The view holds until `scratch` or `sealed` is
 // used again; a raw blob's view lies in `sealed`.
 struct blob_scratch {
-  byte_buffer plain;
+  scratch_buffer plain;
   // Keeps at most `keep` bytes between blobs: one large chunk does not hold
   // its buffer for the rest of a restore (peak RSS), the many smaller ones
   // reuse theirs.
-  void trim(size_t keep = 2u << 20) {
-    if (plain.size() > keep) byte_buffer().swap(plain);
-  }
+  void trim(size_t keep = 2u << 20) { plain.trim(keep); }
 };
 expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry& entry, std::span<uint8_t> sealed,
                                    crypto::id_hasher& hasher, blob_scratch& scratch);
@@ -95,6 +93,9 @@ expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry
 // the object no longer holds (truncated) is corrupt, never invalid_input.
 expected<byte_buffer> read_range(targets::target& target, const std::string& name,
                                  targets::byte_range range);
+// The same into `buffer`, reused from range to range (target::get_into).
+expected<std::span<uint8_t>> read_range_into(targets::target& target, const std::string& name, targets::byte_range range,
+                                             targets::target::read_buffer& buffer);
 
 // Reads a whole object that may hold at most `max_bytes` (a format limit):
 // corrupt when it is larger, without reading more than max_bytes + 1.

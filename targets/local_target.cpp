@@ -114,7 +114,9 @@ status local_target::store(std::string_view name, byte_view data, bool replace) 
   return {};
 }
 
-expected<byte_buffer> local_target::get(std::string_view name, byte_range range) {
+// Opens `name` and cuts `range` at its end: the descriptor (closed by the
+// caller), the offset and the length to read.
+expected<local_target::open_range> local_target::open_for_read(std::string_view name, byte_range range) const {
   if (!valid_object_name(name))
     return fail(errc::invalid_input, describe() + ": invalid object name " + std::string(name));
   fs::path p = path_of(name);
@@ -131,12 +133,25 @@ expected<byte_buffer> local_target::get(std::string_view name, byte_range range)
     ::close(fd);
     return fail(errc::invalid_input, describe() + ": read past the end of " + std::string(name));
   }
-  uint64_t length = std::min<uint64_t>(range.length, size - range.offset);
-  byte_buffer out(length);
-  int err = detail::pread_all(fd, out.data(), length, range.offset);
-  ::close(fd);
+  return open_range{fd, range.offset, std::min<uint64_t>(range.length, size - range.offset)};
+}
+
+expected<byte_buffer> local_target::get(std::string_view name, byte_range range) {
+  CAIRN_ASSIGN(auto r, open_for_read(name, range));
+  byte_buffer out(r.length);
+  int err = detail::pread_all(r.fd, out.data(), r.length, r.offset);
+  ::close(r.fd);
   if (err != 0) return fail(io_error("read", name, err));
   return out;
+}
+
+expected<std::span<uint8_t>> local_target::get_into(std::string_view name, byte_range range, read_buffer& buffer) {
+  CAIRN_ASSIGN(auto r, open_for_read(name, range));
+  uint8_t* out = buffer.raw.reserve(r.length);  // bounded by the file's size; never zero-filled
+  int err = detail::pread_all(r.fd, out, r.length, r.offset);
+  ::close(r.fd);
+  if (err != 0) return fail(io_error("read", name, err));
+  return std::span<uint8_t>(out, r.length);
 }
 
 expected<object_info> local_target::stat(std::string_view name) {

@@ -18,6 +18,7 @@ public:
   // one step with the creation (no window for a second writer).
   status put_new(std::string_view name, byte_view data);
   expected<byte_buffer> get(std::string_view name, byte_range range = {}) override;
+  expected<std::span<uint8_t>> get_into(std::string_view name, byte_range range, read_buffer& buffer) override;
   expected<object_info> stat(std::string_view name) override;
   status list(std::string_view prefix,
               const std::function<bool(const object_info&)>& fn) override;
@@ -32,6 +33,11 @@ public:
   void remove_stale_temporaries(int64_t max_age_seconds);
 
 private:
+  struct open_range {
+    int fd;
+    uint64_t offset, length;
+  };
+  expected<open_range> open_for_read(std::string_view name, byte_range range) const;
   std::filesystem::path path_of(std::string_view name) const { return root_ / name; }
   error io_error(std::string_view what, std::string_view name, int err) const;
   status ensure_dir(const std::filesystem::path& dir);

@@ -55,6 +55,22 @@ public:
   // an offset past the end is invalid_input. Idempotent.
   virtual expected<byte_buffer> get(std::string_view name, byte_range range = {}) = 0;
 
+  // What get() reads, into the caller's buffer kept from call to call (a
+  // restore reads thousands of ranges): the bytes hold until the next call
+  // with `buffer`. By default it is get() (so a wrapper that changes get()
+  // changes this too; target_wrapper does not forward it); a target that
+  // can read into memory it is given (local) saves a new zero-filled buffer.
+  struct read_buffer {
+    byte_buffer owned;  // what get() returned
+    scratch_buffer raw; // what a target read into
+  };
+  virtual expected<std::span<uint8_t>> get_into(std::string_view name, byte_range range, read_buffer& buffer) {
+    auto bytes = get(name, range);
+    if (!bytes) return fail(bytes.error());
+    buffer.owned = std::move(*bytes);
+    return std::span<uint8_t>(buffer.owned);
+  }
+
   // Size of the object, or not_found.
   virtual expected<object_info> stat(std::string_view name) = 0;
 

@@ -4,6 +4,7 @@
 // with the test key at offset 32 (or, stored, as they come). The *_into forms
 // (reused buffers, decryption in place) must agree with them on every input.
 #include <algorithm>
+#include <cstring>
 
 #include "crypto/id_hasher.hpp"
 #include "fuzz_support.hpp"
@@ -18,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint32_t raw_length = r.u32();
   auto encoded = in.body.subspan(4);
   auto whole = repo::decode_blob(encoded, raw_length);
-  byte_buffer scratch(7, 0xee);  // a used scratch buffer, smaller or larger than needed
+  scratch_buffer scratch;  // a used scratch buffer, smaller or larger than needed
+  std::memset(scratch.reserve(7), 0xee, 7);
   auto view = repo::decode_blob_into(encoded, raw_length, scratch);
   if (whole.has_value() != view.has_value()) __builtin_trap();
   if (whole && !std::equal(whole->begin(), whole->end(), view->begin(), view->end())) __builtin_trap();

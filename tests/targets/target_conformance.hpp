@@ -72,6 +72,31 @@ inline void run_target_conformance(const std::function<targets::target_ptr()>& m
     CHECK(past.error().code() == errc::invalid_input);
     CHECK(t->stat("data/ab/abc")->size == 100'000);
   }
+  SUBCASE("get_into reads what get reads, into a buffer reused from call to call") {
+    auto t = make();
+    auto data = pattern(100'000, 3);
+    REQUIRE_OK(t->put("data/ab/abd", data));
+    targets::target::read_buffer buffer;
+    auto whole = t->get_into("data/ab/abd", {}, buffer);
+    REQUIRE(whole);
+    CHECK(byte_buffer(whole->begin(), whole->end()) == data);
+    // A smaller range after a larger one: exactly its bytes, not the rest of the last read.
+    auto mid = t->get_into("data/ab/abd", byte_range{1000, 5000}, buffer);
+    REQUIRE(mid);
+    CHECK(byte_buffer(mid->begin(), mid->end()) == byte_buffer(data.begin() + 1000, data.begin() + 6000));
+    auto tail = t->get_into("data/ab/abd", byte_range{99'990, 1000}, buffer);
+    REQUIRE(tail);
+    CHECK(byte_buffer(tail->begin(), tail->end()) == byte_buffer(data.end() - 10, data.end()));
+    auto at_end = t->get_into("data/ab/abd", byte_range{100'000, 10}, buffer);
+    REQUIRE(at_end);
+    CHECK(at_end->empty());
+    auto past = t->get_into("data/ab/abd", byte_range{100'001, 10}, buffer);
+    REQUIRE_FALSE(past);
+    CHECK(past.error().code() == errc::invalid_input);
+    auto missing = t->get_into("data/ab/none", {}, buffer);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code() == errc::not_found);
+  }
   SUBCASE("an empty object is an object") {
     auto t = make();
     REQUIRE_OK(t->put("empty", {}));

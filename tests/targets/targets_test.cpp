@@ -91,6 +91,11 @@ TEST_CASE("faulty_target: rules skip fail a number of times corrupt and refuse l
   t.add_rule({.op = operation::get, .prefix = "data/a", .corrupt_read = true});
   CHECK(*t.get("data/a") != testing::pattern(5, 1));
   CHECK(*t.get("data/b") == testing::pattern(5, 1));
+  // get_into goes through the wrapper's get: the rule applies there too.
+  targets::target::read_buffer buffer;
+  auto into = t.get_into("data/a", {}, buffer);
+  REQUIRE(into);
+  CHECK(byte_buffer(into->begin(), into->end()) != testing::pattern(5, 1));
 
   t.add_rule({.op = operation::list, .code = errc::unsupported});
   auto st = t.list("", [](const object_info&) { return true; });
