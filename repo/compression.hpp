@@ -14,9 +14,9 @@ byte_buffer encode_blob(byte_view plaintext, int zstd_level);
 // bound it first by the format (repo_format.hpp), and larger ones are corrupt.
 expected<byte_buffer> decode_blob(byte_view encoded, uint64_t expected_size);
 // The same without a new buffer each time: a zstd blob is decompressed into
-// `scratch`, which only grows (a new byte_buffer is zero-filled before zstd
-// writes it: 10% of a restore's CPU); a raw blob is its own payload. The view
-// holds until `scratch` or `encoded` changes.
+// `scratch`, reused and never zero-filled (zstd must write exactly
+// expected_size bytes, or the blob is corrupt); a raw blob is its own
+// payload. The view holds until `scratch` or `encoded` changes.
 expected<byte_view> decode_blob_into(byte_view encoded, uint64_t expected_size, scratch_buffer& scratch);
 
 }  // namespace cairn::repo

@@ -153,26 +153,31 @@ expected<byte_view> open_blob_into(crypto::pack_cipher& cipher, const blob_entry
   return plain;
 }
 
-expected<byte_buffer> read_range(targets::target& target, const std::string& name,
-                                 targets::byte_range range) {
-  auto bytes = target.get(name, range);
-  // A range past the end is the caller's mistake for the target, but here
-  // the range came from the repository's own records: the object is damaged.
-  if (!bytes && bytes.error().code() == errc::invalid_input)
-    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
-  if (bytes && range.length != UINT64_MAX && bytes->size() != range.length)
+namespace {
+
+// What a target gave for a range the repository recorded. A range past the
+// end is the caller's mistake for the target, but here the range came from
+// the repository's own records: the object is damaged, as it is when the
+// target gives fewer bytes than asked for.
+template <typename Bytes>
+expected<Bytes> checked_range(expected<Bytes> bytes, const targets::target& target, const std::string& name,
+                              targets::byte_range range) {
+  if ((!bytes && bytes.error().code() == errc::invalid_input) ||
+      (bytes && range.length != UINT64_MAX && bytes->size() != range.length))
     return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
   return bytes;
 }
 
+}  // namespace
+
+expected<byte_buffer> read_range(targets::target& target, const std::string& name,
+                                 targets::byte_range range) {
+  return checked_range(target.get(name, range), target, name, range);
+}
+
 expected<std::span<uint8_t>> read_range_into(targets::target& target, const std::string& name, targets::byte_range range,
                                              targets::target::read_buffer& buffer) {
-  auto bytes = target.get_into(name, range, buffer);
-  if (!bytes && bytes.error().code() == errc::invalid_input)
-    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
-  if (bytes && range.length != UINT64_MAX && bytes->size() != range.length)
-    return fail(errc::corrupt, target.describe() + ": " + name + " is shorter than the repository says (truncated)");
-  return bytes;
+  return checked_range(target.get_into(name, range, buffer), target, name, range);
 }
 
 expected<byte_buffer> read_bounded(targets::target& target, const std::string& name, uint64_t max_bytes) {

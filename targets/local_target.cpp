@@ -136,21 +136,24 @@ expected<local_target::open_range> local_target::open_for_read(std::string_view 
   return open_range{fd, range.offset, std::min<uint64_t>(range.length, size - range.offset)};
 }
 
+status local_target::read_range(std::string_view name, const open_range& r, uint8_t* out) const {
+  int err = detail::pread_all(r.fd, out, r.length, r.offset);  // a short read is EIO: no byte left unwritten
+  ::close(r.fd);
+  if (err != 0) return fail(io_error("read", name, err));
+  return {};
+}
+
 expected<byte_buffer> local_target::get(std::string_view name, byte_range range) {
   CAIRN_ASSIGN(auto r, open_for_read(name, range));
   byte_buffer out(r.length);
-  int err = detail::pread_all(r.fd, out.data(), r.length, r.offset);
-  ::close(r.fd);
-  if (err != 0) return fail(io_error("read", name, err));
+  CAIRN_TRY(read_range(name, r, out.data()));
   return out;
 }
 
 expected<std::span<uint8_t>> local_target::get_into(std::string_view name, byte_range range, read_buffer& buffer) {
   CAIRN_ASSIGN(auto r, open_for_read(name, range));
   uint8_t* out = buffer.raw.reserve(r.length);  // bounded by the file's size; never zero-filled
-  int err = detail::pread_all(r.fd, out, r.length, r.offset);
-  ::close(r.fd);
-  if (err != 0) return fail(io_error("read", name, err));
+  CAIRN_TRY(read_range(name, r, out));
   return std::span<uint8_t>(out, r.length);
 }
 

@@ -38,6 +38,7 @@ private:
     uint64_t offset, length;
   };
   expected<open_range> open_for_read(std::string_view name, byte_range range) const;
+  status read_range(std::string_view name, const open_range& r, uint8_t* out) const;  // closes r.fd
   std::filesystem::path path_of(std::string_view name) const { return root_ / name; }
   error io_error(std::string_view what, std::string_view name, int err) const;
   status ensure_dir(const std::filesystem::path& dir);
