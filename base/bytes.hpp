@@ -39,6 +39,8 @@ public:
   const uint8_t* data() const { return data_.data(); }
   size_t size() const { return data_.size(); }
   bool empty() const { return data_.empty(); }
+  // The buffer back, for whoever owns the chunk alone (a deleter that recycles it).
+  byte_buffer release() { return std::move(data_); }
 
 private:
   byte_buffer data_;

@@ -1,9 +1,11 @@
 #include "repo/read_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 #include <new>
 
 #include "fs/file_reader.hpp"
@@ -13,15 +15,73 @@ namespace cairn::repo {
 namespace {
 
 constexpr size_t min_buffer = 64u << 10;
+// Smaller chunks come from malloc's bins, which recycle them well enough.
+constexpr size_t min_recycled = 64u << 10;
 
 }  // namespace
+
+struct read_pool::spares {
+  std::mutex mutex;
+  std::vector<byte_buffer> list;
+  std::atomic<uint64_t> bytes{0};  // their capacities; read by trim_spares without this lock
+  uint64_t limit = 0;
+  bool closed = false;
+
+  // The smallest buffer that holds `n` bytes and is at most twice that, or none.
+  byte_buffer take(size_t n) {
+    std::lock_guard lock(mutex);
+    size_t best = list.size();
+    for (size_t i = 0; i < list.size(); ++i) {
+      size_t cap = list[i].capacity();
+      if (cap >= n && cap / 2 <= n && (best == list.size() || cap < list[best].capacity())) best = i;
+    }
+    if (best == list.size()) return {};
+    byte_buffer b = std::move(list[best]);
+    if (best + 1 != list.size()) list[best] = std::move(list.back());
+    list.pop_back();
+    bytes -= b.capacity();
+    return b;
+  }
+
+  void put(byte_buffer b) {
+    byte_buffer dropped;  // declared first: freed after the lock is released
+    std::lock_guard lock(mutex);
+    if (closed || b.capacity() < min_recycled || bytes + b.capacity() > limit) {
+      dropped = std::move(b);
+      return;
+    }
+    bytes += b.capacity();
+    list.push_back(std::move(b));
+  }
+
+  // The oldest buffers, until `n` bytes are out (or none is left): the caller frees them.
+  std::vector<byte_buffer> evict(uint64_t n) {
+    std::lock_guard lock(mutex);
+    size_t k = 0;
+    uint64_t freed = 0;
+    while (k < list.size() && freed < n) freed += list[k++].capacity();
+    std::vector<byte_buffer> out(std::make_move_iterator(list.begin()), std::make_move_iterator(list.begin() + k));
+    list.erase(list.begin(), list.begin() + k);
+    bytes -= freed;
+    return out;
+  }
+
+  std::vector<byte_buffer> close() {
+    std::lock_guard lock(mutex);
+    closed = true;
+    bytes = 0;
+    return std::move(list);
+  }
+};
 
 read_pool::read_pool(read_pool_options options)
   : options_(std::move(options)), chunker_(options_.chunker),
     // Buffers may hold all but one max-size chunk of the budget, so a reader
     // with a buffer can always hand out its next chunk once the consumer
     // released the others: no reader waits for another forever.
-    budget_(std::max<uint64_t>(options_.max_bytes, 3ull * options_.chunker.max_size)) {
+    budget_(std::max<uint64_t>(options_.max_bytes, 3ull * options_.chunker.max_size)),
+    spares_(std::make_shared<spares>()) {
+  spares_->limit = budget_ / 2;
   size_t n = std::max<size_t>(1, options_.readers);
   for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -68,6 +128,7 @@ void read_pool::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  spares_->close();  // chunks still held are freed when dropped
 }
 
 bool read_pool::acquire(uint64_t bytes, bool is_buffer) {
@@ -91,6 +152,17 @@ void read_pool::give_back(uint64_t bytes, bool is_buffer) {
     (is_buffer ? buffers_ : chunks_out_) -= bytes;
   }
   budget_cv_.notify_all();
+}
+
+// Recycled buffers live in the budget's free room: what does not fit is freed.
+void read_pool::trim_spares() {
+  uint64_t used = 0;
+  {
+    std::lock_guard lock(mutex_);
+    used = used_;
+  }
+  uint64_t spare = spares_->bytes;
+  if (used + spare > budget_) spares_->evict(used + spare - budget_);  // freed here, outside every lock
 }
 
 bool read_pool::wait_while_paused() {
@@ -140,6 +212,7 @@ void read_pool::run() {
       buffer.reset();
       cap = 0;
       if (!acquire(need, true)) break;
+      trim_spares();
       buffer.reset(new uint8_t[need]);  // never zero-filled
       cap = need;
     }
@@ -150,6 +223,17 @@ void read_pool::run() {
     }
   }
   give_back(cap, true);
+}
+
+chunk_ptr read_pool::make_chunk_of(byte_view bytes, byte_buffer b) {
+  if (bytes.size() < min_recycled) return make_chunk(byte_buffer(bytes.begin(), bytes.end()));
+  b.assign(bytes.begin(), bytes.end());  // within its capacity: no allocation, no zeroing
+  std::weak_ptr<spares> home = spares_;
+  return chunk_ptr(new chunk(std::move(b)), [home](const chunk* c) {
+    auto* owned = const_cast<chunk*>(c);  // made non-const above; the last owner is here
+    if (auto s = home.lock()) s->put(owned->release());
+    delete owned;
+  });
 }
 
 // Cuts as soon as a cut point is in the buffer (a cut depends only on the
@@ -174,10 +258,12 @@ void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]
     size_t cut = rest.empty() ? 0 : chunker_.next_cut(rest, eof);
     if (cut > 0) {
       if (!acquire(cut, false)) return;
+      byte_buffer recycled = cut >= min_recycled ? spares_->take(cut) : byte_buffer{};
+      trim_spares();
       read_event e;
       e.id = request.id;
       try {
-        e.data = make_chunk(byte_buffer(rest.begin(), rest.begin() + cut));
+        e.data = make_chunk_of(rest.first(cut), std::move(recycled));
       } catch (const std::bad_alloc&) {
         give_back(cut, false);
         throw;

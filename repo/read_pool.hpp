@@ -3,6 +3,9 @@
 // by one thread and its chunks come out in order, so what is stored does not
 // depend on the number of readers. Chunks handed out and read buffers together
 // stay under `max_bytes` until the consumer releases them.
+// The buffers of chunks the consumer dropped come back to the pool and are
+// filled again (while they wait they count against `max_bytes`): a fresh
+// buffer for every chunk is memory the kernel must zero and fault in again.
 // Thread-safe: submit, take, release and stop come from one consumer thread;
 // `wake` is called from reader threads.
 #pragma once
@@ -68,10 +71,13 @@ public:
   void stop();
 
 private:
+  struct spares;  // the recycled buffers; shared with the chunks' deleters
   void run();
+  chunk_ptr make_chunk_of(byte_view bytes, byte_buffer recycled);
   void read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap);
   bool acquire(uint64_t bytes, bool is_buffer);  // false when stopped
   void give_back(uint64_t bytes, bool is_buffer);
+  void trim_spares();
   bool wait_while_paused();                      // false when stopped
   void push(read_event event);
 
@@ -86,6 +92,7 @@ private:
   bool wake_sent_ = false;
   bool stopped_ = false;
   uint64_t used_ = 0, buffers_ = 0, chunks_out_ = 0;
+  std::shared_ptr<spares> spares_;
   std::vector<std::thread> threads_;
 };
 

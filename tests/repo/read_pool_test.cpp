@@ -29,8 +29,8 @@ void write(const std::filesystem::path& p, const byte_buffer& data) {
   std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), data.size());
 }
 
-std::vector<size_t> reference_cuts(const byte_buffer& data) {
-  chunker c(params);
+std::vector<size_t> reference_cuts(const byte_buffer& data, const chunker_params& with = params) {
+  chunker c(with);
   std::vector<size_t> cuts;
   for (size_t pos = 0; pos < data.size();) {
     size_t cut = c.next_cut(byte_view(data).subspan(pos), true);
@@ -105,6 +105,32 @@ TEST_CASE("read_pool: chunks and their order do not depend on the number of read
       CHECK_FALSE(results[i].changed);
       CHECK(results[i].bytes == contents[i]);
       CHECK(results[i].cuts == reference_cuts(contents[i]));
+    }
+  }
+}
+
+TEST_CASE("read_pool: a chunk cut into a recycled buffer holds its own bytes only") {
+  // Chunks of 64 KiB and more are cut into buffers taken back from dropped
+  // chunks (consume drops each one after copying it), often larger than them.
+  const chunker_params big{64 << 10, 128 << 10, 512 << 10, 3};
+  testing::temp_dir dir;
+  std::vector<byte_buffer> contents;
+  for (int i = 0; i < 12; ++i) {
+    auto data = noise((1 << 20) + i * 77777, 100 + i);
+    if (i % 3 == 0) data.resize(data.size() + (600 << 10), 0xAA);  // max-size cuts, then smaller ones
+    contents.push_back(std::move(data));
+  }
+  for (size_t i = 0; i < contents.size(); ++i) write(dir / ("r" + std::to_string(i)), contents[i]);
+  for (size_t readers : {1, 4}) {
+    CAPTURE(readers);
+    read_pool pool({readers, 3 * big.max_size, big, nullptr, nullptr});
+    for (size_t i = 0; i < contents.size(); ++i) pool.submit(request_for(i, dir / ("r" + std::to_string(i))));
+    auto results = consume(pool, contents.size());
+    for (size_t i = 0; i < contents.size(); ++i) {
+      CAPTURE(i);
+      CHECK_FALSE(results[i].failed);
+      CHECK(results[i].cuts == reference_cuts(contents[i], big));
+      CHECK(results[i].bytes == contents[i]);
     }
   }
 }
