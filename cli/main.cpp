@@ -17,15 +17,6 @@ int main(int argc, char** argv) {
   // directly: glibc's dynamic threshold would otherwise move them into the
   // heap, where buffers freed on another thread than their own stay resident.
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  // Two heaps for all threads, each keeping up to 8 MiB free at its top: with
-  // glibc's defaults (a heap a thread, 128 KiB kept) each ~1 MiB chunk freed
-  // on a sealer thread went back to the system and the next one was faulted in
-  // afresh, ~260k page faults in a 2.7 GB initial backup. Measured cold,
-  // alternating runs: 72-80k faults, 10% less CPU, peak RSS +4 to +10 MiB; one
-  // heap costs as little memory but made a no-change backup 7% slower (its
-  // listing threads and the walk contend for it). bench/results/20261205-malloc.md
-  mallopt(M_ARENA_MAX, 2);
-  mallopt(M_TRIM_THRESHOLD, 8 << 20);
   // Restores and walks keep a few hundred descriptors open at most; raise the
   // soft limit anyway so a deep tree never meets the default 1024.
   struct rlimit files {};
