@@ -156,12 +156,13 @@ void read_pool::give_back(uint64_t bytes, bool is_buffer) {
 
 // Recycled buffers live in the budget's free room: what does not fit is freed.
 void read_pool::trim_spares() {
+  uint64_t spare = spares_->bytes;
+  if (spare == 0) return;  // the common case for small files: no lock taken
   uint64_t used = 0;
   {
     std::lock_guard lock(mutex_);
     used = used_;
   }
-  uint64_t spare = spares_->bytes;
   if (used + spare > budget_) spares_->evict(used + spare - budget_);  // freed here, outside every lock
 }
 
@@ -225,8 +226,15 @@ void read_pool::run() {
   give_back(cap, true);
 }
 
-chunk_ptr read_pool::make_chunk_of(byte_view bytes, byte_buffer b) {
-  if (bytes.size() < min_recycled) return make_chunk(byte_buffer(bytes.begin(), bytes.end()));
+// Called once the budget holds the chunk: the buffer its consumer released
+// last is among the spares by then.
+chunk_ptr read_pool::make_chunk_of(byte_view bytes) {
+  if (bytes.size() < min_recycled) {
+    trim_spares();
+    return make_chunk(byte_buffer(bytes.begin(), bytes.end()));
+  }
+  byte_buffer b = spares_->take(bytes.size());
+  trim_spares();
   b.assign(bytes.begin(), bytes.end());  // within its capacity: no allocation, no zeroing
   std::weak_ptr<spares> home = spares_;
   return chunk_ptr(new chunk(std::move(b)), [home](const chunk* c) {
@@ -258,12 +266,10 @@ void read_pool::read_file(const read_request& request, std::unique_ptr<uint8_t[]
     size_t cut = rest.empty() ? 0 : chunker_.next_cut(rest, eof);
     if (cut > 0) {
       if (!acquire(cut, false)) return;
-      byte_buffer recycled = cut >= min_recycled ? spares_->take(cut) : byte_buffer{};
-      trim_spares();
       read_event e;
       e.id = request.id;
       try {
-        e.data = make_chunk_of(rest.first(cut), std::move(recycled));
+        e.data = make_chunk_of(rest.first(cut));
       } catch (const std::bad_alloc&) {
         give_back(cut, false);
         throw;

@@ -73,7 +73,7 @@ public:
 private:
   struct spares;  // the recycled buffers; shared with the chunks' deleters
   void run();
-  chunk_ptr make_chunk_of(byte_view bytes, byte_buffer recycled);
+  chunk_ptr make_chunk_of(byte_view bytes);
   void read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap);
   bool acquire(uint64_t bytes, bool is_buffer);  // false when stopped
   void give_back(uint64_t bytes, bool is_buffer);
