@@ -29,9 +29,9 @@ int with_app(const globals& g, const app_command& fn) {
     print_error(out, app.error());
     return exit_code_of(app.error());
   }
-  running_app = app->get();
+  running_app.set(app->get());
   int code = fn(**app, out);
-  running_app = nullptr;
+  running_app.clear();  // before the application is destroyed
   return code;
 }
 

@@ -14,12 +14,26 @@
 
 namespace cairn::cli {
 
-std::atomic<service::application*> running_app{nullptr};
+running_application running_app;
 std::atomic<bool> daemon_running{false};
+
+void running_application::set(service::application* app) {
+  std::lock_guard lock(mutex_);
+  app_ = app;
+}
+
+void running_application::clear() { set(nullptr); }
+
+bool running_application::call(const std::function<void(service::application&)>& fn) {
+  std::lock_guard lock(mutex_);
+  if (!app_) return false;
+  fn(*app_);
+  return true;
+}
 
 bool reload_requested() {
   if (!daemon_running) return false;
-  if (auto* app = running_app.load()) app->reload();
+  running_app.call([](service::application& app) { app.reload(); });
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include "api/control_api.hpp"
 #include "api/web_front.hpp"
 #include "service/json.hpp"
+#include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "base/clock.hpp"
 #include "cli/log.hpp"
@@ -17,7 +18,6 @@
 
 namespace cairn::cli {
 
-extern std::atomic<service::application*> running_app;
 extern std::atomic<bool> daemon_running;
 
 namespace {
@@ -115,7 +115,7 @@ int run_daemon(const daemon_options& g) {
   print_daemon_event(out, "started with " + o.config_file.string());
   daemon_running = true;
   for (;;) {
-    running_app = app->get();
+    running_app.set(app->get());
     api::control_api control(**app);
     auto forward = [&control](const api::http_request& r) { return control.handle(r); };
     std::unique_ptr<api::web_front> web;
@@ -128,7 +128,7 @@ int run_daemon(const daemon_options& g) {
     expected<std::unique_ptr<api::http_server>> web_server = std::unique_ptr<api::http_server>();
     if (web && server) web_server = serve_web(**app, *web, out);
     if (!server || (web && !web_server)) {
-      running_app = nullptr;
+      running_app.clear();
       print_error(out, server ? web_server.error() : server.error());
       return exit_code_of(server ? web_server.error() : server.error());
     }
@@ -147,7 +147,7 @@ int run_daemon(const daemon_options& g) {
     control.close_streams();
     server->reset();  // waits for the API's connections to end
     if (web_server) web_server->reset();
-    running_app = nullptr;
+    running_app.clear();
     if (!r) {
       print_error(out, r.error());
       return exit_code_of(r.error());

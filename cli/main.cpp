@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
       if (cairn::cli::stop_running_mount()) continue;  // cairn mount exits once unmounted
       static const char msg[] = "\ncairn: stopping (uploads in flight finish; press Ctrl-C again to quit at once)\n";
       (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-      if (auto* app = cairn::cli::running_app.load()) app->stop();
-      else _exit(cairn::cli::exit_interrupted);
+      if (!cairn::cli::running_app.call([](cairn::service::application& app) { app.stop(); }))
+        _exit(cairn::cli::exit_interrupted);
     }
   }).detach();
   return cairn::cli::run_command(argc, argv);
