@@ -39,11 +39,9 @@ void gcm_seal(Botan::AEAD_Mode& mode, byte_view nonce, byte_view aad, byte_view 
   size_t start = out.size();
   size_t granularity = mode.update_granularity();
   size_t body = plaintext.size() / granularity * granularity;
-  out.resize(start + body);
-  if (body) {
-    std::memcpy(out.data() + start, plaintext.data(), body);
-    mode.process(out.data() + start, body);
-  }
+  // Appended, not resized and then copied over: a resize writes zeros first.
+  out.insert(out.end(), plaintext.begin(), plaintext.begin() + static_cast<std::ptrdiff_t>(body));
+  if (body) mode.process(out.data() + start, body);
   Botan::secure_vector<uint8_t> tail(plaintext.begin() + body, plaintext.end());
   mode.finish(tail);
   out.insert(out.end(), tail.begin(), tail.end());
