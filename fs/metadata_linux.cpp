@@ -199,6 +199,7 @@ directory& directory::operator=(directory&& other) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
     path_ = std::move(other.path_);
+    listed_ = other.listed_;
     other.fd_ = -1;
   }
   return *this;
@@ -209,22 +210,26 @@ directory::~directory() {
 }
 
 expected<std::vector<std::string>> directory::names() const {
-  int copy = ::openat(fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (copy < 0) return fail(errno_error("open directory", path_, errno));
-  DIR* dir = ::fdopendir(copy);
-  if (!dir) {
-    ::close(copy);
-    return fail(errno_error("open directory", path_, errno));
-  }
+  // Read through the handle itself: a second descriptor and a DIR stream cost
+  // an openat, an fstat, two fcntl calls and a close per directory (24k of the
+  // ~250k syscalls of a no-change backup of 74k files). A second call rewinds
+  // first; the offset is this handle's own (not synchronized).
+  if (listed_ && ::lseek(fd_, 0, SEEK_SET) < 0) return fail(errno_error("read directory", path_, errno));
+  listed_ = true;
+  alignas(struct dirent64) char buffer[32 * 1024];
   std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    names.emplace_back(e->d_name);
+  for (;;) {
+    ssize_t n = ::getdents64(fd_, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno_error("read directory", path_, errno));
+    if (n == 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(buffer + at);
+      at += e->d_reclen;
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      names.emplace_back(e->d_name);
+    }
   }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) return fail(errno_error("read directory", path_, err));
   std::sort(names.begin(), names.end());
   return names;
 }

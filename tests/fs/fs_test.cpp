@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "fs/exclude.hpp"
@@ -86,6 +87,31 @@ TEST_CASE("metadata: directory listing is sorted bytewise and keeps odd names") 
   auto names = list_directory(dir.path().string());
   REQUIRE(names);
   CHECK(*names == std::vector<std::string>{"a", "b", "line\nbreak", "with space", "\xff\xfe"});
+}
+
+TEST_CASE("metadata: a large directory is listed whole, and again by the same handle") {
+  // 3000 names of ~120 bytes: several reads of the directory, not one.
+  testing::temp_dir dir;
+  std::vector<std::string> want;
+  for (int i = 0; i < 3000; ++i) {
+    std::string name = std::to_string(10000 + i) + std::string(115, 'n');
+    std::ofstream((dir / name).string()) << "x";
+    want.push_back(name);
+  }
+  std::sort(want.begin(), want.end());
+  auto handle = directory::open(dir.path().string());
+  REQUIRE(handle);
+  auto first = handle->names();
+  REQUIRE(first);
+  CHECK(*first == want);
+  auto second = handle->names();  // the offset moved: listed again from the start
+  REQUIRE(second);
+  CHECK(*second == want);
+  auto moved = std::move(*handle);
+  auto third = moved.names();
+  REQUIRE(third);
+  CHECK(*third == want);
+  CHECK(moved.stat(want.front()));  // lookups by name still work through the handle
 }
 
 TEST_CASE("file_reader: reads a file to its end") {
