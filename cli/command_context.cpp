@@ -30,9 +30,11 @@ int with_app(const globals& g, const app_command& fn) {
     return exit_code_of(app.error());
   }
   running_app.set(app->get());
-  int code = fn(**app, out);
-  running_app.clear();  // before the application is destroyed
-  return code;
+  // Cleared before the application is destroyed, however the command ends.
+  struct clear_running {
+    ~clear_running() { running_app.clear(); }
+  } clear_first;
+  return fn(**app, out);
 }
 
 void on_app_command(CLI::App* sub, context& ctx, app_command fn) {
