@@ -4,7 +4,6 @@
 #include <botan/hash.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "base/assert.hpp"
 #include "crypto/kdf.hpp"

@@ -68,9 +68,7 @@ expected<std::vector<std::string>> list_directory(const std::string& path);
 class directory {
 public:
   static expected<directory> open(const std::string& path);
-  directory(directory&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)), listed_(other.listed_) {
-    other.fd_ = -1;
-  }
+  directory(directory&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
   directory& operator=(directory&& other) noexcept;
   ~directory();
 
@@ -88,7 +86,6 @@ private:
   directory(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   int fd_ = -1;
   std::string path_;
-  mutable bool listed_ = false;  // names() moved the offset: the next call rewinds first
 };
 
 // The extended attributes of an open file (no path lookup); `path` is for messages.

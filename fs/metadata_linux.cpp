@@ -199,7 +199,6 @@ directory& directory::operator=(directory&& other) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
     path_ = std::move(other.path_);
-    listed_ = other.listed_;
     other.fd_ = -1;
   }
   return *this;
@@ -212,10 +211,9 @@ directory::~directory() {
 expected<std::vector<std::string>> directory::names() const {
   // Read through the handle itself: a second descriptor and a DIR stream cost
   // an openat, an fstat, two fcntl calls and a close per directory (24k of the
-  // ~250k syscalls of a no-change backup of 74k files). A second call rewinds
-  // first; the offset is this handle's own (not synchronized).
-  if (listed_ && ::lseek(fd_, 0, SEEK_SET) < 0) return fail(errno_error("read directory", path_, errno));
-  listed_ = true;
+  // ~250k syscalls of a no-change backup of 74k files). Rewound first, so
+  // every call lists every entry; the offset is this handle's own (not synchronized).
+  if (::lseek(fd_, 0, SEEK_SET) < 0) return fail(errno_error("read directory", path_, errno));
   alignas(struct dirent64) char buffer[32 * 1024];
   std::vector<std::string> names;
   for (;;) {
