@@ -35,15 +35,20 @@ class chunk {
 public:
   chunk() = default;
   explicit chunk(byte_buffer data) : data_(std::move(data)) {}
-  byte_view view() const { return data_; }
-  const uint8_t* data() const { return data_.data(); }
-  size_t size() const { return data_.size(); }
-  bool empty() const { return data_.empty(); }
-  // The buffer back, for whoever owns the chunk alone (a deleter that recycles it).
+  // The first `size` bytes of an allocation that was read into (never zero-filled).
+  chunk(std::unique_ptr<uint8_t[]> raw, size_t size) : raw_(std::move(raw)), raw_size_(size) {}
+  byte_view view() const { return raw_ ? byte_view(raw_.get(), raw_size_) : byte_view(data_); }
+  const uint8_t* data() const { return view().data(); }
+  size_t size() const { return view().size(); }
+  bool empty() const { return size() == 0; }
+  // The buffer back, for whoever owns the chunk alone (a deleter that recycles
+  // it); empty for a chunk made from a raw allocation.
   byte_buffer release() { return std::move(data_); }
 
 private:
   byte_buffer data_;
+  std::unique_ptr<uint8_t[]> raw_;
+  size_t raw_size_ = 0;
 };
 using chunk_ptr = std::shared_ptr<const chunk>;
 

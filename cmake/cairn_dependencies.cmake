@@ -13,6 +13,7 @@ pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET tss2-esys tss2-tctildr tss2-mu t
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(FUSE3 REQUIRED IMPORTED_TARGET fuse3)
+pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 find_package(zstd CONFIG REQUIRED)
 find_package(SQLiteCpp CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)

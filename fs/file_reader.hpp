@@ -45,6 +45,13 @@ public:
   expected<std::vector<xattr>> xattrs() const { return read_xattrs(fd_, path_); }
   const std::string& path() const { return path_; }
 
+  // For a read done elsewhere (fs::batch_reader): the open file's stat, and,
+  // when it is a regular file, its descriptor made blocking (a non-blocking one
+  // would make the batch give up on a cold file instead of waiting for it).
+  // Not for a file already read from.
+  expected<metadata> prepare_for_batch();
+  int native_handle() const { return fd_; }
+
 private:
   file_reader(int fd, std::string path, bool large) : fd_(fd), path_(std::move(path)), large_(large) {}
   expected<size_t> read_at(uint8_t* out, size_t n);

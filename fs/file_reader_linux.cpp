@@ -139,6 +139,18 @@ expected<size_t> file_reader::read_at(uint8_t* out, size_t n) {
   }
 }
 
+expected<metadata> file_reader::prepare_for_batch() {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return fail(errc::io, "stat " + path_ + ": " + std::strerror(errno));
+  if (S_ISREG(st.st_mode)) {
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0)
+      return fail(errc::io, "fcntl " + path_ + ": " + std::strerror(errno));
+  }
+  large_ = false;  // read elsewhere: never switched to O_DIRECT here
+  return from_stat(st);
+}
+
 expected<metadata> file_reader::stat() const {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return fail(errc::io, "stat " + path_ + ": " + std::strerror(errno));

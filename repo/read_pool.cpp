@@ -8,6 +8,7 @@
 #include <iterator>
 #include <new>
 
+#include "fs/batch_read.hpp"
 #include "fs/file_reader.hpp"
 
 namespace cairn::repo {
@@ -17,6 +18,8 @@ namespace {
 constexpr size_t min_buffer = 64u << 10;
 // Smaller chunks come from malloc's bins, which recycle them well enough.
 constexpr size_t min_recycled = 64u << 10;
+// Small files read in one submission (fs/batch_read.hpp): at most this many.
+constexpr unsigned batch_files = 32;
 
 }  // namespace
 
@@ -80,7 +83,7 @@ read_pool::read_pool(read_pool_options options)
     // with a buffer can always hand out its next chunk once the consumer
     // released the others: no reader waits for another forever.
     budget_(std::max<uint64_t>(options_.max_bytes, 3ull * options_.chunker.max_size)),
-    spares_(std::make_shared<spares>()) {
+    batch_bytes_(budget_ / 4), spares_(std::make_shared<spares>()) {
   spares_->limit = budget_ / 2;
   size_t n = std::max<size_t>(1, options_.readers);
   for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
@@ -189,9 +192,9 @@ void read_pool::push(read_event event) {
 void read_pool::run() {
   std::unique_ptr<uint8_t[]> buffer;
   size_t cap = 0;
-  const size_t max = options_.chunker.max_size;
+  auto batch = fs::batch_reader::create(batch_files);
   for (;;) {
-    read_request request;
+    std::vector<read_request> group;
     {
       std::unique_lock lock(mutex_);
       if (queue_.empty() && cap > 0) {  // idle: a big buffer would shrink the others' budget
@@ -203,27 +206,143 @@ void read_pool::run() {
       }
       work_cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
       if (stopped_) break;
-      request = std::move(queue_.front());
+      group.push_back(std::move(queue_.front()));
       queue_.pop_front();
+      // Small files waiting behind it go with it, read in one submission.
+      if (batch && batchable(group.front())) {
+        uint64_t bytes = group.front().before.size;
+        while (group.size() < batch_files && !queue_.empty() && batchable(queue_.front()) &&
+               bytes + queue_.front().before.size <= batch_bytes_) {
+          bytes += queue_.front().before.size;
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
     }
-    // Room for the whole file (and the read that sees its end), up to one max-size chunk.
-    size_t need = std::clamp<size_t>(std::bit_ceil(request.before.size + 1), min_buffer, max);
-    if (need != cap) {
-      give_back(cap, true);
-      buffer.reset();
-      cap = 0;
-      if (!acquire(need, true)) break;
-      trim_spares();
-      buffer.reset(new uint8_t[need]);  // never zero-filled
-      cap = need;
-    }
-    try {
-      read_file(request, buffer, cap);
-    } catch (const std::bad_alloc&) {  // nothing else throws here; the file fails alone
-      push({request.id, nullptr, true, error{errc::io, "read " + request.path + ": out of memory"}, false, {}});
-    }
+    bool going = batch && batchable(group.front()) ? read_together(group, *batch, buffer, cap)
+                                                   : read_one(group.front(), buffer, cap);
+    if (!going) break;
   }
   give_back(cap, true);
+}
+
+bool read_pool::batchable(const read_request& r) const {
+  return r.before.size > 0 && r.before.size <= options_.chunker.min_size && r.before.size <= batch_bytes_;
+}
+
+bool read_pool::read_one(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap) {
+  const size_t max = options_.chunker.max_size;
+  // Room for the whole file (and the read that sees its end), up to one max-size chunk.
+  size_t need = std::clamp<size_t>(std::bit_ceil(request.before.size + 1), min_buffer, max);
+  if (need != cap) {
+    give_back(cap, true);
+    buffer.reset();
+    cap = 0;
+    if (!acquire(need, true)) return false;
+    trim_spares();
+    buffer.reset(new uint8_t[need]);  // never zero-filled
+    cap = need;
+  }
+  try {
+    read_file(request, buffer, cap);
+  } catch (const std::bad_alloc&) {  // nothing else throws here; the file fails alone
+    push({request.id, nullptr, true, error{errc::io, "read " + request.path + ": out of memory"}, false, {}});
+  }
+  return true;
+}
+
+// Files no larger than the chunker's minimum are one chunk each: each is read
+// whole into its own buffer, which becomes the chunk (no copy), and all of
+// them in one submission. Anything unexpected (an error, a file that is not
+// what the walk saw, a short read) sends that file the long way, read_one,
+// which says what went wrong or reads what the file has become.
+bool read_pool::read_together(std::vector<read_request>& group, fs::batch_reader& batch,
+                              std::unique_ptr<uint8_t[]>& buffer, size_t& cap) {
+  if (!wait_while_paused()) return false;
+  uint64_t total = 0;
+  for (const auto& r : group) total += r.before.size;
+  if (!acquire(total, false)) return false;
+  struct pending {
+    const read_request* request;
+    std::optional<fs::file_reader> reader;
+    std::vector<fs::xattr> xattrs;
+    std::unique_ptr<uint8_t[]> data;  // a small file's chunk
+    byte_buffer recycled;             // a larger one's (a spare buffer when one fits)
+  };
+  std::vector<pending> files;
+  std::vector<fs::batch_read_item> items;
+  std::vector<const read_request*> long_way;
+  files.reserve(group.size());
+  items.reserve(group.size());
+  for (const auto& r : group) {
+    const auto& before = r.before;
+    auto reader = fs::file_reader::open(r.path, {before.size, static_cast<int64_t>(before.uid)});
+    if (!reader) {
+      long_way.push_back(&r);
+      continue;
+    }
+    pending p{&r, std::move(*reader), {}, nullptr};
+    if (r.xattrs) {
+      auto x = p.reader->xattrs();
+      if (!x) {
+        long_way.push_back(&r);
+        continue;
+      }
+      p.xattrs = std::move(*x);
+    }
+    auto st = p.reader->prepare_for_batch();
+    if (!st || st->type != fs::file_type::regular || st->size != before.size || st->mtime_ns != before.mtime_ns) {
+      long_way.push_back(&r);
+      continue;
+    }
+    uint8_t* out = nullptr;
+    try {
+      if (before.size < min_recycled) {
+        p.data.reset(new uint8_t[before.size]);  // never zero-filled
+        out = p.data.get();
+      } else {
+        p.recycled = spares_->take(before.size);
+        trim_spares();
+        p.recycled.resize(before.size);  // zeros written over memory already ours when a spare fitted
+        out = p.recycled.data();
+      }
+    } catch (const std::bad_alloc&) {
+      long_way.push_back(&r);
+      continue;
+    }
+    items.push_back({p.reader->native_handle(), out, static_cast<size_t>(before.size), 0});
+    files.push_back(std::move(p));
+  }
+  batch.read_all(items);
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto& p = files[i];
+    const auto& before = p.request->before;
+    if (items[i].result != static_cast<int64_t>(before.size)) {
+      long_way.push_back(p.request);
+      continue;
+    }
+    auto after = p.reader->stat();
+    bool changed = !after || after->size != before.size || after->mtime_ns != before.mtime_ns ||
+                   after->inode != before.inode || after->type != fs::file_type::regular;
+    p.reader.reset();  // closed before the chunk is out
+    chunk_ptr data;
+    try {
+      data = p.data ? std::make_shared<const chunk>(std::move(p.data), before.size)
+                    : recycled_when_dropped(std::move(p.recycled));
+    } catch (const std::bad_alloc&) {
+      give_back(before.size, false);
+      push({p.request->id, nullptr, true, error{errc::io, "read " + p.request->path + ": out of memory"}, false, {}});
+      continue;
+    }
+    push({p.request->id, std::move(data), false, std::nullopt, false, {}});
+    push({p.request->id, nullptr, true, std::nullopt, changed, std::move(p.xattrs)});
+  }
+  files.clear();
+  for (const auto* r : long_way) {
+    give_back(r->before.size, false);
+    if (!read_one(*r, buffer, cap)) return false;
+  }
+  return true;
 }
 
 // Called once the budget holds the chunk. A spare buffer is taken when one
@@ -238,6 +357,10 @@ chunk_ptr read_pool::make_chunk_of(byte_view bytes) {
   byte_buffer b = spares_->take(bytes.size());
   trim_spares();
   b.assign(bytes.begin(), bytes.end());  // within its capacity: no allocation, no zeroing
+  return recycled_when_dropped(std::move(b));
+}
+
+chunk_ptr read_pool::recycled_when_dropped(byte_buffer b) {
   std::weak_ptr<spares> home = spares_;
   return chunk_ptr(new chunk(std::move(b)), [home](const chunk* c) {
     auto* owned = const_cast<chunk*>(c);  // made non-const above; the last owner is here

@@ -3,6 +3,9 @@
 // by one thread and its chunks come out in order, so what is stored does not
 // depend on the number of readers. Chunks handed out and read buffers together
 // stay under `max_bytes` until the consumer releases them.
+// Files no larger than the chunker's minimum (one chunk each) that wait in
+// the queue together are read together, in one submission to the kernel
+// (fs/batch_read.hpp), each into the buffer that becomes its chunk.
 // The buffers of chunks the consumer dropped come back to the pool and are
 // filled again (while they wait they count against `max_bytes`): a fresh
 // buffer for every chunk is memory the kernel must zero and fault in again.
@@ -24,6 +27,10 @@
 #include "base/pause_gate.hpp"
 #include "fs/metadata.hpp"
 #include "repo/chunker.hpp"
+
+namespace cairn::fs {
+class batch_reader;
+}
 
 namespace cairn::repo {
 
@@ -73,7 +80,12 @@ public:
 private:
   struct spares;  // the recycled buffers; shared with the chunks' deleters
   void run();
+  bool batchable(const read_request& r) const;
+  bool read_one(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap);  // false when stopped
+  bool read_together(std::vector<read_request>& group, fs::batch_reader& batch, std::unique_ptr<uint8_t[]>& buffer,
+                     size_t& cap);  // false when stopped
   chunk_ptr make_chunk_of(byte_view bytes);
+  chunk_ptr recycled_when_dropped(byte_buffer b);  // its buffer goes back to the spares
   void read_file(const read_request& request, std::unique_ptr<uint8_t[]>& buffer, size_t& cap);
   bool acquire(uint64_t bytes, bool is_buffer);  // false when stopped
   void give_back(uint64_t bytes, bool is_buffer);
@@ -84,6 +96,7 @@ private:
   read_pool_options options_;
   chunker chunker_;
   uint64_t budget_;
+  uint64_t batch_bytes_;  // the most a batch of small files reads at once
   size_t in_flight_ = 0;  // consumer thread only
   std::mutex mutex_;
   std::condition_variable work_cv_, budget_cv_;

@@ -22,7 +22,7 @@ note "control fields"
 dpkg-deb -f "$deb" Package Version Architecture Depends > "$T/control"
 grep -q "^Package: cairn$" "$T/control" || fail "$(cat "$T/control")"
 grep -q "^Version: $("$CAIRN" --version | awk '{print $2}')$" "$T/control" || fail "version: $(cat "$T/control")"
-for dep in libcaf-core0.17 libbotan-2-19 libyaml-cpp0.7 libsystemd0 libssh-4 libcurl4 libmicrohttpd12 libsqlite3-0 libzstd1; do
+for dep in libcaf-core0.17 libbotan-2-19 libyaml-cpp0.7 libsystemd0 libssh-4 libcurl4 libmicrohttpd12 libsqlite3-0 libzstd1 liburing2; do
   grep -q "^Depends:.*\b$dep\b" "$T/control" || fail "Depends lacks $dep: $(cat "$T/control")"
 done
 # Every dependency is satisfiable here: what dpkg -i would check.

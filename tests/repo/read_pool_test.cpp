@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -210,4 +211,54 @@ TEST_CASE("read_pool: a file that vanished fails alone and one that changed says
   CHECK(results[1].bytes.size() == 1000);  // read to its real end
   CHECK_FALSE(results[2].failed);
   CHECK_FALSE(results[2].changed);
+}
+
+TEST_CASE("read_pool: small files read together each arrive whole, and what replaced one fails alone") {
+  // Files no larger than the chunker's minimum go to the kernel in batches
+  // (fs::batch_reader); anything that is not what the walk saw goes the long way.
+  testing::temp_dir dir;
+  std::vector<byte_buffer> contents;
+  for (int i = 0; i < 150; ++i) contents.push_back(noise(1 + (i * 131) % params.min_size, 300 + i));
+  for (size_t i = 0; i < contents.size(); ++i) write(dir / ("s" + std::to_string(i)), contents[i]);
+  for (size_t readers : {1, 4}) {
+    CAPTURE(readers);
+    std::vector<read_request> requests;
+    for (size_t i = 0; i < contents.size(); ++i) requests.push_back(request_for(i, dir / ("s" + std::to_string(i))));
+    // After the walk's stat: one shrinks, one becomes a FIFO (no writer: a
+    // blocking read would wait forever), one a directory, one a symlink.
+    const std::string tag = std::to_string(readers);
+    write(dir / ("shrunk" + tag), noise(100, 1));
+    requests.push_back(request_for(1000, dir / ("shrunk" + tag)));
+    write(dir / ("shrunk" + tag), noise(40, 2));
+    write(dir / ("fifo" + tag), noise(10, 3));
+    requests.push_back(request_for(1001, dir / ("fifo" + tag)));
+    std::filesystem::remove(dir / ("fifo" + tag));
+    REQUIRE(::mkfifo((dir / ("fifo" + tag)).c_str(), 0600) == 0);
+    write(dir / ("dir" + tag), noise(10, 4));
+    requests.push_back(request_for(1002, dir / ("dir" + tag)));
+    std::filesystem::remove(dir / ("dir" + tag));
+    std::filesystem::create_directory(dir / ("dir" + tag));
+    write(dir / ("link" + tag), noise(10, 5));
+    requests.push_back(request_for(1003, dir / ("link" + tag)));
+    std::filesystem::remove(dir / ("link" + tag));
+    std::filesystem::create_symlink(dir / "s0", dir / ("link" + tag));
+
+    read_pool pool({readers, 24u << 20, params, nullptr, nullptr});
+    for (auto& r : requests) pool.submit(r);
+    auto results = consume(pool, requests.size());
+    for (size_t i = 0; i < contents.size(); ++i) {
+      CAPTURE(i);
+      CHECK_FALSE(results[i].failed);
+      CHECK_FALSE(results[i].changed);
+      CHECK(results[i].bytes == contents[i]);
+    }
+    CHECK_FALSE(results[1000].failed);
+    CHECK(results[1000].changed);
+    CHECK(results[1000].bytes == noise(40, 2));
+    for (uint64_t id : {1001, 1002, 1003}) {
+      CAPTURE(id);
+      CHECK((results[id].failed || results[id].changed));
+      CHECK(results[id].bytes.empty());
+    }
+  }
 }
