@@ -9,10 +9,13 @@
 #include <vector>
 
 #include "fs/file_reader.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace cairn;
 using namespace cairn::fs;
+using cairn::testing::make_cold;
+using cairn::testing::write_file;
 
 namespace {
 
@@ -20,19 +23,6 @@ std::vector<uint8_t> pattern(size_t n) {
   std::vector<uint8_t> data(n);
   for (size_t i = 0; i < n; ++i) data[i] = static_cast<uint8_t>((i * 7919) >> 3);
   return data;
-}
-
-void write_file(const std::filesystem::path& p, const std::vector<uint8_t>& data) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-// Written to the device and dropped from the page cache, as after a reboot.
-void make_cold(const std::filesystem::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  ::fsync(fd);
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  ::close(fd);
 }
 
 // How many of the file's pages are in the page cache.
