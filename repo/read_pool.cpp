@@ -281,7 +281,7 @@ bool read_pool::read_together(std::vector<read_request>& group, fs::batch_reader
       long_way.push_back(&r);
       continue;
     }
-    pending p{&r, std::move(*reader), {}, nullptr};
+    pending p{&r, std::move(*reader), {}, nullptr, {}};
     if (r.xattrs) {
       auto x = p.reader->xattrs();
       if (!x) {

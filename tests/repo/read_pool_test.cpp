@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "repo/read_pool.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace cairn;
@@ -259,6 +260,35 @@ TEST_CASE("read_pool: small files read together each arrive whole, and what repl
       CAPTURE(id);
       CHECK((results[id].failed || results[id].changed));
       CHECK(results[id].bytes.empty());
+    }
+  }
+}
+
+TEST_CASE("read_pool: cold large files read straight from the device into the buffer are cut as from the cache") {
+  // Not in the page cache: read with O_DIRECT, into the reader's own buffer
+  // (the rest of each read is moved to end at an aligned offset). The cuts
+  // and bytes must be those of a cached read.
+  const chunker_params big{64 << 10, 128 << 10, 512 << 10, 3};
+  testing::temp_dir dir;
+  std::vector<byte_buffer> contents;
+  for (int i = 0; i < 6; ++i) {
+    auto data = noise((3 << 20) + i * 12345 + (i % 2) * 4096, 700 + i);
+    if (i % 3 == 1) data.resize(data.size() + (700 << 10), 0x55);  // max-size cuts in the middle
+    contents.push_back(std::move(data));
+  }
+  for (size_t i = 0; i < contents.size(); ++i) write(dir / ("c" + std::to_string(i)), contents[i]);
+  for (size_t readers : {1, 3}) {
+    CAPTURE(readers);
+    for (size_t i = 0; i < contents.size(); ++i) testing::make_cold(dir / ("c" + std::to_string(i)));
+    read_pool pool({readers, 3 * big.max_size, big, nullptr, nullptr});
+    for (size_t i = 0; i < contents.size(); ++i) pool.submit(request_for(i, dir / ("c" + std::to_string(i))));
+    auto results = consume(pool, contents.size());
+    for (size_t i = 0; i < contents.size(); ++i) {
+      CAPTURE(i);
+      CHECK_FALSE(results[i].failed);
+      CHECK_FALSE(results[i].changed);
+      CHECK(results[i].cuts == reference_cuts(contents[i], big));
+      CHECK(results[i].bytes == contents[i]);
     }
   }
 }
