@@ -5,7 +5,8 @@
 // stay under `max_bytes` until the consumer releases them.
 // Files no larger than the chunker's minimum (one chunk each) that wait in
 // the queue together are read together, in one submission to the kernel
-// (fs/batch_read.hpp), each into the buffer that becomes its chunk.
+// (fs/batch_read.hpp), each into the buffer that becomes its chunk; not in
+// the idle I/O class, where batches would get in the way of everyone else.
 // The buffers of chunks the consumer dropped come back to the pool and are
 // filled again (while they wait they count against `max_bytes`): a fresh
 // buffer for every chunk is memory the kernel must zero and fault in again.

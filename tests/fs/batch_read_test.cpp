@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include "fs/batch_read.hpp"
@@ -73,4 +75,19 @@ TEST_CASE("batch_reader: cold and cached files are read whole, a short file and 
   batch->read_all(many);
   CHECK(many[0].result == static_cast<int64_t>(contents[0].size()));
   CHECK(many[19].result == -ECANCELED);
+}
+
+TEST_CASE("batch_reader: a thread in the idle I/O class is told so, as the threads it starts") {
+  CHECK_FALSE(io_class_is_idle());
+  bool idle = false, child = false;
+  std::thread t([&] {
+    constexpr int who_process = 1, class_shift = 13, class_idle = 3;
+    REQUIRE(::syscall(SYS_ioprio_set, who_process, 0, class_idle << class_shift) == 0);
+    idle = io_class_is_idle();
+    std::thread([&] { child = io_class_is_idle(); }).join();  // the read pool's readers start so
+  });
+  t.join();
+  CHECK(idle);
+  CHECK(child);
+  CHECK_FALSE(io_class_is_idle());  // this thread's class is its own
 }
