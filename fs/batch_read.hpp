@@ -35,9 +35,9 @@ public:
   batch_reader(const batch_reader&) = delete;
   batch_reader& operator=(const batch_reader&) = delete;
 
-  unsigned depth() const { return depth_; }
-  // Reads every item (at most depth() of them) and waits for all: each item's
-  // buffer is the kernel's until this returns.
+  // Reads every item (at most `depth` of them; the rest say -ECANCELED) and
+  // waits for all: each item's buffer is the kernel's until this returns.
+  // After a submission the kernel refused, every later call reads nothing.
   void read_all(std::span<batch_read_item> items);
 
 private:
@@ -45,6 +45,7 @@ private:
   batch_reader(std::unique_ptr<ring> r, unsigned depth);
   std::unique_ptr<ring> ring_;
   unsigned depth_;
+  bool broken_ = false;
 };
 
 }  // namespace cairn::fs

@@ -31,23 +31,29 @@ batch_reader::batch_reader(std::unique_ptr<ring> r, unsigned depth) : ring_(std:
 batch_reader::~batch_reader() = default;
 
 void batch_reader::read_all(std::span<batch_read_item> items) {
+  for (auto& item : items) item.result = -ECANCELED;
+  if (broken_) return;
   io_uring* r = &ring_->r;
   size_t queued = 0;
   for (size_t i = 0; i < items.size() && i < depth_; ++i) {
     io_uring_sqe* sqe = io_uring_get_sqe(r);
     if (!sqe) break;
-    items[i].result = -ECANCELED;
     // One read each: io_uring goes on by itself after a short read of a regular file.
     io_uring_prep_read(sqe, items[i].fd, items[i].out, static_cast<unsigned>(items[i].size), 0);
     io_uring_sqe_set_data64(sqe, i);
     ++queued;
   }
-  for (size_t i = queued; i < items.size(); ++i) items[i].result = -ECANCELED;
   size_t submitted = 0;
   while (submitted < queued) {
     int n = io_uring_submit(r);
-    if (n == -EINTR || n == -EAGAIN) continue;
-    if (n <= 0) break;
+    if (n == -EINTR) continue;
+    if (n <= 0) {
+      // Requests left in the ring point into buffers the caller frees once
+      // this returns: the ring is never submitted again (the files left
+      // unread say -ECANCELED, and the caller reads them one by one).
+      broken_ = true;
+      break;
+    }
     submitted += static_cast<size_t>(n);
   }
   // Every submitted read is waited for, whatever happens: its buffer is written until it completes.

@@ -198,6 +198,7 @@ void read_pool::run() {
   auto batch = fs::io_class_is_idle() ? nullptr : fs::batch_reader::create(batch_files);
   for (;;) {
     std::vector<read_request> group;
+    bool together = false;
     {
       std::unique_lock lock(mutex_);
       if (queue_.empty() && cap > 0) {  // idle: a big buffer would shrink the others' budget
@@ -212,7 +213,8 @@ void read_pool::run() {
       group.push_back(std::move(queue_.front()));
       queue_.pop_front();
       // Small files waiting behind it go with it, read in one submission.
-      if (batch && batchable(group.front())) {
+      together = batch && batchable(group.front());
+      if (together) {
         uint64_t bytes = group.front().before.size;
         while (group.size() < batch_files && !queue_.empty() && batchable(queue_.front()) &&
                bytes + queue_.front().before.size <= batch_bytes_) {
@@ -222,9 +224,7 @@ void read_pool::run() {
         }
       }
     }
-    bool going = batch && batchable(group.front()) ? read_together(group, *batch, buffer, cap)
-                                                   : read_one(group.front(), buffer, cap);
-    if (!going) break;
+    if (!(together ? read_together(group, *batch, buffer, cap) : read_one(group.front(), buffer, cap))) break;
   }
   give_back(cap, true);
 }
