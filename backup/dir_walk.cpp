@@ -18,6 +18,8 @@ std::string child_rel(const std::string& rel, const std::string& name) {
   return rel.empty() ? name : rel + "/" + name;
 }
 
+size_t listers_for(size_t readers) { return std::min<size_t>(readers, 4); }
+
 }  // namespace
 
 dir_walk::dir_walk(walk_sink& sink, walk_options options)
@@ -51,10 +53,12 @@ std::optional<error> dir_walk::enter(pending_dir* dir, const std::string& abs) {
   dir->handle.emplace(std::move(*listed.handle));
   dir->names = std::move(listed.names);
   dir->stats = std::move(listed.stats);
+  dir->completed = std::move(listed.completed);
   // A tagged directory's entries shrink to the tags it keeps (fs/directory_tags.hpp).
   if (auto keep = tags_.kept(*dir->handle, dir->names)) {
     dir->names = std::move(*keep);
     dir->stats.clear();  // no longer aligned with the names: stat them again
+    dir->completed.clear();
   }
   // One slot a name: no growth (and no moving of nodes) while the walk visits them.
   dir->nodes.reserve(dir->names.size());
@@ -84,7 +88,7 @@ void dir_walk::start() {
   meta->atime_ns = 0;
   root_dev_ = meta->dev;
   fs::stat_ahead_options lo;
-  lo.threads = std::min<size_t>(options_.readers, 4);
+  lo.threads = listers_for(options_.readers);
   lo.descend = [this](const std::string& path, const fs::metadata& m) {
     return !other_file_system(m) && !excludes_.excluded(path, true);
   };
@@ -139,11 +143,14 @@ void dir_walk::pump() {
     } else {
       stack_.pop_back();
       dir->walked = true;
+      lister_->release(std::move(*dir->handle));
       dir->handle.reset();
       dir->names.clear();
       dir->names.shrink_to_fit();
       dir->stats.clear();
       dir->stats.shrink_to_fit();
+      dir->completed.clear();
+      dir->completed.shrink_to_fit();
       lister_->forget_under(dir->abs);  // what was listed below and not entered (a tagged directory)
       maybe_finalize(dir);
     }
@@ -153,6 +160,12 @@ void dir_walk::pump() {
 void dir_walk::load_cache(pending_dir* dir) {
   dir->cache.resize(targets_);
   if (!cache_) return;
+  // Read in transactions of 256 directories, not one a query (catalog::begin_snapshot):
+  // renewed, so that the file cache written meanwhile can leave the WAL.
+  if (cache_reads_++ % 256 == 0) {
+    cache_->end_snapshot();
+    cache_->begin_snapshot();
+  }
   for (size_t t = 0; t < targets_; ++t) {
     auto rows = cache_->cached_directory(options_.plan, options_.target_names[t], dir->rel);
     if (!rows) continue;
@@ -179,7 +192,8 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
   // Visited once: the walk no longer needs the listing's copy.
   const std::string name = std::move(dir->names[index]);
   auto abs = fs::join_path(dir->abs, name);
-  auto meta = index < dir->stats.size() ? std::move(dir->stats[index]) : dir->handle->stat(name);
+  bool ahead = index < dir->stats.size();  // statted and completed by the lister
+  auto meta = ahead ? std::move(dir->stats[index]) : dir->handle->stat(name);
   if (!meta) {
     if (meta.error().code() != errc::not_found) skip(abs, meta.error().message());
     return;  // vanished since the directory was listed
@@ -195,7 +209,7 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
   std::vector<std::vector<object_id>> cached;
   bool regular = meta->type == fs::file_type::regular;
   bool reuse = regular && reusable(dir, name, *meta, cached);
-  auto completed = dir->handle->complete(*meta, name, !regular);
+  auto completed = ahead ? std::move(dir->completed[index]) : dir->handle->complete(*meta, name, !regular);
   if (!completed) {
     if (completed.error().code() != errc::not_found) skip(abs, completed.error().message());
     return;

@@ -161,6 +161,7 @@ private:
   fs::directory_tags tags_;  // exclude_caches, exclude_if_present
   uint64_t root_dev_ = 0;  // one_file_system: directories on other devices stay empty
   std::unique_ptr<catalog::catalog> cache_;
+  size_t cache_reads_ = 0;  // directories whose file cache was read (for its snapshots)
 
   bool running_ = false;  // started, and finish() not called yet
   source_result result_;

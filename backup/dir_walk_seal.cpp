@@ -196,6 +196,7 @@ void dir_walk::dir_done(pending_dir* dir) {
   flush_progress(true);
   result_.failed = ~active_ & ((targets_ >= 32) ? ~0u : (1u << targets_) - 1);
   // The walk's reader goes first: the writer then empties the WAL.
+  if (cache_) cache_->end_snapshot();
   if (options_.cache_seal) cache_.reset();
   if (options_.write_cache && options_.file_cache && options_.cache_seal)
     for (size_t t = 0; t < targets_; ++t)
@@ -226,6 +227,7 @@ void dir_walk::skip(const std::string& path, const std::string& reason) {
 
 void dir_walk::fail(const error& e) {
   stopped_ = true;
+  if (cache_) cache_->end_snapshot();
   if (lister_) lister_->stop();
   if (pool_) pool_->stop();
   if (running_) {

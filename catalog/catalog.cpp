@@ -114,6 +114,7 @@ struct catalog::impl {
   // Prepared once: the file cache is read and written once per directory.
   std::unique_ptr<SQLite::Statement> read_cache, delete_cache, insert_cache, read_sealed, write_sealed;
   std::shared_ptr<const cache_seal> seal;
+  bool snapshot = false;  // begin_snapshot's transaction is open
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
     if (!slot) slot = std::make_unique<SQLite::Statement>(db, sql);
     slot->reset();
@@ -279,6 +280,24 @@ status catalog::set_vanished(const std::string& target, const std::string& id, b
     q.exec();
     return {};
   });
+}
+
+void catalog::begin_snapshot() {
+  if (impl_->snapshot) return;
+  try {
+    impl_->db.exec("BEGIN");
+    impl_->snapshot = true;
+  } catch (const std::exception&) {  // then each read is its own transaction, as without
+  }
+}
+
+void catalog::end_snapshot() {
+  if (!impl_->snapshot) return;
+  impl_->snapshot = false;
+  try {
+    impl_->db.exec("COMMIT");
+  } catch (const std::exception&) {  // a read-only transaction: nothing to lose; closing ends it
+  }
 }
 
 expected<std::vector<cache_entry>> catalog::cached_directory(const std::string& plan,

@@ -82,6 +82,12 @@ public:
   // Marks (or unmarks) a checkpoint that check found missing on its target.
   status set_vanished(const std::string& target, const std::string& id, bool vanished, int64_t now_ns);
 
+  // Until end_snapshot(), this connection's reads see the catalog as it was
+  // at the first of them: one read transaction instead of one a query (each
+  // takes and drops SQLite's file locks; a walk asks once a directory). A
+  // snapshot held keeps the WAL from being emptied: end it when done.
+  void begin_snapshot();
+  void end_snapshot();
   // The file cache of one directory of one source, for one target.
   expected<std::vector<cache_entry>> cached_directory(const std::string& plan,
                                                       const std::string& target,

@@ -8,6 +8,10 @@ namespace {
 // statted by the walk itself, so memory stays bounded.
 constexpr size_t max_stats_per_dir = 4096;
 
+// Directories released before a thread is woken to close them: one wake-up
+// costs about what a close does.
+constexpr size_t close_batch = 16;
+
 bool under(const std::string& path, const std::string& prefix) {
   return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0;
 }
@@ -29,7 +33,12 @@ listing list_and_stat(const std::string& path) {
   out.names = std::move(*names);
   size_t n = std::min(out.names.size(), max_stats_per_dir);
   out.stats.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.stats.push_back(dir->stat(out.names[i]));
+  out.completed.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.stats.push_back(dir->stat(out.names[i]));
+    auto& m = out.stats.back();
+    out.completed.push_back(m ? dir->complete(*m, out.names[i], m->type != file_type::regular) : status{});
+  }
   out.handle.emplace(std::move(*dir));
   return out;
 }
@@ -82,10 +91,18 @@ void stat_ahead::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     work_.wait(lock, [&] {
-      return stopping_ || (!queue_.empty() && slots_.size() < options_.max_dirs &&
-                           held_entries_ < options_.max_entries);
+      return stopping_ || to_close_.size() >= close_batch ||
+             (!queue_.empty() && slots_.size() < options_.max_dirs && held_entries_ < options_.max_entries);
     });
     if (stopping_) return;
+    if (!to_close_.empty()) {
+      auto closing = std::move(to_close_);
+      to_close_.clear();
+      lock.unlock();
+      closing.clear();
+      lock.lock();
+      continue;
+    }
     auto path = *queue_.begin();
     queue_.erase(queue_.begin());
     auto s = std::make_shared<slot>();
@@ -118,9 +135,16 @@ listing stat_ahead::take(const std::string& path) {
     ready_.wait(lock, [&] { return s->done || stopping_; });
     waiting_.clear();
     if (s->done) {
+      size_t dirs_before = slots_.size(), entries_before = held_entries_;
       slots_.erase(path);
       held_entries_ -= s->result.names.size();
-      work_.notify_one();
+      // Threads held back by the limits go on once there is room for a
+      // quarter more: a wake-up for every directory taken cost the walk's
+      // thread more (warm, ~10% of it) than listing in bursts does.
+      auto crossed = [](size_t before, size_t after, size_t mark) { return before > mark && after <= mark; };
+      if (crossed(dirs_before, slots_.size(), options_.max_dirs * 3 / 4) ||
+          crossed(entries_before, held_entries_, options_.max_entries * 3 / 4))
+        work_.notify_all();
       return std::move(s->result);
     }
   }
@@ -146,6 +170,18 @@ void stat_ahead::forget_under(const std::string& path) {
     freed = true;
   }
   if (freed) work_.notify_all();
+}
+
+void stat_ahead::release(directory d) {
+  if (threads_.empty()) return;  // closed here, as `d` goes
+  std::unique_lock lock(mutex_);
+  // Stopped, or the threads are stuck (a hung network file system): closed
+  // here, so that descriptors do not pile up.
+  if (stopping_ || to_close_.size() >= 4 * close_batch) return;
+  to_close_.push_back(std::move(d));
+  bool wake = to_close_.size() == close_batch;
+  lock.unlock();
+  if (wake) work_.notify_one();
 }
 
 }  // namespace cairn::fs

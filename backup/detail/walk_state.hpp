@@ -23,6 +23,7 @@ struct pending_dir {
   std::optional<fs::directory> handle;  // open while the walk is inside this directory
   std::vector<std::string> names;  // entries still to visit from `next`
   std::vector<expected<fs::metadata>> stats;  // stat of names[i] made ahead (may be shorter)
+  std::vector<status> completed;               // directory::complete of stats[i], made ahead
   size_t next = 0;
   bool walked = false;
   bool finalizing = false;

@@ -106,6 +106,28 @@ TEST_CASE("catalog: the file cache stores a directory's entries with odd names")
   CHECK(c->cached_directory("home", "usb", directory)->size() == 1);
 }
 
+TEST_CASE("catalog: a reader's snapshot sees the file cache as at its first read, until it ends") {
+  testing::temp_dir dir;
+  auto writer = std::move(*cairn::catalog::catalog::open(dir.path()));
+  std::vector<cache_entry> one{{"a", 10, 1, 2, 3, {id_of_byte(1)}, {}}};
+  REQUIRE(writer->store_directory("home", "usb", "d", one));
+  auto reader = std::move(*cairn::catalog::catalog::open(dir.path(), true));
+  reader->begin_snapshot();
+  reader->begin_snapshot();  // no nesting: the same transaction
+  REQUIRE(reader->cached_directory("home", "usb", "d")->size() == 1);
+  // A walk's reader holds its snapshot while the catalog writer stores what it found (WAL).
+  auto two = one;
+  two.push_back({"b", 20, 1, 2, 4, {id_of_byte(2)}, {}});
+  REQUIRE(writer->store_directory("home", "usb", "d", two));
+  REQUIRE(writer->store_directory("home", "usb", "e", two));
+  CHECK(reader->cached_directory("home", "usb", "d")->size() == 1);
+  CHECK(reader->cached_directory("home", "usb", "e")->empty());
+  reader->end_snapshot();
+  reader->end_snapshot();
+  CHECK(reader->cached_directory("home", "usb", "d")->size() == 2);
+  CHECK(reader->cached_directory("home", "usb", "e")->size() == 2);
+}
+
 TEST_CASE("catalog: runs are recorded and a snapshot is a consistent copy") {
   testing::temp_dir dir;
   auto c = std::move(*cairn::catalog::catalog::open(dir / "a"));
