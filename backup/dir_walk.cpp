@@ -169,21 +169,22 @@ void dir_walk::load_cache(pending_dir* dir) {
   for (size_t t = 0; t < targets_; ++t) {
     auto rows = cache_->cached_directory(options_.plan, options_.target_names[t], dir->rel);
     if (!rows) continue;
-    for (auto& r : *rows) dir->cache[t].emplace(r.name, std::move(r));
+    dir->cache[t] = cached_rows(std::move(*rows));
   }
 }
 
 bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::metadata& meta,
                         std::vector<std::vector<object_id>>& out) const {
-  out.assign(targets_, {});
+  out.resize(targets_);
   for (size_t t = 0; t < targets_; ++t) {
+    out[t].clear();
     if (!(active_ & (1u << t))) continue;
-    auto it = dir->cache[t].find(name);
-    if (it == dir->cache[t].end() || !same_file(it->second, meta)) return false;
+    const auto* row = dir->cache[t].find(name);
+    if (!row || !same_file(*row, meta)) return false;
     const auto& index = options_.repos[t]->index();
-    for (const auto& id : it->second.chunks)
+    for (const auto& id : row->chunks)
       if (!index.contains(id)) return false;  // the repository lost it (or never got it)
-    out[t] = it->second.chunks;
+    out[t] = row->chunks;
   }
   return true;
 }
@@ -191,27 +192,31 @@ bool dir_walk::reusable(pending_dir* dir, const std::string& name, const fs::met
 void dir_walk::visit(pending_dir* dir, size_t index) {
   // Visited once: the walk no longer needs the listing's copy.
   const std::string name = std::move(dir->names[index]);
-  auto abs = fs::join_path(dir->abs, name);
+  std::string abs_path;  // built when needed: an unchanged file never needs it
+  auto abs = [&]() -> const std::string& {
+    if (abs_path.empty()) abs_path = fs::join_path(dir->abs, name);
+    return abs_path;
+  };
   bool ahead = index < dir->stats.size();  // statted and completed by the lister
   auto meta = ahead ? std::move(dir->stats[index]) : dir->handle->stat(name);
   if (!meta) {
-    if (meta.error().code() != errc::not_found) skip(abs, meta.error().message());
+    if (meta.error().code() != errc::not_found) skip(abs(), meta.error().message());
     return;  // vanished since the directory was listed
   }
   bool is_dir = meta->type == fs::file_type::directory;
-  if (excludes_.excluded(abs, is_dir)) return;
+  if (!excludes_.empty() && excludes_.excluded(abs(), is_dir)) return;
   meta->atime_ns = 0;  // reading changes it: recording it would make every tree new
   // An unchanged file's xattrs come from the file cache: changing an xattr
   // changes ctime, so a quick-id match means they are the same. This saves a
   // full path lookup per file.
   // A file that is read gets its xattrs from its reader, through the open
   // descriptor and off this thread.
-  std::vector<std::vector<object_id>> cached;
+  auto& cached = reuse_scratch_;  // kept from file to file: no allocation for its outer vector
   bool regular = meta->type == fs::file_type::regular;
   bool reuse = regular && reusable(dir, name, *meta, cached);
   auto completed = ahead ? std::move(dir->completed[index]) : dir->handle->complete(*meta, name, !regular);
   if (!completed) {
-    if (completed.error().code() != errc::not_found) skip(abs, completed.error().message());
+    if (completed.error().code() != errc::not_found) skip(abs(), completed.error().message());
     return;
   }
   if (reuse) {
@@ -227,7 +232,7 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
   if (sensitive && !dir->is_sensitive) result_.sensitive_found.push_back(srel);
   if (sensitive && mask_for(true) == 0) return;  // no target may hold it: not even read
   dir->content.emplace_back(targets_);
-  dir->subtrees.emplace_back(targets_);
+  dir->subtrees.emplace_back(is_dir ? targets_ : 0);  // a subtree a target, for directories only
   dir->dropped.push_back(false);
   dir->sensitive.push_back(sensitive);
   if (is_dir) {
@@ -238,14 +243,14 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
     child->rel = child_rel(dir->rel, name);
     child->srel = srel;
     child->is_sensitive = sensitive;
-    child->abs = abs;
+    child->abs = abs();
     child->meta = std::move(*meta);
     child->tree_ids.resize(targets_);
     child->fresh.resize(targets_);
     // Another file system under a one_file_system source: its mount point
     // is kept, as an empty directory.
     if (!other_file_system(child->meta)) {
-      if (auto e = enter(child.get(), abs)) skip(abs, e->message());  // kept as an empty directory
+      if (auto e = enter(child.get(), abs())) skip(abs(), e->message());  // kept as an empty directory
     }
     load_cache(child.get());
     ++dir->outstanding;
@@ -272,10 +277,10 @@ void dir_walk::visit(pending_dir* dir, size_t index) {
     return;
   }
   bool known = false;
-  for (size_t t = 0; t < targets_; ++t) known = known || dir->cache[t].count(name);
+  for (size_t t = 0; t < targets_; ++t) known = known || dir->cache[t].find(name);
   (known ? result_.stats.files_changed : result_.stats.files_new) += 1;
-  if (follow_link(dir, slot, abs, m)) return;
-  auto* file = start_file(dir, slot, abs, m);
+  if (follow_link(dir, slot, abs(), m)) return;
+  auto* file = start_file(dir, slot, abs(), m);
   if (m.nlink > 1) lead_links(file);
 }
 
@@ -283,8 +288,7 @@ const byte_buffer& dir_walk::cached_xattrs(pending_dir* dir, const std::string& 
   static const byte_buffer none;
   for (size_t t = 0; t < targets_; ++t) {
     if (!(active_ & (1u << t))) continue;
-    auto it = dir->cache[t].find(name);
-    if (it != dir->cache[t].end()) return it->second.xattrs;
+    if (const auto* row = dir->cache[t].find(name)) return row->xattrs;
   }
   return none;
 }

@@ -162,6 +162,7 @@ private:
   uint64_t root_dev_ = 0;  // one_file_system: directories on other devices stay empty
   std::unique_ptr<catalog::catalog> cache_;
   size_t cache_reads_ = 0;  // directories whose file cache was read (for its snapshots)
+  std::vector<std::vector<object_id>> reuse_scratch_;  // visit(): an unchanged file's chunks, per target
 
   bool running_ = false;  // started, and finish() not called yet
   source_result result_;

@@ -10,13 +10,12 @@ namespace {
 
 // True when a directory's new cache rows equal what the catalog holds already,
 // so the write can be skipped (the common case of a backup with few changes).
-bool same_as_cached(const std::vector<catalog::cache_entry>& fresh,
-                    const std::unordered_map<std::string, catalog::cache_entry>& cached) {
+bool same_as_cached(const std::vector<catalog::cache_entry>& fresh, const cached_rows& cached) {
   if (fresh.size() != cached.size()) return false;
   for (const auto& e : fresh) {
-    auto it = cached.find(e.name);
-    if (it == cached.end()) return false;
-    const auto& c = it->second;
+    const auto* found = cached.find(e.name);
+    if (!found) return false;
+    const auto& c = *found;
     if (c.size != e.size || c.mtime_ns != e.mtime_ns || c.ctime_ns != e.ctime_ns ||
         c.inode != e.inode || c.chunks != e.chunks || c.xattrs != e.xattrs)
       return false;
@@ -151,7 +150,7 @@ void dir_walk::finalize(pending_dir* dir) {
       if (!(mask_for(dir->sensitive[i]) & (1u << t))) continue;
       repo::node n = t == last ? std::move(dir->nodes[i]) : dir->nodes[i];
       n.content = t == last ? std::move(dir->content[i][t]) : dir->content[i][t];
-      n.subtree = dir->subtrees[i][t];
+      if (!dir->subtrees[i].empty()) n.subtree = dir->subtrees[i][t];  // directories only
       tree.nodes.push_back(std::move(n));
     }
     auto bytes = repo::encode_tree(tree);

@@ -1,5 +1,9 @@
 #include "fs/stat_ahead.hpp"
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
 namespace cairn::fs {
 
 namespace {
@@ -43,15 +47,31 @@ listing list_and_stat(const std::string& path) {
   return out;
 }
 
-bool stat_ahead::walk_order::operator()(const std::string& a, const std::string& b) const {
-  size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    unsigned ca = a[i] == '/' ? 0u : static_cast<unsigned char>(a[i]);
-    unsigned cb = b[i] == '/' ? 0u : static_cast<unsigned char>(b[i]);
-    if (ca != cb) return ca < cb;
+bool walk_before(const std::string& a, const std::string& b) {
+  static_assert(std::endian::native == std::endian::little);
+  // Only the first byte that differs decides (equal bytes map equally), so
+  // the common prefix is skipped eight bytes at a time: paths in one queue
+  // share long prefixes, and the walk's thread compares them ~100 times a
+  // directory (7% of its time, byte by byte).
+  size_t n = std::min(a.size(), b.size()), i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) {
+      i += static_cast<size_t>(std::countr_zero(x ^ y)) / 8;  // little-endian: the first differing byte
+      break;
+    }
   }
-  return a.size() < b.size();
+  for (; i < n; ++i)
+    if (a[i] != b[i]) break;
+  if (i == n) return a.size() < b.size();
+  unsigned ca = a[i] == '/' ? 0u : static_cast<unsigned char>(a[i]);
+  unsigned cb = b[i] == '/' ? 0u : static_cast<unsigned char>(b[i]);
+  return ca < cb;
 }
+
+bool stat_ahead::walk_order::operator()(const std::string& a, const std::string& b) const { return walk_before(a, b); }
 
 stat_ahead::stat_ahead(stat_ahead_options options) : options_(std::move(options)) {
   for (size_t i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { run(); });

@@ -43,6 +43,10 @@ struct listing {
 // Lists `path`, stats and completes every entry, on the calling thread.
 listing list_and_stat(const std::string& path);
 
+// The order a walk visits paths in: depth first, names bytewise ('/' sorts
+// before every other byte, so a directory's descendants follow it at once).
+bool walk_before(const std::string& a, const std::string& b);
+
 struct stat_ahead_options {
   size_t threads = 2;  // 0: take() lists every directory itself
   size_t max_dirs = 64;

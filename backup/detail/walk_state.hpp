@@ -2,6 +2,7 @@
 // waiting for its children, a file being read, the names of one inode.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -13,6 +14,27 @@
 #include "repo/tree.hpp"
 
 namespace cairn::backup {
+
+// A directory's file-cache rows for one target, sorted by name and found by
+// binary search: a hash map cost the walk's thread a node and a copy of the
+// name a file, in a walk that does little else for an unchanged file.
+class cached_rows {
+public:
+  cached_rows() = default;
+  explicit cached_rows(std::vector<catalog::cache_entry> rows) : rows_(std::move(rows)) {
+    auto by_name = [](const catalog::cache_entry& a, const catalog::cache_entry& b) { return a.name < b.name; };
+    if (!std::is_sorted(rows_.begin(), rows_.end(), by_name)) std::sort(rows_.begin(), rows_.end(), by_name);
+  }
+  const catalog::cache_entry* find(const std::string& name) const {
+    auto it = std::lower_bound(rows_.begin(), rows_.end(), name,
+                               [](const catalog::cache_entry& e, const std::string& n) { return e.name < n; });
+    return it != rows_.end() && it->name == name ? &*it : nullptr;
+  }
+  size_t size() const { return rows_.size(); }
+
+private:
+  std::vector<catalog::cache_entry> rows_;
+};
 
 struct pending_dir {
   pending_dir* parent = nullptr;
@@ -34,7 +56,7 @@ struct pending_dir {
   std::vector<bool> sensitive;                                // [slot] a resource's sensitive path
   bool is_sensitive = false;       // this directory is (or lies under) a sensitive path
   std::string srel;                // relative to the source's root ("" for the root)
-  std::vector<std::unordered_map<std::string, catalog::cache_entry>> cache;  // [target]
+  std::vector<cached_rows> cache;                                           // [target]
   std::vector<std::vector<catalog::cache_entry>> fresh;                     // [target]
   std::vector<object_id> tree_ids;                                          // [target]
   size_t outstanding = 0;          // children, chunks and tree stores not finished

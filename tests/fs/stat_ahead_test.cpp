@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 
 #include "fs/stat_ahead.hpp"
 #include "support/temp_dir.hpp"
@@ -159,5 +160,32 @@ TEST_CASE("stat_ahead: released directories are closed, on its threads or at onc
       CHECK(open_descriptors() <= before + 64 + 64);
     }
     CHECK(open_descriptors() == before);
+  }
+}
+
+TEST_CASE("stat_ahead: walk_before orders paths depth first, '/' before every byte") {
+  CHECK(walk_before("a/b", "a-b"));  // '-' < '/' bytewise, but a's descendants come first
+  CHECK(walk_before("a", "a/b"));
+  CHECK_FALSE(walk_before("a/b", "a/b"));
+  CHECK(walk_before("/usr/share/doc/x/y", "/usr/share/doc/x.y"));
+  CHECK(walk_before("/usr/share/doc/pkg\x01", "/usr/share/doc/pkg\xff"));
+  // Against the definition, on paths with long common prefixes.
+  auto slow = [](const std::string& a, const std::string& b) {
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+      unsigned ca = a[i] == '/' ? 0u : static_cast<unsigned char>(a[i]);
+      unsigned cb = b[i] == '/' ? 0u : static_cast<unsigned char>(b[i]);
+      if (ca != cb) return ca < cb;
+    }
+    return a.size() < b.size();
+  };
+  std::mt19937 random(7);
+  const std::string alphabet("/-.a\x01\xff");  // no NUL: paths have none (it would map as "/" does)
+  for (int round = 0; round < 20000; ++round) {
+    std::string a = "/some/long/common/prefix", b = a;
+    for (int k = random() % 20; k > 0; --k) a += alphabet[random() % alphabet.size()];
+    b = a.substr(0, random() % (a.size() + 1));
+    for (int k = random() % 20; k > 0; --k) b += alphabet[random() % alphabet.size()];
+    CHECK(walk_before(a, b) == slow(a, b));
+    CHECK(walk_before(b, a) == slow(b, a));
   }
 }
