@@ -22,6 +22,7 @@
 #include "crypto/secret.hpp"
 #include "recovery/suite_state.hpp"
 #include "repo/stored_ids.hpp"
+#include "repo/upload_marks.hpp"
 #include "actors/backends.hpp"
 #include "targets/spooling_target.hpp"
 
@@ -364,6 +365,7 @@ void open_targets(self_ptr self) {
     o.connections = default_connections(*cfg);
     o.gate = st.options.gate;
     o.stored_ids_dir = repo::stored_ids_dir(st.options.suite->state_dir);
+    o.upload_marks_dir = repo::upload_marks_dir(st.options.suite->state_dir);
     st.targets[i] = self->spawn<caf::linked + caf::detached>(target, o);
     self->request(st.targets[i], timeouts::open, atom::open::value, open_mode::write)
       .then(

@@ -71,6 +71,7 @@ void finish_commit(self_ptr self) {
   auto& st = self->state;
   if (auto held = lock_still_ours(self); !held) return fail_session(self, here(self, held.error()));
   if (auto idx = write_pending_index(self); !idx) return fail_session(self, idx.error());
+  if (st.mark) st.mark->drop();  // every pack of the run is in an index file
   st.pending.stats.blobs_new = st.stats.blobs_new;
   st.pending.stats.bytes_new = st.stats.bytes_new;
   st.pending.stats.bytes_stored = st.stats.bytes_stored;
@@ -93,7 +94,7 @@ void maybe_finish(self_ptr self) {
   }
   if (st.committing && !st.failure) finish_commit(self);
   if (st.aborting) {
-    (void)write_pending_index(self);
+    if (write_pending_index(self) && st.mark) st.mark->drop();
     if (st.lock) (void)st.lock->release();
     st.aborting->deliver(true);
     st.aborting.reset();
@@ -189,8 +190,21 @@ expected<open_result> open_with(self_ptr self, repo::repository_header header,
     CAIRN_ASSIGN(auto known, repo::load_stored_ids(st.stored_ids, live));
     st.repo->index().add_known(known);
   } else {
-    CAIRN_ASSIGN(auto report, st.repo->load_index(writing, writing));
+    // A backup indexes the packs a killed run left (their blobs are not
+    // stored again), listing every pack: only after a run that marked the
+    // repository died, when this machine keeps marks.
+    const auto& marks = st.options.upload_marks_dir;
+    const auto& id = st.repo->header().repository_id;
+    bool scan = writing && (marks.empty() || repo::interrupted_uploads(marks, id));
+    CAIRN_ASSIGN(auto report, st.repo->load_index(scan, scan));
     out.warnings = std::move(report.warnings);
+    if (scan && !marks.empty()) repo::clear_interrupted_uploads(marks, id);
+    if (writing && !marks.empty()) {
+      // Before the first pack: a run killed from here on leaves the mark.
+      // Without it (the state directory cannot be written) a killed run's
+      // packs wait for the next prune, as another machine's do.
+      if (auto m = repo::upload_mark::make(marks, id)) st.mark.emplace(std::move(*m));
+    }
   }
   if (writing) {
     // Packs go onto the target as they are built where it can take them so

@@ -13,6 +13,7 @@
 #include "actors/protocol/progress.hpp"
 #include "actors/protocol/target.hpp"
 #include "actors/timeouts.hpp"
+#include "repo/upload_marks.hpp"
 
 namespace cairn::actors {
 
@@ -32,6 +33,10 @@ struct target_options {
   // A write-only machine's records of stored blobs (repo/stored_ids.hpp), one
   // file per repository in this directory: what it dedups against.
   std::filesystem::path stored_ids_dir;
+  // Where this machine marks repositories its runs upload to
+  // (repo/upload_marks.hpp): opening for a backup lists every pack only after
+  // a run that left a mark died. Empty: every such open lists them.
+  std::filesystem::path upload_marks_dir;
 };
 
 struct target_state {
@@ -57,6 +62,7 @@ struct target_state {
   std::optional<error> failure;
   repo::checkpoint_stats stats;
   std::filesystem::path stored_ids;  // set when writing without reading (write-only)
+  std::optional<repo::upload_mark> mark;  // until every pack of this run is indexed
 };
 
 target_actor::behavior_type target(target_actor::stateful_pointer<target_state> self,

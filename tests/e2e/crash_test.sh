@@ -31,8 +31,13 @@ note "the earlier checkpoint still restores"
 run 0 cairn restore "$first" --to "$T/restored-first"
 diff -r "$T/expected-first" "$T/restored-first/src" > /dev/null || fail "first checkpoint differs after the crashes"
 
+# The killed runs left their marks: the next backup lists the packs to index theirs.
+marks=$(ls "$T/state/uploads" | wc -l)
+[ "$marks" -ge 1 ] || fail "no killed run left an upload mark in $T/state/uploads"
+
 note "the next backup completes and reuses what the killed runs uploaded"
 run 0 cairn --json backup
+[ -z "$(ls "$T/state/uploads")" ] || fail "marks remain after a backup indexed every pack: $(ls "$T/state/uploads")"
 uploaded=$(checkpoint_stat bytes_uploaded)
 echo "   uploaded $uploaded bytes for $new_bytes new bytes"
 [ "$uploaded" -lt "$new_bytes" ] || fail "nothing was reused: uploaded $uploaded of $new_bytes"
