@@ -143,7 +143,8 @@ void dir_walk::pump() {
     } else {
       stack_.pop_back();
       dir->walked = true;
-      lister_->release(std::move(*dir->handle));
+      // None when the directory could not be listed or lies on another file system.
+      if (dir->handle) lister_->release(std::move(*dir->handle));
       dir->handle.reset();
       dir->names.clear();
       dir->names.shrink_to_fit();
