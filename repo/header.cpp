@@ -93,6 +93,11 @@ const char* bad_settings(const repository_header& h) {
     return "chunker sizes out of range";
   if (h.pack_size < 4096 || h.pack_size > max_pack_size_setting) return "pack_size out of range";
   if (h.zstd_level < -7 || h.zstd_level > 22) return "compression level out of range";
+  // It names files in this machine's state directory (stored blob ids,
+  // upload marks): 32 lowercase hex digits, nothing else.
+  if (h.repository_id.size() != 32 ||
+      h.repository_id.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return "repository_id is not 32 hex digits";
   return nullptr;
 }
 

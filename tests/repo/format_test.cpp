@@ -76,6 +76,19 @@ TEST_CASE("header: junk and newer formats are refused with clear errors") {
   CHECK(newer.error().message().find("upgrade") != std::string::npos);
 }
 
+TEST_CASE("header: a repository id that is not 32 hex digits is damage (it names local state files)") {
+  for (std::string id : std::vector<std::string>{"../../../etc/cron.d/x", "00112233445566778899AABBCCDDEEFF", "0011", std::string(32, 'g'),
+                         "00112233445566778899aabbccddeeff/", ""}) {
+    auto h = sample_header();
+    h.repository_id = id;
+    auto bad = decode_header(encode_header(h), "usb/config");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code() == errc::corrupt);
+    CHECK(bad.error().message().find("repository_id") != std::string::npos);
+  }
+  CHECK(decode_header(encode_header(sample_header()), "usb/config"));
+}
+
 TEST_CASE("index: file codec round trip and damage detection") {
   pack_record p{id_of_byte(1), {}, 1234, {}};
   p.salt.fill(7);
