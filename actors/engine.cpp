@@ -6,7 +6,6 @@
 
 #include <sched.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -18,6 +17,7 @@
 #include "actors/backends.hpp"
 #include "actors/catalog_writer.hpp"
 #include "actors/error.hpp"
+#include "fs/io_class.hpp"
 #include "actors/keyring.hpp"
 #include "actors/progress.hpp"
 #include "actors/register.hpp"
@@ -46,10 +46,7 @@ void lower_priority(const config::daemon_config& d) {
       sched_param none{};
       sched_setscheduler(tid, SCHED_IDLE, &none);
     }
-    if (d.idle_io) {
-      constexpr int who_process = 1, class_idle = 3, class_shift = 13;
-      syscall(SYS_ioprio_set, who_process, tid, class_idle << class_shift);
-    }
+    if (d.idle_io) fs::set_idle_io_class(tid);
   }
 }
 

@@ -20,12 +20,6 @@ struct batch_read_item {
   int64_t result = 0;      // after read_all: the bytes read, or -errno
 };
 
-// Whether the calling thread is in the idle I/O class (`ionice -c3`; the
-// daemon's default, daemon.io). Such a thread should not batch: a batch puts
-// its requests ahead of everyone else's in the device's queue, where no I/O
-// class reorders them any more.
-bool io_class_is_idle();
-
 class batch_reader {
 public:
   // Null where the kernel does not offer io_uring (or refuses it to us): the

@@ -1,6 +1,4 @@
 #include <liburing.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -8,12 +6,6 @@
 #include "fs/batch_read.hpp"
 
 namespace cairn::fs {
-
-bool io_class_is_idle() {
-  constexpr int who_process = 1, class_shift = 13, class_idle = 3;  // linux/ioprio.h
-  long prio = ::syscall(SYS_ioprio_get, who_process, 0);               // 0: the calling thread
-  return prio >= 0 && (prio >> class_shift) == class_idle;
-}
 
 struct batch_reader::ring {
   io_uring r{};

@@ -1,7 +1,6 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "fs/batch_read.hpp"
+#include "fs/io_class.hpp"
 #include "fs/file_reader.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
@@ -77,12 +77,11 @@ TEST_CASE("batch_reader: cold and cached files are read whole, a short file and 
   CHECK(many[19].result == -ECANCELED);
 }
 
-TEST_CASE("batch_reader: a thread in the idle I/O class is told so, as the threads it starts") {
+TEST_CASE("io_class: a thread put in the idle I/O class is told so, as the threads it starts") {
   CHECK_FALSE(io_class_is_idle());
   bool idle = false, child = false;
   std::thread t([&] {
-    constexpr int who_process = 1, class_shift = 13, class_idle = 3;
-    REQUIRE(::syscall(SYS_ioprio_set, who_process, 0, class_idle << class_shift) == 0);
+    REQUIRE(set_idle_io_class(0));
     idle = io_class_is_idle();
     std::thread([&] { child = io_class_is_idle(); }).join();  // the read pool's readers start so
   });
