@@ -243,6 +243,7 @@ restore_actor::behavior_type restorer(self_ptr self, progress_actor progress, si
 
 fetcher_actor::behavior_type fetcher(fetcher_actor::pointer self,
                                      std::shared_ptr<repo::repository> repo) {
+  auto buffers = std::make_shared<recovery::fetch_buffers>();  // this fetcher's, from pack to pack
   return {
     [=](atom::fetch, const fetch_job& job) -> fetch_result {
       auto& exec = *job.execution;
@@ -258,7 +259,7 @@ fetcher_actor::behavior_type fetcher(fetcher_actor::pointer self,
           return r;
         }
         case fetch_kind::pack:
-          return exec.fetch_pack(*repo, exec.plan().packs[job.begin]);
+          return exec.fetch_pack(*repo, exec.plan().packs[job.begin], *buffers);
         case fetch_kind::finish: {
           fetch_result r;
           r.problems = exec.finish_files(job.begin, job.end);

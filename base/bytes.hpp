@@ -58,11 +58,15 @@ using chunk_ptr = std::shared_ptr<const chunk>;
 class scratch_buffer {
 public:
   // At least `n` writable bytes; what was in it before is gone.
+  // Grows in steps of 64 KiB: sizes that creep up one after another (blobs,
+  // ranges) do not each make a new buffer.
   uint8_t* reserve(size_t n) {
     if (n > capacity_) {
+      constexpr size_t step = 64u << 10;
+      size_t size = n > SIZE_MAX - step ? n : (n + step - 1) / step * step;
       data_.reset();
-      data_.reset(new uint8_t[n]);
-      capacity_ = n;
+      data_.reset(new uint8_t[size]);
+      capacity_ = size;
     }
     return data_.get();
   }

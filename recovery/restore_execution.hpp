@@ -27,12 +27,25 @@
 #include "fs/destination.hpp"
 #include "fs/direct_write.hpp"
 #include "recovery/restore_plan.hpp"
+#include "repo/pack.hpp"
+#include "targets/target.hpp"
 
 namespace cairn::recovery {
 
 struct entry_problem {
   std::string path;
   std::string reason;
+};
+
+// The memory fetch_pack reads ranges into, opens blobs in and writes files
+// through. One per fetching thread, kept from pack to pack: memory new to a
+// process is zeroed page by page by the kernel as it is first touched, and
+// buffers made afresh for every pack (and given back between packs) cost a
+// restore more page faults than it writes files.
+struct fetch_buffers {
+  targets::target::read_buffer fetched;  // each range's bytes
+  repo::blob_scratch scratch;            // each blob's plaintext
+  fs::direct_writer direct;
 };
 
 struct fetch_outcome {
@@ -66,7 +79,7 @@ public:
   // Reads the blobs of one pack (coalescing neighbours into one ranged read),
   // verifies each against its id and writes it into the temporary files of
   // the entries that use it; all-zero 4 KiB blocks stay holes.
-  fetch_outcome fetch_pack(const repo::repository& repo, const pack_work& work);
+  fetch_outcome fetch_pack(const repo::repository& repo, const pack_work& work, fetch_buffers& buffers);
 
   // Like fetch_pack, for blobs that come from elsewhere (a single-file
   // archive): `read` gives each needed blob's verified plaintext, or why not
