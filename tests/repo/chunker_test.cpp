@@ -94,6 +94,29 @@ TEST_CASE("chunker: the seed changes the boundaries and the same seed repeats th
   CHECK(a != c);
 }
 
+TEST_CASE("compression: one thread's context serves every size and level, larger than a chunk too") {
+  // A context sized once for the level at the largest default chunk; what
+  // needs more (a large tree) and a change of level still compress.
+  auto text_of = [](size_t n, uint32_t seed) {
+    byte_buffer b(n);
+    for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>("abcdefgh"[(i / 64 + seed) % 8] ^ (i % 7 == 0 ? seed : 0));
+    return b;
+  };
+  for (int level : {3, 1, 9, 3, -5, 19}) {
+    for (size_t n : {size_t{1}, size_t{4000}, size_t{1} << 20, size_t{5} << 20, size_t{12} << 20, size_t{300000}}) {
+      if (level == 19 && n > (1u << 20)) continue;  // slow, and nothing new
+      auto text = text_of(n, static_cast<uint32_t>(n + level));
+      auto enc = encode_blob(text, level);
+      INFO("level " << level << ", " << n << " bytes");
+      if (n > 100) CHECK(enc[0] == 1);
+      if (n > 100) CHECK(enc.size() < n / 4);
+      auto back = decode_blob(enc, n);
+      REQUIRE(back);
+      CHECK(*back == text);
+    }
+  }
+}
+
 TEST_CASE("compression: round trip and raw storage when data does not shrink") {
   byte_buffer text(100000, 'a');
   auto enc = encode_blob(text, 3);
