@@ -69,13 +69,13 @@ void notify_failure(self_ptr self) {
       });
 }
 
-// Records the run's outcome, releases the plan lock and replies; first runs
+// Records the run's outcome, then releases the plan lock and replies; first runs
 // the plan's `after` step, whatever the outcome (it may restart a service
 // that `before` stopped), then on_failure when the run failed.
 void finish(self_ptr self) {
   auto& st = self->state;
   *st.scan_cancel = true;
-  if (!st.promise) return;
+  if (!st.promise || st.finishing) return;
   // Not when this run never got the plan's lock: another run of the plan is
   // under way, and its own after step will follow its before step.
   if (st.plan->after.empty() || st.after_started || !st.lock) return notify_failure(self);
@@ -125,19 +125,26 @@ catalog::run_row run_row_now(self_ptr self) {
 
 void finish_now(self_ptr self) {
   auto& st = self->state;
-  if (!st.promise) return;
-  auto row = run_row_now(self);
-  if (st.run_id != 0) caf::anon_send(st.options.catalog, atom::finish::value, row);
+  if (!st.promise || st.finishing) return;
+  st.finishing = true;
   // Explicitly: a target's pending lock-refresh timer would keep it alive.
   for (auto& s : st.sources) self->send_exit(s, caf::exit_reason::user_shutdown);
   for (auto& s : st.sealers) self->send_exit(s, caf::exit_reason::user_shutdown);
   for (auto& t : st.targets)
     if (t) self->send_exit(t, caf::exit_reason::user_shutdown);
   for (auto& t : st.state_only) self->send_exit(t, caf::exit_reason::user_shutdown);
-  st.lock.reset();
-  st.promise->deliver(std::move(st.report));
-  st.promise.reset();
-  self->quit();
+  auto done = [self] {
+    auto& s = self->state;
+    s.lock.reset();
+    s.promise->deliver(std::move(s.report));
+    s.promise.reset();
+    self->quit();
+  };
+  if (st.run_id == 0) return done();
+  // The plan's lock is held until the run's row says how it ended: a row
+  // still `running` while nobody holds the lock is a run that died (status).
+  self->request(st.options.catalog, timeouts::catalog, atom::finish::value, run_row_now(self))
+    .then([=](bool) { done(); }, [=](caf::error&) { done(); });
 }
 
 // Stops everything still running; the targets index what they uploaded.

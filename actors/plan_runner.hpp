@@ -72,6 +72,7 @@ struct plan_runner_state {
   size_t aborts_pending = 0;                     // abandoned targets still indexing their last uploads
   bool failure_notified = false;  // on_failure ran (or was not needed)
   bool after_started = false;  // the `after` step runs once, in finish
+  bool finishing = false;      // the run's row is being written; then the lock goes and the report
 };
 
 // What a finished run was, for the catalog's run history and the daemon's

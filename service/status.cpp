@@ -34,9 +34,13 @@ expected<suite_status> application::summary() {
     s.keep = keep_text(p.keep);
     s.checkpoints_hidden = suite.keyring.mode == config::keyring_mode::write_only;
     config::run_history h;
-    s.running_pid = cairn::fs::process_lock::holder(suite.state_dir / "locks" / ("plan-" + p.name + ".lock"));
+    auto lock = suite.state_dir / "locks" / ("plan-" + p.name + ".lock");
+    s.running_pid = cairn::fs::process_lock::holder(lock);
     if (db) {
       CAIRN_ASSIGN(auto runs, (*db)->runs(p.name, 200));
+      // A run holds the lock from before its row is made until after it is
+      // finished: looking again after reading catches one that began meanwhile.
+      if (!s.running_pid) s.running_pid = cairn::fs::process_lock::holder(lock);
       // While the plan runs, its newest row is that run: the last run is the
       // last one that ended (a retry in progress must not hide a failure).
       auto last = runs.begin();

@@ -127,6 +127,13 @@ run 1 cairn --json status
 json 'select(.plan=="nightly") | .next_run' | grep -q "T$NIGHTLY:00" || fail "nightly's next run: $(cat "$T/out")"
 run 1 cairn status
 grep -q "^broken: every 1s" "$T/out" && grep -q "last run .*: failed" "$T/out" || fail "$(cat "$T/out")"
+# Again and again while `fast` starts and ends runs: its lock is held from
+# before its row is made until after the row says how the run ended.
+for i in $(seq 30); do
+  run 1 cairn --json status
+  [ "$(json 'select(.plan=="fast") | .last_run.status')" = ok ] || fail "status $i: $(cat "$T/out")"
+  sleep 0.05
+done
 
 note "SIGTERM: exits 0"
 stop_daemon
