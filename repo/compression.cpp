@@ -31,7 +31,7 @@ ZSTD_DCtx* make_dctx() {
 // at the default largest chunk. A context made by ZSTD_createCCtx gives its
 // tables back after 128 smaller inputs and makes them anew for the next large
 // one: new memory, faulted in page by page (~15 us a page in a virtual
-// machine), a fifth of an initial backup's page faults.
+// machine), 9-14% of an initial backup's page faults.
 class fixed_cctx {
 public:
   ZSTD_CCtx* for_level(int level) {
