@@ -9,6 +9,7 @@
 #include <random>
 
 #include "targets/detail/sftp_read.hpp"
+#include "targets/detail/stall_watch.hpp"
 
 namespace cairn::targets {
 
@@ -41,6 +42,8 @@ struct sftp_target::connection {
   sftp_session sftp = nullptr;
   bool broken = false;
   size_t read_block = 64 * 1024;  // shrinks to what the server answers (rclone: 32 KiB)
+  detail::stall_watch* watch = nullptr;
+  std::shared_ptr<detail::stall_watch::socket> watched;  // null: not watched
   ~connection() {
     if (sftp) sftp_free(sftp);
     if (ssh) {
@@ -78,6 +81,12 @@ error sftp_error(sftp_target::connection& c, const std::string& what, const std:
                    ssh_channel_is_open(c.sftp->channel) && !ssh_channel_is_eof(c.sftp->channel);
   const char* detail = c.ssh ? ssh_get_error(c.ssh) : "";
   std::string because = detail && *detail ? std::string(" (") + detail + ")" : "";
+  if (c.watched && c.watch->stalled(*c.watched)) {
+    c.broken = true;
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(c.watch->timeout()).count();
+    return error{errc::transient, where + ": " + what + ": nothing moved on the connection for " +
+                                    std::to_string(seconds) + " s; dropped it"};
+  }
   if (!connected || code == SSH_FX_CONNECTION_LOST || code == SSH_FX_NO_CONNECTION) {
     c.broken = true;
     return error{errc::transient, where + ": " + what + ": connection lost" + because};
@@ -91,9 +100,10 @@ error sftp_error(sftp_target::connection& c, const std::string& what, const std:
   return error{errc::io, where + ": " + what + " failed (SFTP status " + std::to_string(code) + ")" + because};
 }
 
-expected<std::unique_ptr<sftp_target::connection>> open_connection(const sftp_options& o,
-                                                                   const std::string& where) {
+expected<std::unique_ptr<sftp_target::connection>> open_connection(const sftp_options& o, const std::string& where,
+                                                                   detail::stall_watch& watch) {
   auto c = std::make_unique<sftp_target::connection>();
+  c->watch = &watch;
   c->ssh = ssh_new();
   if (!c->ssh) return fail(errc::io, where + ": cannot create an SSH session");
   long timeout = static_cast<long>(o.timeout.count());
@@ -106,6 +116,8 @@ expected<std::unique_ptr<sftp_target::connection>> open_connection(const sftp_op
   ssh_options_set(c->ssh, SSH_OPTIONS_KNOWNHOSTS, o.known_hosts.c_str());
   if (ssh_connect(c->ssh) != SSH_OK)
     return fail(errc::transient, where + ": cannot connect: " + ssh_get_error(c->ssh));
+  c->watched = watch.watch(ssh_get_fd(c->ssh));  // busy from here: authentication and SFTP's start wait too
+  if (c->watched) watch.busy(*c->watched, true);
   switch (ssh_session_is_known_server(c->ssh)) {
     case SSH_KNOWN_HOSTS_OK: break;
     case SSH_KNOWN_HOSTS_CHANGED:
@@ -151,6 +163,7 @@ sftp_target::sftp_target(sftp_options options) : options_(std::move(options)) {
     options_.known_hosts = std::filesystem::path(home ? home : "/root") / ".ssh/known_hosts";
   }
   while (options_.path.size() > 1 && options_.path.back() == '/') options_.path.pop_back();
+  watch_ = std::make_unique<detail::stall_watch>(options_.timeout);
 }
 
 sftp_target::~sftp_target() = default;
@@ -170,6 +183,7 @@ expected<sftp_target::lease> sftp_target::borrow() {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
+      if (c->watched) watch_->busy(*c->watched, true);
       return lease(this, std::move(c));
     }
     if (open_ < std::max(1, options_.connections)) break;
@@ -177,7 +191,7 @@ expected<sftp_target::lease> sftp_target::borrow() {
   }
   ++open_;
   lock.unlock();
-  auto c = open_connection(options_, describe());
+  auto c = open_connection(options_, describe(), *watch_);
   if (!c) {
     std::lock_guard relock(mutex_);
     --open_;
@@ -188,6 +202,7 @@ expected<sftp_target::lease> sftp_target::borrow() {
 }
 
 void sftp_target::give_back(std::unique_ptr<connection> c) {
+  if (c->watched) watch_->busy(*c->watched, false);
   std::lock_guard lock(mutex_);
   if (c->broken) --open_;  // dropped: the next borrower reconnects
   else idle_.push_back(std::move(c));

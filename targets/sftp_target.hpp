@@ -8,7 +8,9 @@
 // so there the first rename succeeds). Reads are pipelined, and an answer
 // shorter than asked is continued (rclone's server sends at most 32 KiB).
 // Data is fsynced only where the server offers fsync@openssh.com (OpenSSH
-// does, rclone 1.60 does not). Thread-safe.
+// does, rclone 1.60 does not). A connection on which an operation waits
+// while nothing moves for `timeout` is dropped (detail::stall_watch) and the
+// operation fails as transient. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,10 @@
 
 namespace cairn::targets {
 
+namespace detail {
+class stall_watch;
+}
+
 struct sftp_options {
   std::string host;
   int port = 22;
@@ -31,7 +37,7 @@ struct sftp_options {
   std::filesystem::path identity;        // private key file
   std::filesystem::path known_hosts;     // default ~/.ssh/known_hosts
   int connections = 2;
-  std::chrono::seconds timeout{60};      // connect, and any single read or write
+  std::chrono::seconds timeout{60};      // connect, and any wait with no byte moving
 };
 
 class sftp_target : public target {
@@ -59,6 +65,7 @@ private:
   expected<std::string> moved_aside(connection& c, const std::string& path);
 
   sftp_options options_;
+  std::unique_ptr<detail::stall_watch> watch_;
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<connection>> idle_;

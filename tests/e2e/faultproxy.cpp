@@ -1,10 +1,11 @@
 // A TCP proxy for fault tests: forwards 127.0.0.1:LISTEN to 127.0.0.1:UPSTREAM
 // and misbehaves on purpose. One thread per direction per connection.
 //   faultproxy LISTEN UPSTREAM [--cut-after BYTES] [--cut-connections N]
-//              [--stall-after BYTES --stall-ms MS] [--delay-ms MS]
+//              [--stall-after BYTES --stall-ms MS [--stall-connections N]] [--delay-ms MS]
 // --cut-after: reset a connection after BYTES have passed through it (both
 // directions), for the first N connections (default: all). --stall-after:
-// forward nothing for MS milliseconds once BYTES have passed. --delay-ms:
+// forward nothing for MS milliseconds once BYTES have passed, on the first N
+// connections (default: all). --delay-ms:
 // hold every read for MS before forwarding it. Prints "ready" when listening.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@ struct options {
   long long cut_after = -1;
   int cut_connections = -1;
   long long stall_after = -1;
+  int stall_connections = -1;
   int stall_ms = 0;
   int delay_ms = 0;
 } opt;
@@ -61,7 +63,7 @@ void serve(int client, int number) {
   }
   bool cut = opt.cut_after >= 0 && (opt.cut_connections < 0 || number < opt.cut_connections);
   long long passed = 0;
-  bool stalled = false;
+  bool stalled = opt.stall_connections >= 0 && number >= opt.stall_connections;  // never, then
   char buf[16384];
   pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
   for (;;) {
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
     else if (o == "--cut-connections") opt.cut_connections = static_cast<int>(v);
     else if (o == "--stall-after") opt.stall_after = v;
     else if (o == "--stall-ms") opt.stall_ms = static_cast<int>(v);
+    else if (o == "--stall-connections") opt.stall_connections = static_cast<int>(v);
     else if (o == "--delay-ms") opt.delay_ms = static_cast<int>(v);
     else {
       std::fprintf(stderr, "faultproxy: unknown option %s\n", o.c_str());
