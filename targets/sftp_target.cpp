@@ -312,8 +312,13 @@ expected<byte_buffer> sftp_target::get(std::string_view name, byte_range range) 
     if (!f) return fail(errc::not_found, describe() + ": " + std::string(name) + " not found");
   }
   sftp_attributes a = sftp_fstat(f);
-  uint64_t size = a ? a->size : 0;
-  if (a) sftp_attributes_free(a);
+  if (!a) {  // not an empty object: a read that did not happen (the connection, most often)
+    auto e = sftp_error(*c, "stat " + std::string(name), describe());
+    sftp_close(f);
+    return fail(e);
+  }
+  uint64_t size = a->size;
+  sftp_attributes_free(a);
   if (range.offset > size) {
     sftp_close(f);
     return fail(errc::invalid_input, describe() + ": read past the end of " + std::string(name));
