@@ -202,7 +202,11 @@ expected<sftp_target::lease> sftp_target::borrow() {
 }
 
 void sftp_target::give_back(std::unique_ptr<connection> c) {
-  if (c->watched) watch_->busy(*c->watched, false);
+  if (c->watched) {
+    watch_->busy(*c->watched, false);
+    // Shut down as its operation ended anyway (the answer came at the last moment): not reusable.
+    if (watch_->stalled(*c->watched)) c->broken = true;
+  }
   std::lock_guard lock(mutex_);
   if (c->broken) --open_;  // dropped: the next borrower reconnects
   else idle_.push_back(std::move(c));
