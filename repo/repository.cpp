@@ -3,10 +3,21 @@
 #include <unistd.h>
 
 #include "base/clock.hpp"
+#include "base/ordered_parallel.hpp"
 #include "base/version.hpp"
 #include "crypto/secret.hpp"
 
 namespace cairn::repo {
+
+namespace {
+
+// Index files read and decoded at once while the index loads: enough to keep
+// a remote target's round trips overlapping (the target's own connection
+// limit still holds) and both cores decoding; each holds at most one decoded
+// index file (max_index_file_bytes) waiting its turn.
+constexpr size_t index_readers = 4;
+
+}  // namespace
 
 repository::repository(targets::target_ptr target, repository_header header, crypto::key_ptr keys)
   : target_(std::move(target)), header_(std::move(header)), keys_(std::move(keys)),
@@ -134,28 +145,41 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
       }
     }
   } bulk{index_};
-  for (const auto& info : index_files) {
-    auto id = *object_id::parse(info.name.substr(index_prefix.size()));
-    auto packs = read_index_file(id, info.size);
-    if (!packs && packs.error().code() == errc::not_found) {
-      // Removed since the listing by a prune (readers take no lock): its
-      // packs are now in index files this listing may not have seen.
-      vanished = true;
-      continue;
-    }
-    if (!packs) {
-      // One damaged index file must not cost every restore: the packs it
-      // named are found below through their own tables of contents.
-      if (packs.error().code() != errc::corrupt) return fail(packs.error());
-      report.damaged_index_files.push_back(id);
-      report.warnings.push_back(packs.error().message() +
-                                " (skipped; its packs are read through their own tables of contents;"
-                                " cairn check --repair rewrites it)");
-      continue;
-    }
-    for (const auto& p : *packs) index_.add(p);
-    ++report.index_files;
-  }
+  // Index files are read and decoded a few at a time (a remote target's round
+  // trips, or decryption and zstd on a local one, overlap) and added in the
+  // order they were listed, so the outcome does not depend on the timing.
+  std::optional<error> failed;
+  ordered_parallel(
+    index_files.size(), index_readers, 2 * index_readers,
+    [&](size_t i) {
+      const auto& info = index_files[i];
+      return read_index_file(*object_id::parse(info.name.substr(index_prefix.size())), info.size);
+    },
+    [&](size_t i, expected<std::vector<pack_record>> packs) {
+      if (!packs && packs.error().code() == errc::not_found) {
+        // Removed since the listing by a prune (readers take no lock): its
+        // packs are now in index files this listing may not have seen.
+        vanished = true;
+        return true;
+      }
+      if (!packs) {
+        // One damaged index file must not cost every restore: the packs it
+        // named are found below through their own tables of contents.
+        if (packs.error().code() != errc::corrupt) {
+          failed = packs.error();
+          return false;
+        }
+        report.damaged_index_files.push_back(*object_id::parse(index_files[i].name.substr(index_prefix.size())));
+        report.warnings.push_back(packs.error().message() +
+                                  " (skipped; its packs are read through their own tables of contents;"
+                                  " cairn check --repair rewrites it)");
+        return true;
+      }
+      for (const auto& p : *packs) index_.add(p);
+      ++report.index_files;
+      return true;
+    });
+  if (failed) return fail(*failed);
   if (scan_packs || vanished || !report.damaged_index_files.empty()) {
     CAIRN_ASSIGN(auto recovered, recover_unindexed_packs(report));
     report.recovered_packs = recovered.size();
