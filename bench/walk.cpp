@@ -5,7 +5,9 @@
 // stores nothing. With --twice, a second walk runs with the file cache the
 // first one wrote (a no-change backup's walk). Drop the page cache first for
 // cold figures (as root: sync; echo 3 > /proc/sys/vm/drop_caches).
-//   build/bench/walk DIR [--readers N] [--sealers N] [--no-seal] [--twice]
+// With --list N, only the listing runs: fs::stat_ahead on N threads, taken in
+// the walk's order (the floor of a no-change walk; N = 0 lists on one thread).
+//   build/bench/walk DIR [--readers N] [--sealers N] [--no-seal] [--twice] [--list N]
 // Prints per walk: wall time, files, bytes read, MB/s, user and system CPU,
 // peak RSS.
 #include <sys/resource.h>
@@ -26,6 +28,7 @@
 #include <unordered_set>
 
 #include "backup/dir_walk.hpp"
+#include "fs/stat_ahead.hpp"
 #include "repo/compression.hpp"
 #include "repo/repo_format.hpp"
 #include "targets/memory_target.hpp"
@@ -205,10 +208,40 @@ int walk_once(const settings& s, std::shared_ptr<repo::repository> repo, const s
   return 0;
 }
 
+// Lists and stats the tree the way the walk does, and nothing else.
+int list_only(const settings& s, size_t threads) {
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  auto start = clock_type::now();
+  fs::stat_ahead_options o;
+  o.threads = threads;
+  fs::stat_ahead lister(std::move(o));
+  uint64_t dirs = 0, entries = 0;
+  std::function<void(const std::string&)> visit = [&](const std::string& path) {
+    auto l = lister.take(path);
+    ++dirs;
+    entries += l.names.size();
+    for (size_t i = 0; i < l.stats.size(); ++i)
+      if (l.stats[i] && l.stats[i]->type == fs::file_type::directory) visit(fs::join_path(path, l.names[i]));
+    lister.forget_under(path);
+    if (l.handle) lister.release(std::move(*l.handle));
+  };
+  visit(s.dir);
+  lister.stop();
+  double wall = std::chrono::duration<double>(clock_type::now() - start).count();
+  getrusage(RUSAGE_SELF, &after);
+  std::printf("list     wall %.2f s  %llu directories  %llu entries  %zu threads  user %.2f s  sys %.2f s\n", wall,
+              static_cast<unsigned long long>(dirs), static_cast<unsigned long long>(entries), threads,
+              seconds_of(after.ru_utime) - seconds_of(before.ru_utime),
+              seconds_of(after.ru_stime) - seconds_of(before.ru_stime));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   settings s;
+  std::optional<size_t> list_threads;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> size_t {
@@ -222,16 +255,18 @@ int main(int argc, char** argv) {
     else if (a == "--sealers") s.sealers = std::max<size_t>(1, value());
     else if (a == "--no-seal") s.seal = false;
     else if (a == "--twice") s.twice = true;
+    else if (a == "--list") list_threads = value();
     else if (!a.empty() && a[0] != '-' && s.dir.empty()) s.dir = a;
     else {
-      std::fprintf(stderr, "usage: walk DIR [--readers N] [--sealers N] [--no-seal] [--twice]\n");
+      std::fprintf(stderr, "usage: walk DIR [--readers N] [--sealers N] [--no-seal] [--twice] [--list N]\n");
       return 2;
     }
   }
   if (s.dir.empty()) {
-    std::fprintf(stderr, "usage: walk DIR [--readers N] [--sealers N] [--no-seal] [--twice]\n");
+    std::fprintf(stderr, "usage: walk DIR [--readers N] [--sealers N] [--no-seal] [--twice] [--list N]\n");
     return 2;
   }
+  if (list_threads) return list_only(s, *list_threads);
   repo::create_options co;
   co.encryption = crypto::encryption::none;
   auto repo = repo::repository::create(std::make_shared<targets::memory_target>(), co, nullptr, {});
