@@ -32,6 +32,7 @@ dir_walk::dir_walk(walk_sink& sink, walk_options options)
     cache_ = std::move(*db);
     if (options_.cache_seal) cache_->use_cache_seal(options_.cache_seal);
   }
+  for (const auto& repo : options_.repos) hashers_.push_back(repo ? repo->make_hasher() : crypto::id_hasher(nullptr));
   result_.roots.resize(targets_);
   result_.target_errors.resize(targets_);
   result_.metadata = options_.metadata;
@@ -128,6 +129,15 @@ void dir_walk::pump() {
     sink_.resume(std::chrono::milliseconds(250));
     return;
   }
+  // Directories whose trees were stored already finish inside this call and
+  // ask for pump() again: the loop below goes on instead, so the stack does
+  // not grow with every such directory.
+  if (pumping_) return;
+  pumping_ = true;
+  struct unset {
+    bool& flag;
+    ~unset() { flag = false; }
+  } pumping{pumping_};
   watch_seals();
   drain();
   int budget = 1024;  // entries per turn, so replies get their turn too

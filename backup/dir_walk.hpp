@@ -143,10 +143,15 @@ private:
   void maybe_finalize(pending_dir* dir);
   void finalize(pending_dir* dir);
   void dir_done(pending_dir* dir);
+  // Writes directory `dir`'s file cache rows for target t, unless they are unchanged.
+  void store_cache_of(pending_dir* dir, size_t t);
   void note_failures(const seal_result& r);
   void skip(const std::string& path, const std::string& reason);
   void fail(const error& e);
   void flush_progress(bool force);
+  // The id of a tree target t stores already (in its index, not merely
+  // claimed by a writer of this run): the walk needs no seal for it.
+  std::optional<object_id> stored_tree(size_t t, byte_view tree);
   // A seal request of `size` bytes was sent / answered (the window's count).
   void sent_seal(size_t size);
   void answered_seal(size_t size);
@@ -182,6 +187,8 @@ private:
   std::chrono::steady_clock::time_point last_answer_{};  // of a seal, or the first sent after none
   std::optional<std::chrono::steady_clock::time_point> watch_due_;  // a watch timer is pending
   bool stopped_ = false;
+  bool pumping_ = false;  // inside pump(): a directory done on its way does not pump again
+  std::vector<crypto::id_hasher> hashers_;  // per target, for stored_tree()
   progress_counters progress_;
   size_t progress_items_ = 0;
 };

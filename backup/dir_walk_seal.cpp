@@ -154,6 +154,13 @@ void dir_walk::finalize(pending_dir* dir) {
       tree.nodes.push_back(std::move(n));
     }
     auto bytes = repo::encode_tree(tree);
+    // Most trees of a backup with few changes are stored already: known here,
+    // they cost no round trip to a sealer and back (two thread wake-ups each).
+    if (auto stored = stored_tree(t, bytes)) {
+      dir->tree_ids[t] = *stored;
+      store_cache_of(dir, t);
+      continue;
+    }
     ++dir->outstanding;
     // Trees count against the window too: when nothing needs reading, the walk
     // would otherwise run ahead and hold the whole tree in memory.
@@ -169,13 +176,24 @@ void dir_walk::finalize(pending_dir* dir) {
                  if (--dir->outstanding == 0) dir_done(dir);
                  else pump();
                });
-    // A sealed cache stores every directory: the unvisited ones are dropped.
-    if (options_.write_cache && options_.file_cache &&
-        (options_.cache_seal || !same_as_cached(dir->fresh[t], dir->cache[t])))
-      sink_.store_cache({options_.plan, options_.target_names[t], dir->rel, std::move(dir->fresh[t]),
-                         options_.cache_seal});
+    store_cache_of(dir, t);
   }
-  if (dir->outstanding == 0) dir_done(dir);  // every target failed
+  if (dir->outstanding == 0) dir_done(dir);  // every tree stored already (or every target failed)
+}
+
+void dir_walk::store_cache_of(pending_dir* dir, size_t t) {
+  // A sealed cache stores every directory: the unvisited ones are dropped.
+  if (options_.write_cache && options_.file_cache &&
+      (options_.cache_seal || !same_as_cached(dir->fresh[t], dir->cache[t])))
+    sink_.store_cache({options_.plan, options_.target_names[t], dir->rel, std::move(dir->fresh[t]),
+                       options_.cache_seal});
+}
+
+std::optional<object_id> dir_walk::stored_tree(size_t t, byte_view tree) {
+  if (t >= hashers_.size() || !options_.repos[t]) return std::nullopt;
+  auto id = hashers_[t].id_of(tree);
+  if (!options_.repos[t]->index().contains(id)) return std::nullopt;  // new, or claimed by a writer of this run
+  return id;
 }
 
 void dir_walk::dir_done(pending_dir* dir) {

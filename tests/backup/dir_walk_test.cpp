@@ -54,8 +54,10 @@ struct memory_sink final : backup::walk_sink {
   std::optional<expected<backup::source_result>> result;
   uint32_t failing = 0;  // bit i: storing in target i fails
   bool broken = false;   // every seal fails outright
+  size_t tree_seals = 0;
 
-  void seal(chunk_ptr data, uint32_t targets, repo::blob_type, sealed done_fn) override {
+  void seal(chunk_ptr data, uint32_t targets, repo::blob_type type, sealed done_fn) override {
+    if (type == repo::blob_type::tree) ++tree_seals;
     queue.push_back([this, data, targets, done_fn] {
       if (broken) return done_fn(cairn::fail(errc::io, "the sealer is gone"));
       backup::seal_result r;
@@ -217,6 +219,41 @@ TEST_CASE("dir_walk: the next walk reads only the files that changed, and a hard
   CHECK(f.sink.content(f.sink.find(*second, "a/moving")->content) == "after, longer");
   CHECK(f.sink.content(f.sink.find(*second, "a/same")->content) == "unchanged");
   CHECK(f.sink.find(*second, "a/shared")->content == f.sink.find(*first, "a/shared")->content);
+}
+
+TEST_CASE("dir_walk: a tree its target stores already is not sealed again, one only claimed is") {
+  fixture f;
+  write(f.root / "a" / "b" / "deep.txt", "deep");
+  write(f.root / "c" / "side.txt", "side");
+  auto first = f.walk();
+  REQUIRE(first);
+  CHECK(f.sink.tree_seals == 4);  // the root, a, a/b, c
+
+  f.sink.tree_seals = 0;
+  auto same = f.walk();
+  REQUIRE(same);
+  CHECK(f.sink.tree_seals == 0);
+  CHECK(same->roots[0].subtree == first->roots[0].subtree);
+  CHECK(same->stats.dirs == 4);
+
+  write(f.root / "a" / "b" / "deep.txt", "deeper now");
+  f.sink.tree_seals = 0;
+  auto changed = f.walk();
+  REQUIRE(changed);
+  CHECK(f.sink.tree_seals == 3);  // a/b and its parents; c is stored already
+  CHECK(f.sink.content(f.sink.find(*changed, "a/b/deep.txt")->content) == "deeper now");
+  CHECK(f.sink.find(*changed, "c")->subtree == f.sink.find(*first, "c")->subtree);
+
+  // A tree a writer of this run has claimed and not yet stored is not stored:
+  // the walk hands it to the sink like a new one.
+  std::filesystem::create_directories(f.root / "fresh");
+  auto empty_id = f.sink.repos[0]->make_hasher().id_of(repo::encode_tree(repo::tree{}));
+  REQUIRE(f.sink.repos[0]->index().claim(empty_id));
+  f.sink.tree_seals = 0;
+  auto claimed = f.walk();
+  REQUIRE(claimed);
+  CHECK(f.sink.tree_seals == 2);  // the empty "fresh" and the root
+  CHECK(f.sink.find(*claimed, "fresh")->subtree == empty_id);
 }
 
 TEST_CASE("dir_walk: a target that fails is dropped and the other gets the whole checkpoint") {
