@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -18,18 +20,29 @@
 
 namespace cairn {
 
+struct parallel_limits {
+  size_t threads = 4;
+  size_t window = 8;  // items started and not yet consumed
+  // And their total weight (e.g. the bytes an item will hold) at most
+  // max_weight; an item heavier than that alone still starts, alone.
+  std::function<uint64_t(size_t)> weight;
+  uint64_t max_weight = UINT64_MAX;
+};
+
 // Calls produce(i) for i in [0, n) on up to `threads` threads and
 // consume(i, result) on the calling thread for i = 0, 1, ... in order. At
-// most `window` results are produced and not yet consumed, so memory stays
-// bounded whatever n is. consume returning false stops: nothing more is
-// started, and results produced meanwhile are dropped. An exception thrown by
-// produce (std::bad_alloc) is rethrown here, in order, after the threads have
-// stopped; so is one thrown by consume. With threads <= 1 everything runs on
-// the calling thread.
+// most `window` items (of at most max_weight together) are started and not
+// yet consumed, so memory stays bounded whatever n is. consume returning
+// false stops: nothing more is started, and results produced meanwhile are
+// dropped. An exception thrown by produce (std::bad_alloc) is rethrown here,
+// in order, after the threads have stopped; so is one thrown by consume.
+// With threads <= 1 everything runs on the calling thread.
 template <class Produce, class Consume>
-void ordered_parallel(size_t n, size_t threads, size_t window, Produce produce, Consume consume) {
+void ordered_parallel(size_t n, parallel_limits limits, Produce produce, Consume consume) {
   using result = decltype(produce(size_t{0}));
-  threads = std::min(threads, n);
+  size_t threads = std::min(limits.threads, n);
+  size_t window = limits.window;
+  auto weight = [&](size_t i) -> uint64_t { return limits.weight ? limits.weight(i) : 0; };
   if (threads <= 1) {
     for (size_t i = 0; i < n; ++i)
       if (!consume(i, produce(i))) return;
@@ -44,13 +57,19 @@ void ordered_parallel(size_t n, size_t threads, size_t window, Produce produce, 
   std::condition_variable room, ready;
   std::map<size_t, outcome> done;
   size_t next_start = 0, next_consume = 0;
+  uint64_t held = 0;  // the weight of the items started and not yet consumed
   bool stopping = false;
+  auto may_start = [&] {
+    if (next_start >= next_consume + window) return false;
+    return next_start == next_consume || held + weight(next_start) <= limits.max_weight;
+  };
   auto work = [&] {
     std::unique_lock lock(mutex);
     for (;;) {
-      room.wait(lock, [&] { return stopping || next_start >= n || next_start < next_consume + window; });
+      room.wait(lock, [&] { return stopping || next_start >= n || may_start(); });
       if (stopping || next_start >= n) return;
       size_t i = next_start++;
+      held += weight(i);
       lock.unlock();
       outcome o;
       try {
@@ -87,8 +106,9 @@ void ordered_parallel(size_t n, size_t threads, size_t window, Produce produce, 
       o = std::move(it->second);
       done.erase(it);
       next_consume = i + 1;
+      held -= weight(i);
     }
-    room.notify_one();
+    room.notify_all();  // a light item may let several start
     if (o.failed) {
       stop();
       std::rethrow_exception(o.failed);

@@ -16,6 +16,8 @@ namespace {
 // limit still holds) and both cores decoding; each holds at most one decoded
 // index file (max_index_file_bytes) waiting its turn.
 constexpr size_t index_readers = 4;
+// And at most this many of their bytes at once (one larger file is read alone).
+constexpr uint64_t index_bytes_at_once = 64u << 20;
 
 }  // namespace
 
@@ -148,9 +150,13 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
   // Index files are read and decoded a few at a time (a remote target's round
   // trips, or decryption and zstd on a local one, overlap) and added in the
   // order they were listed, so the outcome does not depend on the timing.
+  // What a target says of their sizes only spreads the work: each read is
+  // still bounded by max_index_file_bytes.
   std::optional<error> failed;
+  parallel_limits limits{index_readers, 2 * index_readers,
+                         [&](size_t i) { return index_files[i].size; }, index_bytes_at_once};
   ordered_parallel(
-    index_files.size(), index_readers, 2 * index_readers,
+    index_files.size(), limits,
     [&](size_t i) {
       const auto& info = index_files[i];
       return read_index_file(*object_id::parse(info.name.substr(index_prefix.size())), info.size);
