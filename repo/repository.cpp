@@ -130,9 +130,13 @@ expected<std::vector<pack_record>> repository::read_index_file(const object_id& 
 expected<load_report> repository::load_index(bool scan_packs, bool write_recovered) {
   if (!cipher_.can_read()) return fail(errc::auth, describe() + ": " + std::string(crypto::write_only_message));
   load_report report;
-  std::vector<targets::object_info> index_files;
+  struct index_file {
+    object_id id;
+    uint64_t size = 0;
+  };
+  std::vector<index_file> index_files;
   auto listed = target_->list(index_prefix, [&](const targets::object_info& info) {
-    if (object_id::parse(info.name.substr(index_prefix.size()))) index_files.push_back(info);
+    if (auto id = object_id::parse(info.name.substr(index_prefix.size()))) index_files.push_back({*id, info.size});
     return true;
   });
   if (!listed) return fail(listed.error());
@@ -157,10 +161,7 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
                          [&](size_t i) { return index_files[i].size; }, index_bytes_at_once};
   ordered_parallel(
     index_files.size(), limits,
-    [&](size_t i) {
-      const auto& info = index_files[i];
-      return read_index_file(*object_id::parse(info.name.substr(index_prefix.size())), info.size);
-    },
+    [&](size_t i) { return read_index_file(index_files[i].id, index_files[i].size); },
     [&](size_t i, expected<std::vector<pack_record>> packs) {
       if (!packs && packs.error().code() == errc::not_found) {
         // Removed since the listing by a prune (readers take no lock): its
@@ -175,7 +176,7 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
           failed = packs.error();
           return false;
         }
-        report.damaged_index_files.push_back(*object_id::parse(index_files[i].name.substr(index_prefix.size())));
+        report.damaged_index_files.push_back(index_files[i].id);
         report.warnings.push_back(packs.error().message() +
                                   " (skipped; its packs are read through their own tables of contents;"
                                   " cairn check --repair rewrites it)");
