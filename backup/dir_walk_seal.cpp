@@ -190,7 +190,7 @@ void dir_walk::store_cache_of(pending_dir* dir, size_t t) {
 }
 
 std::optional<object_id> dir_walk::stored_tree(size_t t, byte_view tree) {
-  if (t >= hashers_.size() || !options_.repos[t]) return std::nullopt;
+  if (!options_.repos[t]) return std::nullopt;  // hashers_ has one per target, null ones too
   auto id = hashers_[t].id_of(tree);
   if (!options_.repos[t]->index().contains(id)) return std::nullopt;  // new, or claimed by a writer of this run
   return id;
