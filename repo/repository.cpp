@@ -248,10 +248,26 @@ expected<byte_buffer> repository::cached_tree(const object_id& id) const {
   auto loc = index_.find(id);
   if (!loc || loc->type != blob_type::tree) return read_blob(id);
   auto pack = index_.pack(loc->pack);
+  bool whole_pack = false;
   {
     std::lock_guard lock(tree_mutex_);
-    if (tree_bytes_ + pack.size > tree_cache_limit || tree_packs_loaded_.count(pack.id)) return read_blob(id);
-    tree_packs_loaded_.insert(pack.id);
+    auto& reads = tree_pack_reads_[pack.id];
+    if (reads != pack_loaded && tree_bytes_ + pack.size <= tree_cache_limit && ++reads >= trees_alone_per_pack) {
+      reads = pack_loaded;
+      whole_pack = true;
+    }
+  }
+  if (!whole_pack) {
+    // One path down the tree (restore of a file, ls of a directory) touches
+    // a few trees in a few packs: reading whole packs for them would cost
+    // more than the walk.
+    CAIRN_ASSIGN(auto plain, read_blob(id));
+    std::lock_guard lock(tree_mutex_);
+    if (tree_bytes_ + plain.size() <= tree_cache_limit && !trees_.count(id)) {
+      tree_bytes_ += plain.size();
+      trees_.emplace(id, plain);
+    }
+    return plain;
   }
   auto bytes = read_range(*target_, pack_name(pack.id), {0, pack.size});
   auto record = bytes ? parse_pack(*bytes, pack.id, cipher_) : expected<pack_record>(fail(bytes.error()));
@@ -276,7 +292,7 @@ expected<byte_buffer> repository::cached_tree(const object_id& id) const {
 void repository::drop_tree_cache() const {
   std::lock_guard lock(tree_mutex_);
   std::unordered_map<object_id, byte_buffer>().swap(trees_);
-  std::unordered_set<object_id>().swap(tree_packs_loaded_);
+  std::unordered_map<object_id, uint32_t>().swap(tree_pack_reads_);
   tree_bytes_ = 0;
 }
 

@@ -91,6 +91,8 @@ public:
   // Forgets the trees kept by read_tree (a restore that planned its work
   // needs them no more; they would stay resident while it writes files).
   void drop_tree_cache() const;
+  // Trees read alone from one pack before a miss there reads the pack whole.
+  static constexpr uint32_t trees_alone_per_pack = 4;
 
   status store_pack(const finished_pack& pack);
   expected<object_id> write_index(const std::vector<pack_record>& packs);
@@ -132,10 +134,13 @@ private:
   expected<std::vector<pack_record>> recover_unindexed_packs(load_report& report);
 
   // Trees are read one by one while walking (restore planning, ls, check);
-  // on a remote target each read is a round trip, so a miss fetches the whole
-  // tree pack once and keeps its trees (up to tree_cache_limit bytes).
+  // on a remote target each read is a round trip, so once a walk has read
+  // trees_alone_per_pack trees of one pack the next miss there fetches the
+  // whole pack and keeps its trees. Every tree read is kept, up to
+  // tree_cache_limit bytes.
   expected<byte_buffer> cached_tree(const object_id& id) const;
   static constexpr size_t tree_cache_limit = 256u << 20;
+  static constexpr uint32_t pack_loaded = UINT32_MAX;
 
   targets::target_ptr target_;
   repository_header header_;
@@ -145,7 +150,8 @@ private:
   mutable std::mutex tree_mutex_;
   mutable std::unordered_map<object_id, byte_buffer> trees_;
   mutable size_t tree_bytes_ = 0;
-  mutable std::unordered_set<object_id> tree_packs_loaded_;
+  // Trees read alone from each pack, or pack_loaded.
+  mutable std::unordered_map<object_id, uint32_t> tree_pack_reads_;
   std::function<void()> exclusive_hook_;
 };
 

@@ -204,3 +204,38 @@ TEST_CASE("repository: trees read once are kept until drop_tree_cache") {
   repo->drop_tree_cache();
   CHECK_FALSE(repo->read_tree(id));
 }
+
+TEST_CASE("repository: a path down the tree reads its trees alone; a walk that goes on loads their pack whole") {
+  fixture f;
+  auto repo = f.create();
+  pack_writer w(repo->cipher(), repo->header().pack_size);
+  std::vector<object_id> ids;
+  for (int i = 0; i < 8; ++i) {
+    tree t;
+    t.nodes.push_back(node{"file" + std::to_string(i), fs::metadata{}, {}, {}});
+    auto plain = encode_tree(t);
+    auto id = repo->make_hasher().id_of(plain);
+    REQUIRE(repo->index().claim(id));
+    w.add(blob_type::tree, id, encode_blob(plain, 3), static_cast<uint32_t>(plain.size()));
+    ids.push_back(id);
+  }
+  auto p = w.finish().value();
+  REQUIRE(repo->store_pack(p));
+  REQUIRE(repo->write_index({p.record}));
+  auto name = pack_name(p.record.id);
+  auto pack_bytes = f.mem->get(name, {0, p.record.size}).value();
+
+  // Fewer reads than trees_alone_per_pack: each tree alone, nothing else kept.
+  const uint32_t alone = repository::trees_alone_per_pack;
+  static_assert(repository::trees_alone_per_pack >= 3 && repository::trees_alone_per_pack < 8);
+  for (uint32_t i = 0; i + 2 < alone; ++i) REQUIRE(repo->read_tree(ids[i]));
+  REQUIRE(f.mem->remove(name));
+  CHECK_FALSE(repo->read_tree(ids[7]));  // read alone too (and failed): not from a loaded pack
+  for (uint32_t i = 0; i + 2 < alone; ++i) CHECK(repo->read_tree(ids[i]));  // kept
+
+  // The next miss in that pack loads it whole: every tree is kept.
+  REQUIRE(f.mem->put(name, pack_bytes));
+  REQUIRE(repo->read_tree(ids[alone - 2]));
+  REQUIRE(f.mem->remove(name));
+  for (size_t i = 0; i < ids.size(); ++i) CHECK(repo->read_tree(ids[i]));
+}
