@@ -136,8 +136,7 @@ void blob_index::add(const pack_record& pack) {
 }
 
 std::optional<blob_index::location> blob_index::find(const object_id& id) const {
-  std::shared_lock lock(mutex_);
-  return blobs_.find(id);
+  return with_settled([&](const detail::blob_table& t) { return t.find(id); });
 }
 
 void blob_index::bulk_load(bool on) {
@@ -151,8 +150,7 @@ void blob_index::add_known(const std::unordered_set<object_id>& ids) {
 }
 
 bool blob_index::contains(const object_id& id) const {
-  std::shared_lock lock(mutex_);
-  return blobs_.contains(id);
+  return with_settled([&](const detail::blob_table& t) { return t.contains(id); });
 }
 
 bool blob_index::has_pack(const object_id& pack) const {
@@ -176,8 +174,7 @@ void blob_index::unclaim(const object_id& id) {
 }
 
 size_t blob_index::blob_count() const {
-  std::shared_lock lock(mutex_);
-  return blobs_.size();
+  return with_settled([](const detail::blob_table& t) { return t.size(); });
 }
 
 size_t blob_index::pack_count() const {
@@ -192,8 +189,7 @@ void blob_index::for_each_pack(const std::function<void(const pack_info&)>& fn) 
 
 void blob_index::for_each_blob(
   const std::function<void(const object_id&, const location&)>& fn) const {
-  std::shared_lock lock(mutex_);
-  blobs_.for_each(fn);
+  with_settled([&](const detail::blob_table& t) { t.for_each(fn); });
 }
 
 }  // namespace cairn::repo

@@ -6,10 +6,12 @@
 
 #include <array>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -62,8 +64,9 @@ public:
   // claim() false for them; find() knows no location until a pack added
   // later names them. They take the index's ~44 bytes each, not a hash node.
   void add_known(const std::unordered_set<object_id>& ids);
-  // Many packs arrive at once (the index files of a repository): fewer,
-  // larger merges until it is turned off (detail::blob_table::set_bulk).
+  // Many packs arrive at once (the index files of a repository): their
+  // blobs are queued and sorted in together when it is turned off or a
+  // lookup needs them (detail::blob_table::set_bulk).
   void bulk_load(bool on);
   std::optional<location> find(const object_id& id) const;
   bool contains(const object_id& id) const;
@@ -81,10 +84,23 @@ public:
   void for_each_blob(const std::function<void(const object_id&, const location&)>& fn) const;
 
 private:
+  // Runs `read` on the table under a shared lock, after settling what a bulk
+  // load queued (under the exclusive lock: settling moves no blob in or out).
+  template <class F>
+  auto with_settled(F&& read) const {
+    {
+      std::shared_lock lock(mutex_);
+      if (!blobs_.pending()) return read(std::as_const(blobs_));
+    }
+    std::unique_lock lock(mutex_);
+    blobs_.settle();
+    return read(std::as_const(blobs_));
+  }
+
   mutable std::shared_mutex mutex_;
   // ~44 bytes a blob, never twice at once; claimed and known blobs too:
-  // repo/detail/blob_table.hpp.
-  detail::blob_table blobs_;
+  // repo/detail/blob_table.hpp. Mutable for with_settled.
+  mutable detail::blob_table blobs_;
   std::vector<pack_info> packs_;
   std::unordered_map<object_id, uint32_t> pack_numbers_;
 };

@@ -147,7 +147,7 @@ expected<load_report> repository::load_index(bool scan_packs, bool write_recover
     ~bulk_end() {
       try {
         index.bulk_load(false);
-      } catch (const std::bad_alloc&) {  // the blobs stay unmerged, and found: the next add merges
+      } catch (const std::bad_alloc&) {  // the blobs stay queued: the next lookup settles them
       }
     }
   } bulk{index_};

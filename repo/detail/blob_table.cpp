@@ -9,6 +9,7 @@
 #include <new>
 #include <random>
 #include <stdexcept>
+#include <tuple>
 
 namespace cairn::repo::detail {
 
@@ -127,6 +128,15 @@ int compare_suffix(const uint8_t* a, const uint8_t* b) {
   return std::memcmp(a + 8, b + 8, suffix_size - 8);
 }
 
+// The order in which a bulk load keeps the first of two locations of one id.
+auto order_of(const blob_location& l) { return std::tuple(l.pack, l.offset, l.length, l.raw_length, l.type); }
+
+int compare_ids(const object_id& a, const object_id& b) {
+  size_t ba = bucket_of(a.bytes.data()), bb = bucket_of(b.bytes.data());
+  if (ba != bb) return ba < bb ? -1 : 1;
+  return compare_suffix(a.bytes.data() + 2, b.bytes.data() + 2);
+}
+
 uint64_t mix(uint64_t a, uint64_t b) {
   u128 p = u128{a} * b;
   return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
@@ -148,9 +158,7 @@ uint64_t blob_table::hash(const object_id& id) const {
 }
 
 void blob_table::size_recent() {
-  // A bulk load merges a quarter as often: each merge moves nearly every
-  // sorted entry, and a repository's whole index is loaded at once.
-  recent_limit_ = std::max<size_t>(1024, sorted_count_ / (bulk_ ? 8 : 32));
+  recent_limit_ = std::max<size_t>(1024, sorted_count_ / 32);
   recent_mem_.resize(recent_limit_ * sizeof(recent_entry));
   size_t slot_count = std::bit_ceil(recent_limit_ * 2);
   slots_mem_.resize(slot_count * sizeof(uint32_t));
@@ -239,6 +247,11 @@ bool blob_table::contains(const object_id& id) const {
 }
 
 bool blob_table::insert(const object_id& id, const blob_location& loc) {
+  if (bulk_) {
+    queue(id, loc);
+    return true;
+  }
+  settle();
   auto* present = find_packed(id);
   if (present && (present->kind() == mark::none || present->kind() == mark::overflow)) return false;
   if (!present) make_room();  // first: a merge that fails (no memory) leaves no trace in the side table
@@ -253,6 +266,7 @@ bool blob_table::insert(const object_id& id, const blob_location& loc) {
 }
 
 bool blob_table::insert_known(const object_id& id) {
+  settle();
   auto* present = find_packed(id);
   if (!present) {
     append(id, packed_location::marked(mark::known));
@@ -264,6 +278,7 @@ bool blob_table::insert_known(const object_id& id) {
 }
 
 bool blob_table::claim(const object_id& id) {
+  settle();
   auto* present = find_packed(id);
   if (!present) {
     append(id, packed_location::marked(mark::claimed));
@@ -277,6 +292,7 @@ bool blob_table::claim(const object_id& id) {
 void blob_table::unclaim(const object_id& id) {
   // The entry stays, marked absent: removing it from the sorted array would
   // cost a move of the array (failed stores are rare).
+  settle();
   auto* present = find_packed(id);
   if (present && present->kind() == mark::claimed) set(present, packed_location::marked(mark::unclaimed));
 }
@@ -305,16 +321,23 @@ void blob_table::append(const object_id& id, const packed_location& where) {
 }
 
 void blob_table::merge() {
-  const size_t m = recent_count_, n = sorted_count_;
+  const size_t m = recent_count_;
   if (m == 0) return;
+  auto* fresh = reinterpret_cast<recent_entry*>(recent_mem_.data());
+  std::sort(fresh, fresh + m, [](const recent_entry& a, const recent_entry& b) { return compare_ids(a.id, b.id) < 0; });
+  merge_in(fresh, m, false);
+  recent_count_ = 0;
+  // The recent array is overwritten, not dropped: its pages would only be
+  // faulted in again.
+  size_recent();
+}
+
+void blob_table::merge_in(const recent_entry* fresh, size_t m, bool count_marks) {
+  const size_t n = sorted_count_;
   if (n + m > UINT32_MAX) throw std::length_error("blob index: more than 2^32 blobs");
   // Grow first: if that fails nothing has changed.
   if (starts_mem_.size() == 0) starts_mem_.resize((buckets + 1) * sizeof(uint32_t));  // zeros
   sorted_mem_.resize((n + m) * sizeof(sorted_entry));
-  auto* fresh = reinterpret_cast<recent_entry*>(recent_mem_.data());
-  std::sort(fresh, fresh + m, [](const recent_entry& a, const recent_entry& b) {
-    return std::memcmp(a.id.bytes.data(), b.id.bytes.data(), object_id::size) < 0;
-  });
   // From the back: the largest of what is left goes to the last free place.
   auto* out = reinterpret_cast<sorted_entry*>(sorted_mem_.data());
   auto* starts = reinterpret_cast<uint32_t*>(starts_mem_.data());
@@ -334,6 +357,7 @@ void blob_table::merge() {
     } else {
       std::memcpy(out[k].suffix, f.id.bytes.data() + 2, suffix_size);
       out[k].where = f.where;
+      if (count_marks) ++marked_[static_cast<size_t>(f.where.kind())];
       --j;
     }
   }
@@ -344,17 +368,114 @@ void blob_table::merge() {
     starts[bucket] += static_cast<uint32_t>(before);
   }
   sorted_count_ = n + m;
-  recent_count_ = 0;
-  // The recent array is overwritten, not dropped: its pages would only be
-  // faulted in again.
+}
+
+void blob_table::queue(const object_id& id, const blob_location& loc) {
+  // Into an empty table the whole load is queued (46 bytes a blob, less than
+  // a table of 44 and a recent array beside it); otherwise as often as the
+  // recent array of a bulk load would merge.
+  if (sorted_count_ > 0 && pending_count_ >= std::max<size_t>(1024, sorted_count_ / 8)) settle();
+  if (pending_count_ == pending_capacity_) {
+    size_t capacity = std::max<size_t>(4096, pending_capacity_ * 2);  // address space: pages are touched as filled
+    pending_mem_.resize(capacity * sizeof(recent_entry));
+    pending_capacity_ = capacity;
+  }
+  auto packed = packed_location::pack(loc);
+  if (!packed) {
+    // The side table keeps the earliest queued location (settle() erases it
+    // when a packed one wins), unless the table has this id whole already.
+    auto [it, added] = overflow_.try_emplace(id, loc);
+    if (!added) {
+      auto* present = find_packed(id);
+      bool table_owns = present && present->is_overflow();
+      if (!table_owns && order_of(loc) < order_of(it->second)) it->second = loc;
+    }
+    packed = packed_location::overflow();
+  }
+  auto* entry = reinterpret_cast<recent_entry*>(pending_mem_.data()) + pending_count_;
+  entry->id = id;
+  entry->where = *packed;
+  ++pending_count_;
+}
+
+bool blob_table::earlier(const recent_entry& a, const recent_entry& b) const {
+  return order_of(unpack(a.id, a.where)) < order_of(unpack(b.id, b.where));
+}
+
+void blob_table::drop_queued(const recent_entry& loser, const packed_location& winner) {
+  if (loser.where.is_overflow() && !winner.is_overflow()) overflow_.erase(loser.id);
+}
+
+void blob_table::settle() {
+  if (pending_count_ == 0) return;
+  merge();  // the recent blobs first: the queued ones are checked against the sorted array alone
+  auto* q = reinterpret_cast<recent_entry*>(pending_mem_.data());
+  std::sort(q, q + pending_count_, [this](const recent_entry& a, const recent_entry& b) {
+    int c = compare_ids(a.id, b.id);
+    return c != 0 ? c < 0 : earlier(a, b);
+  });
+  // Of each id the first; then what the sorted array holds already: its
+  // location stays, its mark (known, claimed, unclaimed) takes the queued one.
+  size_t kept = 0;
+  for (size_t i = 0; i < pending_count_; ++i) {
+    const recent_entry e = q[i];
+    if (kept > 0 && q[kept - 1].id == e.id) {
+      drop_queued(e, q[kept - 1].where);
+      continue;
+    }
+    if (auto* s = find_sorted(e.id)) {
+      auto kind = s->where.kind();
+      if (kind == mark::none || kind == mark::overflow) drop_queued(e, s->where);
+      else set(&s->where, e.where);
+      continue;
+    }
+    q[kept++] = e;
+  }
+  pending_count_ = kept;  // the rest is applied: table and queue still hold every insert
+  if (kept == 0) return;
+  if (sorted_count_ > 0) {
+    merge_in(q, kept, true);
+    pending_count_ = 0;
+    size_recent();  // for the larger sorted array (the recent one is empty)
+    return;
+  }
+  // An empty table: the queue becomes the sorted array where it lies. Entry
+  // i moves from byte 46i to 44i, never over an entry not yet moved.
+  if (kept > UINT32_MAX) throw std::length_error("blob index: more than 2^32 blobs");
+  if (starts_mem_.size() == 0) starts_mem_.resize((buckets + 1) * sizeof(uint32_t));  // zeros
+  auto* starts = reinterpret_cast<uint32_t*>(starts_mem_.data());
+  auto* out = reinterpret_cast<sorted_entry*>(pending_mem_.data());
+  for (size_t i = 0; i < kept; ++i) {
+    const recent_entry e = q[i];
+    std::memcpy(out[i].suffix, e.id.bytes.data() + 2, suffix_size);
+    out[i].where = e.where;
+    ++marked_[static_cast<size_t>(e.where.kind())];
+    ++starts[bucket_of(e.id.bytes.data()) + 1];
+  }
+  for (size_t bucket = 1; bucket <= buckets; ++bucket) starts[bucket] += starts[bucket - 1];
+  sorted_mem_.swap(pending_mem_);
+  sorted_count_ = kept;
+  pending_count_ = 0;
+  pending_capacity_ = 0;
+  pending_mem_.resize(0);
+  try {
+    sorted_mem_.resize(kept * sizeof(sorted_entry));  // gives the tail back
+  } catch (const std::bad_alloc&) {  // the mapping stays larger; nothing is lost
+  }
   size_recent();
 }
 
 void blob_table::set_bulk(bool on) {
   if (bulk_ == on) return;
-  bulk_ = on;
-  if (recent_count_ == 0) size_recent();
-  else if (!on) merge();  // which sizes the recent array for single inserts again
+  if (on) {
+    merge();  // the queue is checked against the sorted array alone
+    bulk_ = true;
+    return;
+  }
+  bulk_ = false;
+  settle();
+  pending_mem_.resize(0);
+  pending_capacity_ = 0;
 }
 
 void blob_table::for_each(const std::function<void(const object_id&, const blob_location&)>& fn) const {

@@ -19,6 +19,11 @@
 //   back, after the sorted array grew in place.
 // - Both arrays live in anonymous mappings grown with mremap: growing moves
 //   page tables, not bytes, so a merge never holds the old and the new array.
+// - A bulk load (a repository's index files, read at once) only queues its
+//   inserts: 46 bytes each, no lookup, no hash slot. settle() sorts them in
+//   place and drops duplicates; into an empty table the sorted queue becomes
+//   the sorted array where it lies (46 bytes a blob at the peak), otherwise it
+//   is merged like the recent blobs.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "base/id.hpp"
 #include "repo/repo_format.hpp"
@@ -52,6 +58,10 @@ public:
   void resize(size_t bytes);
   // Drops the contents (they read as zeros again) and gives the pages back.
   void clear();
+  void swap(mapped_buffer& other) noexcept {
+    std::swap(ptr_, other.ptr_);
+    std::swap(size_, other.size_);
+  }
   uint8_t* data() const { return static_cast<uint8_t*>(ptr_); }
   size_t size() const { return size_; }
 
@@ -82,14 +92,21 @@ public:
   blob_table& operator=(const blob_table&) = delete;
 
   // False (and nothing changes) when the id has a location already; a known,
-  // claimed or unclaimed id gets this one.
+  // claimed or unclaimed id gets this one. In a bulk load the insert is only
+  // queued (true); settle() applies it, and of two locations for one id the
+  // lower (pack, offset, length, raw length, type) stays: the first added
+  // where packs are numbered in the order they are added, as blob_index does
+  // (unless one pack names a blob twice).
   bool insert(const object_id& id, const blob_location& loc);
+  // insert_known, claim and unclaim (and insert outside a bulk load) settle
+  // queued bulk inserts first.
   // An id stored where this machine cannot read its location: contains() is
   // true, find() nullopt. False when it has a location or is known already.
   bool insert_known(const object_id& id);
   // True when the id is absent (or unclaimed): it is claimed now.
   bool claim(const object_id& id);
   void unclaim(const object_id& id);  // a claimed id only
+  // Lookups, counts and for_each do not see queued bulk inserts: settle() first.
   std::optional<blob_location> find(const object_id& id) const;
   bool contains(const object_id& id) const;  // with a location or known
   size_t size() const { return entries() - count(mark::known) - count(mark::claimed) - count(mark::unclaimed); }  // with a location
@@ -101,10 +118,13 @@ public:
   size_t sorted_count() const { return sorted_count_; }
   size_t overflow_count() const { return overflow_.size(); }
   void merge();  // the recent blobs into the sorted array (also done by insert)
-  // While many ids arrive at once (loading the index files), the recent array
-  // may hold 1/8 of the sorted one instead of 1/32: a quarter of the merges,
-  // ~7 bytes a blob more at the peak. Turning it off merges.
+  // While many ids arrive at once (loading the index files), inserts are
+  // queued and applied together. Turning it off settles them.
   void set_bulk(bool on);
+  bool pending() const { return pending_count_ != 0; }
+  // Applies the queued bulk inserts. On std::bad_alloc the table and the
+  // queue together still hold every insert (settle again later).
+  void settle();
 
   struct sorted_entry {
     uint8_t suffix[object_id::size - 2];
@@ -131,6 +151,14 @@ private:
   uint64_t hash(const object_id& id) const;
   blob_location unpack(const object_id& id, const packed_location& p) const;
   void size_recent();  // capacity and empty slots for the current threshold (the recent array empty)
+  void queue(const object_id& id, const blob_location& loc);  // a bulk insert
+  // Merges `m` entries sorted by id, none of them in the sorted array; counts
+  // them in marked_ when `count_marks` (recent entries were counted when added).
+  void merge_in(const recent_entry* fresh, size_t m, bool count_marks);
+  // True when a (a queued entry) has the lower of two locations of one id (see insert).
+  bool earlier(const recent_entry& a, const recent_entry& b) const;
+  // A queued entry that lost to `winner` (same id) leaves no side-table location behind.
+  void drop_queued(const recent_entry& loser, const packed_location& winner);
 
   mapped_buffer sorted_mem_;
   size_t sorted_count_ = 0;
@@ -141,6 +169,9 @@ private:
   size_t recent_count_ = 0;
   size_t recent_limit_ = 0;  // merge when reached
   bool bulk_ = false;
+  mapped_buffer pending_mem_;  // queued bulk inserts, recent_entry each, unsorted
+  size_t pending_count_ = 0;
+  size_t pending_capacity_ = 0;
   mapped_buffer slots_mem_;  // recent index + 1, 0 = free; at most half full
   size_t slot_mask_ = 0;
   size_t marked_[5] = {};  // entries by mark
