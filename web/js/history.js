@@ -90,6 +90,9 @@ export async function show(plans) {
   if (!plan) return;
   const q = encodeURIComponent(plan);
   const [{ runs }, { checkpoints }] = await Promise.all([get('/v1/runs?limit=60&plan=' + q), get('/v1/checkpoints?plan=' + q)]);
+  // Another plan was picked while these were on their way: its own show() draws it, and
+  // an answer that arrives late must not paint over it.
+  if (select.value !== plan) return;
   clear(document.getElementById('runs-chart')).append(runsChart(runs));
   clear(document.getElementById('checkpoints-chart')).append(checkpointsChart(checkpoints));
   table(runs);
