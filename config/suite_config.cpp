@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/names.hpp"
+#include "config/detail/config_parser.hpp"
 #include "config/detail/yaml_screen.hpp"
 
 namespace cairn::config {
@@ -52,94 +53,19 @@ std::optional<target_type> parse_target_type(std::string_view word) {
   return std::nullopt;
 }
 
-
 namespace {
 
 namespace fs = std::filesystem;
-
-// Thrown inside this file only; parse_config converts it to an error.
-struct config_error {
-  std::string message;
-};
-
-class parser {
-public:
-  explicit parser(const fs::path& file)
-    : file_(absolute(file)), name_(file.string()), base_(file_.parent_path()) {}
-  static fs::path absolute(const fs::path& p) {
-    std::error_code ec;
-    auto a = fs::absolute(p, ec);
-    return ec ? p : a;
-  }
-
-  suite_config parse(const YAML::Node& root);
-
-private:
-  location where(const YAML::Node& n) const {
-    auto m = n.Mark();
-    if (m.is_null()) return {name_, 0, 0};
-    return {name_, m.line + 1, m.column + 1};
-  }
-  [[noreturn]] void error_at(const YAML::Node& n, const std::string& what) const {
-    throw config_error{where(n).str() + ": " + what};
-  }
-  void expect_map(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsMap()) error_at(n, what + " must be a mapping (key: value)");
-  }
-  void check_keys(const YAML::Node& n, const std::set<std::string>& allowed,
-                  const std::string& context) const;
-  std::string scalar(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) error_at(n, what + " must be a single value");
-    return n.Scalar();
-  }
-  bool flag(const YAML::Node& n, const std::string& what) const {
-    bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) error_at(n, what + " must be true or false");
-    return v;
-  }
-  fs::path path_of(const YAML::Node& n, const std::string& what) const {
-    auto text = scalar(n, what);
-    if (text.empty()) error_at(n, what + " is empty");
-    if (text.rfind("~/", 0) == 0) {
-      const char* home = std::getenv("HOME");
-      if (home) return fs::path(home) / text.substr(2);
-    }
-    fs::path p(text);
-    return p.is_absolute() ? p.lexically_normal() : (base_ / p).lexically_normal();
-  }
-  std::vector<std::string> string_list(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsSequence()) error_at(n, what + " must be a list");
-    std::vector<std::string> out;
-    for (const auto& item : n) out.push_back(scalar(item, what + " entries"));
-    return out;
-  }
-  void check_name(const YAML::Node& n, const std::string& name, const std::string& what) const;
-
-  keyring_config parse_keyring(const YAML::Node& n) const;
-  target_limits parse_limits(const YAML::Node& n, const std::string& target) const;
-  uint64_t number(const YAML::Node& n, const std::string& what, uint64_t max) const;
-  void parse_object_lock(const YAML::Node& n, target_config& t) const;
-  target_config parse_target(const std::string& name, const YAML::Node& key, const YAML::Node& n) const;
-  plan_config parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
-                         const std::vector<target_config>& targets) const;
-  // nullopt: {type: resources}, every registered resource (parse_plan expands it).
-  std::optional<source_config> parse_source(const YAML::Node& n) const;
-  source_config parse_resource_source(const YAML::Node& n, source_config& s) const;
-  source_config resource_source(const resource_config& r, const location& where) const;
-  void read_exclude_file(const YAML::Node& n, source_config& s) const;
-
-  fs::path file_;
-  std::string name_;
-  fs::path base_;
-public:
-  std::vector<resource_config> resources_;  // resources.d/, read before the plans
-};
 
 std::string join(const std::set<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
   return out;
 }
+
+}  // namespace
+
+namespace detail {
 
 void parser::check_keys(const YAML::Node& n, const std::set<std::string>& allowed,
                         const std::string& context) const {
@@ -230,283 +156,6 @@ target_limits parser::parse_limits(const YAML::Node& n, const std::string& targe
   if (n["timeout_seconds"]) l.timeout_seconds = static_cast<int>(number(n["timeout_seconds"], "timeout_seconds", 86400));
   if (n["retry_seconds"]) l.retry_seconds = static_cast<int>(number(n["retry_seconds"], "retry_seconds", 86400));
   return l;
-}
-
-// object_lock_days: N (1..36500, 100 years) and object_lock_mode: compliance | governance.
-void parser::parse_object_lock(const YAML::Node& n, target_config& t) const {
-  if (auto d = n["object_lock_days"]) {
-    uint64_t v = 0;
-    if (!d.IsScalar() || !YAML::convert<uint64_t>::decode(d, v) || v < 1 || v > 36500)
-      error_at(d, "object_lock_days must be a whole number of days from 1 to 36500");
-    t.object_lock_days = static_cast<int>(v);
-  }
-  if (auto m = n["object_lock_mode"]) {
-    auto word = scalar(m, "object_lock_mode");
-    auto mode = parse_object_lock_mode(word);
-    if (!mode) error_at(m, "object_lock_mode \"" + word + "\" is not known (known: compliance, governance)");
-    if (!n["object_lock_days"]) error_at(m, "object_lock_mode needs object_lock_days");
-    t.lock_mode = *mode;
-  }
-}
-
-target_config parser::parse_target(const std::string& name, const YAML::Node& key,
-                                   const YAML::Node& n) const {
-  target_config t;
-  t.name = name;
-  t.where = where(key);
-  check_name(key, name, "target name");
-  expect_map(n, "target \"" + name + "\"");
-  check_keys(n, {"type", "url", "path", "limits", "host", "port", "user", "identity", "known_hosts",
-                 "endpoint", "bucket", "prefix", "region", "access_key_file", "ca_file", "path_style", "ssh_command",
-                 "object_lock_days", "object_lock_mode"},
-             "target \"" + name + "\"");
-  if (n["limits"]) t.limits = parse_limits(n["limits"], name);
-  if (n["url"]) {
-    if (auto st = parse_target_url(scalar(n["url"], "url"), t); !st) error_at(n["url"], st.error().message());
-    if (t.type == target_type::local) t.path = (t.path.is_absolute() ? t.path : base_ / t.path).lexically_normal();
-  }
-  if (n["type"]) {
-    auto word = scalar(n["type"], "target type");
-    auto type = parse_target_type(word);
-    if (!type) error_at(n["type"], "target type \"" + word + "\" is not supported (supported: local, sftp, s3, ssh)");
-    if (n["url"] && *type != t.type) error_at(n["type"], "type " + word + " contradicts the url");
-    t.type = *type;
-  } else if (!n["url"]) {
-    error_at(key, "target \"" + name + "\" needs a type (local, sftp, s3, ssh) or a url");
-  }
-  auto text = [&](const char* k, std::string& into) {
-    if (n[k]) into = scalar(n[k], k);
-  };
-  for (const char* k : {"object_lock_days", "object_lock_mode"})
-    if (n[k] && t.type != target_type::s3) error_at(n[k], std::string(k) + " is only for targets of type s3");
-  if (t.type == target_type::local) {
-    if (n["path"]) t.path = path_of(n["path"], "target path");
-    if (t.path.empty()) error_at(key, "target \"" + name + "\" of type local needs a path");
-  } else if (t.type == target_type::sftp || t.type == target_type::ssh) {
-    auto type = std::string(to_string(t.type));
-    text("host", t.host);
-    text("user", t.user);
-    if (n["path"]) t.path = scalar(n["path"], "path");
-    if (n["port"]) t.port = static_cast<int>(number(n["port"], "port", 65535));
-    if (n["identity"]) t.identity = path_of(n["identity"], "identity");
-    if (n["known_hosts"]) t.known_hosts = path_of(n["known_hosts"], "known_hosts");
-    if (t.host.empty()) error_at(key, "target \"" + name + "\" of type " + type + " needs a host");
-    // ssh's command line takes the host and user as words: no option may hide in them.
-    if (t.host[0] == '-' || t.user.rfind('-', 0) == 0)
-      error_at(n["host"] ? n["host"] : key, "target \"" + name + "\": a host or user may not start with '-'");
-    if (t.path.empty() || !t.path.is_absolute())
-      error_at(n["path"] ? n["path"] : key, "target \"" + name + "\" of type " + type + " needs an absolute path on the server");
-    if (t.type == target_type::sftp && t.identity.empty())
-      error_at(key, "target \"" + name + "\" of type sftp needs an identity (a private key file)");
-    if (t.type == target_type::ssh) text("ssh_command", t.ssh_command);
-    if (n["ssh_command"] && t.type != target_type::ssh) error_at(n["ssh_command"], "ssh_command is for targets of type ssh");
-  } else {
-    text("endpoint", t.endpoint);
-    text("bucket", t.bucket);
-    text("prefix", t.prefix);
-    text("region", t.region);
-    if (n["access_key_file"]) t.access_key_file = path_of(n["access_key_file"], "access_key_file");
-    if (n["ca_file"]) t.ca_file = path_of(n["ca_file"], "ca_file");
-    if (n["path_style"]) t.path_style = flag(n["path_style"], "path_style");
-    parse_object_lock(n, t);
-    if (t.endpoint.rfind("http://", 0) != 0 && t.endpoint.rfind("https://", 0) != 0)
-      error_at(n["endpoint"] ? n["endpoint"] : key, "target \"" + name + "\" of type s3 needs an endpoint http(s)://host[:port]");
-    if (t.bucket.empty()) error_at(key, "target \"" + name + "\" of type s3 needs a bucket");
-    if (!t.path_style && t.bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
-      error_at(n["path_style"], "bucket \"" + t.bucket + "\" cannot be a host name (lowercase letters, digits and '-' only): use path_style: true");
-  }
-  return t;
-}
-
-// One pattern a line; blank lines and lines starting with '#' are ignored,
-// as in restic's --exclude-file and rsync's --exclude-from.
-void parser::read_exclude_file(const YAML::Node& n, source_config& s) const {
-  s.exclude_from = path_of(n, "exclude_from");
-  std::error_code ec;
-  auto unreadable = [&](const std::string& why) {
-    s.exclude_from_error = where(n).str() + ": cannot read exclude_from " + s.exclude_from.string() + ": " + why;
-  };
-  if (fs::is_directory(s.exclude_from, ec)) return unreadable("it is a directory");
-  std::ifstream in(s.exclude_from);
-  if (!in) return unreadable(fs::exists(s.exclude_from, ec) ? "permission denied" : "no such file");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    auto last = line.find_last_not_of(" \t\r");
-    s.exclude.push_back(line.substr(first, last - first + 1));
-    ++s.exclude_from_count;
-  }
-  if (in.bad()) unreadable("read error");
-}
-
-std::optional<source_config> parser::parse_source(const YAML::Node& n) const {
-  source_config s;
-  s.where = where(n);
-  expect_map(n, "a source");
-  if (!n["type"]) error_at(n, "a source needs a type (dir, sqlite, command, resource or resources)");
-  auto word = scalar(n["type"], "source type");
-  if (word == "resources") {
-    check_keys(n, {"type"}, "resources source (every registered resource)");
-    return std::nullopt;
-  }
-  auto type = parse_source_type(word);
-  if (!type)
-    error_at(n["type"], "source type \"" + word + "\" is not supported (supported: dir, sqlite, command, resource, resources)");
-  s.type = *type;
-  if (s.type == source_type::resource) return parse_resource_source(n, s);
-  if (s.type == source_type::dir)
-    check_keys(n, {"type", "path", "name", "exclude", "exclude_from", "exclude_caches", "exclude_if_present",
-                   "one_file_system", "post_restore"},
-               "dir source");
-  else if (s.type == source_type::sqlite)
-    check_keys(n, {"type", "path", "name", "post_restore"}, "sqlite source");
-  else
-    check_keys(n, {"type", "command", "name", "output", "post_restore", "restore_command", "timeout"},
-               "command source");
-  if (s.type == source_type::command) {
-    if (!n["command"]) error_at(n, "a command source needs a command (its standard output is backed up)");
-    s.command = scalar(n["command"], "command");
-    if (s.command.empty()) error_at(n["command"], "the command is empty");
-    s.where = where(n["command"]);
-    if (!n["name"]) error_at(n, "a command source needs a name (its folder in the checkpoint)");
-  } else {
-    if (!n["path"]) error_at(n, "a " + word + " source needs a path");
-    s.path = path_of(n["path"], "source path");
-    s.where = where(n["path"]);
-  }
-  if (n["name"]) {
-    s.name = scalar(n["name"], "source name");
-    check_name(n["name"], s.name, "source name");
-  } else {
-    s.name = s.path.filename().string();
-    if (s.name.empty()) s.name = "root";
-  }
-  if (s.type == source_type::command) {
-    s.output = n["output"] ? scalar(n["output"], "output") : s.name + ".out";
-    check_name(n["output"] ? n["output"] : n["name"], s.output, "output");
-    if (n["timeout"]) {
-      s.timeout = static_cast<uint32_t>(number(n["timeout"], "timeout", 7 * 24 * 3600));
-      if (s.timeout == 0) error_at(n["timeout"], "timeout must be at least 1 second (leave it out for no limit)");
-    }
-    if (n["restore_command"]) {
-      s.restore_command = scalar(n["restore_command"], "restore_command");
-      s.restore_command_where = where(n["restore_command"]);
-      if (s.restore_command.empty()) error_at(n["restore_command"], "the restore_command is empty (leave it out for none)");
-    }
-  }
-  if (n["exclude"]) s.exclude = string_list(n["exclude"], "exclude");
-  if (n["exclude_from"]) read_exclude_file(n["exclude_from"], s);
-  if (n["exclude_caches"]) s.exclude_caches = flag(n["exclude_caches"], "exclude_caches");
-  if (n["exclude_if_present"]) {
-    s.exclude_if_present = string_list(n["exclude_if_present"], "exclude_if_present");
-    for (const auto& name : s.exclude_if_present)
-      if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
-        error_at(n["exclude_if_present"], "exclude_if_present entries are file names (no '/'), not \"" + name + "\"");
-  }
-  if (n["one_file_system"]) s.one_file_system = flag(n["one_file_system"], "one_file_system");
-  if (n["post_restore"]) s.post_restore = scalar(n["post_restore"], "post_restore");
-  return s;
-}
-
-source_config parser::resource_source(const resource_config& r, const location& where) const {
-  source_config s;
-  s.type = source_type::resource;
-  s.name = r.name;
-  s.resource = std::make_shared<const resource_config>(r);
-  s.where = where;
-  return s;
-}
-
-// `{type: resource, name: NAME}` names one registered resource; `{type:
-// resources}` stands for all of them and is expanded by parse_plan.
-source_config parser::parse_resource_source(const YAML::Node& n, source_config& s) const {
-  check_keys(n, {"type", "name"}, "resource source");
-  if (!n["name"]) error_at(n, "a resource source needs the name of a resource (resources.d/NAME.yaml)");
-  auto name = scalar(n["name"], "resource name");
-  check_name(n["name"], name, "resource name");
-  for (const auto& r : resources_)
-    if (r.name == name) return resource_source(r, where(n["name"]));
-  error_at(n["name"], "no resource \"" + name + "\" is registered (" + (base_ / "resources.d" / (name + ".yaml")).string() +
-                        " does not exist)");
-}
-
-plan_config parser::parse_plan(const std::string& name, const YAML::Node& key, const YAML::Node& n,
-                               const std::vector<target_config>& targets) const {
-  plan_config p;
-  p.name = name;
-  p.where = where(key);
-  check_name(key, name, "plan name");
-  expect_map(n, "plan \"" + name + "\"");
-  check_keys(n, {"sources", "targets", "schedule", "keep", "before", "after", "on_failure", "readers"},
-             "plan \"" + name + "\"");
-  if (n["readers"]) {
-    p.readers = static_cast<size_t>(number(n["readers"], "readers", 64));
-    if (p.readers == 0) error_at(n["readers"], "readers must be a whole number from 1 to 64");
-  }
-  if (n["before"]) p.before = scalar(n["before"], "before");
-  if (n["after"]) p.after = scalar(n["after"], "after");
-  if (n["on_failure"]) p.on_failure = scalar(n["on_failure"], "on_failure");
-  if (n["keep"]) {
-    const auto& k = n["keep"];
-    std::string what = "keep of plan \"" + name + "\"";
-    expect_map(k, what);
-    check_keys(k, {"last", "hourly", "daily", "weekly", "monthly", "yearly", "within"}, what);
-    auto count = [&](const char* key, int& out) {
-      if (k[key]) out = static_cast<int>(number(k[key], std::string(key), 100000));
-    };
-    count("last", p.keep.last);
-    count("hourly", p.keep.hourly);
-    count("daily", p.keep.daily);
-    count("weekly", p.keep.weekly);
-    count("monthly", p.keep.monthly);
-    count("yearly", p.keep.yearly);
-    if (k["within"]) {
-      auto d = parse_duration(scalar(k["within"], "within"));
-      if (!d) error_at(k["within"], what + ": " + d.error().message());
-      p.keep.within = *d;
-    }
-    if (p.keep.empty())
-      error_at(k, what + " keeps nothing: give at least one of last, hourly, daily, weekly, monthly, yearly, within");
-  }
-  if (n["schedule"]) {
-    auto when = parse_schedule(scalar(n["schedule"], "schedule"));
-    if (!when) error_at(n["schedule"], "plan \"" + name + "\": " + when.error().message());
-    p.when = std::move(*when);
-  }
-  if (!n["sources"] || !n["sources"].IsSequence() || n["sources"].size() == 0)
-    error_at(n["sources"] ? n["sources"] : key, "plan \"" + name + "\" needs a list of sources");
-  std::set<std::string> names;
-  for (const auto& s : n["sources"]) {
-    auto src = parse_source(s);
-    if (!src) {
-      if (resources_.empty())
-        error_at(s, "plan \"" + name + "\" includes every registered resource, and none is registered in " +
-                      (base_ / "resources.d").string());
-      for (const auto& r : resources_) {
-        auto one = resource_source(r, where(s));
-        if (!names.insert(one.name).second)
-          error_at(s, "two sources of plan \"" + name + "\" are named \"" + one.name + "\"; give one a different name:");
-        p.sources.push_back(std::move(one));
-      }
-      continue;
-    }
-    if (!names.insert(src->name).second)
-      error_at(s, "two sources of plan \"" + name + "\" are named \"" + src->name +
-                    "\"; give one a different name:");
-    p.sources.push_back(std::move(*src));
-  }
-  if (!n["targets"]) error_at(key, "plan \"" + name + "\" needs a list of targets");
-  if (!n["targets"].IsSequence() || n["targets"].size() == 0)
-    error_at(n["targets"], "plan \"" + name + "\" needs a list of targets");
-  for (const auto& t : n["targets"]) {
-    auto tname = scalar(t, "target name");
-    bool known = false;
-    for (const auto& def : targets) known = known || def.name == tname;
-    if (!known) error_at(t, "plan \"" + name + "\" names unknown target \"" + tname + "\"");
-    p.targets.push_back(tname);
-  }
-  return p;
 }
 
 suite_config parser::parse(const YAML::Node& root) {
@@ -612,6 +261,13 @@ suite_config parser::parse(const YAML::Node& root) {
   }
   return c;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::config_error;
+using detail::parser;
 
 // yaml-cpp accepts duplicate keys silently; a second "plans:" would hide the first.
 void reject_duplicate_keys(const YAML::Node& n, const std::string& name) {
