@@ -278,9 +278,11 @@ expected<bool> engine::run_scheduler(daemon_hooks hooks) {
     so.gate = d.gate;
     d.scheduler = d.sys->spawn<caf::detached>(scheduler, so);
     d.daemon_progress = progress_handle;
+    // A reload asked for while the daemon started (the API serves before the
+    // scheduler runs: a resource registered right after a reload) is not lost.
+    if (d.reloading) caf::anon_send(d.scheduler, atom::finish::value);
   }
   d.scheduler_changed.notify_all();
-  d.reloading = false;
   if (d.stopping) stop();
   caf::scoped_actor self{*d.sys};
   expected<bool> r = fail(errc::io, "no reply");
@@ -301,9 +303,8 @@ expected<bool> engine::run_scheduler(daemon_hooks hooks) {
 void engine::reload() {
   auto& d = *impl_;
   std::lock_guard lock(d.mutex);
-  if (!d.scheduler) return;
-  d.reloading = true;
-  caf::anon_send(d.scheduler, atom::finish::value);
+  d.reloading = true;  // before the scheduler runs: run_scheduler finishes it at once
+  if (d.scheduler) caf::anon_send(d.scheduler, atom::finish::value);
 }
 
 expected<std::string> engine::start_plan(const std::string& plan) {

@@ -123,6 +123,7 @@ scheduler_actor::behavior_type scheduler(self_ptr self, scheduler_options option
   return {
     [=](atom::run) -> caf::result<bool> {
       auto& st = self->state;
+      if (st.draining) return true;  // a finish or stop came first: nothing to run, nothing would answer
       st.promise = self->make_response_promise<bool>();
       for (const auto& p : st.options.suite->plans)
         if (!p.when.empty()) announce(self, p.name);
