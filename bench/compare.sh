@@ -83,11 +83,6 @@ fi
 corpus_bytes=$(du -sb "$work/pristine" | cut -f1)
 corpus_files=$(find "$work/pristine" -type f | wc -l)
 corpus=$work/corpus
-need_kib=$(( (corpus_bytes / 1024) * ($(wc -w <<<"$tools") + 2) * repeat * $(wc -w <<<"$modes") ))
-if [ "$(df -Pk "$work" | awk 'NR == 2 {print $4}')" -lt "$need_kib" ]; then
-  keep_trash=0
-  echo "bench: less than $((need_kib >> 20)) GiB free: finished trees are deleted at once (restore times may include ext4's recently-freed inode scan)" >&2
-fi
 
 declare -A vals failed size
 
@@ -97,15 +92,28 @@ declare -A vals failed size
 # their inode-table block is written again, at a buffer lookup each, so a
 # restore within minutes of deleting a restored tree spent twice the system
 # time (15 s vs 7.5 s, 86k files) -- whichever tool came first after the
-# deletion. Needs ~(tools + 1) x corpus of free disk per round; with less, trees
-# are deleted at once as before, and the results say so.
+# deletion. Needs ~(tools + 2) x corpus of free disk per round (a corpus copy
+# and a restored tree per tool, repositories); with less, trees are deleted at
+# once as before, and a warning says so.
 trash=$work/trash
+trashed=0
 keep_trash=1
+need_kib=$(( (corpus_bytes / 1024) * ($(wc -w <<<"$tools") + 2) * repeat * $(wc -w <<<"$modes") ))
+if [ "$(df -Pk "$work" | awk 'NR == 2 {print $4}')" -lt "$need_kib" ]; then
+  keep_trash=0
+  echo "bench: less than $((need_kib >> 20)) GiB free: finished trees are deleted at once (restore times may include ext4's recently-freed inode scan)" >&2
+fi
 discard() {
   local p
   for p in "$@"; do
     [ -e "$p" ] || continue
-    if [ "$keep_trash" = 1 ]; then mkdir -p "$trash"; mv "$p" "$(mktemp -u "$trash/XXXXXX")"; else rm -rf "$p"; fi
+    if [ "$keep_trash" = 1 ]; then
+      trashed=$((trashed + 1))
+      mkdir -p "$trash"
+      mv "$p" "$trash/$trashed"
+    else
+      rm -rf "$p"
+    fi
   done
 }
 # At the end every tree goes (the logs stay), so that the next run does not
